@@ -1,0 +1,14 @@
+# Production image: gunicorn serves Django, whitenoise the static files.
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    DJANGO_SETTINGS_MODULE=klimop.settings.production
+WORKDIR /app
+RUN useradd --create-home --uid 1000 klimop
+COPY pyproject.toml README.md ./
+RUN pip install --no-cache-dir -e .
+COPY . .
+RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput \
+    && mkdir -p /app/var/private-media && chown -R klimop /app/var
+USER klimop
+EXPOSE 8000
+CMD ["gunicorn", "klimop.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

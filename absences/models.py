@@ -1,0 +1,1 @@
+"""Models of the absences capability (built in a later issue)."""

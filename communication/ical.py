@@ -1,0 +1,101 @@
+"""Build a user's private agenda feed (RFC 5545) with the ``icalendar`` library.
+
+Timed events are written in Europe/Amsterdam local time with TZID and a
+VTIMEZONE, so calendar apps show them at the same wall-clock time on both
+sides of a daylight-saving change. The VTIMEZONE is the EU summer-time rule
+as two RRULEs (in force since 1996), the form Outlook and Google publish:
+icalendar's ``add_missing_timezones()`` writes one long multi-valued RDATE
+list instead, and some readers (vobject, hence some clients) keep only the
+first date of it and then show every summer event an hour off. Days without
+school and all-day events are DATE values (DTEND exclusive, as the RFC asks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vRecur
+from icalendar import Event as VEvent
+
+from klimop import worktime
+
+from .selectors.agenda import AgendaItem
+
+PRODID = "-//Klimop//Agenda//NL"
+
+
+def build_feed(items: list[AgendaItem], *, name: str) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "Europe/Amsterdam")
+    # Calendar apps poll subscribed feeds; hint a few hours (RFC 7986 REFRESH-INTERVAL).
+    cal.add("refresh-interval", dt.timedelta(hours=4), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT4H")
+    cal.add_component(amsterdam_vtimezone())
+    stamp = timezone.now()
+    for item in items:
+        cal.add_component(_vevent(item, stamp))
+    return cal.to_ical()
+
+
+def amsterdam_vtimezone() -> Timezone:
+    """Europe/Amsterdam: CET (+01:00), CEST (+02:00) from the last Sunday of March 02:00
+    to the last Sunday of October 03:00 local time (EU directive 2000/84/EC)."""
+    tz = Timezone()
+    tz.add("tzid", "Europe/Amsterdam")
+    tz.add("x-lic-location", "Europe/Amsterdam")
+    summer = TimezoneDaylight()
+    summer.add("tzname", "CEST")
+    summer.add("tzoffsetfrom", dt.timedelta(hours=1))
+    summer.add("tzoffsetto", dt.timedelta(hours=2))
+    summer.add("dtstart", dt.datetime(1970, 3, 29, 2, 0))  # noqa: DTZ001 - floating local time (RFC 5545 3.6.5)
+    summer.add("rrule", vRecur(freq="YEARLY", bymonth=3, byday="-1SU"))
+    winter = TimezoneStandard()
+    winter.add("tzname", "CET")
+    winter.add("tzoffsetfrom", dt.timedelta(hours=2))
+    winter.add("tzoffsetto", dt.timedelta(hours=1))
+    winter.add("dtstart", dt.datetime(1970, 10, 25, 3, 0))  # noqa: DTZ001 - floating local time
+    winter.add("rrule", vRecur(freq="YEARLY", bymonth=10, byday="-1SU"))
+    tz.add_component(summer)
+    tz.add_component(winter)
+    return tz
+
+
+def _vevent(item: AgendaItem, stamp: dt.datetime) -> VEvent:
+    ev = VEvent()
+    ev.add("uid", item.uid)
+    ev.add("dtstamp", stamp)
+    event = item.event
+    if event is not None and not event.all_day:
+        ev.add("dtstart", timezone.localtime(event.starts_at, worktime.AMSTERDAM))
+        ev.add("dtend", timezone.localtime(event.ends_at, worktime.AMSTERDAM))
+    else:
+        ev.add("dtstart", item.starts_on)
+        ev.add("dtend", item.ends_on + dt.timedelta(days=1))
+        ev.add("transp", "TRANSPARENT")
+    summary = item.title
+    if event is not None and event.group_id:
+        summary = f"{item.title} ({event.group})"
+    ev.add("summary", summary)
+    if event is None:
+        ev.add("categories", [_("No school")])
+        return ev
+    ev.add("last-modified", event.updated_at)
+    ev.add("categories", [str(event.get_kind_display())])
+    lines = [event.description] if event.description else []
+    if event.bring:
+        lines.append(_("Please bring: %(bring)s") % {"bring": event.bring})
+    if lines:
+        ev.add("description", "\n\n".join(lines))
+    if event.location:
+        ev.add("location", event.location)
+    ev.add("url", settings.SITE_URL + reverse("communication:event_detail", args=[event.pk]))
+    return ev

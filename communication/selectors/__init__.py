@@ -1,0 +1,1 @@
+"""Per-feature modules: notifications, posts, agenda."""

@@ -1,0 +1,12 @@
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from ..models import Notification
+
+
+def notifications_for(*, viewer, unread_only: bool = False) -> QuerySet[Notification]:
+    """The viewer's delivered notifications, newest first (held ones are not shown yet)."""
+    if not viewer.is_authenticated:
+        return Notification.objects.none()
+    qs = Notification.objects.filter(user=viewer, deliver_at__lte=timezone.now())
+    return qs.filter(read_at__isnull=True) if unread_only else qs

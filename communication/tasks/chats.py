@@ -1,0 +1,17 @@
+"""Thin Celery tasks for chats: the answer-clock sweeps, each one idempotent service call."""
+
+from celery import shared_task
+
+from ..services import chats as services
+
+
+@shared_task
+def send_answer_reminders() -> int:
+    """Beat sweep: remind staff before a parent's message must be answered."""
+    return services.answer_reminders_send()
+
+
+@shared_task
+def send_answer_escalations() -> int:
+    """Beat sweep: tell the director about parent messages unanswered past the school's maximum."""
+    return services.answer_escalations_send()

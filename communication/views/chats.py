@@ -1,0 +1,240 @@
+"""Chat pages: the inbox, one conversation (with polling for new messages), start, actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from klimop import access
+
+from .. import media
+from ..forms.chats import MessageForm, StartForm
+from ..selectors import chats as selectors
+from ..services import chats as services
+
+
+def _when(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "l j F, H:i")
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    conversations = selectors.conversations_for(viewer=request.user)
+    is_staff = access.staff_member_of(request.user) is not None
+    return render(request, "communication/chats/inbox.html", {
+        "conversations": conversations,
+        "open_messages": selectors.open_parent_messages_for(viewer=request.user) if is_staff else None,
+        "may_start": services.pupils_to_chat_about(request.user).exists(),
+        "now": timezone.now(),
+    })
+
+
+def _bubbles(request, conversation, msgs, participants):
+    is_staff = access.staff_member_of(request.user) is not None
+    return [
+        {
+            "message": m,
+            "mine": m.sender_id == request.user.pk,
+            "held": m.deliver_at > timezone.now(),
+            "read_by": selectors.read_by(m, participants) if m.sender_id == request.user.pk else [],
+            "may_acknowledge": is_staff and m.needs_answer and m.answered_at is None
+            and m.acknowledged_at is None and not conversation.is_closed,
+            "may_remove": is_staff and conversation.kind == services.Kind.GROUP and m.removed_at is None,
+        }
+        for m in msgs
+    ]
+
+
+def _detail_context(request, conversation, form):
+    participants = selectors.participants_of(conversation)
+    msgs = selectors.messages_for(viewer=request.user, conversation=conversation)
+    staff = access.staff_member_of(request.user)
+    now = timezone.now()
+    my_open = [m for m in msgs if m.sender_id == request.user.pk and m.needs_answer
+               and m.answered_at is None]
+    return {
+        "conversation": conversation,
+        "title": services.conversation_title(conversation),
+        "participants": participants,
+        "bubbles": _bubbles(request, conversation, msgs, participants),
+        "since": now.isoformat(),
+        "form": form,
+        "is_staff": staff is not None,
+        "held_until": services.staff_delivery_time(staff, now) if staff is not None else None,
+        "expect_answer_by": my_open[-1].answer_by if my_open else None,
+        "may_leave": staff is None and conversation.kind in (services.Kind.GROUP, services.Kind.PARENTS),
+        "now": now,
+    }
+
+
+@login_required
+def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for(viewer=request.user, pk=pk)
+    if request.method == "POST":
+        form = MessageForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                message = services.message_send(
+                    actor=request.user, conversation=conversation, body=form.cleaned_data["body"],
+                    attachment=form.cleaned_data.get("attachment"),
+                )
+            except PermissionDenied as exc:
+                messages.error(request, str(exc))
+                return redirect("communication:chat_detail", pk=conversation.pk)
+            except ValidationError as exc:
+                for field, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
+                    for error in errors:
+                        for text in error.messages:
+                            form.add_error(field if field in form.fields else None, text)
+            else:
+                if message.deliver_at > message.created_at:
+                    messages.info(request, _("Sent. It is outside your working time, so it will be "
+                                             "delivered on %(when)s.") % {"when": _when(message.deliver_at)})
+                url = reverse("communication:chat_detail", args=[conversation.pk])
+                return redirect(f"{url}#m{message.pk}")
+    else:
+        form = MessageForm()
+    services.conversation_mark_read(actor=request.user, conversation=conversation)
+    return render(request, "communication/chats/detail.html",
+                  _detail_context(request, conversation, form), status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def conversation_poll(request: HttpRequest, pk: int) -> HttpResponse:
+    """What became visible since ``since`` (the previous answer's time), as an HTML fragment.
+
+    Polled every 10 s by static/js/chats.js; the page de-duplicates by message id.
+    """
+    conversation = selectors.conversation_get_for(viewer=request.user, pk=pk)
+    now = timezone.now()
+    try:
+        since = dt.datetime.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        since = None
+    if since is None or since.tzinfo is None or since > now:
+        since = now - dt.timedelta(minutes=1)
+    msgs = selectors.messages_for(viewer=request.user, conversation=conversation, since=since, now=now)
+    if msgs:
+        services.conversation_mark_read(actor=request.user, conversation=conversation)
+    participants = selectors.participants_of(conversation)
+    response = render(request, "communication/chats/_messages.html", {
+        "bubbles": _bubbles(request, conversation, msgs, participants), "conversation": conversation,
+    })
+    response["X-Since"] = now.isoformat()
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def conversation_start(request: HttpRequest) -> HttpResponse:
+    pupils = services.pupils_to_chat_about(request.user).select_related("group").order_by(
+        "first_name", "last_name")
+    is_staff = access.staff_member_of(request.user) is not None
+    initial = {"pupil": request.GET.get("pupil")} if request.GET.get("pupil") else None
+    form = StartForm(request.POST or None, pupils=pupils, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        pupil = form.cleaned_data["pupil"]
+        try:
+            conversation = services.conversation_start_direct(
+                actor=request.user, pupil=pupil,
+                guardians=services.guardians_reachable_about(pupil) if is_staff else (),
+                body=form.cleaned_data["body"],
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            for text in getattr(exc, "messages", [str(exc)]):
+                form.add_error(None, text)
+        else:
+            return redirect("communication:chat_detail", pk=conversation.pk)
+    elif request.method == "POST" and not pupils.exists():
+        raise Http404
+    return render(request, "communication/chats/start.html", {
+        "form": form, "is_staff": is_staff, "has_pupils": pupils.exists(),
+    })
+
+
+@login_required
+@require_POST
+def message_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    message = selectors.message_get_for(viewer=request.user, pk=pk)
+    try:
+        services.message_acknowledge(actor=request.user, message=message)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    return redirect("communication:chat_detail", pk=message.conversation_id)
+
+
+@login_required
+@require_POST
+def message_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    message = selectors.message_get_for(viewer=request.user, pk=pk)
+    try:
+        services.message_remove(actor=request.user, message=message)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The message was removed."))
+    return redirect("communication:chat_detail", pk=message.conversation_id)
+
+
+@login_required
+@require_POST
+def conversation_leave(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.conversation_get_for(viewer=request.user, pk=pk)
+    try:
+        services.conversation_leave(actor=request.user, conversation=conversation)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect("communication:chat_detail", pk=pk)
+    messages.success(request, _("You left the conversation."))
+    return redirect("communication:chat_inbox")
+
+
+@login_required
+@require_GET
+def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    message = selectors.message_get_for(viewer=request.user, pk=pk)
+    if not message.attachment or message.removed_at is not None:
+        raise Http404
+    is_pdf = message.attachment_kind == message.AttachmentKind.PDF
+    return media.private_file_response(
+        message.attachment, content_type=message.attachment_content_type,
+        download_name=media.safe_download_name(message.attachment_name) if is_pdf else None,
+    )
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """The viewer's own chat messages as a JSON download (privacy request, DESIGN.md §11)."""
+    response = JsonResponse(
+        {"exported_at": timezone.now().isoformat(),
+         "messages": selectors.messages_export_for(viewer=request.user)},
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
+    response["Content-Disposition"] = 'attachment; filename="klimop-berichten.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+urlpatterns = [
+    path("gesprekken/export/", export, name="chat_export"),
+    path("gesprekken/", inbox, name="chat_inbox"),
+    path("gesprekken/nieuw/", conversation_start, name="chat_start"),
+    path("gesprekken/<int:pk>/", conversation_detail, name="chat_detail"),
+    path("gesprekken/<int:pk>/nieuwe-berichten/", conversation_poll, name="chat_poll"),
+    path("gesprekken/<int:pk>/verlaten/", conversation_leave, name="chat_leave"),
+    path("gesprekken/bericht/<int:pk>/gelezen/", message_acknowledge, name="chat_acknowledge"),
+    path("gesprekken/bericht/<int:pk>/verwijderen/", message_remove, name="chat_remove"),
+    path("gesprekken/bericht/<int:pk>/bijlage/", attachment, name="chat_attachment"),
+]

@@ -1,0 +1,1 @@
+"""Models of the conversations capability (built in a later issue)."""

@@ -1,0 +1,218 @@
+"""The one module that decides who may see and do what. Every view and service asks here.
+
+Guardians (BW 1:247, 1:377b–c; see shared/DESIGN.md "Statutory rules"):
+- a parent *with* gezag and FULL access sees and acts for the child;
+- a parent without gezag has information right on request: the school records
+  that as ON_REQUEST (information pages only) or FULL once granted;
+- a step-parent or other carer sees nothing unless the custodial parents agreed,
+  which the school records as FULL (or ON_REQUEST for information only);
+- BARRED (court order) and NONE see nothing about that child, whatever the kind.
+Staff: teachers see the pupils of the groups they teach; directors, the office
+and the care coordinator see their whole school. Nobody but staff of the child's
+school and the guardian themself sees a guardian's e-mail address or phone number.
+
+Query helpers return querysets so selectors can compose them; predicates answer
+for one object. Both use the same definitions, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from .models import Group, Guardian, GuardianRelation, Pupil, School, StaffMember
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from .models import User
+
+Access = GuardianRelation.Access
+Kind = GuardianRelation.Kind
+
+#: Access states that let a guardian see information about a child (group page, agenda).
+VIEW_ACCESS = (Access.FULL, Access.ON_REQUEST)
+#: Access states that let a guardian act for a child (report sick, chat, book, request leave).
+ACT_ACCESS = (Access.FULL,)
+
+
+def _is_authenticated(user: User | AnonymousUser | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def staff_member_of(user: User | AnonymousUser | None) -> StaffMember | None:
+    """The user's staff record, or None (cached on the user object for the request)."""
+    if not _is_authenticated(user):
+        return None
+    try:
+        return user.staff_member  # type: ignore[union-attr]
+    except StaffMember.DoesNotExist:
+        return None
+
+
+def guardian_of(user: User | AnonymousUser | None) -> Guardian | None:
+    if not _is_authenticated(user):
+        return None
+    try:
+        return user.guardian  # type: ignore[union-attr]
+    except Guardian.DoesNotExist:
+        return None
+
+
+def is_staff_user(user) -> bool:
+    return staff_member_of(user) is not None
+
+
+def is_school_manager(user, school: School | None = None) -> bool:
+    """Director or office (optionally: of this school). They manage the directory."""
+    staff = staff_member_of(user)
+    if staff is None:
+        return False
+    if staff.role not in (StaffMember.Role.DIRECTOR, StaffMember.Role.OFFICE):
+        return False
+    return school is None or staff.school_id == school.pk
+
+
+# --- querysets -------------------------------------------------------------------
+
+def _guardian_pupil_filter(guardian: Guardian, accesses) -> Q:
+    return Q(
+        guardian_relations__guardian=guardian,
+        guardian_relations__access__in=accesses,
+        left_on__isnull=True,
+    )
+
+
+def pupils_visible_to(user) -> QuerySet[Pupil]:
+    """Pupils whose name, group and information the user may see."""
+    pupils = Pupil.objects.all()
+    if not _is_authenticated(user):
+        return pupils.none()
+    if user.is_superuser:
+        return pupils
+    q = Q(pk__in=[])
+    staff = staff_member_of(user)
+    if staff is not None:
+        if staff.sees_whole_school:
+            q |= Q(school_id=staff.school_id)
+        else:
+            q |= Q(group__teachers=staff)
+    guardian = guardian_of(user)
+    if guardian is not None:
+        q |= _guardian_pupil_filter(guardian, VIEW_ACCESS)
+    return pupils.filter(q).distinct()
+
+
+def pupils_actable_by(user) -> QuerySet[Pupil]:
+    """Pupils a guardian may act for: report sick, chat about, book for, request leave for."""
+    guardian = guardian_of(user)
+    if guardian is None:
+        return Pupil.objects.none()
+    return Pupil.objects.filter(_guardian_pupil_filter(guardian, ACT_ACCESS)).distinct()
+
+
+def pupils_taught_by(user) -> QuerySet[Pupil]:
+    """Pupils in the groups a staff member teaches (not the whole school)."""
+    staff = staff_member_of(user)
+    if staff is None:
+        return Pupil.objects.none()
+    return Pupil.objects.filter(group__teachers=staff, left_on__isnull=True).distinct()
+
+
+def groups_visible_to(user) -> QuerySet[Group]:
+    """Groups whose page the user may read."""
+    groups = Group.objects.all()
+    if not _is_authenticated(user):
+        return groups.none()
+    if user.is_superuser:
+        return groups
+    q = Q(pk__in=[])
+    staff = staff_member_of(user)
+    if staff is not None:
+        q |= Q(school_id=staff.school_id) if staff.sees_whole_school else Q(teachers=staff)
+    guardian = guardian_of(user)
+    if guardian is not None:
+        q |= Q(
+            pupils__guardian_relations__guardian=guardian,
+            pupils__guardian_relations__access__in=VIEW_ACCESS,
+            pupils__left_on__isnull=True,
+        )
+    return groups.filter(q).distinct()
+
+
+def schools_visible_to(user) -> QuerySet[School]:
+    schools = School.objects.all()
+    if not _is_authenticated(user):
+        return schools.none()
+    if user.is_superuser:
+        return schools
+    q = Q(pk__in=[])
+    staff = staff_member_of(user)
+    if staff is not None:
+        q |= Q(pk=staff.school_id)
+    guardian = guardian_of(user)
+    if guardian is not None:
+        q |= Q(
+            pupils__guardian_relations__guardian=guardian,
+            pupils__guardian_relations__access__in=VIEW_ACCESS,
+            pupils__left_on__isnull=True,
+        )
+    return schools.filter(q).distinct()
+
+
+def schools_managed_by(user) -> QuerySet[School]:
+    """Schools whose directory the user may edit in the admin (director, office)."""
+    if not _is_authenticated(user):
+        return School.objects.none()
+    if user.is_superuser:
+        return School.objects.all()
+    staff = staff_member_of(user)
+    if staff is None or not is_school_manager(user):
+        return School.objects.none()
+    return School.objects.filter(pk=staff.school_id)
+
+
+# --- predicates --------------------------------------------------------------------
+
+def can_view_pupil(user, pupil: Pupil) -> bool:
+    return pupils_visible_to(user).filter(pk=pupil.pk).exists()
+
+
+def can_act_for_pupil(user, pupil: Pupil) -> bool:
+    return pupils_actable_by(user).filter(pk=pupil.pk).exists()
+
+
+def can_set_consent_for(user, pupil: Pupil) -> bool:
+    """Photo consent for a child under 16 comes from the parents with gezag (AVG art. 8)."""
+    guardian = guardian_of(user)
+    if guardian is None or pupil.left_on is not None:
+        return False
+    return GuardianRelation.objects.filter(
+        guardian=guardian, pupil=pupil, kind=Kind.PARENT_WITH_AUTHORITY, access=Access.FULL
+    ).exists()
+
+
+def can_view_group(user, group: Group) -> bool:
+    return groups_visible_to(user).filter(pk=group.pk).exists()
+
+
+def can_view_contact_details(user, guardian: Guardian) -> bool:
+    """E-mail and phone of a guardian: themself, and staff of a school their child attends.
+
+    Parents never see another parent's contact details, not even the other parent
+    of their own child: they reach each other through the portal.
+    """
+    if not _is_authenticated(user):
+        return False
+    if user.is_superuser:
+        return True
+    if guardian.user_id is not None and guardian.user_id == user.pk:
+        return True
+    staff = staff_member_of(user)
+    if staff is None:
+        return False
+    pupils = Pupil.objects.filter(guardian_relations__guardian=guardian)
+    if staff.sees_whole_school:
+        return pupils.filter(school_id=staff.school_id).exists()
+    return pupils.filter(group__teachers=staff).exists()

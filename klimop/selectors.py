@@ -1,0 +1,134 @@
+"""Reads of the school directory, filtered by the access rules, and calendars from the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from . import access, worktime
+from .models import Group, Guardian, GuardianRelation, Pupil, School, StaffMember
+
+# --- working-time calendars (the pure module gets plain data from here) -------------------
+
+def school_calendar(school: School) -> worktime.WorkCalendar:
+    """The school's working time: office hours, days without school, its school years."""
+    hours = {oh.weekday: (oh.opens, oh.closes) for oh in school.office_hours.all()}
+    if not hours:
+        hours = dict(worktime.DEFAULT_HOURS)
+    closed = frozenset(school.non_school_days.values_list("date", flat=True))
+    terms = tuple(school.school_years.order_by("starts_on").values_list("starts_on", "ends_on"))
+    return worktime.WorkCalendar(hours=hours, closed_dates=closed, terms=terms)
+
+
+def staff_calendar(staff: StaffMember) -> worktime.WorkCalendar:
+    """A staff member's working time: the school's, on their own weekdays only."""
+    return school_calendar(staff.school).for_weekdays(staff.working_weekdays)
+
+
+# --- the directory as a viewer sees it -----------------------------------------------------
+
+def pupil_get_for(*, viewer, pk: int) -> Pupil:
+    """One pupil, or 404 for both "missing" and "not yours"."""
+    try:
+        return access.pupils_visible_to(viewer).select_related("group", "school").get(pk=pk)
+    except Pupil.DoesNotExist:
+        raise Http404 from None
+
+
+def group_get_for(*, viewer, pk: int) -> Group:
+    try:
+        return access.groups_visible_to(viewer).select_related("school_year", "school").get(pk=pk)
+    except Group.DoesNotExist:
+        raise Http404 from None
+
+
+@dataclass(frozen=True)
+class ChildCard:
+    pupil: Pupil
+    relation: GuardianRelation
+    teachers: list[StaffMember]
+
+    @property
+    def may_act(self) -> bool:
+        return self.relation.access in access.ACT_ACCESS
+
+
+def children_for_guardian(*, viewer) -> list[ChildCard]:
+    """The children a guardian may see, with their group and teachers, in three queries."""
+    guardian = access.guardian_of(viewer)
+    if guardian is None:
+        return []
+    relations = (
+        GuardianRelation.objects.filter(
+            guardian=guardian, access__in=access.VIEW_ACCESS, pupil__left_on__isnull=True
+        )
+        .select_related("pupil__group__school_year", "pupil__school")
+        .prefetch_related(
+            Prefetch(
+                "pupil__group__teachers",
+                queryset=StaffMember.objects.select_related("user").order_by("user__first_name"),
+            )
+        )
+        .order_by("pupil__date_of_birth", "pupil__first_name")
+    )
+    cards = []
+    for relation in relations:
+        group = relation.pupil.group
+        teachers = list(group.teachers.all()) if group else []
+        cards.append(ChildCard(pupil=relation.pupil, relation=relation, teachers=teachers))
+    return cards
+
+
+def contact_school_for_empty_home() -> School | None:
+    """The school to call when a parent sees no children: only in a one-school deployment.
+
+    Never derived from the parent's own relations: telling a barred parent which school
+    the child attends could harm the child.
+    """
+    schools = list(School.objects.all()[:2])
+    return schools[0] if len(schools) == 1 else None
+
+
+def groups_for_staff(*, viewer) -> QuerySet[Group]:
+    """The staff member's own groups with their pupils (dashboard), in a fixed number of queries."""
+    staff = access.staff_member_of(viewer)
+    if staff is None:
+        return Group.objects.none()
+    groups = Group.objects.filter(teachers=staff) if not staff.sees_whole_school else (
+        Group.objects.filter(school_id=staff.school_id)
+    )
+    return (
+        groups.select_related("school_year")
+        .prefetch_related(
+            Prefetch(
+                "pupils",
+                queryset=Pupil.objects.filter(left_on__isnull=True).order_by("first_name"),
+            ),
+            Prefetch("teachers", queryset=StaffMember.objects.select_related("user")),
+        )
+        .order_by("year", "name")
+    )
+
+
+def guardians_of_pupil_for(*, viewer, pupil: Pupil) -> list[dict]:
+    """A pupil's guardians as the viewer may see them: contact details only where allowed."""
+    pupil = pupil_get_for(viewer=viewer, pk=pupil.pk)
+    relations = pupil.guardian_relations.select_related("guardian").order_by("guardian__last_name")
+    staff = access.staff_member_of(viewer)
+    if staff is None:
+        # Parents see the other people who may see this child, not who was refused or barred.
+        relations = relations.filter(access__in=access.VIEW_ACCESS)
+    rows = []
+    for relation in relations:
+        guardian: Guardian = relation.guardian
+        show = staff is not None and access.can_view_contact_details(viewer, guardian)
+        rows.append({
+            "name": guardian.full_name,
+            "kind": relation.get_kind_display(),
+            "access": relation.get_access_display(),
+            "email": guardian.email if show else None,
+            "phone": guardian.phone if show else None,
+        })
+    return rows

@@ -1,0 +1,238 @@
+"""Settings shared by every environment; everything that differs comes from the environment.
+
+The split follows cookiecutter-django: ``local`` (the embedded default behind
+``make run``), ``production`` (docker-compose, gunicorn) and ``test``.
+"""
+
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+SECRET_KEY = env("SECRET_KEY", default="")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+
+INSTALLED_APPS = [
+    "klimop.apps.KlimopAdminConfig",  # django.contrib.admin with Klimop's site
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "django_htmx",
+    "import_export",
+    "django_celery_beat",
+    "klimop",
+    "communication",
+    "absences",
+    "conversations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "klimop.middleware.UserLanguageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "klimop.middleware.StaffTwoFactorMiddleware",
+]
+
+ROOT_URLCONF = "klimop.urls"
+WSGI_APPLICATION = "klimop.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "klimop.context_processors.klimop",
+                "communication.context_processors.notifications",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'klimop.sqlite3'}"),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "klimop.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+
+# --- django-allauth: e-mail login, invitation only, TOTP for staff ---------------
+ACCOUNT_ADAPTER = "klimop.adapters.InvitationOnlyAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "5/5m/ip,5/5m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "confirm_email": "1/3m/key",
+}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Klimop] "
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Klimop"
+# Staff handle children's data: when this is on, staff must set up TOTP before
+# they can use anything but the two-factor pages (klimop.middleware).
+KLIMOP_STAFF_REQUIRE_2FA = env.bool("KLIMOP_STAFF_REQUIRE_2FA", default=False)
+
+# --- i18n: Dutch first, English available; Europe/Amsterdam everywhere ----------
+LANGUAGE_CODE = "nl"
+LANGUAGES = [("nl", _("Nederlands")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Amsterdam"
+USE_I18N = True
+USE_TZ = True
+
+# --- static and uploaded files -------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploads (children's photos) never live under a public URL: they are served by
+# views that check the access rules.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "private-media")))
+# No URL pattern serves this prefix (Django's test server needs a non-empty value).
+MEDIA_URL = "/__private-media__/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- e-mail ---------------------------------------------------------------------
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Klimop <noreply@klimop.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- cache (allauth's rate limits need a real, shared cache) ---------------------
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "klimop_cache"}}
+
+# --- Celery -----------------------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# Results are not needed (the database is the truth); a backend can be set for diagnostics.
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
+CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The database is the truth; these periodic sweeps find due work again even if an
+# enqueue was lost (outbox pattern). Later capabilities add their sweeps here.
+CELERY_BEAT_SCHEDULE = {
+    "klimop-heartbeat": {"task": "klimop.tasks.heartbeat", "schedule": 60.0},
+    "communication-notification-emails": {
+        "task": "communication.tasks.notifications.send_due_notification_emails", "schedule": 60.0,
+    },
+    # Asks parents again for photo consent at the start of a school year (office hours only).
+    "klimop-consent-renewal": {
+        "task": "klimop.privacy_tasks.consent_renewal_sweep", "schedule": 3600.0,
+    },
+    "communication-posts-notify-due": {
+        "task": "communication.tasks.posts.notify_due_posts", "schedule": 60.0,
+    },
+    "communication-posts-rhythm-reminder": {
+        "task": "communication.tasks.posts.remind_post_rhythm", "schedule": 900.0,
+    },
+    # Reminds parents of important agenda events (from 08:00 on the reminder day).
+    "communication-agenda-event-reminders": {
+        "task": "communication.tasks.agenda.send_event_reminders", "schedule": 900.0,
+    },
+    # The answer clock of parents' chat messages: reminder to staff, escalation to the director.
+    "communication-chats-answer-reminders": {
+        "task": "communication.tasks.chats.send_answer_reminders", "schedule": 300.0,
+    },
+    "communication-chats-answer-escalations": {
+        "task": "communication.tasks.chats.send_answer_escalations", "schedule": 300.0,
+    },
+}
+CELERY_FILESYSTEM_DIR = Path(env("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / "celery")))
+CELERY_QUEUE_DIR = CELERY_FILESYSTEM_DIR / "queue"
+CELERY_PROCESSED_DIR = CELERY_FILESYSTEM_DIR / "processed"
+CELERY_CONTROL_DIR = CELERY_FILESYSTEM_DIR / "control"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu does not create its folders (shared/STACK.md).
+    for _folder in (CELERY_QUEUE_DIR, CELERY_PROCESSED_DIR, CELERY_CONTROL_DIR):
+        _folder.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_QUEUE_DIR),
+        "data_folder_out": str(CELERY_QUEUE_DIR),
+        "processed_folder": str(CELERY_PROCESSED_DIR),
+        "control_folder": str(CELERY_CONTROL_DIR),
+        "store_processed": False,
+        "polling_interval": 0.5,
+    }
+else:
+    # Redis redelivers unacked tasks after the visibility timeout; we never hold
+    # work in long ETA tasks, so an hour is plenty.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+KLIMOP_DEMO_PASSWORD = env("KLIMOP_DEMO_PASSWORD", default="klimop-demo-2026")

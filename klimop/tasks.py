@@ -1,0 +1,23 @@
+"""Celery tasks of the directory. Tasks are thin: they call services and are idempotent."""
+
+from celery import shared_task
+from django.core.cache import cache
+from django.utils import timezone
+
+
+@shared_task
+def heartbeat() -> str:
+    """Record that beat and a worker are alive (shown by /healthz?deep=1)."""
+    now = timezone.now().isoformat()
+    cache.set("klimop:heartbeat", now, timeout=None)
+    return now
+
+
+@shared_task
+def ping(token: str) -> str:
+    """Echo a token; proves a real worker runs tasks through the broker (tests, diagnostics)."""
+    return token
+
+
+# Celery autodiscovers klimop.tasks only; the privacy tasks live in their own module.
+from .privacy_tasks import *  # noqa: E402,F403

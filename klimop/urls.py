@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from . import views
+
+admin.site.site_header = _("Klimop administration")
+admin.site.site_title = _("Klimop")
+admin.site.index_title = _("School administration")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("staff/", views.staff_dashboard, name="staff_dashboard"),
+    path("pupils/<int:pk>/", views.pupil_detail, name="pupil_detail"),
+    path("me/contact/", views.contact_details, name="contact_details"),
+    path("language/", views.set_language, name="set_language"),
+    path("healthz", views.healthz, name="healthz"),
+    path("", include("communication.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
+urlpatterns += [path("privacy/", include("klimop.privacy_views"))]

@@ -1,0 +1,124 @@
+"""Directory pages: the parent home, the staff dashboard, language choice, health check."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from communication.selectors import posts as post_selectors
+from communication.services import posts as post_services
+
+from . import access, selectors, services
+from .celery import app as celery_app
+from .forms import ContactDetailsForm
+
+HOME_POSTS = 5
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Parents land on their children; staff who are not parents on their dashboard."""
+    children = selectors.children_for_guardian(viewer=request.user)
+    if not children and access.is_staff_user(request.user):
+        return redirect("staff_dashboard")
+    context = {"children": children}
+    if not children:
+        context["contact_school"] = selectors.contact_school_for_empty_home()
+        return render(request, "klimop/home.html", context)
+    # The newest posts of the children's groups and the school (DESIGN.md §3); the full,
+    # paged timeline is at /berichten/. Posts shown here count as read, as there.
+    posts = list(post_selectors.timeline_for(viewer=request.user)[:HOME_POSTS])
+    context["posts"] = posts
+    response = render(request, "klimop/home.html", context)
+    post_services.post_mark_read(actor=request.user, posts=[p for p in posts if not p.is_read])
+    return response
+
+
+@login_required
+def staff_dashboard(request: HttpRequest) -> HttpResponse:
+    staff = access.staff_member_of(request.user)
+    if staff is None:
+        return redirect("home")
+    groups = list(selectors.groups_for_staff(viewer=request.user))
+    return render(request, "klimop/staff_dashboard.html", {"staff": staff, "groups": groups})
+
+
+@login_required
+def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pupil = selectors.pupil_get_for(viewer=request.user, pk=pk)
+    guardians = selectors.guardians_of_pupil_for(viewer=request.user, pupil=pupil)
+    return render(request, "klimop/pupil_detail.html", {"pupil": pupil, "guardians": guardians})
+
+
+@login_required
+def contact_details(request: HttpRequest) -> HttpResponse:
+    """A guardian checks and corrects the contact details the school has of them."""
+    guardian = access.guardian_of(request.user)
+    if guardian is None:
+        return redirect("home")
+    form = ContactDetailsForm(
+        request.POST or None,
+        initial={"email": guardian.email, "phone": guardian.phone,
+                 "notify_by_email": request.user.notify_by_email},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.guardian_update_contact(
+            actor=request.user, guardian=guardian,
+            email=form.cleaned_data["email"], phone=form.cleaned_data["phone"],
+            notify_by_email=form.cleaned_data["notify_by_email"],
+        )
+        messages.success(request, _("Your contact details have been saved."))
+        return redirect("contact_details")
+    return render(request, "klimop/contact_details.html", {"form": form, "guardian": guardian})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch between Dutch and English; stored on the user when logged in, else in a cookie."""
+    from django.conf import settings
+
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "/"
+    response = redirect(next_url)
+    if language not in dict(settings.LANGUAGES):
+        messages.error(request, _("Unknown language."))
+        return response
+    if request.user.is_authenticated:
+        services.user_set_language(actor=request.user, language=language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
+        secure=request.is_secure(), httponly=True,
+    )
+    return response
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the Celery broker answer, 503 otherwise (load balancers)."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"error: {exc.__class__.__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks},
+                        status=200 if healthy else 503)

@@ -1,0 +1,48 @@
+"""Shared pieces of the browser tests: Debian's Chromium through Playwright on a live server.
+
+Playwright cannot download its own browser here (shared/STACK.md "Browser tests"), so
+``browser_type_launch_args`` in conftest.py points at /usr/bin/chromium. Screenshots go to
+/tmp/klimop-shots/, never into the repository.
+"""
+
+import os
+from pathlib import Path
+
+from allauth.account.models import EmailAddress
+
+# Playwright's sync API runs an event loop in this thread; the live server's ORM calls from
+# the test body would otherwise raise SynchronousOnlyOperation.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+HAS_CHROMIUM = Path(CHROMIUM).exists()
+PASSWORD = "test-password-123"
+SHOTS = Path(os.environ.get("KLIMOP_SHOTS_DIR", "/tmp/klimop-shots"))  # noqa: S108
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def verified(user):
+    """allauth lets nobody in with ACCOUNT_EMAIL_VERIFICATION="mandatory" without this."""
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def log_in(page, live_server, user, next_path="/accounts/login/"):
+    """Log in through the real form, as a person would (Dutch labels)."""
+    page.goto(f"{live_server.url}{next_path}")
+    page.get_by_label("E-mailadres").fill(user.email)
+    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_load_state("networkidle")
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

@@ -1,0 +1,149 @@
+"""The fixed cast of the test suite (STYLE.md): one school, two groups, named roles.
+
+school: group 5a (teacher + duo_teacher), group 6b (other_teacher).
+child (5a): parent and divorced_parent (both gezag), step_parent (no consent → NONE),
+            info_parent (without gezag, ON_REQUEST). barred_child (6b): barred_parent.
+other_school: other_director, other_group.
+"""
+
+import pytest
+
+from klimop.models import GuardianRelation, StaffMember
+from tests import factories as f
+
+Kind = GuardianRelation.Kind
+Access = GuardianRelation.Access
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright launches Debian's Chromium (tests/browser.py)."""
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth keeps login rate limits in the cache: one test's failed logins from 127.0.0.1
+    must not lock out the next test's user in the same worker process."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def school(db):
+    return f.SchoolFactory(name="Basisschool Het Testveld", slug="testveld")
+
+
+@pytest.fixture
+def school_year(school):
+    return f.SchoolYearFactory(school=school)
+
+
+@pytest.fixture
+def group(school_year):
+    return f.GroupFactory(school_year=school_year, name="5a", year=5)
+
+
+@pytest.fixture
+def other_group(school_year):
+    return f.GroupFactory(school_year=school_year, name="6b", year=6)
+
+
+@pytest.fixture
+def teacher(school, group):
+    return f.StaffMemberFactory(
+        school=school, groups=[group], user__email="teacher@example.test",
+        works_thursday=False, works_friday=False,
+    )
+
+
+@pytest.fixture
+def duo_teacher(school, group):
+    return f.StaffMemberFactory(
+        school=school, groups=[group], user__email="duo@example.test",
+        works_monday=False, works_tuesday=False, works_wednesday=False,
+    )
+
+
+@pytest.fixture
+def other_teacher(school, other_group):
+    return f.StaffMemberFactory(school=school, groups=[other_group], user__email="other@example.test")
+
+
+@pytest.fixture
+def director(school):
+    return f.StaffMemberFactory(
+        school=school, role=StaffMember.Role.DIRECTOR, user__email="director@example.test"
+    )
+
+
+@pytest.fixture
+def office(school):
+    return f.StaffMemberFactory(
+        school=school, role=StaffMember.Role.OFFICE, user__email="office@example.test"
+    )
+
+
+@pytest.fixture
+def child(group):
+    return f.PupilFactory(group=group, first_name="Noor", last_name="Testkind")
+
+
+@pytest.fixture
+def barred_child(other_group):
+    return f.PupilFactory(group=other_group, first_name="Sem", last_name="Testkind")
+
+
+def _guardian(pupil, email, kind=Kind.PARENT_WITH_AUTHORITY, access=Access.FULL):
+    relation = f.GuardianRelationFactory(
+        pupil=pupil, guardian__user__email=email, kind=kind, access=access
+    )
+    return relation.guardian
+
+
+@pytest.fixture
+def parent(child):
+    return _guardian(child, "parent@example.test")
+
+
+@pytest.fixture
+def divorced_parent(child):
+    return _guardian(child, "divorced@example.test")
+
+
+@pytest.fixture
+def step_parent(child):
+    return _guardian(child, "step@example.test", Kind.STEP_PARENT, Access.NONE)
+
+
+@pytest.fixture
+def info_parent(child):
+    return _guardian(child, "info@example.test", Kind.PARENT_WITHOUT_AUTHORITY, Access.ON_REQUEST)
+
+
+@pytest.fixture
+def barred_parent(barred_child):
+    return _guardian(barred_child, "barred@example.test", Kind.PARENT_WITH_AUTHORITY, Access.BARRED)
+
+
+@pytest.fixture
+def other_school(db):
+    return f.SchoolFactory(name="Basisschool Elders", slug="elders")
+
+
+@pytest.fixture
+def other_group_elsewhere(other_school):
+    year = f.SchoolYearFactory(school=other_school)
+    return f.GroupFactory(school_year=year, name="5a", year=5)
+
+
+@pytest.fixture
+def other_director(other_school):
+    return f.StaffMemberFactory(
+        school=other_school, role=StaffMember.Role.DIRECTOR, user__email="elders@example.test"
+    )

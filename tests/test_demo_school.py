@@ -1,0 +1,546 @@
+"""``manage.py demo_school``: the fictional school the README's demo logins live in."""
+
+import datetime as dt
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from communication.models import Event, Notification, Post, PostPhoto, PostRead
+from communication.selectors import agenda as agenda_selectors
+from communication.selectors import notifications as notification_selectors
+from communication.selectors import posts as post_selectors
+from communication.services import posts as post_services
+from klimop import access, demo
+from klimop.models import (
+    Group,
+    Guardian,
+    GuardianRelation,
+    NonSchoolDay,
+    Pupil,
+    School,
+    SchoolYear,
+    StaffMember,
+    User,
+)
+from klimop.privacy_models import ConsentDecision, ConsentEvent, ConsentPurpose
+from klimop.privacy_selectors import consent_for_pupils, effective_consent
+
+pytestmark = pytest.mark.django_db
+
+Access = GuardianRelation.Access
+Kind = GuardianRelation.Kind
+#: A date inside school year 2026/2027, so the suite does not depend on today.
+TODAY = dt.date(2026, 11, 23)
+#: People and places named in the seed documents (shared/seeds/); the demo must not reuse them.
+SEED_NAMES = ("Heidi", "Smits", "Schimmelpenninck", "Drunen", "Hoofddorp", "50633403")
+SEEDS_DIR = Path(settings.BASE_DIR).parent / "shared" / "seeds"
+
+
+def run_demo(*args: str, date: dt.date = TODAY) -> str:
+    out = StringIO()
+    call_command("demo_school", *args, date=date, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def output():
+    return run_demo()
+
+
+@pytest.fixture
+def school(output):
+    return School.objects.get(slug=demo.SLUG)
+
+
+def user(email: str) -> User:
+    return User.objects.get(email=email)
+
+
+def counts() -> dict[str, int]:
+    return {
+        "schools": School.objects.count(),
+        "years": SchoolYear.objects.count(),
+        "days off": NonSchoolDay.objects.count(),
+        "groups": Group.objects.count(),
+        "pupils": Pupil.objects.count(),
+        "guardians": Guardian.objects.count(),
+        "relations": GuardianRelation.objects.count(),
+        "staff": StaffMember.objects.count(),
+        "staff groups": StaffMember.groups.through.objects.count(),
+        "users": User.objects.count(),
+        "email addresses": EmailAddress.objects.count(),
+        "posts": Post.objects.count(),
+        "photos": PostPhoto.objects.count(),
+        "post reads": PostRead.objects.count(),
+        "events": Event.objects.count(),
+        "consent decisions": ConsentDecision.objects.count(),
+        "consent history": ConsentEvent.objects.count(),
+        "notifications": Notification.objects.count(),
+    }
+
+
+def people() -> list[tuple]:
+    """Everyone in the demo by their stable ids, without database keys or password salts."""
+    pupils = sorted(
+        Pupil.objects.values_list(
+            "external_id", "first_name", "last_name", "date_of_birth", "group__name"
+        )
+    )
+    relations = sorted(
+        GuardianRelation.objects.values_list(
+            "pupil__external_id", "guardian__external_id", "guardian__first_name",
+            "guardian__last_name", "guardian__email", "guardian__phone", "kind", "access",
+        )
+    )
+    staff = sorted(
+        StaffMember.objects.values_list("external_id", "user__email", "role", "groups__name")
+    )
+    return [*pupils, *relations, *staff]
+
+
+def school_life() -> list[tuple]:
+    """Posts, events, consent and reads by stable keys (dates follow --date, not the clock)."""
+    posts = Post.objects.values_list(
+        "group__name", "author__email", "kind", "title", "body", "publish_at")
+    events = Event.objects.values_list(
+        "group__name", "title", "kind", "starts_at", "ends_at", "bring")
+    consent = ConsentDecision.objects.values_list(
+        "pupil__external_id", "guardian__external_id", "purpose", "granted", "decided_at")
+    reads = PostRead.objects.values_list("post__title", "post__group__name", "user__email")
+    return sorted([*posts, *events, *consent, *reads], key=repr)
+
+
+# --- size and shape -----------------------------------------------------------------------
+
+def test_demo_school_has_the_promised_size(school):
+    assert Group.objects.filter(school=school).count() == 16
+    assert sorted(Group.objects.values_list("name", flat=True)) == sorted(demo.GROUP_NAMES)
+    assert 380 <= Pupil.objects.filter(school=school).count() <= 420
+    assert 600 <= Guardian.objects.filter(pupils__school=school).distinct().count() <= 700
+    assert StaffMember.objects.filter(school=school).count() == 30
+    for group in Group.objects.all():
+        assert 20 <= group.pupils.count() <= 30
+
+
+def test_school_year_contains_the_date_with_holidays_and_two_study_days(school):
+    year = SchoolYear.objects.get(school=school)
+    assert year.name == "2026/2027"
+    assert year.starts_on <= TODAY <= year.ends_on
+    days = NonSchoolDay.objects.filter(school=school)
+    assert days.filter(kind=NonSchoolDay.Kind.SCHOOL_HOLIDAY).count() >= 20
+    assert days.filter(kind=NonSchoolDay.Kind.PUBLIC_HOLIDAY).exists()
+    study_days = days.filter(kind=NonSchoolDay.Kind.STUDY_DAY)
+    assert study_days.count() == 2
+    for day in study_days:
+        assert year.starts_on < day.date < year.ends_on
+        assert day.date.weekday() < 5
+        assert not day.from_calendar
+
+
+def test_in_the_summer_holidays_the_coming_school_year_is_built():
+    run_demo(date=dt.date(2026, 8, 1))
+    assert SchoolYear.objects.get().name == "2026/2027"
+
+
+def test_before_the_summer_the_current_school_year_is_built():
+    run_demo(date=dt.date(2026, 6, 1))
+    assert SchoolYear.objects.get().name == "2025/2026"
+
+
+def test_dates_of_birth_match_the_year_group(school):
+    starts_on = SchoolYear.objects.get().starts_on
+    for pupil in Pupil.objects.select_related("group"):
+        age_at_start = (starts_on - pupil.date_of_birth).days / 365.25
+        assert pupil.group.year + 2.9 < age_at_start < pupil.group.year + 5, pupil
+
+
+def test_at_least_four_duo_groups_share_the_week_on_different_days(school):
+    duo_groups = 0
+    for group in Group.objects.filter(school=school):
+        # Class teachers teach one group; the gym teacher and assistants teach several.
+        class_teachers = [t for t in group.teachers.all() if t.groups.count() == 1]
+        assert 1 <= len(class_teachers) <= 2
+        if len(class_teachers) == 2:
+            first, second = (t.working_weekdays for t in class_teachers)
+            assert first != second
+            assert first | second == {0, 1, 2, 3, 4}, "together the duo covers the week"
+            duo_groups += 1
+        else:
+            assert class_teachers[0].working_weekdays == {0, 1, 2, 3, 4}
+    assert duo_groups >= 4
+
+
+def test_staff_has_a_director_an_office_and_a_care_coordinator(school):
+    roles = list(StaffMember.objects.filter(school=school).values_list("role", flat=True))
+    assert roles.count(StaffMember.Role.DIRECTOR) == 1
+    assert roles.count(StaffMember.Role.OFFICE) == 1
+    assert roles.count(StaffMember.Role.CARE_COORDINATOR) == 1
+    gym_teacher = max(StaffMember.objects.filter(school=school), key=lambda s: s.groups.count())
+    assert gym_teacher.groups.count() >= 6
+
+
+def test_siblings_share_their_guardians_across_groups(school):
+    families = [g for g in Guardian.objects.all() if g.pupils.count() >= 2]
+    sibling_sets = {frozenset(g.pupils.values_list("pk", flat=True)) for g in families}
+    assert 25 <= len(sibling_sets) <= 35
+    for pupils in sibling_sets:
+        groups = Pupil.objects.filter(pk__in=pupils).values_list("group__year", flat=True)
+        assert len(set(groups)) == len(pupils), "siblings are in different year groups"
+
+
+def test_the_family_situations_are_all_there(school):
+    relations = GuardianRelation.objects.filter(pupil__school=school)
+    single_parent_pupils = Pupil.objects.filter(school=school).filter(
+        pk__in=[p.pk for p in Pupil.objects.all() if p.guardian_relations.count() == 1]
+    )
+    assert single_parent_pupils.count() >= 40
+    assert relations.filter(kind=Kind.STEP_PARENT, access=Access.NONE).exists()
+    assert relations.filter(kind=Kind.STEP_PARENT, access=Access.FULL).exists()
+    assert relations.filter(kind=Kind.PARENT_WITHOUT_AUTHORITY, access=Access.ON_REQUEST).exists()
+    assert relations.filter(access=Access.BARRED).count() >= 2
+    assert relations.filter(kind=Kind.PARENT_WITH_AUTHORITY, access=Access.FULL).count() > 600
+
+
+# --- idempotence -----------------------------------------------------------------------
+
+def test_running_twice_changes_nothing(school):
+    before, everyone, life = counts(), people(), school_life()
+    out = run_demo()
+    assert "already exists" in out
+    assert counts() == before
+    assert people() == everyone
+    assert school_life() == life
+
+
+def test_reset_rebuilds_the_same_people_and_school_life(school):
+    before, everyone, life = counts(), people(), school_life()
+    out = run_demo("--reset")
+    assert "Deleted: 1 schools" in out
+    assert counts() == before
+    assert people() == everyone
+    assert school_life() == life
+
+
+def test_reset_deletes_the_old_photo_files(school, django_capture_on_commit_callbacks):
+    files = [n for pair in PostPhoto.objects.values_list("image", "thumbnail") for n in pair]
+    assert files
+    assert all(default_storage.exists(n) for n in files)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_demo("--reset")
+    assert not any(default_storage.exists(n) for n in files)
+
+
+def test_reset_without_a_demo_school_just_builds_it():
+    run_demo("--reset")
+    assert School.objects.filter(slug=demo.SLUG).exists()
+
+
+def test_a_school_deleted_by_hand_leaves_nothing_in_the_way(school):
+    before = counts()
+    school.delete()  # leaves the guardians and the logins behind
+    run_demo()
+    assert counts() == before
+
+
+def test_reset_leaves_other_schools_alone(school):
+    other = School.objects.create(name="Basisschool Elders", slug="elders")
+    other_user = User.objects.create_user(email="someone@example.test")
+    run_demo("--reset")
+    assert School.objects.filter(pk=other.pk).exists()
+    assert User.objects.filter(pk=other_user.pk).exists()
+
+
+# --- logins -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("email", demo.LOGINS)
+def test_every_demo_login_can_log_in_with_a_verified_address(school, email):
+    assert authenticate(email=email, password=settings.KLIMOP_DEMO_PASSWORD) == user(email)
+    assert EmailAddress.objects.filter(
+        user__email=email, email=email, verified=True, primary=True
+    ).exists()
+    assert user(email).language == "nl"
+
+
+def test_demo_login_through_the_client(client, school):
+    assert client.login(email=demo.LOGIN_PARENT, password=settings.KLIMOP_DEMO_PASSWORD)
+
+
+def test_most_families_are_active_and_some_not_invited_yet(school):
+    with_login = Guardian.objects.filter(user__isnull=False)
+    assert {
+        demo.LOGIN_PARENT, demo.LOGIN_DIVORCED, demo.LOGIN_STEP, demo.LOGIN_BARRED,
+    } <= set(with_login.values_list("email", flat=True))
+    assert 450 <= with_login.count() <= 600
+    assert Guardian.objects.filter(user__isnull=True).count() >= 50
+    # Active parents accepted an invitation (verified address) but their password is theirs.
+    active = User.objects.filter(guardian__isnull=False).exclude(email__in=demo.LOGINS)
+    assert not active.filter(invited_at__isnull=True).exists()
+    assert EmailAddress.objects.filter(user__in=active, verified=True).count() == active.count()
+    # Only guardians who see a child have an account; a barred parent never gets one.
+    assert not with_login.filter(relations__access=Access.BARRED).exclude(
+        email=demo.LOGIN_BARRED).exists()
+
+
+def test_only_the_demo_logins_have_a_usable_password(school):
+    usable = {u.email for u in User.objects.all() if u.has_usable_password()}
+    assert usable == set(demo.LOGINS)
+    assert StaffMember.objects.filter(user__isnull=True).count() == 0
+
+
+def test_output_lists_the_logins_with_the_password_and_a_summary(output):
+    for email in demo.LOGINS:
+        assert re.search(rf"{re.escape(email)}\s+{settings.KLIMOP_DEMO_PASSWORD}", output)
+    assert "pupils" in output
+    assert "guardians" in output
+
+
+# --- what each login sees ------------------------------------------------------------
+
+def test_parent_sees_exactly_their_two_children_in_different_groups(school):
+    parent = user(demo.LOGIN_PARENT)
+    children = access.pupils_visible_to(parent)
+    assert children.count() == 2
+    assert children.values("group").distinct().count() == 2
+    assert set(children) == set(parent.guardian.pupils.all())
+    assert set(access.pupils_actable_by(parent)) == set(children)
+    for child in children:
+        assert access.can_set_consent_for(parent, child)
+        # The other parent has gezag too, and no login yet.
+        others = child.guardian_relations.exclude(guardian__user=parent)
+        assert others.filter(kind=Kind.PARENT_WITH_AUTHORITY, guardian__user=None).exists()
+
+
+def test_barred_parent_sees_nothing(school):
+    barred = user(demo.LOGIN_BARRED)
+    relations = barred.guardian.relations.all()
+    assert [r.access for r in relations] == [Access.BARRED]
+    assert not access.pupils_visible_to(barred).exists()
+    assert not access.groups_visible_to(barred).exists()
+    # The child still has a parent with gezag who sees them.
+    child = relations[0].pupil
+    assert child.guardian_relations.filter(
+        kind=Kind.PARENT_WITH_AUTHORITY, access=Access.FULL
+    ).exists()
+
+
+def test_divorced_parent_shares_the_child_with_an_ex_with_gezag(school):
+    divorced = user(demo.LOGIN_DIVORCED)
+    (child,) = access.pupils_actable_by(divorced)
+    parents = child.guardian_relations.filter(kind=Kind.PARENT_WITH_AUTHORITY, access=Access.FULL)
+    assert parents.count() == 2
+    emails = set(parents.values_list("guardian__email", flat=True))
+    phones = set(parents.values_list("guardian__phone", flat=True))
+    assert len(emails) == 2
+    assert len(phones) == 2
+
+
+def test_step_parent_without_consent_sees_nothing(school):
+    step = user(demo.LOGIN_STEP)
+    assert list(step.guardian.relations.values_list("kind", "access")) == [
+        (Kind.STEP_PARENT, Access.NONE)
+    ]
+    assert not access.pupils_visible_to(step).exists()
+
+
+def test_teacher_and_duo_see_only_their_group(school):
+    teacher, duo = user(demo.LOGIN_TEACHER), user(demo.LOGIN_DUO)
+    (group,) = teacher.staff_member.groups.all()
+    assert list(duo.staff_member.groups.all()) == [group]
+    assert teacher.staff_member.working_weekdays != duo.staff_member.working_weekdays
+    assert set(access.pupils_visible_to(teacher)) == set(group.pupils.all())
+    assert set(access.pupils_visible_to(duo)) == set(group.pupils.all())
+    # One of ouder@'s children is in this group.
+    assert user(demo.LOGIN_PARENT).guardian.pupils.filter(group=group).exists()
+
+
+def test_director_and_office_see_the_whole_school(school):
+    pupils = Pupil.objects.filter(school=school).count()
+    for email, role in (
+        (demo.LOGIN_DIRECTOR, StaffMember.Role.DIRECTOR),
+        (demo.LOGIN_OFFICE, StaffMember.Role.OFFICE),
+    ):
+        manager = user(email)
+        assert manager.staff_member.role == role
+        assert access.pupils_visible_to(manager).count() == pupils
+        assert access.is_school_manager(manager, school)
+
+
+# --- fictional data ---------------------------------------------------------------------
+
+def test_contact_details_are_fictional(school):
+    emails = list(Guardian.objects.values_list("email", flat=True))
+    emails += list(User.objects.values_list("email", flat=True))
+    assert all(e.endswith("@klimop.example") for e in emails)
+    assert len(set(Guardian.objects.values_list("email", flat=True))) == Guardian.objects.count()
+    phones = list(Guardian.objects.values_list("phone", flat=True))
+    assert all(re.fullmatch(r"06-9\d{7}", p) for p in phones)
+    assert len(set(phones)) == len(phones)
+
+
+def test_no_name_from_the_seed_documents(school):
+    if SEEDS_DIR.is_dir():  # keep the list honest where the seeds are at hand
+        seeds = " ".join(p.read_text(errors="ignore") for p in SEEDS_DIR.glob("*.txt"))
+        assert all(name in seeds.replace(" ", "") for name in SEED_NAMES)
+    texts = [
+        *Guardian.objects.values_list("first_name", "last_name", "email", "phone"),
+        *Pupil.objects.values_list("first_name", "last_name"),
+        *User.objects.values_list("first_name", "last_name", "email"),
+        *School.objects.values_list("name", "phone", "address", "email"),
+    ]
+    data = " ".join(" ".join(t) for t in texts).lower()
+    for name in SEED_NAMES:
+        assert name.lower() not in data
+    assert "klimop" not in School.objects.get(slug=demo.SLUG).name.lower()
+
+
+# --- school life: posts, agenda, consent, notifications ---------------------------------
+
+def published_before(moment: dt.datetime):
+    return Post.objects.filter(publish_at__lt=moment)
+
+
+def test_every_group_has_posts_from_the_last_weeks_published_and_announced(school):
+    now = timezone.now()
+    for group in Group.objects.filter(school=school):
+        posts = Post.objects.filter(group=group)
+        assert 2 <= posts.count() <= 5, group
+        assert posts.filter(kind=Post.Kind.ATMOSPHERE).exists()
+        assert posts.filter(kind=Post.Kind.FUNCTIONAL).exists()
+        for post in posts:
+            assert post.publish_at < now
+            assert dt.date(2026, 10, 20) <= timezone.localdate(post.publish_at) < TODAY
+            assert timezone.localtime(post.publish_at).weekday() < 5
+            assert post.created_at == post.publish_at
+            assert post.author.staff_member.groups.filter(pk=group.pk).exists()
+    newsletter = Post.objects.get(group=None, kind=Post.Kind.NEWSLETTER)
+    assert newsletter.author.email == demo.LOGIN_DIRECTOR
+    assert "<ul>" in newsletter.body  # sanitised by the service, list kept
+    # Everything was announced back then: the publish sweep has nothing to send now.
+    assert not Post.objects.filter(notified_at__isnull=True).exists()
+    assert post_services.posts_notify_due(now=now) == 0
+
+
+def test_the_photo_post_went_through_the_photo_pipeline(school):
+    raw = Image.open(demo._demo_photo(0))
+    assert raw.getexif(), "the drawn photo carries EXIF, like a phone photo"
+    post = Post.objects.filter(photos__isnull=False).distinct().get()
+    assert post.group.name == "5a"
+    assert post.author.email == demo.LOGIN_TEACHER
+    assert post.consent_confirmed_at == post.publish_at
+    assert post.photos.count() == 2
+    for photo in post.photos.all():
+        assert photo.content_type == "image/jpeg"
+        for field in (photo.image, photo.thumbnail):
+            with field.open("rb") as f:
+                image = Image.open(f)
+                assert not image.getexif()
+                assert "exif" not in image.info
+
+
+def test_photos_are_served_only_to_the_groups_parents(school, client):
+    photo = PostPhoto.objects.filter(post__group__name="5a").first()
+    urls = [reverse("communication:post_photo", args=[photo.pk]),
+            reverse("communication:post_photo_thumb", args=[photo.pk])]
+    assert client.login(email=demo.LOGIN_PARENT, password=settings.KLIMOP_DEMO_PASSWORD)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/jpeg"
+    client.logout()
+    assert client.login(email=demo.LOGIN_DIVORCED, password=settings.KLIMOP_DEMO_PASSWORD)
+    for url in urls:
+        assert client.get(url).status_code == 404
+
+
+def test_parent_has_two_unread_posts_and_notifications(school):
+    parent = user(demo.LOGIN_PARENT)
+    timeline = post_selectors.timeline_for(viewer=parent)
+    unread = timeline.filter(is_read=False)
+    assert timeline.count() > 4
+    assert unread.count() == 2
+    assert {p.group.name for p in unread} == {"5a", "2b"}
+    notes = notification_selectors.notifications_for(viewer=parent, unread_only=True)
+    causes = set(notes.values_list("cause", flat=True))
+    assert {f"post:{p.pk}" for p in unread} <= causes
+    assert any(c.startswith("event-reminder:") for c in causes)
+    # Delivered, and not mailed again when the worker starts.
+    assert not Notification.objects.filter(email_status=Notification.EmailStatus.PENDING).exists()
+
+
+def test_teacher_sees_real_read_counts(school):
+    rows = post_selectors.posts_by_author(viewer=user(demo.LOGIN_TEACHER))
+    assert rows
+    for row in rows:
+        assert 0 < row.families_read < row.families
+
+
+def test_agenda_has_upcoming_events_for_the_parents_groups(school):
+    parent = user(demo.LOGIN_PARENT)
+    events = agenda_selectors.events_visible_to(parent).filter(starts_on__gt=TODAY)
+    assert events.filter(group__name="5a", kind=Event.Kind.TRIP).exclude(bring="").exists()
+    assert events.filter(group__name="2b", kind=Event.Kind.PARENT_EVENING).exists()
+    school_events = events.filter(group=None)
+    assert {"Koffie-uurtje", "MR-vergadering", "Sinterklaasviering", "Kerstviering"} <= set(
+        school_events.values_list("title", flat=True))
+    # 5 December 2026 is a Saturday: the school celebrates on Friday the 4th.
+    assert school_events.get(title="Sinterklaasviering").starts_on == dt.date(2026, 12, 4)
+    for event in Event.objects.all():
+        assert TODAY < event.starts_on <= TODAY + dt.timedelta(days=60)
+        assert event.starts_on not in set(NonSchoolDay.objects.values_list("date", flat=True))
+    assert Event.objects.filter(group__name="6a", kind=Event.Kind.TEST).exists()
+
+
+def test_consent_decisions_with_their_history(school):
+    decisions = ConsentDecision.objects.all()
+    assert decisions.count() > 1000
+    year = SchoolYear.objects.get()
+    assert not decisions.exclude(school_year=year).exists()
+    # Each decision is what its latest history row says, by the same parent.
+    latest = {}
+    for e in ConsentEvent.objects.order_by("at", "pk"):
+        latest[(e.pupil_id, e.guardian_id, e.purpose)] = e
+    assert len(latest) == decisions.count()
+    for d in decisions:
+        event = latest[(d.pupil_id, d.guardian_id, d.purpose)]
+        assert (event.new_granted, event.at, event.actor_id) == (
+            d.granted, d.decided_at, d.decided_by_id)
+        assert d.decided_by.guardian.pk == d.guardian_id
+    assert ConsentEvent.objects.filter(old_granted=True, new_granted=False).exists()
+    # Mostly yes for the group page, mixed for social media; silence is no consent.
+    consent = consent_for_pupils(Pupil.objects.all())
+    group_page = sum(c.effective[ConsentPurpose.GROUP_PAGE] for c in consent.values())
+    social = sum(c.effective[ConsentPurpose.SOCIAL_MEDIA] for c in consent.values())
+    assert 200 <= group_page <= 350
+    assert 40 <= social < group_page
+    for child in user(demo.LOGIN_PARENT).guardian.pupils.all():
+        assert not child.consent_decisions.exists()
+        assert not effective_consent(pupil=child, purpose=ConsentPurpose.GROUP_PAGE)
+
+
+def test_divorced_parents_differ_and_the_stricter_choice_holds(school):
+    divorced = user(demo.LOGIN_DIVORCED)
+    (child,) = access.pupils_actable_by(divorced)
+    entry = consent_for_pupils([child])[child.pk]
+    assert len(entry.deciders) == 2
+    mine = entry.choices[divorced.guardian.pk]
+    (other,) = [g for g in entry.deciders if g != divorced.guardian.pk]
+    assert mine[ConsentPurpose.GROUP_PAGE] is True
+    assert entry.choices[other][ConsentPurpose.GROUP_PAGE] is False
+    assert not effective_consent(pupil=child, purpose=ConsentPurpose.GROUP_PAGE)
+    assert effective_consent(pupil=child, purpose=ConsentPurpose.WEBSITE)
+
+
+def test_summary_has_a_line_per_kind(output):
+    for kind in ("posts", "post reads", "agenda events", "consent decisions", "notifications",
+                 "parent accounts"):
+        assert re.search(rf"^{kind}\s+\d", output, re.MULTILINE), kind

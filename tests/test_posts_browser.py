@@ -1,0 +1,137 @@
+"""Posts in a real browser: a teacher posts a photo after hours; a parent sees it only after
+the next opening. Screenshots of the post pages go to /tmp/klimop-shots/posts-*.png."""
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from PIL import Image, ImageDraw
+
+from communication.models import Post
+from klimop.worktime import AMSTERDAM
+from tests import factories as f
+from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, log_in, shot, verified
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+TUESDAY_EVENING = dt.datetime(2026, 11, 24, 21, 30, tzinfo=AMSTERDAM)
+WEDNESDAY_OPENING = dt.datetime(2026, 11, 25, 8, 1, tzinfo=AMSTERDAM)
+
+if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
+                allow_module_level=True)
+
+
+def _photo_file(tmp_path, name="herfst.jpg", hue=0):
+    img = Image.new("RGB", (1200, 800), (230, 160 - hue, 60 + hue))
+    draw = ImageDraw.Draw(img)
+    for i in range(0, 1200, 80):
+        draw.ellipse((i, 500 - (i % 240), i + 140, 640 - (i % 240)), fill=(180 - hue, 90, 30))
+    draw.rectangle((0, 650, 1200, 800), fill=(90, 120, 50))
+    path = tmp_path / name
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG")
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+@pytest.fixture
+def cast(school, group, teacher, child, parent):
+    f.PupilFactory(group=group, first_name="Daan", last_name="Voorbeeld")
+    verified(teacher.user)
+    verified(parent.user)
+    return {"teacher": teacher, "parent": parent, "group": group}
+
+
+def test_a_photo_posted_after_hours_reaches_the_parent_only_at_the_next_opening(
+    browser, live_server, cast, tmp_path
+):
+    with time_machine.travel(TUESDAY_EVENING, tick=True) as traveller:
+        teacher_page = browser.new_page(viewport=PHONE)
+        log_in(teacher_page, live_server, cast["teacher"].user)
+        teacher_page.goto(f"{live_server.url}/berichten/nieuw/")
+        assert "buiten uw werktijd" in teacher_page.locator("[data-publish-text]").inner_text()
+        teacher_page.get_by_label("Titel").fill("Herfstwandeling in het park")
+        teacher_page.get_by_label("Tekst").fill(
+            "Vandaag liepen we door het park en zochten we kastanjes.\n\n"
+            "Morgen maken we er een tentoonstelling van. Meer: https://example.org/herfst"
+        )
+        teacher_page.locator("input[name=photos]").set_input_files(
+            [str(_photo_file(tmp_path)), str(_photo_file(tmp_path, "tweede.jpg", 60))]
+        )
+        consent = teacher_page.locator("[data-consent-box]")
+        assert consent.is_visible()
+        assert "Daan Voorbeeld" in consent.inner_text()
+        teacher_page.get_by_label("Ik heb de foto's gecontroleerd").check()
+        shot(teacher_page, "posts-form-phone")
+        teacher_page.set_viewport_size(DESKTOP)
+        shot(teacher_page, "posts-form-desktop")
+        teacher_page.get_by_role("button", name="Publiceren").click()
+        teacher_page.wait_for_load_state("networkidle")
+        assert teacher_page.url.endswith("/berichten/mijn/")
+        assert "woensdag 25 november, 08:00" in teacher_page.content()
+        shot(teacher_page, "posts-mine-desktop")
+        teacher_page.set_viewport_size(PHONE)
+        shot(teacher_page, "posts-mine-phone")
+
+        post = Post.objects.get()
+        photo_id = post.photos.first().pk
+
+        parent_page = browser.new_page(viewport=PHONE)
+        log_in(parent_page, live_server, cast["parent"].user)
+        parent_page.goto(f"{live_server.url}/berichten/")
+        assert "Herfstwandeling" not in parent_page.content()
+        assert "Nog geen berichten" in parent_page.content()
+        response = parent_page.goto(f"{live_server.url}/berichten/foto/{photo_id}/")
+        assert response.status == 404
+
+        # The next morning: no worker ran, the publication time alone decides.
+        traveller.move_to(WEDNESDAY_OPENING)
+        parent_page.goto(f"{live_server.url}/berichten/")
+        card = parent_page.get_by_role("article").filter(has_text="Herfstwandeling in het park")
+        assert card.is_visible()
+        assert card.get_by_text("Nieuw", exact=True).is_visible()
+        images = card.locator("img")
+        assert images.count() == 2
+        parent_page.wait_for_function(
+            "Array.from(document.querySelectorAll('.post__photos img'))"
+            ".every(i => i.complete && i.naturalWidth > 0)"
+        )
+        link = card.get_by_role("link", name="https://example.org/herfst")
+        assert link.get_attribute("target") == "_blank"
+        assert "noopener" in link.get_attribute("rel")
+        shot(parent_page, "posts-timeline-phone")
+        parent_page.set_viewport_size(DESKTOP)
+        shot(parent_page, "posts-timeline-desktop")
+
+        # A logged-out visitor gets no photo, whatever the URL.
+        anonymous = browser.new_page()
+        response = anonymous.goto(f"{live_server.url}/berichten/foto/{photo_id}/")
+        assert "/accounts/login/" in anonymous.url
+
+        teacher_page.goto(f"{live_server.url}/berichten/mijn/")
+        # Daan has no registered parents: one family to reach, and it has read the post.
+        assert "Gelezen door 1 van 1 gezinnen" in teacher_page.content()
+        teacher_page.get_by_role("link", name="Bewerken").click()
+        assert "Vandaag liepen we door het park" in teacher_page.get_by_label("Tekst").input_value()
+        shot(teacher_page, "posts-edit-phone")
+
+
+def test_the_rhythm_card_as_the_dashboard_shows_it(page, live_server, cast):
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = cast["teacher"].user
+    card = render_to_string("communication/posts/_rhythm.html", {"request": request})
+    assert "0 van 1" in card
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/static/css/klimop.css")
+    page.set_content(
+        f'<html><head><base href="{live_server.url}/">'
+        f'<link rel="stylesheet" href="/static/css/klimop.css"></head>'
+        f'<body><main class="container" style="padding-top:1rem">{card}</main></body></html>'
+    )
+    page.wait_for_load_state("networkidle")
+    shot(page, "posts-rhythm-phone")
