@@ -17,7 +17,6 @@ from klimop.models import (
     User,
 )
 
-
 FIRST_NAMES = (
     "Puck", "Dion", "Floor", "Jelte", "Marit", "Ruben", "Sanne", "Wessel", "Ilse",
     "Teun", "Femke", "Joris", "Lotte", "Gijs", "Maaike", "Stijn", "Noortje",
