@@ -281,8 +281,8 @@ class SchoolAdmin(SchoolScopedAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "region", "phone", "email", "address"]}),
         (_("Messages and posts"), {"fields": [
-            "remind_after_working_days", "escalate_after_working_days",
-            "atmosphere_posts_per_week",
+            "remind_after_working_days", "escalate_after_working_days", "acknowledgement_stops",
+            "parents_may_start_chats", "parent_to_parent_chats", "atmosphere_posts_per_week",
         ]}),
         (_("Absences and leave"), {"fields": [
             "sick_report_cutoff", "sick_reports_via_portal", "sickness_follow_up_school_days",

@@ -34,13 +34,24 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from communication import media
-from communication.models import Event, Notification, Post, PostAttachment, PostPhoto, PostRead
+from communication.models import (
+    Conversation,
+    Event,
+    Message,
+    Notification,
+    Participant,
+    Post,
+    PostAttachment,
+    PostPhoto,
+    PostRead,
+)
 from communication.services import agenda as agenda_services
+from communication.services import chats as chat_services
 from communication.services import posts as post_services
 
 from . import services, worktime
@@ -809,6 +820,90 @@ def _school_life_create(*, school: School, year: SchoolYear, plan: _Plan, today:
     _agenda_create(school=school, groups=groups, life=life, closed=closed, today=today)
     _reads_and_notifications_create(school=school, posts=posts, groups=groups, life=life,
                                     moment=moment)
+    _chats_create(school=school, year=year, groups=groups, life=life, closed=closed, moment=moment)
+
+
+# --- chats ----------------------------------------------------------------------------------
+
+def _chats_create(*, school: School, year: SchoolYear, groups: dict[str, Group], life: _Life,
+                  closed: set[dt.date], moment: dt.datetime) -> None:
+    """A few conversations in group 5a, written through ``message_send`` at past moments.
+
+    The per-child chats exist for every pupil (the hourly sync's work). ouder@ asked
+    leerkracht@ something two school days ago and got an answer the next morning; a
+    group conversation about the Christmas dinner has a reply; another parent's
+    question of last evening is still open, so leerkracht@'s dashboard lists a parent
+    waiting for an answer. Old messages count as read and their notifications as sent.
+    """
+    chat_services.child_conversations_sync(school_year=year)
+    days = _school_days_before(moment, closed, 3)  # newest first
+    group = groups[PHOTO_GROUP]
+    teacher = life.users[LOGIN_TEACHER]
+    parent = life.users[LOGIN_PARENT]
+    pupil = Pupil.objects.filter(group=group, guardian_relations__guardian__user=parent).first()
+    neighbour = (User.objects.filter(guardian__relations__pupil__group=group, is_active=True,
+                                     guardian__relations__access=GuardianRelation.Access.FULL)
+                 .exclude(email__in=list(LOGINS)).order_by("pk").first())
+    if pupil is None or neighbour is None or len(days) < 2:
+        return
+    old = []
+
+    direct = Conversation.objects.create(kind=Conversation.Kind.DIRECT, school=school, pupil=pupil,
+                                         created_by=parent, title=pupil.full_name)
+    teachers = [u for u, _weekdays in life.teachers[PHOTO_GROUP]]
+    Participant.objects.bulk_create(
+        [Participant(conversation=direct, user=parent)]
+        + [Participant(conversation=direct, user=u, is_staff=True) for u in teachers])
+    asked = _local(days[1], 19, 42)
+    old.append(chat_services.message_send(
+        actor=parent, conversation=direct, at=asked,
+        body=f"Goedenavond, {pupil.first_name} heeft donderdag om 10:30 een afspraak bij de "
+             "orthodontist. Mag ik haar om 10:10 bij het hek ophalen?"))
+    answerer = _author_on(life, PHOTO_GROUP, days[0])
+    old.append(chat_services.message_send(
+        actor=answerer, conversation=direct, at=_local(days[0], 8, 12),
+        body=f"Goedemorgen! Dat is goed, ik zorg dat {pupil.first_name} om 10:10 klaarstaat met "
+             "jas en tas."))
+
+    talk = chat_services.conversation_start_group(actor=teacher, group=group,
+                                                  title="Kerstdiner: wie helpt er mee?")
+    old.append(chat_services.message_send(
+        actor=teacher, conversation=talk, at=_local(days[1], 13, 5),
+        body="Beste ouders, voor het kerstdiner zoeken we nog vier ouders die willen helpen met "
+             "opbouwen (16:30) en opruimen (19:30). Laat het hier weten!"))
+    old.append(chat_services.message_send(
+        actor=neighbour, conversation=talk, at=_local(days[1], 18, 20),
+        body="Ik help graag met opbouwen."))
+
+    question = Conversation.objects.create(
+        kind=Conversation.Kind.DIRECT, school=school, created_by=neighbour,
+        pupil=Pupil.objects.filter(group=group, guardian_relations__guardian__user=neighbour).first(),
+        title="")
+    question.title = question.pupil.full_name if question.pupil else group.name
+    question.save(update_fields=["title"])
+    Participant.objects.bulk_create(
+        [Participant(conversation=question, user=neighbour)]
+        + [Participant(conversation=question, user=u, is_staff=True) for u in teachers])
+    open_question = chat_services.message_send(
+        actor=neighbour, conversation=question, at=moment - dt.timedelta(hours=14),
+        body="Goedemorgen, is de gymles morgen binnen of buiten? Dan weet ik welke schoenen mee moeten.")
+
+    # History: the old messages have been read and their notifications sent.
+    for conversation in (direct, talk, question):
+        first = conversation.messages.order_by("created_at").first()
+        Conversation.objects.filter(pk=conversation.pk).update(created_at=first.created_at)
+        Participant.objects.filter(conversation=conversation).update(joined_at=first.created_at)
+    Participant.objects.filter(conversation__in=[direct, talk]).update(
+        last_read_at=max(m.deliver_at for m in old) + dt.timedelta(minutes=30))
+    for message in old:
+        Notification.objects.filter(cause=f"message:{message.pk}").update(
+            created_at=message.deliver_at, deliver_at=message.deliver_at,
+            read_at=message.deliver_at + dt.timedelta(minutes=30),
+            email_status=Notification.EmailStatus.SENT, emailed_at=message.deliver_at)
+    # The open question was announced when it came in; its notifications are still unread.
+    Notification.objects.filter(cause=f"message:{open_question.pk}").update(
+        created_at=open_question.created_at, email_status=Notification.EmailStatus.SENT,
+        emailed_at=F("deliver_at"))
 
 
 # --- consent --------------------------------------------------------------------------------
@@ -1206,6 +1301,7 @@ def demo_summary(school: School) -> dict[str, object]:
         "post reads": PostRead.objects.filter(post__school=school).count(),
         "agenda events": Event.objects.filter(school=school).count(),
         "consent decisions": _consent_line(school),
+        "conversations": _chats_line(school),
         "notifications": Notification.objects.filter(
             user__guardian__relations__pupil__school=school).distinct().count(),
     }
@@ -1225,3 +1321,10 @@ def _consent_line(school: School) -> str:
     history = ConsentEvent.objects.filter(pupil__school=school).count()
     return (f"{decisions.count()} for {decided} of {pupils} pupils "
             f"({pupils - decided} not decided: no consent), {history} history rows")
+
+
+def _chats_line(school: School) -> str:
+    chats = Conversation.objects.filter(school=school)
+    return (f"{chats.filter(kind=Conversation.Kind.CHILD).count()} per-child chats, "
+            f"{chats.exclude(kind=Conversation.Kind.CHILD).count()} other, "
+            f"{Message.objects.filter(conversation__school=school).count()} messages")

@@ -7,12 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from communication.selectors import posts as post_selectors
+from communication.selectors.chats import open_parent_messages_for
 from communication.services import posts as post_services
 
 from . import access, selectors, services
@@ -47,7 +49,11 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
     if staff is None:
         return redirect("home")
     groups = list(selectors.groups_for_staff(viewer=request.user))
-    return render(request, "klimop/staff_dashboard.html", {"staff": staff, "groups": groups})
+    now = timezone.now()
+    return render(request, "klimop/staff_dashboard.html", {
+        "staff": staff, "groups": groups, "now": now,
+        "open_messages": open_parent_messages_for(viewer=request.user, now=now),
+    })
 
 
 @login_required

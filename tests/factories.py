@@ -17,9 +17,10 @@ from klimop.models import (
     User,
 )
 
+# None contains "Noor" or "Sem", the fixed pupils of conftest, or another entry.
 FIRST_NAMES = (
     "Puck", "Dion", "Floor", "Jelte", "Marit", "Ruben", "Sanne", "Wessel", "Ilse",
-    "Teun", "Femke", "Joris", "Lotte", "Gijs", "Maaike", "Stijn", "Noortje",
+    "Teun", "Femke", "Joris", "Lotte", "Gijs", "Maaike", "Stijn", "Wietske",
 )
 LAST_NAMES = (
     "Versluijs", "Heriponda", "Kastelein", "Wolterbeek", "Brouwershaven",

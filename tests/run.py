@@ -48,7 +48,9 @@ def main(argv: list[str]) -> int:
     in_ci = env.get("CI", "").lower() == "true"
     has_pg, has_redis = postgres_reachable(), redis_reachable()
     if has_pg:
-        env["DATABASE_URL"] = f"postgres://postgres@{PG_HOST}:{PG_PORT}/klimop"
+        # One database name per run, so two runs on one machine (two checkouts, or a
+        # developer and CI) never drop each other's test databases.
+        env["DATABASE_URL"] = f"postgres://postgres@{PG_HOST}:{PG_PORT}/klimop_{os.getpid()}"
         print(f"make test: PostgreSQL at {PG_HOST}:{PG_PORT} (psycopg 3)")
     else:
         env.pop("DATABASE_URL", None)

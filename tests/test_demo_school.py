@@ -542,5 +542,25 @@ def test_divorced_parents_differ_and_the_stricter_choice_holds(school):
 
 def test_summary_has_a_line_per_kind(output):
     for kind in ("posts", "post reads", "agenda events", "consent decisions", "notifications",
+                 "conversations",
                  "parent accounts"):
         assert re.search(rf"^{kind}\s+\d", output, re.MULTILINE), kind
+
+
+def test_the_demo_has_conversations_with_one_parent_waiting_for_leerkracht(school):
+    from communication.models import Conversation
+    from communication.selectors import chats as chat_selectors
+
+    teacher, parent = user(demo.LOGIN_TEACHER), user(demo.LOGIN_PARENT)
+    pupils = Pupil.objects.filter(school=school, left_on__isnull=True).count()
+    assert Conversation.objects.filter(kind=Conversation.Kind.CHILD).count() == pupils
+    waiting = chat_selectors.open_parent_messages_for(viewer=teacher)
+    assert len(waiting) == 1
+    assert "gymles" in waiting[0].body
+    mine = [c for c in chat_selectors.conversations_for(viewer=parent) if c.kind == "direct"]
+    assert len(mine) == 1
+    assert mine[0].unread == 0
+    bodies = list(mine[0].messages.order_by("created_at").values_list("body", flat=True))
+    assert "orthodontist" in bodies[0]
+    assert "klaarstaat" in bodies[1]
+    assert chat_selectors.unread_conversation_count(viewer=parent) == 0

@@ -2,10 +2,14 @@
 e-mailed through an idempotent outbox sweep that survives failures."""
 
 import datetime as dt
+import smtplib
+import socket
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communication.models import Notification
@@ -78,18 +82,20 @@ def test_users_who_do_not_want_email_get_only_the_in_app_notification(parent):
 
 
 def test_a_failed_email_is_retried_by_a_later_sweep_and_not_lost(parent, monkeypatch):
-    notify(users=[parent.user], cause="c:4", title="Nieuw")
     from communication.services import notifications as module
 
     def smtp_down(*args, **kwargs):
         raise OSError("SMTP down")
 
-    monkeypatch.setattr(module, "send_mail", smtp_down)
-    assert send_due_emails() == 0
-    note = Notification.objects.get()
-    assert (note.email_status, note.email_attempts) == (Notification.EmailStatus.PENDING, 1)
-    monkeypatch.undo()
-    assert send_due_emails() == 1
+    with time_machine.travel(FRIDAY_EVENING, tick=False) as clock:
+        notify(users=[parent.user], cause="c:4", title="Nieuw")
+        monkeypatch.setattr(module, "send_mail", smtp_down)
+        assert send_due_emails() == 0
+        note = Notification.objects.get()
+        assert (note.email_status, note.email_attempts) == (Notification.EmailStatus.PENDING, 1)
+        monkeypatch.undo()
+        clock.shift(dt.timedelta(minutes=1))
+        assert send_due_emails() == 1
     assert len(mail.outbox) == 1
 
 
@@ -112,15 +118,120 @@ def test_the_notifications_page_shows_new_ones_and_then_marks_them_read(client, 
     notify(users=[parent.user], cause="c:7", title="Er staat een nieuw bericht klaar", url="/")
     client.force_login(parent.user)
     home = client.get("/").content.decode()
-    assert 'class="nav-count"' in home
+    assert '<span class="nav-count" data-unread-notifications>1</span>' in home
     page = client.get("/meldingen/").content.decode()
     assert "Er staat een nieuw bericht klaar" in page
     assert "Nieuw" in page
     assert not notifications_for(viewer=parent.user, unread_only=True).exists()
-    assert 'class="nav-count"' not in client.get("/").content.decode()
+    home = client.get("/").content.decode()
+    assert '<span class="nav-count" data-unread-notifications hidden>0</span>' in home
 
 
 def test_nobody_sees_another_users_notifications(client, parent, divorced_parent):
     notify(users=[divorced_parent.user], cause="c:8", title="Alleen voor de ander")
     client.force_login(parent.user)
     assert "Alleen voor de ander" not in client.get("/meldingen/").content.decode()
+
+
+# --- retries with back-off -------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_down(settings):
+    """The real SMTP backend, pointed at a port where no mail server listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    return settings
+
+
+def _mail_server_back(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def test_a_failing_mail_server_is_retried_after_1_2_4_8_minutes_and_the_email_sent_once(
+    parent, smtp_down
+):
+    with time_machine.travel(FRIDAY_EVENING, tick=False) as clock:
+        notify(users=[parent.user], cause="c:20", title="Nieuw bericht")
+        assert send_due_emails() == 0
+        for attempt, minutes in enumerate((1, 2, 4, 8), start=1):
+            note = Notification.objects.get()
+            assert note.email_attempts == attempt
+            assert note.email_next_attempt_at == timezone.now() + dt.timedelta(minutes=minutes)
+            clock.shift(dt.timedelta(minutes=minutes) - dt.timedelta(seconds=1))
+            assert send_due_emails() == 0
+            assert Notification.objects.get().email_attempts == attempt  # not tried before its time
+            if minutes == 8:
+                _mail_server_back(smtp_down)
+            clock.shift(dt.timedelta(seconds=1))
+            assert send_due_emails() == (1 if minutes == 8 else 0)
+        assert send_due_emails() == 0
+        clock.shift(dt.timedelta(hours=7))
+        assert send_due_emails() == 0
+    assert [m.subject for m in mail.outbox] == ["[Klimop] Nieuw bericht"]
+    note = Notification.objects.get()
+    assert (note.email_status, note.email_attempts) == (Notification.EmailStatus.SENT, 4)
+
+
+def test_an_email_is_never_given_up_however_long_the_mail_server_is_down(parent, smtp_down):
+    with time_machine.travel(FRIDAY_EVENING, tick=False) as clock:
+        notify(users=[parent.user], cause="c:21", title="Nieuw bericht")
+        send_due_emails()
+        for _ in range(13):  # about two and a half days of failures
+            clock.move_to(Notification.objects.get().email_next_attempt_at)
+            send_due_emails()
+        note = Notification.objects.get()
+        assert note.email_status == Notification.EmailStatus.PENDING
+        assert note.email_attempts == 14
+        # The wait stops growing at six hours.
+        assert note.email_next_attempt_at == timezone.now() + dt.timedelta(hours=6)
+        _mail_server_back(smtp_down)
+        clock.shift(dt.timedelta(hours=6) - dt.timedelta(seconds=1))
+        assert send_due_emails() == 0  # not due yet
+        clock.shift(dt.timedelta(seconds=1))
+        assert send_due_emails() == 1
+    assert len(mail.outbox) == 1
+
+
+class RefusingBackend(BaseEmailBackend):
+    """A mail server that answers "550 no such user" for every recipient."""
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPRecipientsRefused(
+            {to: (550, b"5.1.1 No such user") for m in messages for to in m.to})
+
+
+def test_an_address_the_mail_server_refuses_is_given_up_but_the_notification_stays(parent, settings):
+    settings.EMAIL_BACKEND = "tests.test_notifications.RefusingBackend"
+    with time_machine.travel(FRIDAY_EVENING, tick=False) as clock:
+        notify(users=[parent.user], cause="c:22", title="Nieuw bericht")
+        assert send_due_emails() == 0
+        note = Notification.objects.get()
+        assert note.email_status == Notification.EmailStatus.FAILED
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        clock.shift(dt.timedelta(days=1))
+        assert send_due_emails() == 0
+    assert mail.outbox == []
+    assert [n.title for n in notifications_for(viewer=parent.user)] == ["Nieuw bericht"]
+
+
+def test_a_staff_members_retry_waits_for_their_next_working_time(calendar, teacher, smtp_down):
+    monday_before_closing = dt.datetime(2026, 11, 30, 16, 29, 30, tzinfo=AMSTERDAM)
+    tuesday_opening = dt.datetime(2026, 12, 1, 8, 0, tzinfo=AMSTERDAM)
+    with time_machine.travel(monday_before_closing, tick=False) as clock:
+        notify(users=[teacher.user], cause="c:23", title="Nieuw chatbericht")
+        assert send_due_emails() == 0  # the mail server fails; next try at 16:30:30
+        _mail_server_back(smtp_down)
+        clock.shift(dt.timedelta(minutes=1))
+        assert send_due_emails() == 0  # 16:30:30 is after the teacher's working time
+        clock.move_to(tuesday_opening - dt.timedelta(seconds=1))
+        assert send_due_emails() == 0
+        assert mail.outbox == []
+        clock.move_to(tuesday_opening)
+        assert send_due_emails() == 1
+        assert send_due_emails() == 0
+    assert [m.to for m in mail.outbox] == [[teacher.user.email]]

@@ -336,13 +336,13 @@ def _count_queries(client, url) -> int:
 
 
 # session, user, guardian, staff record (none), relations with pupils/groups/schools, teachers,
-# the unread-notification count in the navigation, the latest posts.
-HOME_MAX_QUERIES = 8
+# the unread-notification and unread-chat counts in the navigation, the latest posts.
+HOME_MAX_QUERIES = 9
 # With posts: their photos and attachments (prefetched) and one insert of read markers.
 HOME_WITH_POSTS_MAX_QUERIES = HOME_MAX_QUERIES + 3
 # session, user, staff record, guardian (none), the staff member's school, groups, pupils, teachers,
-# the unread-notification count, the post rhythm of the week.
-DASHBOARD_MAX_QUERIES = 10
+# the unread-notification and unread-chat counts, the post rhythm of the week, open parent messages.
+DASHBOARD_MAX_QUERIES = 12
 
 
 def test_home_query_count_does_not_grow_with_children(

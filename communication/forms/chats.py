@@ -47,3 +47,35 @@ class StartForm(forms.Form):
         self.fields["pupil"].label_from_instance = lambda p: (
             f"{p.full_name} ({p.group.name})" if p.group_id else p.full_name
         )
+
+
+class GroupStartForm(forms.Form):
+    group = forms.ModelChoiceField(label=_("Which group's parents?"), queryset=None, empty_label=None)
+    title = forms.CharField(label=_("Subject"), max_length=140)
+    body = forms.CharField(
+        label=_("Message"), max_length=MAX_BODY_CHARS, widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    def __init__(self, *args, groups, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = groups
+        self.fields["group"].label_from_instance = lambda g: f"{g.name} ({g.school_year.name})"
+
+
+class ParentStartForm(forms.Form):
+    """Choose another parent by name (and the group you share); ids are checked again."""
+
+    other = forms.ChoiceField(label=_("To which parent?"))
+    body = forms.CharField(
+        label=_("Message"), max_length=MAX_BODY_CHARS, widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, pairs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pairs = {f"{user.pk}-{group.pk}": (user, group) for user, group in pairs}
+        self.fields["other"].choices = [
+            (key, f"{user.get_full_name()} · {group.name}") for key, (user, group) in self.pairs.items()
+        ]
+
+    def clean_other(self):
+        return self.pairs[self.cleaned_data["other"]]

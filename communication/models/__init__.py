@@ -2,7 +2,8 @@
 
 from .agenda import Event, FeedToken
 from .chats import Conversation, Message, Participant
-from .notifications import Notification
+from .notifications import Notification, PushSubscription
 from .posts import Post, PostAttachment, PostPhoto, PostRead  # noqa: F401
 
-__all__ = ["Conversation", "Event", "Message", "Participant", "FeedToken", "Notification"]
+__all__ = ["Conversation", "Event", "Message", "Participant", "FeedToken", "Notification",
+           "PushSubscription"]

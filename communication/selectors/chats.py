@@ -184,6 +184,52 @@ def open_parent_messages_for(*, viewer, now: dt.datetime | None = None) -> list[
     )
 
 
+def groups_to_address(*, viewer) -> QuerySet:
+    """Groups whose parents the viewer (staff) may start a group conversation with."""
+    from klimop.models import Group
+
+    staff = access.staff_member_of(viewer)
+    if staff is None:
+        return Group.objects.none()
+    groups = Group.objects.filter(school_id=staff.school_id)
+    if not staff.sees_whole_school:
+        groups = groups.filter(teachers=staff)
+    return groups.select_related("school_year").order_by("-school_year__starts_on", "year", "name")
+
+
+def parents_to_chat_with(*, viewer) -> list[tuple]:
+    """(user, group) pairs: the parents a guardian may write to, one per shared group.
+
+    Only other guardians (with an account) who may act for a child in a group where
+    the viewer may act for a child; only when the school offers chats between
+    parents. Names only: contact details never leave this selector.
+    """
+    from klimop.models import Group, User
+
+    guardian = access.guardian_of(viewer)
+    if guardian is None:
+        return []
+    groups = list(
+        Group.objects.filter(
+            pk__in=access.pupils_actable_by(viewer).filter(left_on__isnull=True).values("group_id"),
+            school__parent_to_parent_chats=True,
+        ).order_by("year", "name")
+    )
+    pairs = []
+    for group in groups:
+        others = (
+            User.objects.filter(
+                guardian__relations__pupil__group=group,
+                guardian__relations__pupil__left_on__isnull=True,
+                guardian__relations__access__in=access.ACT_ACCESS, is_active=True,
+            )
+            .exclude(pk=viewer.pk).distinct().order_by("first_name", "last_name")
+            .only("pk", "first_name", "last_name")
+        )
+        pairs.extend((user, group) for user in others)
+    return pairs
+
+
 def open_parent_message_ids(conversation: Conversation) -> set[int]:
     return set(conversation.messages.filter(
         needs_answer=True, answered_at__isnull=True, acknowledged_at__isnull=True,
@@ -192,6 +238,8 @@ def open_parent_message_ids(conversation: Conversation) -> set[int]:
 
 __all__ = [
     "conversation_get_for",
+    "groups_to_address",
+    "parents_to_chat_with",
     "conversations_for",
     "messages_for",
     "open_parent_messages_for",

@@ -27,7 +27,16 @@ from django.utils.translation import gettext_lazy
 
 from klimop import access, worktime
 from klimop import selectors as directory
-from klimop.models import Group, Guardian, GuardianRelation, Pupil, SchoolYear, StaffMember, User
+from klimop.models import (
+    Group,
+    Guardian,
+    GuardianRelation,
+    Pupil,
+    School,
+    SchoolYear,
+    StaffMember,
+    User,
+)
 
 from .. import media
 from ..models import Conversation, Message, Participant
@@ -39,6 +48,7 @@ Kind = Conversation.Kind
 # Parent messages in these kinds go to staff and start the answer clock; group
 # conversations are announcements and parent-to-parent chats have no staff.
 ANSWERED_KINDS = (Kind.DIRECT, Kind.CHILD)
+Stops = School.AcknowledgementStops
 
 
 class _Text:
@@ -61,7 +71,7 @@ def pupils_to_chat_about(user):
         if staff.sees_whole_school:
             return Pupil.objects.filter(school_id=staff.school_id, left_on__isnull=True)
         return access.pupils_taught_by(user)
-    return access.pupils_actable_by(user)
+    return access.pupils_actable_by(user).filter(school__parents_may_start_chats=True)
 
 
 def guardians_reachable_about(pupil: Pupil) -> list[Guardian]:
@@ -170,6 +180,8 @@ def conversation_start_parents(*, actor: User, other: User, group: Group, body: 
         raise PermissionDenied(_("You cannot start this conversation."))
     if group not in shared_groups(actor, other):
         raise PermissionDenied(_("You cannot start this conversation."))
+    if not School.objects.filter(pk=group.school_id, parent_to_parent_chats=True).exists():
+        raise PermissionDenied(_("Your school does not offer chats between parents."))
     conversation = Conversation.objects.create(
         kind=Kind.PARENTS, school_id=group.school_id, group=group, created_by=actor,
     )
@@ -236,7 +248,8 @@ def _attach(message: Message, attachment, *, conversation: Conversation, is_staf
 
 
 @transaction.atomic
-def message_send(*, actor: User, conversation: Conversation, body: str, attachment=None) -> Message:
+def message_send(*, actor: User, conversation: Conversation, body: str, attachment=None,
+                 at: dt.datetime | None = None) -> Message:
     """Send a message in a conversation the actor takes part in.
 
     Staff: held until their next working moment (``deliver_at``), and the open parent
@@ -246,7 +259,7 @@ def message_send(*, actor: User, conversation: Conversation, body: str, attachme
     ``message:<id>``) from ``deliver_at`` on; ``notify`` keeps staff notifications out
     of their own non-working time. Raises ``ValidationError`` for empty, too long or
     unacceptable input, ``PermissionDenied`` for a conversation the actor is not in
-    or that is closed.
+    or that is closed. ``at`` (default: now) is only for the demo's history.
     """
     participant = _active_participant(actor, conversation)
     conversation = Conversation.objects.select_for_update().select_related("school").get(pk=conversation.pk)
@@ -259,7 +272,7 @@ def message_send(*, actor: User, conversation: Conversation, body: str, attachme
     clean = sanitize_body(text) if text else ""
     if not clean and attachment is None:
         raise ValidationError({"body": _("Write a message first.")})
-    now = timezone.now()
+    now = at or timezone.now()
     staff = access.staff_member_of(actor)
     message = Message(conversation=conversation, sender=actor, body=clean, created_at=now, deliver_at=now)
     if staff is not None:
@@ -429,6 +442,25 @@ def child_conversations_sync(*, school_year: SchoolYear, actor: User | None = No
     return counts
 
 
+def child_conversations_sync_all(*, today: dt.date | None = None) -> dict[str, int]:
+    """Keep every school's per-child chats in step with the directory (beat, hourly).
+
+    For each school: the school year containing ``today``, and also the next one
+    when it starts within a week, so the chats are there on the first school day.
+    Then every chat about a pupil who left is closed. Idempotent.
+    """
+    today = today or timezone.localdate()
+    totals = {"created": 0, "joined": 0, "left": 0, "closed": 0}
+    years = SchoolYear.objects.filter(
+        starts_on__lte=today + dt.timedelta(days=7), ends_on__gte=today,
+    )
+    for school_year in years:
+        for key, value in child_conversations_sync(school_year=school_year).items():
+            totals[key] += value
+    totals["closed"] += close_conversations_of_left_pupils()
+    return totals
+
+
 def close_conversations_of_left_pupils(*, school_id: int | None = None) -> int:
     """Close (read-only) every open chat about a pupil who left the school (system action)."""
     qs = Conversation.objects.filter(closed_at__isnull=True, pupil__left_on__isnull=False)
@@ -449,7 +481,8 @@ def _open_messages():
 def answer_reminders_send(*, now: dt.datetime | None = None) -> int:
     """Remind the staff participants of unanswered parent messages whose remind time came.
 
-    Acknowledged messages are not reminded (the acknowledgement stops that clock).
+    An acknowledgement stops the reminder unless the school set it to stop nothing
+    (``School.acknowledgement_stops``).
     At most once per message: ``reminded_at`` is set under a row lock in the same
     transaction, and the notification's unique (user, cause) holds even if it is not.
     ``notify`` delivers each reminder within the recipient's own working time.
@@ -459,7 +492,9 @@ def answer_reminders_send(*, now: dt.datetime | None = None) -> int:
     with transaction.atomic():
         due = list(
             _open_messages().select_for_update(skip_locked=True, of=("self",))
-            .filter(acknowledged_at__isnull=True, reminded_at__isnull=True, remind_at__lte=now)
+            .filter(reminded_at__isnull=True, remind_at__lte=now)
+            .exclude(acknowledged_at__isnull=False,
+                     conversation__school__acknowledgement_stops__in=(Stops.REMINDER, Stops.BOTH))
             .select_related("conversation")
         )
         for message in due:
@@ -483,7 +518,8 @@ def answer_reminders_send(*, now: dt.datetime | None = None) -> int:
 def answer_escalations_send(*, now: dt.datetime | None = None) -> int:
     """Tell the school's director(s) about parent messages unanswered past the school's maximum.
 
-    Acknowledged or not: only an answer stops escalation. Once per message.
+    Only an answer stops escalation, unless the school lets the acknowledgement stop
+    it too (``School.acknowledgement_stops == "both"``). Once per message.
     """
     now = now or timezone.now()
     sent = 0
@@ -491,6 +527,8 @@ def answer_escalations_send(*, now: dt.datetime | None = None) -> int:
         due = list(
             _open_messages().select_for_update(skip_locked=True, of=("self",))
             .filter(escalated_at__isnull=True, escalate_at__lte=now)
+            .exclude(acknowledged_at__isnull=False,
+                     conversation__school__acknowledgement_stops=Stops.BOTH)
             .select_related("conversation")
         )
         for message in due:
@@ -527,6 +565,7 @@ __all__ = [
     "answer_escalations_send",
     "answer_reminders_send",
     "child_conversations_sync",
+    "child_conversations_sync_all",
     "conversation_leave",
     "conversation_mark_read",
     "conversation_start_direct",

@@ -15,3 +15,9 @@ def send_answer_reminders() -> int:
 def send_answer_escalations() -> int:
     """Beat sweep: tell the director about parent messages unanswered past the school's maximum."""
     return services.answer_escalations_send()
+
+
+@shared_task
+def sync_child_conversations() -> dict:
+    """Beat, hourly: per-child chats for every pupil, membership as in the directory."""
+    return services.child_conversations_sync_all()

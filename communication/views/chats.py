@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from klimop import access
 
 from .. import media
-from ..forms.chats import MessageForm, StartForm
+from ..forms.chats import GroupStartForm, MessageForm, ParentStartForm, StartForm
 from ..selectors import chats as selectors
 from ..services import chats as services
 
@@ -35,6 +35,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "conversations": conversations,
         "open_messages": selectors.open_parent_messages_for(viewer=request.user) if is_staff else None,
         "may_start": services.pupils_to_chat_about(request.user).exists(),
+        "may_start_group": is_staff and selectors.groups_to_address(viewer=request.user).exists(),
+        "may_start_parent": not is_staff and bool(selectors.parents_to_chat_with(viewer=request.user)),
         "now": timezone.now(),
     })
 
@@ -132,6 +134,7 @@ def conversation_poll(request: HttpRequest, pk: int) -> HttpResponse:
         "bubbles": _bubbles(request, conversation, msgs, participants), "conversation": conversation,
     })
     response["X-Since"] = now.isoformat()
+    response["X-Unread-Chats"] = str(selectors.unread_conversation_count(viewer=request.user, now=now))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -161,6 +164,53 @@ def conversation_start(request: HttpRequest) -> HttpResponse:
     return render(request, "communication/chats/start.html", {
         "form": form, "is_staff": is_staff, "has_pupils": pupils.exists(),
     })
+
+
+@login_required
+def conversation_start_group(request: HttpRequest) -> HttpResponse:
+    """Staff: a conversation with all parents of one of their groups (announcement-like)."""
+    if access.staff_member_of(request.user) is None:
+        raise Http404
+    groups = selectors.groups_to_address(viewer=request.user)
+    initial = {"group": request.GET.get("group")} if request.GET.get("group") else None
+    form = GroupStartForm(request.POST or None, groups=groups, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            conversation = services.conversation_start_group(
+                actor=request.user, group=form.cleaned_data["group"],
+                title=form.cleaned_data["title"], body=form.cleaned_data["body"],
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            for text in getattr(exc, "messages", [str(exc)]):
+                form.add_error(None, text)
+        else:
+            return redirect("communication:chat_detail", pk=conversation.pk)
+    return render(request, "communication/chats/start_group.html", {
+        "form": form, "has_groups": groups.exists(),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def conversation_start_parent(request: HttpRequest) -> HttpResponse:
+    """A parent writes to another parent of a shared group; names only, never contact details."""
+    if access.guardian_of(request.user) is None:
+        raise Http404
+    pairs = selectors.parents_to_chat_with(viewer=request.user)
+    form = ParentStartForm(request.POST or None, pairs=pairs)
+    if request.method == "POST" and form.is_valid():
+        other, group = form.cleaned_data["other"]
+        try:
+            conversation = services.conversation_start_parents(
+                actor=request.user, other=other, group=group, body=form.cleaned_data["body"],
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            for text in getattr(exc, "messages", [str(exc)]):
+                form.add_error(None, text)
+        else:
+            return redirect("communication:chat_detail", pk=conversation.pk)
+    return render(request, "communication/chats/start_parent.html", {
+        "form": form, "has_parents": bool(pairs),
+    }, status=400 if form.errors else 200)
 
 
 @login_required
@@ -215,6 +265,20 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+def unread_counts(request: HttpRequest) -> HttpResponse:
+    """The navigation's badges, polled by static/js/klimop.js so they stay right without reloading."""
+    from ..selectors.notifications import notifications_for
+
+    response = JsonResponse({
+        "chats": selectors.unread_conversation_count(viewer=request.user),
+        "notifications": notifications_for(viewer=request.user, unread_only=True).count(),
+    })
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
 def export(request: HttpRequest) -> HttpResponse:
     """The viewer's own chat messages as a JSON download (privacy request, DESIGN.md §11)."""
     response = JsonResponse(
@@ -229,8 +293,11 @@ def export(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("gesprekken/export/", export, name="chat_export"),
+    path("gesprekken/ongelezen.json", unread_counts, name="unread_counts"),
     path("gesprekken/", inbox, name="chat_inbox"),
     path("gesprekken/nieuw/", conversation_start, name="chat_start"),
+    path("gesprekken/nieuw/groep/", conversation_start_group, name="chat_start_group"),
+    path("gesprekken/nieuw/ouder/", conversation_start_parent, name="chat_start_parent"),
     path("gesprekken/<int:pk>/", conversation_detail, name="chat_detail"),
     path("gesprekken/<int:pk>/nieuwe-berichten/", conversation_poll, name="chat_poll"),
     path("gesprekken/<int:pk>/verlaten/", conversation_leave, name="chat_leave"),

@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "klimop.context_processors.klimop",
                 "communication.context_processors.notifications",
+                "communication.context_processors.chats",
             ],
         },
     },
@@ -151,6 +152,19 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Klimop <noreply@klimop.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A hung mail server must not hold a notification row lock for long.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
+# --- browser push (Web Push with VAPID) -------------------------------------------
+# `python manage.py webpush_keys` prints a fresh pair. Without both keys push is off:
+# the notifications page does not offer it and nothing is pushed.
+WEBPUSH_VAPID_PUBLIC_KEY = env("WEBPUSH_VAPID_PUBLIC_KEY", default="")
+WEBPUSH_VAPID_PRIVATE_KEY = env("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+# Who the push services may contact about our pushes: a mailto: or https: URL.
+WEBPUSH_VAPID_SUBJECT = env(
+    "WEBPUSH_VAPID_SUBJECT",
+    default=SITE_URL if SITE_URL.startswith("https://") else "mailto:noreply@klimop.localhost",
+)
 
 # --- cache (allauth's rate limits need a real, shared cache) ---------------------
 REDIS_URL = env("REDIS_URL", default="")
@@ -181,6 +195,9 @@ CELERY_BEAT_SCHEDULE = {
     "communication-notification-emails": {
         "task": "communication.tasks.notifications.send_due_notification_emails", "schedule": 60.0,
     },
+    "communication-notification-pushes": {
+        "task": "communication.tasks.notifications.send_due_notification_pushes", "schedule": 60.0,
+    },
     # Asks parents again for photo consent at the start of a school year (office hours only).
     "klimop-consent-renewal": {
         "task": "klimop.privacy_tasks.consent_renewal_sweep", "schedule": 3600.0,
@@ -201,6 +218,17 @@ CELERY_BEAT_SCHEDULE = {
     },
     "communication-chats-answer-escalations": {
         "task": "communication.tasks.chats.send_answer_escalations", "schedule": 300.0,
+    },
+    # Per-child chats: created for every pupil of the school year, members kept in step.
+    "communication-chats-sync-child-conversations": {
+        "task": "communication.tasks.chats.sync_child_conversations", "schedule": 3600.0,
+    },
+    # Sickness follow-up: a task for the teacher at the N-th school day of a spell (once per spell).
+    "absences-follow-ups": {
+        "task": "absences.tasks.create_due_follow_ups", "schedule": 300.0,
+    },
+    "absences-forget-pending-statements": {
+        "task": "absences.tasks.forget_pending_statements", "schedule": 86400.0,
     },
 }
 CELERY_FILESYSTEM_DIR = Path(env("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / "celery")))

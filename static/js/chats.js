@@ -13,6 +13,8 @@
       .then(function (response) {
         if (!response.ok) { throw new Error(response.status); }
         var last = response.headers.get("X-Since");
+        var unread = response.headers.get("X-Unread-Chats");
+        if (unread !== null && window.klimopShowUnreadChats) { window.klimopShowUnreadChats(parseInt(unread, 10)); }
         return response.text().then(function (html) { return { html: html, last: last }; });
       })
       .then(function (result) {

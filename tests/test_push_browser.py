@@ -1,0 +1,63 @@
+"""Browser push in a real browser (Debian's Chromium via Playwright): the card on the
+notifications page, the service worker's scope, and a pushed message shown by it."""
+
+import json
+
+import pytest
+
+from communication.management.commands.webpush_keys import generate_vapid_keys
+from tests.browser import HAS_CHROMIUM, PHONE, log_in, shot, verified
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
+                allow_module_level=True)
+
+
+@pytest.fixture
+def vapid(settings):
+    public, private = generate_vapid_keys()
+    settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = public, private
+
+
+def test_a_parent_sees_the_push_card_and_a_pushed_message_is_shown(
+    page, context, live_server, parent, vapid
+):
+    context.grant_permissions(["notifications"], origin=live_server.url)
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, verified(parent.user))
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    page.goto(f"{live_server.url}/meldingen/")
+    card = page.locator("#push-card")
+    card.get_by_text("Meldingen staan uit op dit apparaat.").wait_for()
+    assert card.get_by_role("heading", name="Meldingen op dit apparaat").is_visible()
+    assert card.get_by_role("button", name="Aanzetten").is_enabled()
+    shot(page, "push-card-phone")
+    # The service worker at /sw.js covers the whole site, not only /static/.
+    scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
+    assert scope == f"{live_server.url}/"
+
+    for _ in range(50):  # the registration events arrive asynchronously
+        if registrations:
+            break
+        page.wait_for_timeout(100)
+    registration_id = next(r["registrationId"] for r in registrations
+                           if r["scopeURL"] == scope and not r["isDeleted"])
+    cdp.send("ServiceWorker.deliverPushMessage", {
+        "origin": live_server.url, "registrationId": registration_id,
+        "data": json.dumps({"title": "Nieuw bericht in groep 5a", "body": "Morgen gym",
+                            "url": "/berichten/", "tag": "klimop-1"}),
+    })
+    page.wait_for_function(
+        "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(n => n.length > 0)"
+    )
+    shown = page.evaluate(
+        "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+        ".then(ns => ns.map(n => ({title: n.title, body: n.body, url: n.data.url})))"
+    )
+    assert shown == [{"title": "Nieuw bericht in groep 5a", "body": "Morgen gym", "url": "/berichten/"}]
