@@ -68,7 +68,7 @@ def _visible_messages(viewer, now: dt.datetime) -> Q:
 
 
 def conversations_for(*, viewer, now: dt.datetime | None = None) -> list[Conversation]:
-    """The viewer's conversations, most recent activity first, with ``unread`` and the last message.
+    """The viewer's conversations, latest message first, with ``unread`` and the last message.
 
     Unread: messages delivered after the viewer's ``last_read_at``, not their own and not
     removed. Two queries whatever the number of conversations.
@@ -97,9 +97,10 @@ def conversations_for(*, viewer, now: dt.datetime | None = None) -> list[Convers
             last_at=Subquery(visible.values("deliver_at")[:1]),
             last_body=Subquery(visible.values("body")[:1]),
             last_removed=Subquery(visible.values("removed_at")[:1]),
-            activity=Coalesce(F("last_at"), F("created_at")),
         )
-        .order_by("-activity", "-pk")
+        # Conversations with messages by their latest one; the still-empty ones (e.g. a
+        # per-child chat nobody wrote in yet) after them.
+        .order_by(F("last_at").desc(nulls_last=True), "-created_at", "-pk")
     )
 
 
