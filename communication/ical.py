@@ -28,7 +28,8 @@ from .selectors.agenda import AgendaItem
 PRODID = "-//Klimop//Agenda//NL"
 
 
-def build_feed(items: list[AgendaItem], *, name: str) -> bytes:
+def build_feed(items: list[AgendaItem], *, name: str, extra_events=()) -> bytes:
+    """The feed: agenda items, plus ready-made VEVENTs of other capabilities (planner bookings)."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -43,6 +44,8 @@ def build_feed(items: list[AgendaItem], *, name: str) -> bytes:
     stamp = timezone.now()
     for item in items:
         cal.add_component(_vevent(item, stamp))
+    for event in extra_events:
+        cal.add_component(event)
     return cal.to_ical()
 
 

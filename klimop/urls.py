@@ -16,6 +16,8 @@ urlpatterns = [
     path("language/", views.set_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("communication.urls")),
+    path("", include("absences.urls")),
+    path("", include("conversations.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -34,6 +34,18 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Eager tasks run inside Celery's ``denied_join_result()``, which saves and restores a
+    *process-wide* flag. Two threads running eager tasks at once (the concurrency tests) can
+    leave it stuck at True, and every later ``.get()`` in that worker process would fail with
+    "Never call result.get() within a task". A real worker never shares that flag this way."""
+    from celery._state import _set_task_join_will_block
+
+    yield
+    _set_task_join_will_block(False)
+
+
 @pytest.fixture
 def school(db):
     return f.SchoolFactory(name="Basisschool Het Testveld", slug="testveld")

@@ -50,9 +50,9 @@ def test_parent_home_lists_child_and_teachers_in_dutch(
     assert "Uitloggen" in html
     # The duo teacher does not work on Monday: the day is marked as a day off.
     assert "niet aanwezig" in html
-    # Full access: no "information only" badge, no placeholder for features not built yet.
+    # Full access: no "information only" badge; the parent can report the child sick.
     assert "Alleen informatie" not in html
-    assert "Ziekmelden" not in html
+    assert reverse("absences:report_sick") in html
     assert reverse("contact_details") in html  # in the account menu
 
 
@@ -336,13 +336,16 @@ def _count_queries(client, url) -> int:
 
 
 # session, user, guardian, staff record (none), relations with pupils/groups/schools, teachers,
-# the unread-notification and unread-chat counts in the navigation, the latest posts.
-HOME_MAX_QUERIES = 9
+# the unread-notification and unread-chat counts in the navigation, the latest posts,
+# the absence card (children who may be reported, today's reports, the school's cutoff: 4),
+# the planner card (current rounds: 1).
+HOME_MAX_QUERIES = 14
 # With posts: their photos and attachments (prefetched) and one insert of read markers.
 HOME_WITH_POSTS_MAX_QUERIES = HOME_MAX_QUERIES + 3
 # session, user, staff record, guardian (none), the staff member's school, groups, pupils, teachers,
-# the unread-notification and unread-chat counts, the post rhythm of the week, open parent messages.
-DASHBOARD_MAX_QUERIES = 12
+# the unread-notification and unread-chat counts, the post rhythm of the week, open parent messages,
+# today's absences and follow-ups and open leave requests (7), the planner card (2).
+DASHBOARD_MAX_QUERIES = 21
 
 
 def test_home_query_count_does_not_grow_with_children(

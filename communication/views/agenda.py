@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from conversations.selectors import bookings_for_feed
 from klimop import access
 
 from .. import ical
@@ -212,7 +213,8 @@ def agenda_feed(request: HttpRequest, token: str) -> HttpResponse:
     items = selectors.agenda_for(viewer=feed.user, start=today - dt.timedelta(days=180))
     # No session here: the feed speaks the language its owner chose in Klimop.
     with translation.override(feed.user.language):
-        body = ical.build_feed(items, name=_("Klimop agenda"))
+        bookings = bookings_for_feed(feed.user, today - dt.timedelta(days=180))
+        body = ical.build_feed(items, name=_("Klimop agenda"), extra_events=bookings)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="klimop.ics"'
     response["X-Robots-Tag"] = "noindex, nofollow"

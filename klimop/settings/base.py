@@ -230,6 +230,17 @@ CELERY_BEAT_SCHEDULE = {
     "absences-forget-pending-statements": {
         "task": "absences.tasks.forget_pending_statements", "schedule": 86400.0,
     },
+    # Conversation planner: invitations at opening (office hours), reminders the day before,
+    # and the teachers' "who did not book" notice at closing. Each at most once per person.
+    "conversations-planner-invitations": {
+        "task": "conversations.tasks.send_planner_invitations", "schedule": 900.0,
+    },
+    "conversations-planner-reminders": {
+        "task": "conversations.tasks.send_planner_reminders", "schedule": 900.0,
+    },
+    "conversations-planner-closing-notices": {
+        "task": "conversations.tasks.send_planner_closing_notices", "schedule": 900.0,
+    },
 }
 CELERY_FILESYSTEM_DIR = Path(env("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / "celery")))
 CELERY_QUEUE_DIR = CELERY_FILESYSTEM_DIR / "queue"

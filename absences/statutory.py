@@ -1,0 +1,207 @@
+"""The Leerplichtwet 1969 rules for absences and leave, as pure functions on a school calendar.
+
+No database and no "now": callers pass a :class:`klimop.worktime.WorkCalendar` (whose
+working days are the school days: weekends, holidays, public holidays and study days
+are not) and plain dates. Everything is counted in *school days* and *school weeks*
+(a week with at least one school day), as the law counts them.
+
+- Art. 13a (extra vacation because of a parent's profession): at most once per school
+  year, at most 10 school days, never in the first two school weeks of the school
+  year — hard rules. Applying 8 weeks ahead and an employer's statement are guidance
+  from the government (Rijksoverheid) — warnings only.
+- Art. 11 sub g / art. 14 (important circumstances): up to 10 school days the head of
+  school decides; over 10 the municipal attendance officer does (art. 14 lid 3).
+- Art. 21a: unexcused absence of 16 hours or more within four consecutive school
+  weeks must be reported (to DUO); holiday weeks do not count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from klimop import worktime
+
+LEAVE_MAX_SCHOOL_DAYS = 10
+VACATION_LEAVE_NOT_IN_FIRST_SCHOOL_WEEKS = 2
+LEAVE_APPLY_DAYS_AHEAD = 8 * 7
+UNEXPLAINED_THRESHOLD_HOURS = Decimal(16)
+UNEXPLAINED_WINDOW_SCHOOL_WEEKS = 4
+#: "Long absence": a sickness spell of more than four school weeks' worth of school days.
+LONG_ABSENCE_SCHOOL_DAYS = 20
+
+_DAY = dt.timedelta(days=1)
+
+# The kinds as stored on LeaveRequest.Kind (kept as plain strings: this module is pure).
+VACATION, IMPORTANT, OTHER = "vacation", "important", "other"
+
+
+# --- school days and weeks -------------------------------------------------------------------
+
+def school_days(cal: worktime.WorkCalendar, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The school days from ``start`` to ``end``, both inclusive."""
+    days, day = [], start
+    while day <= end:
+        if worktime.is_working_day(cal, day):
+            days.append(day)
+        day += _DAY
+    return days
+
+
+def nth_school_day(cal: worktime.WorkCalendar, start: dt.date, n: int,
+                   *, horizon_days: int = 120) -> dt.date | None:
+    """The ``n``-th school day counted from ``start`` (inclusive), or None within the horizon.
+
+    Weekends, holidays and study days are skipped: they neither count nor break the run.
+    """
+    count, day = 0, start
+    for _step in range(horizon_days):
+        if worktime.is_working_day(cal, day):
+            count += 1
+            if count == n:
+                return day
+        day += _DAY
+    return None
+
+
+def week_of(day: dt.date) -> dt.date:
+    """The Monday of ``day``'s week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def school_weeks(cal: worktime.WorkCalendar, start: dt.date, end: dt.date) -> list[dt.date]:
+    """Mondays of the weeks from ``start``'s to ``end``'s that have at least one school day."""
+    weeks, monday = [], week_of(start)
+    while monday <= end:
+        if any(worktime.is_working_day(cal, monday + dt.timedelta(days=i)) for i in range(7)):
+            weeks.append(monday)
+        monday += dt.timedelta(days=7)
+    return weeks
+
+
+def first_school_weeks_end(cal: worktime.WorkCalendar, year_start: dt.date,
+                           n: int = VACATION_LEAVE_NOT_IN_FIRST_SCHOOL_WEEKS) -> dt.date:
+    """The last day (Sunday) of the ``n``-th school week of the year starting on ``year_start``."""
+    weeks = school_weeks(cal, year_start, year_start + dt.timedelta(weeks=n + 10))
+    return weeks[min(n, len(weeks)) - 1] + dt.timedelta(days=6) if weeks else year_start
+
+
+# --- leave ------------------------------------------------------------------------------------
+
+@dataclass
+class LeaveCheck:
+    """The outcome of the statutory checks of a leave request.
+
+    ``errors`` refuse the request (with the reason); ``warnings`` are codes the parent
+    may submit anyway, with an explanation; ``for_attendance_officer`` marks art. 14
+    requests over 10 school days.
+    """
+
+    school_days: int = 0
+    errors: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    for_attendance_officer: bool = False
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.errors)
+
+
+def check_leave(
+    *, cal: worktime.WorkCalendar, kind: str, starts_on: dt.date, ends_on: dt.date,
+    today: dt.date, year_start: dt.date, has_statement: bool,
+    vacation_leave_this_year: Iterable[str] = (),
+) -> LeaveCheck:
+    """Check a leave request against the Leerplichtwet (see the module docstring).
+
+    ``vacation_leave_this_year`` names the children who already have (pending or
+    granted) art. 13a leave in this school year.
+    """
+    check = LeaveCheck()
+    if ends_on < starts_on:
+        check.errors.append(_("The last day cannot be before the first day."))
+        return check
+    if starts_on < today:
+        check.errors.append(_("Leave cannot start in the past."))
+        return check
+    days = school_days(cal, starts_on, ends_on)
+    check.school_days = len(days)
+    if not days:
+        check.errors.append(_("There are no school days in this period, so no leave is needed."))
+        return check
+    if kind == VACATION:
+        already = sorted(vacation_leave_this_year)
+        if already:
+            check.errors.append(_(
+                "Extra vacation leave (art. 13a) is possible only once per school year, and "
+                "%(names)s already has it this school year."
+            ) % {"names": ", ".join(already)})
+        if len(days) > LEAVE_MAX_SCHOOL_DAYS:
+            check.errors.append(_(
+                "Extra vacation leave (art. 13a) is at most %(max)s school days; this period has "
+                "%(days)s."
+            ) % {"max": LEAVE_MAX_SCHOOL_DAYS, "days": len(days)})
+        if days[0] <= first_school_weeks_end(cal, year_start):
+            check.errors.append(_(
+                "Extra vacation leave (art. 13a) is not allowed in the first two school weeks of "
+                "the school year."
+            ))
+        if not has_statement:
+            check.warnings.append("no_statement")
+    elif kind == IMPORTANT and len(days) > LEAVE_MAX_SCHOOL_DAYS:
+        check.for_attendance_officer = True
+    if kind == VACATION and (starts_on - today).days < LEAVE_APPLY_DAYS_AHEAD:
+        check.warnings.append("late")
+    return check
+
+
+# --- unexplained absence ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ThresholdHit:
+    """Where unexplained absence reached the reporting threshold (art. 21a)."""
+
+    started_on: dt.date
+    reached_on: dt.date
+    hours: Decimal
+
+
+def unexplained_threshold(
+    cal: worktime.WorkCalendar, marks: Iterable[tuple[dt.date, Decimal]], *,
+    threshold: Decimal = UNEXPLAINED_THRESHOLD_HOURS, window: int = UNEXPLAINED_WINDOW_SCHOOL_WEEKS,
+) -> ThresholdHit | None:
+    """The first moment the unexplained hours in ``window`` consecutive school weeks reach
+    ``threshold``, or None. Weeks without school days (holidays) are skipped, so a holiday
+    neither counts as one of the four weeks nor breaks them.
+
+    ``started_on`` is the first unexplained day inside that window.
+    """
+    marks = sorted((day, Decimal(hours)) for day, hours in marks if hours)
+    if not marks:
+        return None
+    weeks = school_weeks(cal, marks[0][0], marks[-1][0])
+    # A mark on a day the calendar does not know as a school day still has a week.
+    weeks = sorted(set(weeks) | {week_of(day) for day, _h in marks})
+    index = {monday: i for i, monday in enumerate(weeks)}
+    for j, (day, _hours) in enumerate(marks):
+        last = index[week_of(day)]
+        inside = [(d, h) for d, h in marks[: j + 1] if index[week_of(d)] > last - window]
+        total = sum((h for _d, h in inside), Decimal(0))
+        if total >= threshold:
+            return ThresholdHit(started_on=inside[0][0], reached_on=day, hours=total)
+    return None
+
+
+def is_late_report(*, reported_at: dt.datetime, first_day: dt.date, cutoff: dt.time,
+                   lessons_start: dt.time, tz=worktime.AMSTERDAM) -> bool:
+    """A report is late when made after the cutoff, or after lessons started, on its first day.
+
+    Parents read the cutoff in minutes ("before 08:20"), so anything within the
+    cutoff minute still counts as on time; 08:21 is late.
+    """
+    deadline = dt.datetime.combine(first_day, min(cutoff, lessons_start), tzinfo=tz)
+    return reported_at.astimezone(tz).replace(second=0, microsecond=0) > deadline

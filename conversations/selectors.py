@@ -1,0 +1,364 @@
+"""Reads of the conversation planner, as one viewer may see them (``conversations.rules``).
+
+``*_get_for`` raise 404 for both "missing" and "not yours". Page reads take a fixed
+number of queries, however many slots a round has. Three functions are for pages other
+apps own:
+
+* :func:`staff_card_context` — the staff dashboard card (``conversations/_staff_card.html``);
+* :func:`parent_card_context` — the parent's home card (``conversations/_parent_card.html``);
+* :func:`bookings_for_feed` — a parent's conversations for their private iCalendar feed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from klimop import access
+from klimop.models import Group, GuardianRelation, Pupil, StaffMember
+
+from . import rules, services
+from .models import Availability, Booking, Round, SeparateBookings, Slot
+
+# --- building blocks ---------------------------------------------------------------------------------
+
+def _slots(round_: Round) -> QuerySet[Slot]:
+    return Slot.objects.filter(round=round_).select_related("staff__user", "availability", "group")
+
+
+def free_slots(round_: Round, *, group: Group | None = None, now: dt.datetime | None = None
+               ) -> QuerySet[Slot]:
+    """Slots of the round nobody has booked, still to come, earliest first."""
+    now = now or timezone.now()
+    slots = _slots(round_).filter(starts_at__gt=now).exclude(
+        Exists(Booking.objects.filter(slot=OuterRef("pk"))))
+    if group is not None:
+        slots = slots.filter(group=group)
+    return slots.order_by("starts_at", "staff__user__last_name")
+
+
+def unbooked_pupils(round_: Round, groups: QuerySet[Group] | None = None) -> QuerySet[Pupil]:
+    """Pupils of the round's groups (or of ``groups``) without any booking in the round."""
+    groups = round_.groups.all() if groups is None else groups
+    return (Pupil.objects.filter(group__in=groups, left_on__isnull=True)
+            .exclude(Exists(Booking.objects.filter(round=round_, pupil=OuterRef("pk"))))
+            .select_related("group").order_by("group__year", "group__name", "first_name"))
+
+
+def _visible_bookings(viewer) -> QuerySet[Booking]:
+    """Bookings a guardian sees: joint ones of their children, and their own separate ones."""
+    guardian = access.guardian_of(viewer)
+    if guardian is None:
+        return Booking.objects.none()
+    return Booking.objects.filter(
+        Q(guardian__isnull=True) | Q(guardian=guardian),
+        pupil__in=access.pupils_actable_by(viewer).values("pk"),
+    )
+
+
+def _with_details(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
+    return bookings.select_related("slot__staff__user", "slot__availability", "slot__group",
+                                   "pupil__group", "round__school", "guardian")
+
+
+def days_of(slots) -> list[tuple[dt.date, list[Slot]]]:
+    """Slots grouped by their local day (for the pages)."""
+    return [(day, list(items)) for day, items in
+            groupby(slots, key=lambda s: rules.local(s.starts_at).date())]
+
+
+# --- parents ------------------------------------------------------------------------------------------
+
+def rounds_for_parent(*, viewer, now: dt.datetime | None = None) -> list[Round]:
+    """Rounds with a group of one of the viewer's children that are not over yet."""
+    now = now or timezone.now()
+    groups = access.pupils_actable_by(viewer).values("group_id")
+    return list(Round.objects.filter(groups__in=groups, last_date__gte=rules.local(now).date())
+                .select_related("school").distinct().order_by("first_date"))
+
+
+def round_get_for_parent(*, viewer, pk: int) -> Round:
+    try:
+        return Round.objects.select_related("school").filter(
+            groups__in=access.pupils_actable_by(viewer).values("group_id")).distinct().get(pk=pk)
+    except Round.DoesNotExist:
+        raise Http404 from None
+
+
+@dataclass
+class ChildPlan:
+    pupil: Pupil
+    teachers: list[StaffMember]
+    attends: bool
+    booking: Booking | None
+    may_change: bool
+    separate: bool
+    days: list[tuple[dt.date, list[Slot]]] = field(default_factory=list)
+
+    @property
+    def free_count(self) -> int:
+        return sum(len(slots) for _day, slots in self.days)
+
+
+@dataclass
+class ParentRound:
+    round: Round
+    opens_at: dt.datetime
+    head_start: bool
+    is_open: bool
+    is_closed: bool
+    children: list[ChildPlan]
+    suggestions: list[list[tuple[Pupil, Slot]]]
+
+    @property
+    def unbooked(self) -> list[ChildPlan]:
+        return [c for c in self.children if c.booking is None]
+
+
+def parent_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> ParentRound:
+    """Everything the booking page shows: per child the booking or the free times, and for
+    a family with children in several groups, back-to-back suggestions."""
+    now = now or timezone.now()
+    pupils = list(rules.pupils_bookable_by(viewer, round_).select_related("group").prefetch_related(
+        Prefetch("group__teachers", queryset=StaffMember.objects.select_related("user")))
+        .order_by("group__year", "first_name"))
+    bookings = {b.pupil_id: b for b in _with_details(
+        _visible_bookings(viewer).filter(round=round_))}
+    separate = set(SeparateBookings.objects.filter(round=round_, pupil__in=pupils)
+                   .values_list("pupil_id", flat=True))
+    free: dict[int, list[Slot]] = defaultdict(list)
+    for slot in free_slots(round_, now=now):
+        free[slot.group_id].append(slot)
+    opens = services.opening_for(round_, viewer)
+    children = []
+    for pupil in pupils:
+        booking = bookings.get(pupil.pk)
+        children.append(ChildPlan(
+            pupil=pupil, teachers=list(pupil.group.teachers.all()), attends=round_.child_attends(pupil),
+            booking=booking, may_change=bool(booking and services.may_change(booking, viewer, now)),
+            separate=pupil.pk in separate, days=days_of(free[pupil.group_id]),
+        ))
+    unbooked = [c for c in children if c.booking is None]
+    suggestions = []
+    if len({c.pupil.group_id for c in unbooked}) > 1 and len(unbooked) == len(
+            {c.pupil.group_id for c in unbooked}):
+        runs = services.adjacent_runs([free[c.pupil.group_id] for c in unbooked], limit=4)
+        suggestions = [list(zip([c.pupil for c in unbooked], run, strict=True)) for run in runs]
+    return ParentRound(
+        round=round_, opens_at=opens, head_start=opens < round_.opens_at,
+        is_open=opens <= now < round_.closes_at, is_closed=now >= round_.closes_at,
+        children=children, suggestions=suggestions,
+    )
+
+
+def booking_get_for(*, viewer, pk: int) -> Booking:
+    """A booking the viewer shares (parent) or looks after (teacher of the group, manager)."""
+    try:
+        booking = _with_details(Booking.objects.all()).get(pk=pk)
+    except Booking.DoesNotExist:
+        raise Http404 from None
+    if not rules.may_see_booking(viewer, booking):
+        raise Http404
+    return booking
+
+
+def upcoming_bookings_for(*, viewer, now: dt.datetime | None = None) -> list[Booking]:
+    now = now or timezone.now()
+    return list(_with_details(_visible_bookings(viewer).filter(slot__ends_at__gt=now))
+                .order_by("slot__starts_at"))
+
+
+# --- staff --------------------------------------------------------------------------------------------
+
+def rounds_for_staff(*, viewer, now: dt.datetime | None = None) -> list[Round]:
+    """Rounds of the viewer's groups (a manager: of the school) that are not over yet."""
+    now = now or timezone.now()
+    staff = access.staff_member_of(viewer)
+    if staff is None:
+        return []
+    rounds = Round.objects.filter(school_id=staff.school_id, last_date__gte=rules.local(now).date())
+    if not access.is_school_manager(viewer):
+        rounds = rounds.filter(groups__teachers=staff)
+    return list(rounds.distinct().prefetch_related("groups").order_by("first_date"))
+
+
+def round_get_for_staff(*, viewer, pk: int) -> Round:
+    staff = access.staff_member_of(viewer)
+    if staff is None:
+        raise Http404
+    rounds = Round.objects.filter(school_id=staff.school_id).select_related("school")
+    if not access.is_school_manager(viewer):
+        rounds = rounds.filter(groups__teachers=staff).distinct()
+    try:
+        return rounds.get(pk=pk)
+    except Round.DoesNotExist:
+        raise Http404 from None
+
+
+@dataclass
+class StaffRound:
+    round: Round
+    groups: list[Group]
+    availabilities: list[Availability]
+    days: list[tuple[dt.date, list[Slot]]]
+    unbooked: list[Pupil]
+    pupils: list[Pupil]
+    separate: set[int]
+    manages: bool
+    is_closed: bool
+
+    @property
+    def booked_count(self) -> int:
+        return sum(1 for _d, slots in self.days for s in slots if s.booking)
+
+    @property
+    def slot_count(self) -> int:
+        return sum(len(slots) for _d, slots in self.days)
+
+
+def _attach_bookings(slots: list[Slot]) -> list[Slot]:
+    bookings = {b.slot_id: b for b in Booking.objects.filter(slot__in=slots).select_related(
+        "pupil__group", "guardian", "booked_by")}
+    for slot in slots:
+        slot.booking = bookings.get(slot.pk)
+    return slots
+
+
+def staff_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> StaffRound:
+    """The teacher's view of a round: their time, the slots with bookings, who has not booked."""
+    now = now or timezone.now()
+    groups = list(rules.staff_groups_in_round(viewer, round_))
+    slots = _attach_bookings(list(_slots(round_).filter(group__in=groups)
+                                  .order_by("starts_at", "staff__user__last_name")))
+    availabilities = list(Availability.objects.filter(round=round_, group__in=groups)
+                          .select_related("staff__user", "group").order_by("date", "starts"))
+    pupils = list(Pupil.objects.filter(group__in=groups, left_on__isnull=True)
+                  .select_related("group").order_by("group__year", "first_name"))
+    return StaffRound(
+        round=round_, groups=groups, availabilities=availabilities, days=days_of(slots),
+        unbooked=list(unbooked_pupils(round_, Group.objects.filter(pk__in=[g.pk for g in groups]))),
+        pupils=pupils,
+        separate=set(SeparateBookings.objects.filter(round=round_).values_list("pupil_id", flat=True)),
+        manages=rules.manages_round(viewer, round_), is_closed=now >= round_.closes_at,
+    )
+
+
+def day_schedule(*, viewer, round_: Round, day: dt.date) -> list[Slot]:
+    """One day of the viewer's groups' slots with bookings and the families' names (printable)."""
+    groups = rules.staff_groups_in_round(viewer, round_)
+    start = services.local_datetime(day, dt.time(0))
+    slots = list(_slots(round_).filter(group__in=groups, starts_at__gte=start,
+                                       starts_at__lt=start + dt.timedelta(days=1))
+                 .order_by("staff__user__last_name", "starts_at"))
+    _attach_bookings(slots)
+    pupil_ids = [s.booking.pupil_id for s in slots if s.booking]
+    parents = defaultdict(list)
+    for rel in GuardianRelation.objects.filter(pupil__in=pupil_ids, access__in=access.ACT_ACCESS
+                                               ).select_related("guardian"):
+        parents[rel.pupil_id].append(rel.guardian)
+    for slot in slots:
+        slot.parents = []
+        if slot.booking:
+            chosen = slot.booking.guardian
+            slot.parents = [chosen] if chosen else parents[slot.booking.pupil_id]
+            slot.attends = round_.child_attends(slot.booking.pupil)
+    return slots
+
+
+# --- cards for pages other apps own -----------------------------------------------------------------
+
+def staff_card_context(user, now: dt.datetime | None = None) -> dict:
+    """Context of ``conversations/_staff_card.html`` on the staff dashboard.
+
+    ``show`` is False for users who are not staff or have no current round. Otherwise
+    ``rounds``: per round its groups' slot and booking counts, how many pupils have not
+    booked, whether it is open or closed; ``today``: the viewer's own booked conversations
+    today (earliest first). Four queries plus one per round.
+    """
+    now = now or timezone.now()
+    staff = access.staff_member_of(user)
+    if staff is None:
+        return {"show": False}
+    rounds = rounds_for_staff(viewer=user, now=now)
+    rows = []
+    for round_ in rounds:
+        groups = rules.staff_groups_in_round(user, round_)
+        slots = Slot.objects.filter(round=round_, group__in=groups)
+        rows.append({
+            "round": round_, "slots": slots.count(),
+            "booked": Booking.objects.filter(slot__in=slots).count(),
+            "unbooked": unbooked_pupils(round_, groups).count(),
+            "state": ("closed" if now >= round_.closes_at else "open" if now >= round_.opens_at
+                      else "upcoming"),
+        })
+    start = services.local_datetime(rules.local(now).date(), dt.time(0))
+    today = list(Booking.objects.filter(
+        slot__staff=staff, slot__starts_at__gte=start, slot__starts_at__lt=start + dt.timedelta(days=1),
+    ).select_related("pupil__group", "slot").order_by("slot__starts_at"))
+    return {"show": bool(rows or today), "rounds": rows, "today": today, "now": now}
+
+
+def parent_card_context(user, now: dt.datetime | None = None) -> dict:
+    """Context of ``conversations/_parent_card.html`` on the parent's home.
+
+    ``show`` is False when the user has no child in a current round. ``rounds``: per
+    round whether it is open *for this user* (siblings earlier), ``opens_at`` for this
+    user, ``closes_at``, the children still to book, and the user's bookings in it.
+    """
+    now = now or timezone.now()
+    if access.guardian_of(user) is None:
+        return {"show": False}
+    rounds = rounds_for_parent(viewer=user, now=now)
+    if not rounds:
+        return {"show": False}
+    bookings = upcoming_bookings_for(viewer=user, now=now)
+    pupils = list(access.pupils_actable_by(user).select_related("group").order_by("first_name"))
+    rows = []
+    for round_ in rounds:
+        group_ids = set(round_.groups.values_list("pk", flat=True))
+        mine = [b for b in bookings if b.round_id == round_.pk]
+        booked_ids = {b.pupil_id for b in mine}
+        opens = services.opening_for(round_, user)
+        rows.append({
+            "round": round_, "opens_at": opens, "closes_at": round_.closes_at,
+            "is_open": opens <= now < round_.closes_at, "is_closed": now >= round_.closes_at,
+            "head_start": opens < round_.opens_at, "bookings": mine,
+            "to_book": [p for p in pupils if p.group_id in group_ids and p.pk not in booked_ids],
+        })
+        rows[-1]["to_book_names"] = ", ".join(p.first_name for p in rows[-1]["to_book"])
+    return {"show": True, "rounds": rows, "now": now}
+
+
+def bookings_for_feed(user, start: dt.datetime | dt.date, end: dt.datetime | dt.date | None = None
+                      ) -> list:
+    """The user's booked conversations between ``start`` and ``end`` as iCalendar VEVENTs.
+
+    For ``communication.ical``: add each to the feed's calendar
+    (``cal.add_component(event)``). A parent gets the conversations they share (joint
+    bookings of their children, their own separate ones); a teacher their own slots that
+    are booked. UIDs are stable per booking, so a moved conversation updates in place.
+    """
+    from .ical import booking_vevent
+
+    def aware(value, default_time):
+        if isinstance(value, dt.datetime):
+            return value
+        return services.local_datetime(value, default_time)
+
+    start_at = aware(start, dt.time(0))
+    bookings = _visible_bookings(user)
+    staff = access.staff_member_of(user)
+    if staff is not None:
+        bookings = bookings | Booking.objects.filter(slot__staff=staff)
+    bookings = bookings.filter(slot__starts_at__gte=start_at)
+    if end is not None:
+        bookings = bookings.filter(slot__starts_at__lt=aware(end, dt.time(23, 59, 59)))
+    stamp = timezone.now()
+    return [booking_vevent(b, stamp=stamp) for b in
+            _with_details(bookings.distinct()).order_by("slot__starts_at")]
