@@ -23,6 +23,13 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Pages are seen as a Dutch parent sees them: dates and times in the browser's own
+    widgets (date and time inputs) in Dutch, on the Amsterdam clock."""
+    return {**browser_context_args, "locale": "nl-NL", "timezone_id": "Europe/Amsterdam"}
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """allauth keeps login rate limits in the cache: one test's failed logins from 127.0.0.1
