@@ -475,6 +475,19 @@ class TestStaffPages:
         assert booking.booked_by == teacher.user
         assert Notification.objects.filter(user=parent.user, cause__startswith="planner-booked").exists()
 
+    def test_for_parents_invited_apart_the_teacher_picks_the_parent(
+            self, client, conversation_round, slots_5a, child, parent, divorced_parent, teacher, while_open):
+        services.separate_bookings_set(actor=teacher.user, round_=conversation_round, pupil=child,
+                                       allowed=True)
+        client.force_login(teacher.user)
+        page = client.get(reverse("conversations:staff_round", args=[conversation_round.pk])).content.decode()
+        assert f'name="guardian" id="behalf-parent-{child.pk}"' in page
+        assert f'<option value="{divorced_parent.pk}">' in page
+        response = client.post(reverse("conversations:staff_book", args=[conversation_round.pk]),
+                               {"pupil": child.pk, "slot": slots_5a[2].pk, "guardian": divorced_parent.pk})
+        assert response.status_code == 302
+        assert Booking.objects.get().guardian == divorced_parent
+
     def test_a_teacher_of_another_group_cannot_book_for_the_child(self, client, conversation_round,
                                                                    slots_5a, child, other_teacher):
         client.force_login(other_teacher.user)
