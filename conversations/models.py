@@ -191,7 +191,9 @@ class Booking(models.Model):
     """
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="bookings")
-    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings")
+    # RESTRICT, not PROTECT: a slot with a booking cannot be deleted on its own, but deleting
+    # the school, round or pupil takes the booking with it.
+    slot = models.ForeignKey(Slot, on_delete=models.RESTRICT, related_name="bookings")
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="conversation_bookings")
     guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, null=True, blank=True,
                                  related_name="conversation_bookings")

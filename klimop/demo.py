@@ -17,6 +17,14 @@ real services; consent and reads are bulk rows shaped exactly as the services wr
 them. Every random choice uses its own seeded generator, so a rebuild for the same
 date is identical. Dates of birth, the calendar, posts and events follow ``--date``.
 
+On the build day (or the last school day before it) children are reported sick, one
+late and one for a doctor's visit; a 5a pupil's fourth day of sickness has given
+leerkracht@ a follow-up task; ouder@'s leave request awaits the director, another
+family's was granted weeks ago. Report conversations for the whole school are two weeks
+ahead, open for booking on the build day (ouder@, with two children in the round, a day
+earlier) and partly booked by other sibling families. These go through the absences
+and planner services too; every notification the services make is marked e-mailed.
+
 Used by ``manage.py demo_school``; the functions run as the system (``actor=None``).
 """
 
@@ -38,6 +46,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from absences import services as absence_services
+from absences.models import AbsenceReport, FollowUp, LeaveRequest
 from communication import media
 from communication.models import (
     Conversation,
@@ -53,9 +63,13 @@ from communication.models import (
 from communication.services import agenda as agenda_services
 from communication.services import chats as chat_services
 from communication.services import posts as post_services
+from conversations import selectors as planner_selectors
+from conversations import services as planner_services
+from conversations.models import Availability, Booking, BookingEvent, Round, Slot
 
-from . import services, worktime
-from .access import VIEW_ACCESS
+from . import access, services, worktime
+from . import selectors as directory
+from .access import ACT_ACCESS, VIEW_ACCESS
 from .models import (
     Group,
     Guardian,
@@ -821,6 +835,11 @@ def _school_life_create(*, school: School, year: SchoolYear, plan: _Plan, today:
     _reads_and_notifications_create(school=school, posts=posts, groups=groups, life=life,
                                     moment=moment)
     _chats_create(school=school, year=year, groups=groups, life=life, closed=closed, moment=moment)
+    cal = directory.school_calendar(school)
+    _absences_create(school=school, plan=plan, groups=groups, life=life, cal=cal, moment=moment,
+                     today=today)
+    _planner_create(school=school, plan=plan, groups=groups, life=life, cal=cal, moment=moment,
+                    today=today)
 
 
 # --- chats ----------------------------------------------------------------------------------
@@ -904,6 +923,287 @@ def _chats_create(*, school: School, year: SchoolYear, groups: dict[str, Group],
     Notification.objects.filter(cause=f"message:{open_question.pk}").update(
         created_at=open_question.created_at, email_status=Notification.EmailStatus.SENT,
         emailed_at=F("deliver_at"))
+
+
+# --- absences and leave ---------------------------------------------------------------------
+#
+# Written through ``absences.services`` at the moments the parents, the office and the
+# director acted (``now=``), so every rule applies: who may report for whom, school days,
+# clashes, the cutoff that makes a report late, the Leerplichtwet checks of leave. The
+# notifications those services make are dated back and marked e-mailed (``_as_sent``).
+
+_SICK, _APPOINTMENT = AbsenceReport.Kind.SICK, AbsenceReport.Kind.APPOINTMENT
+_PORTAL, _PHONE = AbsenceReport.Channel.PORTAL, AbsenceReport.Channel.PHONE
+#: The absences of the demo's day: group, kind, channel, reported (calendar days before,
+#: hour, minute), appointment times, only that day, note. A parent reports in the portal; the
+#: phone call goes to the office. The 5a report comes after the cutoff (08:20): late.
+ABSENCES_TODAY = (
+    ("1a", _SICK, _PORTAL, (1, 20, 48), None, False, "Koorts sinds vanmiddag, blijft morgen thuis."),
+    ("3b", _SICK, _PORTAL, (0, 7, 12), None, False, ""),
+    ("5a", _SICK, _PORTAL, (0, 8, 41), None, False,
+     "Sorry voor de late melding: vanochtend pas buikpijn gekregen."),
+    ("6b", _APPOINTMENT, _PORTAL, (1, 19, 35), ((10, 30), (11, 45)), False,
+     "Controle bij de huisarts, daarna weer naar school."),
+    ("7a", _SICK, _PHONE, (0, 8, 3), None, False, "Buikgriep."),
+    ("8b", _SICK, _PORTAL, (0, 7, 46), None, True, "Flink verkouden; morgen hopelijk weer op school."),
+)
+#: A pupil of leerkracht@'s group, sick for three school days: the follow-up task is due.
+FOLLOW_UP_GROUP = "5a"
+#: The group of the child whose extra vacation (art. 13a) was granted weeks ago and starts today.
+LEAVE_GROUP = "4b"
+VACATION_REASON = ("Mijn partner werkt in de kassenteelt. In alle schoolvakanties is het daar "
+                   "hoogseizoen, dus samen op vakantie kan alleen buiten de vakanties.")
+VACATION_EXPLANATION = "De werkgeversverklaring heb ik op papier afgegeven bij de administratie."
+VACATION_DECISION = ("Verleend op grond van artikel 13a van de Leerplichtwet: de werkgeversverklaring "
+                     "(op papier ontvangen) laat zien dat een vakantie in de schoolvakanties niet "
+                     "mogelijk is. Dit is het enige extra vakantieverlof voor dit schooljaar.")
+WEDDING_REASON = ("Bruiloft van mijn broer. De ceremonie is 's ochtends vroeg en ver weg; we vertrekken "
+                  "de avond ervoor en zijn de maandag weer op school.")
+
+
+def _school_days_from(cal: worktime.WorkCalendar, day: dt.date, n: int, step: int = 1,
+                      horizon: int = 60) -> list[dt.date]:
+    """Up to ``n`` school days from ``day`` on (inclusive), forward (``step`` 1) or back (-1)."""
+    days: list[dt.date] = []
+    for _ in range(horizon):
+        if len(days) == n:
+            break
+        if worktime.is_working_day(cal, day):
+            days.append(day)
+        day += dt.timedelta(days=step)
+    return days
+
+
+def _as_sent(notes, at: dt.datetime, cal: worktime.WorkCalendar, *,
+             read_at: dt.datetime | None = None) -> None:
+    """Date the notifications a service just made back to ``at``, delivered and e-mailed.
+
+    Parents get them at once, staff at their next working moment, as ``notify`` decides;
+    ``notify`` counts from the real clock, the demo from its own.
+    """
+    ids = list(notes.values_list("pk", flat=True))
+    Notification.objects.filter(pk__in=ids).update(
+        created_at=at, deliver_at=at, emailed_at=at, read_at=read_at,
+        email_status=Notification.EmailStatus.SENT)
+    for note in (Notification.objects.filter(pk__in=ids, user__staff_member__isnull=False)
+                 .select_related("user__staff_member")):
+        try:
+            deliver = worktime.next_opening(
+                cal.for_weekdays(note.user.staff_member.working_weekdays), at)
+        except worktime.NoWorkingTime:
+            continue
+        if deliver != at:
+            Notification.objects.filter(pk=note.pk).update(
+                deliver_at=deliver, emailed_at=deliver, read_at=read_at and max(read_at, deliver))
+
+
+def _absences_create(*, school: School, plan: _Plan, groups: dict[str, Group], life: _Life,
+                     cal: worktime.WorkCalendar, moment: dt.datetime, today: dt.date) -> None:
+    """The demo's school day (the build date, or the last school day before it): sick reports
+    and a doctor's visit in six groups, one of them late; a 5a pupil in their fourth school
+    day of sickness, whose follow-up task the sweep made yesterday; leave for ouder@'s children
+    awaiting the director, and another family's extra vacation, granted weeks ago, from today.
+
+    Children of the demo logins' families are left out (ouder@'s pending leave aside), so
+    the logins' own pages stay as the other parts of the demo describe them.
+    """
+    found = _school_days_from(cal, today, 1, step=-1, horizon=10)
+    if not found:
+        return  # the summer holidays: the school year has not begun
+    day = found[0]
+    rng = random.Random(SEED + 7)
+    logins = set(Pupil.objects.filter(
+        school=school, guardian_relations__guardian__user__email__in=LOGINS).values_list("pk", flat=True))
+    by_group: dict[str, list[Pupil]] = defaultdict(list)
+    for pupil in (Pupil.objects.filter(school=school).exclude(pk__in=logins)
+                  .select_related("school", "group").order_by("external_id")):
+        by_group[pupil.group.name].append(pupil)
+    # Who reports for a child: its first guardian with an account who may act for it.
+    reporters: dict[int, int] = {}
+    for pupil_id, user_id in (GuardianRelation.objects.filter(
+            pupil__school=school, access__in=ACT_ACCESS, guardian__user__is_active=True)
+            .order_by("guardian__external_id").values_list("pupil_id", "guardian__user_id")):
+        reporters.setdefault(pupil_id, user_id)
+    taken: set[int] = set()
+
+    def pick(group: str, *, with_account: bool = True) -> tuple[Pupil, User | None]:
+        pupil = rng.choice([p for p in by_group[group] if p.pk not in taken
+                            and (p.pk in reporters or not with_account)])
+        taken.add(pupil.pk)
+        reporter = User.objects.get(pk=reporters[pupil.pk]) if pupil.pk in reporters else None
+        return pupil, reporter
+
+    _leave_granted_create(life=life, cal=cal, day=day, moment=moment, pick=pick)
+
+    # Sick since three school days ago: yesterday was the third, the sweep made the task.
+    before = _school_days_from(cal, day - dt.timedelta(days=1), 3, step=-1)
+    if len(before) == 3:
+        pupil, parent = pick(FOLLOW_UP_GROUP)
+        absence_services.absence_reports_create(
+            actor=parent, pupils=[pupil], kind=_SICK, starts_on=before[-1],
+            note="Griep met hoge koorts.", now=_local(before[-1], 7, 35))
+        absence_services.follow_ups_create_due(now=worktime.opening_of(cal, before[0]))
+        for follow_up in FollowUp.objects.filter(school=school):
+            _as_sent(Notification.objects.filter(cause=f"absence-follow-up:{follow_up.pk}"),
+                     follow_up.created_at, cal)
+
+    _leave_pending_create(life=life, cal=cal, day=day, before=before)
+
+    for group, kind, channel, (days_before, hour, minute), times, one_day, note in ABSENCES_TODAY:
+        pupil, parent = pick(group, with_account=channel == _PORTAL)
+        extra: dict[str, object] = {}
+        if times:
+            extra.update(from_time=dt.time(*times[0]), until_time=dt.time(*times[1]))
+        actor = parent
+        if channel == _PHONE:
+            actor = life.users[LOGIN_OFFICE]
+            caller = (GuardianRelation.objects.filter(pupil=pupil, access__in=ACT_ACCESS)
+                      .select_related("guardian").order_by("guardian__external_id").first())
+            extra["caller"] = caller.guardian.full_name if caller else ""
+        absence_services.absence_reports_create(
+            actor=actor, pupils=[pupil], kind=kind, starts_on=day, ends_on=day if one_day else None,
+            channel=channel, note=note, now=_local(day - dt.timedelta(days=days_before), hour, minute),
+            **extra)
+
+
+def _leave_granted_create(*, life: _Life, cal: worktime.WorkCalendar, day: dt.date,
+                          moment: dt.datetime, pick) -> None:
+    """Extra vacation (art. 13a) for a 4b child from the demo's day on, five school days,
+    requested nine weeks ahead and granted by the director three days later.
+
+    Skipped where the Leerplichtwet would refuse it (the first two school weeks).
+    """
+    pupil, parent = pick(LEAVE_GROUP)
+    days = _school_days_from(cal, day, 5)
+    submitted = max(_local(day - dt.timedelta(weeks=9), 20, 30),
+                    parent.invited_at + dt.timedelta(days=1, hours=10))
+    decided = _local((submitted + dt.timedelta(days=3)).date(), 10, 15)
+    kind = LeaveRequest.Kind.EXTRA_VACATION
+    check = absence_services.leave_request_check(
+        actor=parent, pupils=[pupil], kind=kind, starts_on=days[0], ends_on=days[-1],
+        has_statement=False, now=submitted)
+    if check.errors or decided >= moment:
+        return
+    leave = absence_services.leave_request_create(
+        actor=parent, pupils=[pupil], kind=kind, starts_on=days[0], ends_on=days[-1],
+        reason=VACATION_REASON, explanation=VACATION_EXPLANATION, now=submitted)
+    _as_sent(Notification.objects.filter(cause=f"leave-request:{leave.pk}"), submitted, cal,
+             read_at=decided)
+    absence_services.leave_decide(actor=life.director, leave_request=leave,
+                                  decision=LeaveRequest.Status.GRANTED, reasons=VACATION_DECISION,
+                                  now=decided)
+    _as_sent(Notification.objects.filter(cause=f"leave-decision:{leave.pk}"), decided, cal,
+             read_at=decided + dt.timedelta(hours=7))
+
+
+def _leave_pending_create(*, life: _Life, cal: worktime.WorkCalendar, day: dt.date,
+                          before: list[dt.date]) -> None:
+    """ouder@ asked leave for both children for a family wedding on a Friday about five weeks
+    ahead (important circumstances, one school day), two evenings ago: the director has
+    been notified and has not decided yet."""
+    parent = life.users[LOGIN_PARENT]
+    children = list(access.pupils_actable_by(parent).select_related("school").order_by("external_id"))
+    fridays = [d for d in _school_days_from(cal, day + dt.timedelta(days=33), 10)
+               if d.weekday() == FRI]
+    submitted = _local(before[1] if len(before) > 1 else day - dt.timedelta(days=2), 21, 10)
+    if not fridays or not children:
+        return
+    kind = LeaveRequest.Kind.IMPORTANT
+    check = absence_services.leave_request_check(
+        actor=parent, pupils=children, kind=kind, starts_on=fridays[0], ends_on=fridays[0],
+        has_statement=False, now=submitted)
+    if check.errors:
+        return
+    leave = absence_services.leave_request_create(
+        actor=parent, pupils=children, kind=kind, starts_on=fridays[0], ends_on=fridays[0],
+        reason=WEDDING_REASON, now=submitted)
+    _as_sent(Notification.objects.filter(cause=f"leave-request:{leave.pk}"), submitted, cal)
+
+
+# --- conversation planner ---------------------------------------------------------------------
+
+#: The round's name; the children of the school's ``child_attends_years`` (5–8) join in.
+PLANNER_TITLE = "Rapportgesprekken"
+#: Every class teacher's time on each of the two conversation days.
+PLANNER_HOURS = (dt.time(13, 0), dt.time(16, 30))
+#: Families with children in several groups who used their head start and booked already.
+PLANNER_EARLY_FAMILIES = 4
+
+
+def _conversation_days(cal: worktime.WorkCalendar, today: dt.date,
+                       opens_days_before: int) -> tuple[dt.date, dt.date] | None:
+    """Two school days close together, the first ``opens_days_before`` days after ``today``
+    (booking opens today) or up to two days sooner (it opened just before); failing that,
+    later (it opens within days). None near the end of the school year."""
+    offsets = [opens_days_before - n for n in range(3)] + [opens_days_before + n for n in range(1, 15)]
+    for offset in offsets:
+        first = today + dt.timedelta(days=offset)
+        if offset < 1 or not worktime.is_working_day(cal, first):
+            continue
+        following = _school_days_from(cal, first + dt.timedelta(days=1), 1, horizon=4)
+        if following:
+            return first, following[0]
+    return None
+
+
+def _planner_create(*, school: School, plan: _Plan, groups: dict[str, Group], life: _Life,
+                    cal: worktime.WorkCalendar, moment: dt.datetime, today: dt.date) -> None:
+    """A round of report conversations about two weeks ahead, through ``conversations.services``.
+
+    All sixteen groups take part (children of groups 5–8 join, the school's setting), so
+    ouder@, with children in 5a and 2b, has the siblings' head start: booking opens on the
+    build day at 08:00 (``planner_opens_days_before``; around a weekend or holiday a day or
+    two sooner or, failing that, within days) and a day earlier for them, so they can book
+    right away. Each class teacher has 13:00–16:30 on both days; four other
+    sibling families booked back to back in their head start. Everyone who may book was
+    invited when booking opened for them (the invitation sweep), marked e-mailed.
+    """
+    days = _conversation_days(cal, today, school.planner_opens_days_before)
+    if days is None:
+        return
+    round_ = planner_services.round_save(
+        actor=life.director, groups=[groups[name] for name in GROUP_NAMES],
+        round_=Round(school=school, kind=Round.Kind.REPORT, title=PLANNER_TITLE,
+                     first_date=days[0], last_date=days[1]))
+    for name in GROUP_NAMES:
+        for day in days:
+            planner_services.availability_add(
+                actor=_author_on(life, name, day), round_=round_, group=groups[name], date=day,
+                starts=PLANNER_HOURS[0], ends=PLANNER_HOURS[1], location=f"Lokaal {name}")
+    planned = min(moment, round_.opens_at) - dt.timedelta(days=7)
+    Round.objects.filter(pk=round_.pk).update(created_at=planned)
+    Availability.objects.filter(round=round_).update(created_at=planned + dt.timedelta(days=2))
+
+    rng = random.Random(SEED + 8)
+    early = round_.opens_at - planner_services.head_start(round_)
+    if early < moment:
+        families = [f for f in plan.families if len(f.children) > 1
+                    and not any(g.login for g in f.guardians) and any(g.active for g in f.guardians)]
+        chosen = rng.sample(families, min(PLANNER_EARLY_FAMILIES, len(families)))
+        times = sorted(min(early + dt.timedelta(hours=rng.randint(1, 12), minutes=rng.randint(0, 59)),
+                           moment - dt.timedelta(minutes=5)) for _ in chosen)
+        for family, at in zip(chosen, times, strict=True):
+            booker = User.objects.get(email=next(g.person.email for g in family.guardians if g.active))
+            view = planner_selectors.parent_round(viewer=booker, round_=round_, now=at)
+            choices = rng.choice(view.suggestions) if view.suggestions else [
+                (c.pupil, c.days[0][1][0]) for c in view.unbooked if c.days]
+            made = [b.pk for b in planner_services.bookings_create(actor=booker, round_=round_,
+                                                                   choices=choices, now=at)]
+            Booking.objects.filter(pk__in=made).update(created_at=at, updated_at=at)
+            events = BookingEvent.objects.filter(booking_id_at_time__in=made)
+            events.update(at=at)
+            for event_id in events.values_list("pk", flat=True):
+                _as_sent(Notification.objects.filter(cause=f"planner-booked:{event_id}"), at, cal,
+                         read_at=at + dt.timedelta(minutes=1))
+
+    # The invitation sweep, as it ran when booking opened for the siblings and for everyone.
+    cause, seen = f"planner-invite:{round_.pk}", set()
+    for at in sorted({worktime.next_opening(cal, early), worktime.next_opening(cal, round_.opens_at)}):
+        planner_services.invitations_send(now=at)
+        new = set(Notification.objects.filter(cause=cause).exclude(pk__in=seen)
+                  .values_list("pk", flat=True))
+        _as_sent(Notification.objects.filter(pk__in=new), at, cal)
+        seen |= new
 
 
 # --- consent --------------------------------------------------------------------------------
@@ -1302,6 +1602,9 @@ def demo_summary(school: School) -> dict[str, object]:
         "agenda events": Event.objects.filter(school=school).count(),
         "consent decisions": _consent_line(school),
         "conversations": _chats_line(school),
+        "absences": _absences_line(school),
+        "leave requests": _leave_line(school),
+        "planner": _planner_line(school),
         "notifications": Notification.objects.filter(
             user__guardian__relations__pupil__school=school).distinct().count(),
     }
@@ -1328,3 +1631,33 @@ def _chats_line(school: School) -> str:
     return (f"{chats.filter(kind=Conversation.Kind.CHILD).count()} per-child chats, "
             f"{chats.exclude(kind=Conversation.Kind.CHILD).count()} other, "
             f"{Message.objects.filter(conversation__school=school).count()} messages")
+
+
+def _absences_line(school: School) -> str:
+    reports = AbsenceReport.objects.filter(school=school)
+    groups = reports.values("pupil__group").distinct().count()
+    late = reports.filter(reported_late=True).count()
+    tasks = FollowUp.objects.filter(school=school, done_at__isnull=True).count()
+    return (f"{reports.count()} reports in {groups} groups ({late} reported late), "
+            f"{tasks} open follow-up task{'' if tasks == 1 else 's'}")
+
+
+def _leave_line(school: School) -> str:
+    requests = LeaveRequest.objects.filter(school=school)
+    waiting = requests.filter(status=LeaveRequest.Status.SUBMITTED).count()
+    granted = requests.filter(status=LeaveRequest.Status.GRANTED).count()
+    return f"{requests.count()}: {waiting} awaiting the director, {granted} granted"
+
+
+def _planner_line(school: School) -> str:
+    rounds = Round.objects.filter(school=school)
+    first = rounds.order_by("first_date").first()
+    if first is None:
+        return "0 rounds"
+    slots = Slot.objects.filter(round__school=school).count()
+    booked = Booking.objects.filter(round__school=school).count()
+    opens = first.opens_at.astimezone(worktime.AMSTERDAM)
+    return (f"{rounds.count()} round ({first.name}, {first.groups.count()} groups, "
+            f"{first.first_date:%d-%m} and {first.last_date:%d-%m-%Y}): {slots} slots, "
+            f"{booked} booked; booking opens {opens:%d-%m-%Y %H:%M}, "
+            f"siblings {school.planner_siblings_head_start_days} day(s) earlier")

@@ -40,6 +40,12 @@ PAGES = [
     ("teacher dashboard", "leerkracht@klimop.example", "/staff/"),
     ("director dashboard (16 groups)", "directeur@klimop.example", "/staff/"),
     ("admin pupil list", "directeur@klimop.example", "/admin/klimop/pupil/"),
+    ("parent conversations (chats)", "ouder@klimop.example", "/gesprekken/"),
+    ("teacher conversations (chats)", "leerkracht@klimop.example", "/gesprekken/"),
+    ("absent today (whole school)", "administratie@klimop.example", "/afwezigheid/vandaag/"),
+    ("absence register", "administratie@klimop.example", "/afwezigheid/register/"),
+    ("parent planner", "ouder@klimop.example", "/oudergesprekken/"),
+    ("admin leave requests", "directeur@klimop.example", "/admin/absences/leaverequest/"),
     ("health check", None, "/healthz"),
 ]
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))

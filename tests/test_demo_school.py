@@ -15,11 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from absences import selectors as absence_selectors
+from absences.models import AbsenceReport, FollowUp, LeaveRequest
 from communication.models import Event, Notification, Post, PostPhoto, PostRead
 from communication.selectors import agenda as agenda_selectors
 from communication.selectors import notifications as notification_selectors
 from communication.selectors import posts as post_selectors
 from communication.services import posts as post_services
+from conversations import selectors as planner_selectors
+from conversations import services as planner_services
+from conversations.models import Availability, Booking, BookingEvent, Round, Slot
 from klimop import access, demo
 from klimop.models import (
     Group,
@@ -86,6 +91,12 @@ def counts() -> dict[str, int]:
         "consent decisions": ConsentDecision.objects.count(),
         "consent history": ConsentEvent.objects.count(),
         "notifications": Notification.objects.count(),
+        "absences": AbsenceReport.objects.count(),
+        "follow-ups": FollowUp.objects.count(),
+        "leave requests": LeaveRequest.objects.count(),
+        "rounds": Round.objects.count(),
+        "slots": Slot.objects.count(),
+        "bookings": Booking.objects.count(),
     }
 
 
@@ -117,7 +128,15 @@ def school_life() -> list[tuple]:
     consent = ConsentDecision.objects.values_list(
         "pupil__external_id", "guardian__external_id", "purpose", "granted", "decided_at")
     reads = PostRead.objects.values_list("post__title", "post__group__name", "user__email")
-    return sorted([*posts, *events, *consent, *reads], key=repr)
+    absences = AbsenceReport.objects.values_list(
+        "pupil__external_id", "kind", "starts_on", "ends_on", "reported_at", "reported_late",
+        "reported_by__email", "follow_up__due_on")
+    leave = LeaveRequest.objects.values_list(
+        "pupils__external_id", "kind", "starts_on", "ends_on", "status", "submitted_at", "decided_at")
+    slots = Slot.objects.values_list("group__name", "staff__user__email", "starts_at")
+    bookings = Booking.objects.values_list("pupil__external_id", "slot__starts_at", "booked_by__email",
+                                           "created_at")
+    return sorted([*posts, *events, *consent, *reads, *absences, *leave, *slots, *bookings], key=repr)
 
 
 # --- size and shape -----------------------------------------------------------------------
@@ -542,7 +561,7 @@ def test_divorced_parents_differ_and_the_stricter_choice_holds(school):
 
 def test_summary_has_a_line_per_kind(output):
     for kind in ("posts", "post reads", "agenda events", "consent decisions", "notifications",
-                 "conversations",
+                 "conversations", "absences", "leave requests", "planner",
                  "parent accounts"):
         assert re.search(rf"^{kind}\s+\d", output, re.MULTILINE), kind
 
@@ -564,3 +583,152 @@ def test_the_demo_has_conversations_with_one_parent_waiting_for_leerkracht(schoo
     assert "orthodontist" in bodies[0]
     assert "klaarstaat" in bodies[1]
     assert chat_selectors.unread_conversation_count(viewer=parent) == 0
+
+
+# --- absences and leave -------------------------------------------------------------------
+
+#: The demo's clock on the build day: before school (see ``demo._school_life_create``).
+MORNING = demo._local(TODAY, 7, 30)
+
+
+def test_the_5a_teacher_sees_todays_absences_with_one_reported_late(school):
+    teacher = user(demo.LOGIN_TEACHER)
+    rows = absence_selectors.absences_on(viewer=teacher, day=TODAY)
+    assert {r.pupil.group.name for r in rows} == {"5a"}
+    assert len(rows) == 2
+    (late,) = [r for r in rows if r.reported_late]
+    assert (late.kind, late.since) == (AbsenceReport.Kind.SICK, TODAY)
+    # The service marked it: reported in the portal after the cutoff on its first day.
+    assert timezone.localtime(late.report.reported_at) > demo._local(TODAY, 8, 20)
+    assert late.report.channel == AbsenceReport.Channel.PORTAL
+    card = absence_selectors.dashboard_context(teacher, now=demo._local(TODAY, 9))
+    assert (card["count"], card["late_count"]) == (2, 1)
+    assert card["is_school_day"]
+
+
+def test_todays_absences_span_several_groups_with_a_doctors_visit(school):
+    rows = absence_selectors.absences_on(viewer=user(demo.LOGIN_DIRECTOR), day=TODAY)
+    assert len({r.pupil.group.name for r in rows}) >= 5
+    kinds = [r.kind for r in rows]
+    assert kinds.count(AbsenceReport.Kind.APPOINTMENT) == 1
+    assert kinds.count("leave") == 1  # the extra vacation granted weeks ago starts today
+    visit = AbsenceReport.objects.get(kind=AbsenceReport.Kind.APPOINTMENT)
+    assert visit.from_time < visit.until_time
+    assert visit.hours > 0
+    phoned = AbsenceReport.objects.get(channel=AbsenceReport.Channel.PHONE)
+    assert phoned.reported_by.email == demo.LOGIN_OFFICE
+    assert phoned.caller
+    for report in AbsenceReport.objects.all():
+        assert report.events.get().at == report.reported_at
+        assert report.reported_at < demo._local(TODAY, 9)
+    # The demo logins' children are not among them: their pages stay as described.
+    children = Pupil.objects.filter(guardian_relations__guardian__user__email__in=demo.LOGINS)
+    assert not AbsenceReport.objects.filter(pupil__in=children).exists()
+
+
+def test_a_pupil_sick_for_three_school_days_gives_the_5a_teacher_a_follow_up(school):
+    teacher = user(demo.LOGIN_TEACHER)
+    (task,) = absence_selectors.open_follow_ups_for(viewer=teacher)
+    assert task.pupil.group.name == "5a"
+    assert task.report.is_open
+    # Sick since Wednesday 18 November; Friday was the third school day, today the fourth.
+    assert task.report.starts_on == dt.date(2026, 11, 18)
+    assert task.due_on == dt.date(2026, 11, 20)
+    assert task.created_at == demo._local(task.due_on, 8)
+    (row,) = [r for r in absence_selectors.absences_on(viewer=teacher, day=TODAY) if r.follow_up]
+    assert row.school_day == 4
+    # leerkracht@ works Monday to Wednesday: the notification arrived this morning, unread.
+    note = Notification.objects.get(user=teacher, cause=f"absence-follow-up:{task.pk}")
+    assert note.deliver_at == demo._local(TODAY, 8)
+    assert note.read_at is None
+    assert note.email_status == Notification.EmailStatus.SENT
+
+
+def test_the_director_has_one_open_leave_request_and_granted_one_earlier(school):
+    director, parent = user(demo.LOGIN_DIRECTOR), user(demo.LOGIN_PARENT)
+    (waiting,) = absence_selectors.open_leave_requests_for(viewer=director)
+    assert waiting.requested_by == parent
+    assert waiting.kind == LeaveRequest.Kind.IMPORTANT
+    assert set(waiting.pupils.all()) == set(access.pupils_actable_by(parent))
+    assert waiting.starts_on > TODAY
+    assert waiting.submitted_at < MORNING
+    assert Notification.objects.filter(user=director, cause=f"leave-request:{waiting.pk}",
+                                       read_at__isnull=True).exists()
+    assert absence_selectors.director_leave_context(director, now=MORNING)["requests"] == [waiting]
+    card = absence_selectors.parent_card_context(parent, now=MORNING)
+    assert waiting in card["leave_requests"]
+
+    granted = LeaveRequest.objects.get(status=LeaveRequest.Status.GRANTED)
+    assert granted.kind == LeaveRequest.Kind.EXTRA_VACATION
+    assert granted.decided_by == director
+    assert granted.submitted_at < granted.decided_at < MORNING
+    assert granted.decision_reasons
+    assert list(granted.events.values_list("new_status", flat=True)) == ["submitted", "granted"]
+    assert Notification.objects.get(cause=f"leave-decision:{granted.pk}").read_at is not None
+
+
+# --- conversation planner ---------------------------------------------------------------------
+
+def test_report_conversations_about_two_weeks_ahead_on_school_days(school):
+    round_ = Round.objects.get(school=school)
+    assert round_.kind == Round.Kind.REPORT
+    assert round_.child_attends_years == school.child_attends_years
+    assert TODAY + dt.timedelta(days=12) <= round_.first_date < round_.last_date
+    assert round_.last_date <= TODAY + dt.timedelta(days=21)
+    assert round_.opens_at == planner_services.default_opening(round_)
+    closed = set(NonSchoolDay.objects.values_list("date", flat=True))
+    days = set()
+    for slot in Slot.objects.filter(round=round_):
+        day = timezone.localtime(slot.starts_at).date()
+        assert day.weekday() < 5
+        assert day not in closed
+        days.add(day)
+    assert days == {round_.first_date, round_.last_date}
+    # Every group's class teacher has time on both days, 13:00–16:30.
+    for group in Group.objects.filter(school=school):
+        availability = Availability.objects.filter(round=round_, group=group)
+        assert availability.count() == 2, group
+        assert {(a.starts, a.ends) for a in availability} == {(dt.time(13), dt.time(16, 30))}
+        assert all(a.staff.groups.count() == 1 for a in availability)
+
+
+def test_ouder_can_book_right_away_with_the_siblings_head_start(school):
+    parent = user(demo.LOGIN_PARENT)
+    round_ = Round.objects.get(school=school)
+    plan = planner_selectors.parent_round(viewer=parent, round_=round_, now=MORNING)
+    assert plan.is_open
+    assert plan.head_start
+    assert len(plan.children) == 2
+    assert all(c.booking is None and c.free_count > 0 for c in plan.children)
+    assert {c.pupil.group.name: c.attends for c in plan.children} == {"5a": True, "2b": False}
+    assert plan.suggestions, "back-to-back times with both teachers"
+    assert Notification.objects.filter(user=parent, cause=f"planner-invite:{round_.pk}",
+                                       read_at__isnull=True).exists()
+    booked = planner_services.bookings_create(actor=parent, round_=round_,
+                                              choices=plan.suggestions[0], now=MORNING)
+    assert len(booked) == 2
+    # A family with one child in the round waits for the opening at 08:00.
+    single = next(u for u in User.objects.filter(
+        guardian__relations__pupil__group__name="6a", guardian__relations__access=Access.FULL,
+    ).exclude(email__in=demo.LOGINS).order_by("pk") if access.pupils_actable_by(u).count() == 1)
+    assert planner_services.opening_for(round_, single) == round_.opens_at > MORNING
+
+
+def test_the_round_has_free_slots_and_bookings_by_other_families(school):
+    round_ = Round.objects.get(school=school)
+    slots = Slot.objects.filter(round=round_).count()
+    bookings = Booking.objects.filter(round=round_)
+    assert 4 <= bookings.count() < slots
+    assert planner_selectors.free_slots(round_, now=MORNING).count() == slots - bookings.count()
+    assert not bookings.filter(booked_by__email__in=demo.LOGINS).exists()
+    children = Pupil.objects.filter(guardian_relations__guardian__user__email__in=demo.LOGINS)
+    assert not bookings.filter(pupil__in=children).exists()
+    # Families with children in several groups, who booked in their head start yesterday.
+    early = round_.opens_at - planner_services.head_start(round_)
+    for booking in bookings:
+        assert early < booking.created_at < MORNING
+        assert BookingEvent.objects.get(booking_id_at_time=booking.pk).at == booking.created_at
+        assert booking.booked_by.guardian.pupils.values("group").distinct().count() > 1
+    view = planner_selectors.staff_round(viewer=user(demo.LOGIN_TEACHER), round_=round_, now=MORNING)
+    assert 0 < view.booked_count < view.slot_count
+

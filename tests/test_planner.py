@@ -488,6 +488,16 @@ class TestStaffPages:
         assert response.status_code == 302
         assert Booking.objects.get().guardian == divorced_parent
 
+    def test_a_booked_slot_cannot_be_deleted_but_the_round_can(self, conversation_round, slots_5a, child,
+                                                                parent, while_open):
+        from django.db.models import RestrictedError
+
+        _book(parent, child, slots_5a[0], conversation_round)
+        with pytest.raises(RestrictedError):
+            slots_5a[0].delete()
+        conversation_round.delete()
+        assert not Booking.objects.exists()
+
     def test_a_teacher_of_another_group_cannot_book_for_the_child(self, client, conversation_round,
                                                                    slots_5a, child, other_teacher):
         client.force_login(other_teacher.user)

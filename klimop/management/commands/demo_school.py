@@ -20,8 +20,9 @@ class Command(BaseCommand):
         "Create the fictional demo school Basisschool De Klimroos: the current school year "
         "with its holidays, 16 groups, about 400 pupils and 650 guardians, 30 staff and "
         "demo logins, and three weeks of school life: posts (with photos) and who read them, "
-        "upcoming agenda events, photo consent and a few notifications. Running it again "
-        "changes nothing; --reset rebuilds it."
+        "upcoming agenda events, photo consent, chats, today's absences and leave requests, "
+        "a round of report conversations open for booking, and a few notifications. Running "
+        "it again changes nothing; --reset rebuilds it."
     )
 
     def add_arguments(self, parser):
