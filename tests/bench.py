@@ -45,7 +45,8 @@ PAGES = [
     ("absent today (whole school)", "administratie@klimop.example", "/afwezigheid/vandaag/"),
     ("absence register", "administratie@klimop.example", "/afwezigheid/register/"),
     ("parent planner", "ouder@klimop.example", "/oudergesprekken/"),
-    ("admin leave requests", "directeur@klimop.example", "/admin/absences/leaverequest/"),
+    ("admin leave requests (open)", "directeur@klimop.example",
+     "/admin/absences/leaverequest/?status__exact=submitted"),
     ("health check", None, "/healthz"),
 ]
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
