@@ -440,3 +440,21 @@ def test_home_shows_the_latest_posts_in_a_fixed_number_of_queries(
         assert f"Bericht {total}-0" in html
         assert "Nieuwste berichten" in html
     assert counts[0] == counts[1] <= HOME_WITH_POSTS_MAX_QUERIES, counts
+
+
+def test_the_portal_can_be_added_to_a_phones_home_screen(client, parent):
+    """A web app manifest with icons (and Apple's touch icon): needed for push on iPhones."""
+    import json
+
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    client.force_login(parent.user)
+    html = client.get(reverse("home")).content.decode()
+    assert f'<link rel="manifest" href="{settings.STATIC_URL}manifest.webmanifest">' in html
+    assert "apple-touch-icon" in html
+    manifest = json.loads(open(finders.find("manifest.webmanifest"), encoding="utf-8").read())  # noqa: SIM115
+    assert manifest["display"] == "standalone"
+    assert manifest["start_url"] == "/"
+    for icon in manifest["icons"]:
+        assert finders.find(icon["src"]), icon["src"]
