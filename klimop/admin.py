@@ -666,4 +666,5 @@ class UserAdmin(DjangoUserAdmin):
         return request.user.is_active and request.user.is_superuser
 
 
-from . import privacy_admin  # noqa: E402,F401 - registers the privacy models
+# Registers the privacy and quality-card models.
+from . import privacy_admin, quality_admin  # noqa: E402,F401

@@ -82,6 +82,7 @@ from .models import (
     User,
 )
 from .privacy_models import ConsentDecision, ConsentEvent, ConsentPurpose
+from .quality_models import Survey, SurveyParticipation, SurveyResponse
 
 Kind = GuardianRelation.Kind
 Access = GuardianRelation.Access
@@ -840,6 +841,51 @@ def _school_life_create(*, school: School, year: SchoolYear, plan: _Plan, today:
                      today=today)
     _planner_create(school=school, plan=plan, groups=groups, life=life, cal=cal, moment=moment,
                     today=today)
+    _quality_history_create(school=school, life=life, moment=moment)
+
+
+# --- quality card: logins and a closed satisfaction survey ------------------------------------
+
+SURVEY_COMMENTS = (
+    "Fijn dat ziekmelden nu via de telefoon kan, ook vroeg in de ochtend.",
+    "De foto's van de groep worden erg gewaardeerd thuis!",
+    "Soms duurt een antwoord van de leerkracht wat lang, verder prima.",
+    "Graag eerder de data van de oudergesprekken doorgeven.",
+)
+
+
+def _quality_history_create(*, school: School, life: _Life, moment: dt.datetime) -> None:
+    """What the quality card measures beyond the other steps: most parents with an account
+    logged in during the last weeks, and an autumn survey (closed) with anonymous answers,
+    about nine in ten satisfied. The demo logins keep ``last_login`` empty until they log in.
+    """
+    rng = random.Random(SEED + 12)
+    parents = list(
+        User.objects.filter(guardian__relations__pupil__school=school, is_active=True)
+        .exclude(email__in=list(LOGINS)).distinct().order_by("pk").values_list("pk", flat=True)
+    )
+    recent = [pk for pk in parents if rng.random() < 0.86]
+    logins = [
+        User(pk=pk, last_login=moment - dt.timedelta(days=rng.randint(0, 25), minutes=rng.randint(0, 900)))
+        for pk in recent
+    ]
+    User.objects.bulk_update(logins, ["last_login"], batch_size=500)
+
+    opens = moment - dt.timedelta(days=35)
+    survey = Survey.objects.create(
+        school=school, title="Oudertevredenheid najaar", opens_at=opens,
+        closes_at=moment - dt.timedelta(days=14), created_by=life.director,
+        question="Hoe tevreden bent u over de communicatie tussen school en ouders?",
+    )
+    answered = rng.sample(recent, k=min(len(recent), 180))
+    SurveyParticipation.objects.bulk_create(
+        SurveyParticipation(survey=survey, user_id=pk) for pk in answered)
+    scores = rng.choices((5, 4, 3, 2, 1), weights=(52, 39, 6, 2, 1), k=len(answered))
+    comments = {rng.randrange(len(answered)): text for text in SURVEY_COMMENTS}
+    SurveyResponse.objects.bulk_create(
+        SurveyResponse(survey=survey, score=score, comment=comments.get(n, ""))
+        for n, score in enumerate(scores)
+    )
 
 
 # --- chats ----------------------------------------------------------------------------------
@@ -1601,6 +1647,7 @@ def demo_summary(school: School) -> dict[str, object]:
         "post reads": PostRead.objects.filter(post__school=school).count(),
         "agenda events": Event.objects.filter(school=school).count(),
         "consent decisions": _consent_line(school),
+        "quality card": _quality_line(school),
         "conversations": _chats_line(school),
         "absences": _absences_line(school),
         "leave requests": _leave_line(school),
@@ -1661,3 +1708,11 @@ def _planner_line(school: School) -> str:
             f"{first.first_date:%d-%m} and {first.last_date:%d-%m-%Y}): {slots} slots, "
             f"{booked} booked; booking opens {opens:%d-%m-%Y %H:%M}, "
             f"siblings {school.planner_siblings_head_start_days} day(s) earlier")
+
+
+def _quality_line(school: School) -> str:
+    parents = User.objects.filter(guardian__relations__pupil__school=school).distinct()
+    surveys = Survey.objects.filter(school=school)
+    answers = SurveyResponse.objects.filter(survey__school=school)
+    return (f"{parents.filter(last_login__isnull=False).count()} parents logged in before, "
+            f"{surveys.count()} survey(s) with {answers.count()} answers")

@@ -424,3 +424,4 @@ class StaffMember(models.Model):
 
 
 from .privacy_models import *  # noqa: E402,F403
+from .quality_models import *  # noqa: E402,F403

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("communication.urls")),
     path("", include("absences.urls")),
     path("", include("conversations.urls")),
+    path("", include("klimop.quality_urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

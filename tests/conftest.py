@@ -42,6 +42,19 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in Dutch, the default. Django's LocaleMiddleware activates a user's
+    language for the thread and never deactivates it, so after a request by an English-speaking
+    user, code rendered outside a request (e-mails, tasks) would otherwise speak English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _celery_join_flag():
     """Eager tasks run inside Celery's ``denied_join_result()``, which saves and restores a
     *process-wide* flag. Two threads running eager tasks at once (the concurrency tests) can

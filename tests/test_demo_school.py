@@ -732,3 +732,14 @@ def test_the_round_has_free_slots_and_bookings_by_other_families(school):
     view = planner_selectors.staff_round(viewer=user(demo.LOGIN_TEACHER), round_=round_, now=MORNING)
     assert 0 < view.booked_count < view.slot_count
 
+
+
+def test_the_quality_card_has_figures_to_show(school):
+    from klimop import quality
+
+    card = quality.quality_card_for(viewer=user(demo.LOGIN_DIRECTOR), school=school)
+    satisfaction = card.figure("satisfaction")
+    assert satisfaction.value is not None
+    assert satisfaction.value >= 85
+    assert card.figure("active").value >= 60
+    assert card.surveys

@@ -338,8 +338,8 @@ def _count_queries(client, url) -> int:
 # session, user, guardian, staff record (none), relations with pupils/groups/schools, teachers,
 # the unread-notification and unread-chat counts in the navigation, the latest posts,
 # the absence card (children who may be reported, today's reports, the school's cutoff: 4),
-# the planner card (current rounds: 1).
-HOME_MAX_QUERIES = 14
+# the planner card (current rounds: 1), the survey card (open surveys: 1).
+HOME_MAX_QUERIES = 15
 # With posts: their photos and attachments (prefetched) and one insert of read markers.
 HOME_WITH_POSTS_MAX_QUERIES = HOME_MAX_QUERIES + 3
 # session, user, staff record, guardian (none), the staff member's school, groups, pupils, teachers,
