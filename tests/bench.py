@@ -47,6 +47,7 @@ PAGES = [
     ("parent planner", "ouder@klimop.example", "/oudergesprekken/"),
     ("admin leave requests (open)", "directeur@klimop.example",
      "/admin/absences/leaverequest/?status__exact=submitted"),
+    ("quality card (school year)", "directeur@klimop.example", "/kwaliteit/"),
     ("health check", None, "/healthz"),
 ]
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
