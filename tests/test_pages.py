@@ -458,3 +458,15 @@ def test_the_portal_can_be_added_to_a_phones_home_screen(client, parent):
     assert manifest["start_url"] == "/"
     for icon in manifest["icons"]:
         assert finders.find(icon["src"]), icon["src"]
+
+
+def test_the_whole_school_dashboard_folds_each_groups_pupils(client, director, teacher, child):
+    """The director sees every group on one page: pupil lists are folded; a teacher's are open."""
+    client.force_login(director.user)
+    whole_school = client.get(reverse("staff_dashboard")).content.decode()
+    client.force_login(teacher.user)
+    own_group = client.get(reverse("staff_dashboard")).content.decode()
+    assert '<details class="group-card__fold">' in whole_school
+    assert child.full_name in whole_school
+    assert '<details class="group-card__fold">' not in own_group
+    assert child.full_name in own_group
