@@ -225,3 +225,21 @@ class TestDashboardAndNavigation:
     def test_the_counts_need_a_login(self, client):
         response = client.get(reverse("communication:unread_counts"))
         assert response.status_code == 302
+
+
+class TestConversationPage:
+    def test_staff_see_by_when_to_answer_and_when_it_is_overdue(self, client, cast, parent, child, teacher):
+        message = _parent_message(parent, child)
+        url = reverse("communication:chat_detail", args=[message.conversation_id])
+        client.force_login(teacher.user)
+        with time_machine.travel(MONDAY_OPENING, tick=False):
+            page = client.get(url).content.decode()
+        assert "Antwoord vóór di 6 okt 16:30" in page
+        assert "nodig de ouders uit voor een gesprek" in page
+        with time_machine.travel(NEXT_FRIDAY_EVENING, tick=False):
+            assert "Antwoord was verwacht vóór di 6 okt 16:30" in client.get(url).content.decode()
+        client.force_login(parent.user)
+        with time_machine.travel(MONDAY_OPENING, tick=False):
+            parent_page = client.get(url).content.decode()
+        assert "Antwoord vóór" not in parent_page
+        assert "plan een gesprek of bel de school" in parent_page

@@ -43,6 +43,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 def _bubbles(request, conversation, msgs, participants):
     is_staff = access.staff_member_of(request.user) is not None
+    now = timezone.now()
     return [
         {
             "message": m,
@@ -52,6 +53,10 @@ def _bubbles(request, conversation, msgs, participants):
             "may_acknowledge": is_staff and m.needs_answer and m.answered_at is None
             and m.acknowledged_at is None and not conversation.is_closed,
             "may_remove": is_staff and conversation.kind == services.Kind.GROUP and m.removed_at is None,
+            # Staff see by when a parent's question must be answered (and whether that passed).
+            "answer_due": is_staff and m.needs_answer and m.answered_at is None and m.answer_by is not None
+            and not conversation.is_closed,
+            "overdue": m.answer_by is not None and m.answer_by < now,
         }
         for m in msgs
     ]
