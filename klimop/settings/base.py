@@ -113,11 +113,23 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
+# Failed logins are limited strictly per e-mail address (a password guesser gets 5 tries per
+# 5 minutes, then the person is told when to retry and that a password reset works) and only
+# loosely per IP address: a whole school on one Wi-Fi logs in at 08:00 from one address, and
+# one parent's typos must not lock out the others. Both are counted per real client behind
+# the proxy (ALLAUTH_TRUSTED_PROXY_COUNT below).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/5m/ip,5/5m/key",
-    "reset_password": "20/m/ip,5/m/key",
+    "login": "300/m/ip",
+    "login_failed": "300/5m/ip,5/5m/key",
+    "reset_password": "60/m/ip,5/m/key",
+    "reset_password_from_key": "60/m/ip",
     "confirm_email": "1/3m/key",
 }
+# How many proxies in front of the web server append to X-Forwarded-For (the TLS proxy: 1).
+# 0 (locally, or when clients reach gunicorn directly) ignores the header — a client could
+# forge it — and counts REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Klimop] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Klimop"
