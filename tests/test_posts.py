@@ -109,8 +109,11 @@ class TestPhotoProcessing:
         assert processed.content_type == "image/jpeg"
 
     def test_a_thumbnail_is_made_and_large_photos_scaled_down(self):
-        processed = media.process_photo(_jpeg((4000, 3000)))
+        processed = media.process_photo(_jpeg((5000, 3750)))
         assert (processed.width, processed.height) == (2048, 1536)
+        # Just under twice the stored side, a JPEG is decoded at half scale: no resampling.
+        processed = media.process_photo(_jpeg((4000, 3000)))
+        assert (processed.width, processed.height) == (2000, 1500)
         thumb = Image.open(io.BytesIO(processed.thumbnail.read()))
         assert max(thumb.size) == media.THUMBNAIL_SIDE
 

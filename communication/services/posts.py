@@ -160,6 +160,10 @@ def _store_attachments(post: Post, attachments: Iterable, saved: list[str]):
 
 
 def _process_photos(photos: Sequence) -> list[media.ProcessedImage]:
+    try:
+        media.check_post_pixels(photos)  # from the headers: nothing decoded yet
+    except ValidationError as exc:
+        raise ValidationError({"photos": exc.messages}) from None
     errors, processed = [], []
     for upload in photos:
         try:

@@ -84,6 +84,17 @@ def _detail_context(request, conversation, form):
     }
 
 
+def _add_errors(form, exc: ValidationError) -> None:
+    """Put a service's ``ValidationError`` on the form: by field where it names one, else on top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for text in ValidationError(errors).messages:
+                form.add_error(field if field in form.fields else None, text)
+    else:
+        for text in exc.messages:
+            form.add_error(None, text)
+
+
 @login_required
 def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = selectors.conversation_get_for(viewer=request.user, pk=pk)
@@ -99,10 +110,7 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, str(exc))
                 return redirect("communication:chat_detail", pk=conversation.pk)
             except ValidationError as exc:
-                for field, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
-                    for error in errors:
-                        for text in error.messages:
-                            form.add_error(field if field in form.fields else None, text)
+                _add_errors(form, exc)
             else:
                 if message.deliver_at > message.created_at:
                     messages.info(request, _("Sent. It is outside your working time, so it will be "
@@ -112,8 +120,11 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = MessageForm()
     services.conversation_mark_read(actor=request.user, conversation=conversation)
+    # A refused message comes back with its text and the reason. A plain POST says 400 (the
+    # form is invalid); htmx swaps only 2xx answers, so an htmx POST gets the same page as 200.
+    status = 400 if form.errors and not getattr(request, "htmx", False) else 200
     return render(request, "communication/chats/detail.html",
-                  _detail_context(request, conversation, form), status=400 if form.errors else 200)
+                  _detail_context(request, conversation, form), status=status)
 
 
 @login_required

@@ -1,0 +1,175 @@
+"""Input hardening (issue 9, point 5): refused uploads, pixel budgets, bounded dates, bidi controls."""
+
+import datetime as dt
+import html as htmllib
+import io
+import struct
+import zlib
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from communication import media
+from communication.models import Message, Post
+from communication.services import chats as chat_services
+from klimop.worktime import AMSTERDAM
+
+TUESDAY_MORNING = dt.datetime(2026, 10, 6, 10, 0, tzinfo=AMSTERDAM)
+TYPED = "Hierbij de foto van het schoolreisje"
+
+
+@pytest.fixture
+def cast(teacher, duo_teacher, director, parent, divorced_parent, child):
+    return None
+
+
+# --- files that are not what they claim --------------------------------------------------------
+
+def _jpeg(name="foto.jpg", size=(64, 48)):
+    out = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 200)).save(out, format="JPEG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+
+
+def _fake_jpeg():
+    return SimpleUploadedFile("vakantie.jpg", b"Dit is gewoon tekst, geen foto.\n" * 20,
+                              content_type="image/jpeg")
+
+
+def _svg():
+    svg = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
+           b'<script>alert(1)</script><circle cx="50" cy="50" r="40"/></svg>')
+    return SimpleUploadedFile("tekening.svg", svg, content_type="image/svg+xml")
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _pixel_bomb(width=30_000, height=30_000, name="bom.png"):
+    """A tiny PNG whose header declares a huge canvas: decoding it would need gigabytes."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    idat = zlib.compress(b"\x00" * 1024)
+    data = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat)
+            + _png_chunk(b"IEND", b""))
+    return SimpleUploadedFile(name, data, content_type="image/png")
+
+
+REFUSED = {
+    "fake_image": (_fake_jpeg, ["geen foto die Klimop kan lezen", "not a photo Klimop can read"]),
+    "svg": (_svg, ["geen foto die Klimop kan lezen", "not a photo Klimop can read"]),
+    "pixel_bomb": (_pixel_bomb, ["megapixel"]),
+}
+
+
+def _post(client, conversation, upload, *, htmx=False, body=TYPED):
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post(reverse("communication:chat_detail", args=[conversation.pk]),
+                       {"body": body, "attachment": upload}, headers=headers)
+
+
+class TestRefusedChatAttachments:
+    @pytest.mark.parametrize("htmx", [False, True], ids=["post", "htmx"])
+    @pytest.mark.parametrize("kind", sorted(REFUSED))
+    def test_a_refused_attachment_gives_the_form_back_with_a_message(self, client, cast, parent, child,
+                                                                     kind, htmx):
+        make, texts = REFUSED[kind]
+        with time_machine.travel(TUESDAY_MORNING, tick=False):
+            conversation = chat_services.conversation_start_direct(actor=parent.user, pupil=child,
+                                                                   body="Eerste bericht")
+            client.force_login(parent.user)
+            response = _post(client, conversation, make(), htmx=htmx)
+        html = htmllib.unescape(response.content.decode())
+        # A normal POST answers 400 (the form is invalid), an HTMX POST 200 so htmx swaps it in.
+        assert response.status_code == (200 if htmx else 400)
+        assert any(t in html for t in texts), html
+        assert TYPED in html  # what the parent typed is kept
+        assert conversation.messages.count() == 1
+
+    @pytest.mark.parametrize("htmx", [False, True], ids=["post", "htmx"])
+    def test_a_parents_photo_in_a_group_chat_gives_the_form_back(self, client, cast, teacher, group,
+                                                                  parent, htmx):
+        with time_machine.travel(TUESDAY_MORNING, tick=False):
+            conversation = chat_services.conversation_start_group(actor=teacher.user, group=group,
+                                                                  title="Schoolreis", body="Foto's?")
+            client.force_login(parent.user)
+            response = _post(client, conversation, _jpeg(), htmx=htmx)
+        html = htmllib.unescape(response.content.decode())
+        assert response.status_code == (200 if htmx else 400)
+        assert "geen foto's delen" in html or "cannot share photos" in html, html
+        assert TYPED in html
+        assert Message.objects.filter(conversation=conversation).count() == 1
+
+    def test_an_accepted_photo_still_arrives(self, client, cast, parent, child):
+        with time_machine.travel(TUESDAY_MORNING, tick=False):
+            conversation = chat_services.conversation_start_direct(actor=parent.user, pupil=child,
+                                                                   body="Eerste bericht")
+            client.force_login(parent.user)
+            response = _post(client, conversation, _jpeg())
+        assert response.status_code == 302
+        assert conversation.messages.latest("pk").attachment_kind == "image"
+
+
+# --- the pixel budget ---------------------------------------------------------------------------
+
+POST_TIME = dt.datetime(2026, 11, 24, 10, 0, tzinfo=AMSTERDAM)  # a Tuesday: the teacher works
+
+
+class TestPixelBudget:
+    def test_a_pixel_bomb_is_refused_from_its_header_with_the_limit(self):
+        with pytest.raises(ValidationError) as exc:
+            media.process_photo(_pixel_bomb())
+        assert exc.value.code == "too_many_pixels"
+        assert "40 megapixel" in exc.value.messages[0]
+
+    def test_one_image_over_the_limit_names_its_size(self):
+        with pytest.raises(ValidationError) as exc:
+            media.process_photo(_pixel_bomb(8000, 6000))  # 48 MP: Pillow opens it, Klimop does not
+        assert "8000 × 6000" in exc.value.messages[0]
+
+    def test_a_post_over_the_budget_gives_the_form_back_before_any_photo_is_decoded(
+        self, client, teacher, group, monkeypatch,
+    ):
+        decoded = []
+        monkeypatch.setattr(media, "process_photo", lambda upload: decoded.append(upload))
+        # Three headers of 36 MP each: every one is allowed alone, together they are 108 MP.
+        photos = [_pixel_bomb(6000, 6000, name=f"groot{i}.png") for i in range(3)]
+        client.force_login(teacher.user)
+        with time_machine.travel(POST_TIME, tick=False):
+            response = client.post(reverse("communication:post_create"), {
+                "audience": str(group.pk), "kind": "atmosphere", "title": "Schoolreis naar de Efteling",
+                "body": "Wat een dag!", "photos": photos, "consent_confirmed": "on",
+            })
+        html = htmllib.unescape(response.content.decode())
+        assert response.status_code == 200
+        assert "108 megapixel" in html
+        assert "100 megapixel" in html
+        assert "Schoolreis naar de Efteling" in html
+        assert decoded == []
+        assert not Post.objects.exists()
+
+    def test_a_post_within_the_budget_is_saved(self, client, teacher, group):
+        client.force_login(teacher.user)
+        with time_machine.travel(POST_TIME, tick=False):
+            response = client.post(reverse("communication:post_create"), {
+                "audience": str(group.pk), "kind": "atmosphere", "title": "Herfst", "body": "Bladeren",
+                "photos": [_jpeg(f"f{i}.jpg") for i in range(3)], "consent_confirmed": "on",
+            })
+        assert response.status_code == 302
+        assert Post.objects.get().photos.count() == 3
+
+    def test_a_phone_photo_is_stored_near_the_stored_side_and_upright(self):
+        from PIL import ExifTags
+
+        img = Image.new("RGB", (4032, 3024), (200, 0, 0))
+        exif = Image.Exif()
+        exif[ExifTags.Base.Orientation] = 6  # taken with the phone turned: must be shown upright
+        out = io.BytesIO()
+        img.save(out, format="JPEG", exif=exif.tobytes())
+        processed = media.process_photo(SimpleUploadedFile("telefoon.jpg", out.getvalue()))
+        assert (processed.width, processed.height) == (1512, 2016)
+        assert not Image.open(io.BytesIO(processed.image.read())).getexif()
