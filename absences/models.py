@@ -316,7 +316,7 @@ class LeaveRequest(models.Model):
     warnings = models.JSONField(_("warnings"), default=list, blank=True)
     for_attendance_officer = models.BooleanField(
         _("for the attendance officer"), default=False,
-        help_text=_("Important circumstances over 10 school days: the attendance officer decides."),
+        help_text=_("Leave over 10 school days (not art. 13a): the attendance officer decides."),
     )
     statement = models.FileField(_("employer's statement"), upload_to=leave_statement_path, blank=True)
     statement_name = models.CharField(_("file name"), max_length=120, blank=True)

@@ -563,7 +563,7 @@ def leave_request_create(
     nothing stored); guidance (less than 8 weeks ahead, no employer's statement) needs an
     ``explanation`` (``ValidationError`` on that field otherwise, code ``needs_explanation``).
     A child with another pending or granted request overlapping these dates refuses it too.
-    Art. 14 over 10 school days is marked for the attendance officer.
+    Leave over 10 school days of any kind but art. 13a is marked for the attendance officer.
 
     Side effects: a history row; the school's director is notified (within working time).
     The same ``submission`` again returns the first request (a double submit).
@@ -675,8 +675,8 @@ def leave_decide(*, actor: User, leave_request: LeaveRequest, decision: str, rea
 
     Preconditions: the actor may decide for the school (``rules.may_decide_leave``, else
     ``PermissionDenied``); the request awaits a decision; the reasons are written (a
-    formal decision states them). Important circumstances over 10 school days can only
-    be forwarded: the attendance officer decides those (art. 14 lid 3).
+    formal decision states them). Leave over 10 school days (any kind but art. 13a, which
+    is refused) can only be forwarded: the attendance officer decides it (art. 14 lid 3).
     Side effects: a history row; the requesting parent is notified in the portal and by
     e-mail with the decision, its reasons and where to object within six weeks.
     """
@@ -707,7 +707,7 @@ def leave_decision_check(*, leave_request: LeaveRequest, decision: str, reasons:
         raise ValidationError({"reasons": _("Please write the reasons: a decision must state them.")})
     if leave_request.for_attendance_officer and decision != Status.FORWARDED:
         raise ValidationError({"decision": _(
-            "More than 10 school days for important circumstances: the attendance officer decides. "
+            "More than 10 school days: the attendance officer decides (Leerplichtwet art. 14). "
             "Please forward the request.")})
 
 

@@ -10,7 +10,9 @@ are not) and plain dates. Everything is counted in *school days* and *school wee
   year — hard rules. Applying 8 weeks ahead and an employer's statement are guidance
   from the government (Rijksoverheid) — warnings only.
 - Art. 11 sub g / art. 14 (important circumstances): up to 10 school days the head of
-  school decides; over 10 the municipal attendance officer does (art. 14 lid 3).
+  school decides; over 10 the municipal attendance officer does (art. 14 lid 3). That
+  holds for any leave that is not art. 13a: "other" leave over 10 school days goes to
+  the attendance officer too. Art. 13a over 10 school days stays a hard refusal.
 - Art. 21a: unexcused absence of 16 hours or more within four consecutive school
   weeks must be reported (to DUO); holiday weeks do not count.
 """
@@ -97,8 +99,9 @@ class LeaveCheck:
     """The outcome of the statutory checks of a leave request.
 
     ``errors`` refuse the request (with the reason); ``warnings`` are codes the parent
-    may submit anyway, with an explanation; ``for_attendance_officer`` marks art. 14
-    requests over 10 school days.
+    may submit anyway, with an explanation; ``for_attendance_officer`` marks requests
+    over 10 school days of any kind but art. 13a (art. 14 lid 3), which the director
+    must forward.
     """
 
     school_days: int = 0
@@ -152,7 +155,9 @@ def check_leave(
             ))
         if not has_statement:
             check.warnings.append("no_statement")
-    elif kind == IMPORTANT and len(days) > LEAVE_MAX_SCHOOL_DAYS:
+    elif len(days) > LEAVE_MAX_SCHOOL_DAYS:
+        # Art. 14 lid 3: over 10 school days only the attendance officer may grant leave,
+        # whatever the parent chose as its kind ("important" or "other").
         check.for_attendance_officer = True
     if kind == VACATION and (starts_on - today).days < LEAVE_APPLY_DAYS_AHEAD:
         check.warnings.append("late")

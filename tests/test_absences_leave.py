@@ -151,6 +151,26 @@ class TestStatutoryRules:
                                       reasons="Meer dan tien schooldagen.")
         assert "Leerplicht Gemeente Voorbeeld" in services.objection_text(leave)
 
+    def test_other_leave_over_ten_school_days_goes_to_the_attendance_officer_too(
+        self, cast, now, parent, director, child
+    ):
+        # Leerplichtwet art. 14 lid 3: over 10 school days the attendance officer decides,
+        # whatever kind the parent chose; only art. 13a has its own (hard) limit.
+        leave = request_leave(parent, child, Kind.OTHER, first=dt.date(2027, 3, 1),
+                              last=dt.date(2027, 3, 15), reason="Familiebezoek in Suriname")
+        assert leave.for_attendance_officer
+        with pytest.raises(ValidationError) as exc:
+            services.leave_decide(actor=director.user, leave_request=leave, decision=Status.REFUSED,
+                                  reasons="Nee")
+        assert "the attendance officer decides" in exc.value.message_dict["decision"][0]
+        assert LeaveRequest.objects.get().status == Status.SUBMITTED
+
+    @pytest.mark.parametrize("kind", [Kind.IMPORTANT, Kind.OTHER])
+    def test_ten_school_days_of_any_kind_stay_with_the_director(self, cast, now, parent, child, kind):
+        leave = request_leave(parent, child, kind, first=dt.date(2027, 3, 1), last=dt.date(2027, 3, 12),
+                              reason="Verhuizing")
+        assert (leave.school_days, leave.for_attendance_officer) == (10, False)
+
     def test_days_are_counted_in_school_days_across_a_holiday(self, cast, now, school, parent, child):
         holiday(school, dt.date(2026, 10, 19), dt.date(2026, 10, 23))
         leave = request_leave(parent, child, Kind.IMPORTANT, first=dt.date(2026, 10, 16),
