@@ -216,3 +216,70 @@ def can_view_contact_details(user, guardian: Guardian) -> bool:
     if staff.sees_whole_school:
         return pupils.filter(school_id=staff.school_id).exists()
     return pupils.filter(group__teachers=staff).exists()
+
+
+# --- logins: whose are they? --------------------------------------------------------
+
+def login_school_ids(user: User) -> set[int]:
+    """The schools whose directory holds a record of this login (staff, or a child's guardian)."""
+    if user.pk is None:
+        return set()
+    schools = set(StaffMember.objects.filter(user=user).values_list("school_id", flat=True))
+    schools |= set(
+        GuardianRelation.objects.filter(guardian__user=user).values_list("pupil__school_id", flat=True)
+    )
+    return schools
+
+
+def may_manage_login(actor, user: User) -> bool:
+    """May a school manager set this login's name and e-mail address for the person?
+
+    A login belongs to its owner: the address is where a password reset goes, so
+    whoever may change it may take the account over. A director or the office
+    prepares the login of someone new to their school (a typo in the address
+    before the invitation is used), and nothing more:
+
+    - never an administrator's login, nor one that has ever signed in (from then
+      on only the person changes their name, address and password);
+    - only while every school that holds a record of the person is one the
+      manager manages (a parent with a child at another school of the board is
+      that school's person too), and at least one does;
+    - a new, unsaved login is the manager's to fill in.
+
+    Administrators (superusers) may do everything. Nobody may set a password for
+    someone else; invitations only send the owner a link to their own mailbox.
+    """
+    if not _is_authenticated(actor):
+        return False
+    if user.pk is None:
+        return True
+    if actor.is_superuser:
+        return True
+    if user.is_superuser or user.last_login is not None:
+        return False
+    schools = login_school_ids(user)
+    managed = set(schools_managed_by(actor).values_list("pk", flat=True))
+    return bool(schools) and schools <= managed
+
+
+def may_edit_guardian_details(actor, guardian: Guardian) -> bool:
+    """May a manager change a guardian's name, e-mail address or phone in the school's record?
+
+    The guardian record is one per person, shared by every school of their
+    children. A school changes it only while it is the record's only school and
+    the person has no login that signed in (from then on they keep their own
+    details current, and a new address is used once they confirm it).
+    """
+    if not _is_authenticated(actor):
+        return False
+    if actor.is_superuser:
+        return True
+    if guardian.pk is None:
+        return True
+    if guardian.user_id is not None and not may_manage_login(actor, guardian.user):
+        return False
+    schools = set(
+        GuardianRelation.objects.filter(guardian=guardian).values_list("pupil__school_id", flat=True)
+    )
+    managed = set(schools_managed_by(actor).values_list("pk", flat=True))
+    return schools <= managed

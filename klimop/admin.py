@@ -230,7 +230,10 @@ class SchoolImportExportMixin(ImportExportMixin):
         # never from the file.
         form = kwargs.get("form")
         school = getattr(form, "cleaned_data", {}).get("school")
-        return {**super().get_import_resource_kwargs(request, **kwargs), "school": school}
+        return {
+            **super().get_import_resource_kwargs(request, **kwargs),
+            "school": school, "actor": request.user,
+        }
 
     def process_result(self, result, request):
         # The confirm step is only offered for a clean dry run; if the data changed
@@ -521,7 +524,19 @@ class GuardianAdmin(SchoolImportExportMixin, SchoolScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The login is made by the invitation, never chosen from a list of accounts.
-        return [] if request.user.is_superuser else ["user"]
+        if request.user.is_superuser:
+            return []
+        if obj is not None and not access.may_edit_guardian_details(request.user, obj):
+            # Shared with another school, or the person's own since they signed in.
+            return ["external_id", "first_name", "last_name", "email", "phone", "user"]
+        return ["user"]
+
+    def save_model(self, request, obj, form, change):
+        if change and not request.user.is_superuser and form.changed_data and not (
+            access.may_edit_guardian_details(request.user, Guardian.objects.get(pk=obj.pk))
+        ):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         # A guardian with children at two schools of the board is one person;
@@ -585,6 +600,13 @@ class StaffMemberAdmin(SchoolImportExportMixin, SchoolScopedAdmin):
         return super().get_queryset(request).prefetch_related(
             Prefetch("groups", queryset=Group.objects.order_by("name"))
         )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # A fresh form class per request (modelform_factory): the manager is known to
+        # the form, which decides whose login details it may set (access.may_manage_login).
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user
+        return form
 
     @admin.display(description=_("name"), ordering="user__last_name")
     def name(self, staff: StaffMember) -> str:

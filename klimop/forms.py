@@ -10,59 +10,105 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
+from . import access
 from .models import School, StaffMember, User
 
 # --- staff logins -------------------------------------------------------------------------
 
-def staff_user_for(*, staff: StaffMember, email: str) -> User:
+def staff_user_for(
+    *, actor, staff: StaffMember, email: str, first_name: str, last_name: str
+) -> User:
     """The login a staff member gets for this e-mail address: theirs, an existing one, or new.
 
-    Returns an unsaved ``User`` for a new address (``staff_user_save`` saves it).
-    Refuses an address that belongs to another staff member, and refuses to change
-    the address of an account that has already signed in or is an administrator:
-    the login address is how a password is reset, so changing it for someone else
-    would hand over their account. They change it themselves.
+    A login belongs to its owner (``access.may_manage_login``): the manager's
+    name and address are applied only to a login the manager may still prepare
+    (new, never signed in, known only to the manager's schools). Otherwise:
+
+    - an unchanged address keeps the login; a changed name is refused, the
+      person keeps their own name current;
+    - a changed address is refused: the address is where a password reset goes;
+    - a new staff member with the address of an existing login is linked to it
+      (one person, one login: a parent who also works at the school), without
+      touching its name or password; ``staff_user_save`` tells the person.
+
+    ``actor=None`` is the system (a management command), which may prepare any
+    login that has not signed in; the admin and the import always pass the manager.
+    Returns the login, unsaved when new (``staff_user_save`` saves it).
+    Raises ``ValidationError`` keyed by form field.
     """
     email = email.strip().lower()
+    first_name, last_name = first_name.strip(), last_name.strip()
     other = User.objects.filter(email__iexact=email).first()
     current = staff.user if staff.user_id else None
-    if current is not None and current.email.lower() == email:
-        return current
+    if current is not None and current.pk == getattr(other, "pk", None):
+        other = None
     if current is not None:
-        if other is not None:
-            raise ValidationError(gettext("Another account already uses this e-mail address."))
-        if current.is_superuser or current.last_login is not None:
-            raise ValidationError(gettext(
-                "%(name)s has already signed in; only they can change their e-mail address."
-            ) % {"name": current.get_full_name() or current.email})
-        current.email = email
+        manageable = _may_manage(actor, current)
+        if current.email.lower() != email:
+            if not manageable:
+                raise ValidationError({"email": gettext(
+                    "%(name)s's login is theirs: only they can change its e-mail address "
+                    "(in Klimop, under their account)."
+                ) % {"name": current.get_full_name() or current.email}})
+            if other is not None:
+                raise ValidationError({"email": gettext(
+                    "Another account already uses this e-mail address.")})
+            current.email = email
+        if (current.first_name, current.last_name) != (first_name, last_name):
+            if not manageable:
+                raise ValidationError({"first_name": gettext(
+                    "%(name)s keeps their own name up to date; it cannot be changed here."
+                ) % {"name": current.get_full_name() or current.email}})
+            current.first_name, current.last_name = first_name, last_name
         return current
-    if other is not None:
-        if StaffMember.objects.filter(user=other).exists():
-            raise ValidationError(
-                gettext("This e-mail address already belongs to another staff member.")
-            )
-        return other
-    return User(email=email)
+    if other is None:
+        return User(email=email, first_name=first_name, last_name=last_name)
+    existing = StaffMember.objects.filter(user=other).select_related("school").first()
+    if existing is not None:
+        if existing.school_id == staff.school_id:
+            raise ValidationError({"email": gettext(
+                "This e-mail address already belongs to another staff member.")})
+        raise ValidationError({"email": gettext(
+            "This person is already a staff member of another school. Klimop cannot yet give "
+            "one login a place at two schools; ask the board's administrator."
+        )})
+    if other.is_superuser and not getattr(actor, "is_superuser", False):
+        raise ValidationError({"email": gettext(
+            "This e-mail address belongs to an administrator's login.")})
+    if _may_manage(actor, other):
+        other.first_name, other.last_name = first_name, last_name
+    other._klimop_linked = True  # type: ignore[attr-defined]  (staff_user_save tells them)
+    return other
 
 
-def staff_user_save(user: User) -> None:
+def _may_manage(actor, user: User) -> bool:
+    if actor is None:  # the system: anything but a login that is already in use
+        return user.pk is None or (user.last_login is None and not user.is_superuser)
+    return access.may_manage_login(actor, user)
+
+
+def staff_user_save(user: User, *, school: School, role: str) -> None:
     """Save a login from ``staff_user_for``. A new one gets no password until the invitation.
 
     A changed address drops the old, never-used allauth address rows, so the old
-    address can no longer be used to sign in or reset the password.
+    address can no longer be used to sign in or reset the password. A login that
+    existed already and now also has a staff record is told so by e-mail.
     """
     if user.pk is None:
         user.set_unusable_password()
     else:
         EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).delete()
     user.save()
+    if getattr(user, "_klimop_linked", False):
+        from .services import login_added_notify
+
+        login_added_notify(user=user, school=school, as_what=role)
 
 
 # --- one school per object ------------------------------------------------------------------
@@ -117,7 +163,14 @@ class SchoolAdminForm(SchoolScopedModelForm):
 
 
 class StaffMemberAdminForm(SchoolScopedModelForm):
-    """A staff member with their login details, instead of a list of every account."""
+    """A staff member with their login details, instead of a list of every account.
+
+    The admin sets ``actor`` (the manager) on the form class. A login the manager
+    may no longer prepare (``access.may_manage_login``) shows its name and address
+    read-only: they are the person's own.
+    """
+
+    actor = None
 
     email = forms.EmailField(label=_("e-mail address"))
     first_name = forms.CharField(label=_("first name"), max_length=150)
@@ -128,25 +181,39 @@ class StaffMemberAdminForm(SchoolScopedModelForm):
         exclude = ["user"]  # noqa: DJ006 (every other field; the login is the three above)
 
     def __init__(self, *args, **kwargs):
+        if self.actor is None:
+            raise ImproperlyConfigured("StaffMemberAdminForm needs the acting manager as actor.")
         super().__init__(*args, **kwargs)
         if self.instance.user_id:
             user = self.instance.user
             for name in ("email", "first_name", "last_name"):
                 self.initial.setdefault(name, getattr(user, name))
+            if not access.may_manage_login(self.actor, user):
+                for name in ("email", "first_name", "last_name"):
+                    self.fields[name].disabled = True
+                self.fields["email"].help_text = _(
+                    "This login is the person's own: only they change its name and e-mail "
+                    "address, in Klimop under their account."
+                )
 
-    def clean_email(self) -> str:
-        self._user = staff_user_for(staff=self.instance, email=self.cleaned_data["email"])
-        return self._user.email
+    def clean(self):
+        cleaned = super().clean()
+        if all(cleaned.get(n) is not None for n in ("email", "first_name", "last_name")):
+            self._user = staff_user_for(
+                actor=self.actor, staff=self.instance, email=cleaned["email"],
+                first_name=cleaned["first_name"], last_name=cleaned["last_name"],
+            )
+        return cleaned
 
     def save(self, commit=True):
         # The login is saved even with commit=False: the staff row cannot exist
         # without it. The admin saves inside one transaction, so a refusal later
         # on rolls this back too.
-        user = self._user
-        user.first_name = self.cleaned_data["first_name"].strip()
-        user.last_name = self.cleaned_data["last_name"].strip()
-        staff_user_save(user)
-        self.instance.user = user
+        staff_user_save(
+            self._user, school=self.cleaned_data.get("school") or self.instance.school,
+            role=self.cleaned_data["role"],
+        )
+        self.instance.user = self._user
         return super().save(commit)
 
 

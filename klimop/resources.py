@@ -30,6 +30,7 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.instance_loaders import CachedInstanceLoader, ModelInstanceLoader
 
+from . import access
 from .forms import staff_user_for, staff_user_save
 from .models import Group, Guardian, GuardianRelation, Pupil, School, SchoolYear, StaffMember
 
@@ -353,9 +354,11 @@ class SchoolResource(resources.ModelResource):
         use_transactions = True
         instance_loader_class = CachedInstanceLoader
 
-    def __init__(self, *, school: School | None = None, **kwargs):
+    def __init__(self, *, school: School | None = None, actor=None, **kwargs):
         super().__init__(**kwargs)
         self.scope = ImportScope(school)
+        #: The importing manager: whose logins the file may set up (access.may_manage_login).
+        self.actor = actor
         for field in self.fields.values():
             if isinstance(field.widget, ScopedWidget):
                 field.widget.scope = self.scope
@@ -590,6 +593,7 @@ class GuardianResource(SchoolResource):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._guardian_rows: dict[str, tuple[tuple, int]] = {}
+        self._editable: dict[int, bool] = {}
 
     def get_queryset(self):
         return GuardianRelation.objects.filter(pupil__school=self.school).select_related(
@@ -634,11 +638,24 @@ class GuardianResource(SchoolResource):
             ) % {"id": guardian_id}})
         return GuardianRelation(guardian=guardian)
 
+    def _may_edit(self, guardian: Guardian) -> bool:
+        if guardian.pk is None:
+            return True
+        if guardian.pk not in self._editable:
+            self._editable[guardian.pk] = self.actor is None or access.may_edit_guardian_details(
+                self.actor, guardian)  # actor None: the system (a management command)
+        return self._editable[guardian.pk]
+
     def _may_update(self, guardian: Guardian) -> bool:
         relations = GuardianRelation.objects.filter(guardian=guardian)
         return relations.filter(pupil__school=self.school).exists() or not relations.exists()
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        if field.attribute.startswith("guardian__") and not self._may_edit(instance.guardian):
+            # The person's record is shared with another school, or theirs since they
+            # signed in: this file keeps it as it is (access.may_edit_guardian_details).
+            field.clean(row)  # still report a malformed value
+            return
         if field.attribute in self.SELF_MAINTAINED:
             guardian = instance.guardian
             name = field.attribute.split("__")[-1]
@@ -719,12 +736,18 @@ class StaffResource(SchoolResource):
             if not email:
                 raise ValueError(_("Fill in the e-mail address."))
             try:
-                instance.user = staff_user_for(staff=instance, email=email)
+                # The name goes with the address: both are the login's, set together
+                # and only where the importing manager may (access.may_manage_login).
+                instance.user = staff_user_for(
+                    actor=self.actor, staff=instance, email=email,
+                    first_name=self.fields["first_name"].clean(row),
+                    last_name=self.fields["last_name"].clean(row),
+                )
             except ValidationError as e:
                 raise ValueError(" ".join(e.messages)) from None
             return
-        if field.attribute.startswith("user__") and _user_of(instance) is None:
-            return  # the e-mail address was refused; that error says it all
+        if field.attribute.startswith("user__"):
+            return  # set with the e-mail address above (or refused there)
         if field is self.fields["role"] and not field.clean(row):
             return  # empty keeps the role (a new staff member: teacher)
         super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
@@ -750,7 +773,7 @@ class StaffResource(SchoolResource):
 
     def before_save_instance(self, instance, row, **kwargs):
         user = instance.user
-        staff_user_save(user)
+        staff_user_save(user, school=self.school, role=instance.role)
         instance.user = user
 
 

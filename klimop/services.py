@@ -10,8 +10,10 @@ from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -160,32 +162,74 @@ def _user_for(*, email: str, first_name: str, last_name: str) -> User:
 def guardian_invite(*, actor: User | None, guardian: Guardian) -> User:
     """Give a guardian a login and e-mail them a link to set their password.
 
-    Sending again is allowed (a lost e-mail); the link stays valid until used.
+    Sending again is allowed while the login has not been used (a lost e-mail);
+    the link stays valid until used. A login is never reset for its owner: once
+    the person has signed in, nobody sends them a password link.
+
+    The guardian's address may already have a login (a teacher who is also a
+    parent): the school then adds its record to that login, and the person is
+    told by e-mail instead of getting a password link. A login that belongs to
+    another guardian record is refused (one login has one guardian record).
     """
     pupils = guardian.pupils.select_related("school")
     schools = {p.school for p in pupils}
     if actor is not None and not any(access.is_school_manager(actor, s) for s in schools):
         raise PermissionDenied(_("You cannot invite this guardian."))
-    if not guardian.email:
+    if not guardian.email and guardian.user_id is None:
         raise ValidationError(_("This guardian has no e-mail address."))
+    school_name = ", ".join(sorted(s.name for s in schools))
     with transaction.atomic():
-        user = guardian.user or _user_for(
-            email=guardian.email, first_name=guardian.first_name, last_name=guardian.last_name
-        )
-        if guardian.user_id is None:
+        user = guardian.user
+        if user is None:
+            user = User.objects.filter(email__iexact=guardian.email.strip()).first()
+            if user is not None:
+                _link_existing_login(actor=actor, guardian=guardian, user=user)
+                if user.last_login is not None or user.has_usable_password():
+                    transaction.on_commit(
+                        lambda: _send_added_notice(user.pk, school_name, "guardian"))
+                    return user
+            else:
+                user = _user_for(
+                    email=guardian.email, first_name=guardian.first_name,
+                    last_name=guardian.last_name,
+                )
             guardian.user = user
             guardian.save(update_fields=["user"])
+        elif user.last_login is not None:
+            raise ValidationError(_(
+                "%(name)s has already signed in; an invitation is not needed. Forgotten "
+                "password? They choose “Forgot your password?” on the login page."
+            ) % {"name": user.get_full_name() or guardian.full_name})
         user.invited_at = timezone.now()
         user.save(update_fields=["invited_at"])
-        school_name = ", ".join(sorted(s.name for s in schools))
         transaction.on_commit(lambda: _send_invitation(user.pk, school_name))
     return user
 
 
+def _link_existing_login(*, actor: User | None, guardian: Guardian, user: User) -> None:
+    """Add a school's guardian record to a login that exists already. Trusts its caller."""
+    if Guardian.objects.filter(user=user).exclude(pk=guardian.pk).exists():
+        raise ValidationError(_(
+            "This e-mail address already belongs to the login of another guardian record, "
+            "perhaps at another school. Klimop cannot yet link two guardian records to one "
+            "login; ask the board's administrator."
+        ))
+    if user.is_superuser and not (actor is not None and actor.is_superuser):
+        raise ValidationError(_("This e-mail address belongs to an administrator's login."))
+    guardian.user = user
+    guardian.save(update_fields=["user"])
+
+
 def staff_invite(*, actor: User | None, staff: StaffMember) -> User:
+    """E-mail a staff member a link to set their password, until they have signed in."""
     _require_manager(actor, staff.school)
+    user = staff.user
+    if user.last_login is not None:
+        raise ValidationError(_(
+            "%(name)s has already signed in; an invitation is not needed. Forgotten "
+            "password? They choose “Forgot your password?” on the login page."
+        ) % {"name": user.get_full_name() or user.email})
     with transaction.atomic():
-        user = staff.user
         EmailAddress.objects.update_or_create(
             user=user, email=user.email, defaults={"primary": True, "verified": True}
         )
@@ -194,6 +238,28 @@ def staff_invite(*, actor: User | None, staff: StaffMember) -> User:
         school_name = staff.school.name
         transaction.on_commit(lambda: _send_invitation(user.pk, school_name))
     return user
+
+
+def login_added_notify(*, user: User, school: School, as_what: str) -> None:
+    """Tell a person that a school added its record to their existing login (after commit).
+
+    ``as_what`` is a staff role code, or "guardian".
+    Trusts its caller: the record is made by a manager of ``school``.
+    """
+    name = school.name
+    transaction.on_commit(lambda: _send_added_notice(user.pk, name, as_what))
+
+
+def _send_added_notice(user_id: int, school_name: str, as_what: str) -> None:
+    user = User.objects.get(pk=user_id)
+    with translation.override(user.language):
+        roles = dict(StaffMember.Role.choices)
+        what = str(roles[as_what]).lower() if as_what in roles else _("parent or guardian")
+        context = {"user": user, "school_name": school_name, "as_what": what,
+                   "login_url": f"{settings.SITE_URL}{reverse('account_login')}"}
+        subject = _("%(school)s has added you in Klimop") % {"school": school_name}
+        body = render_to_string("account/email/added_to_school.txt", context)
+    send_mail(f"[Klimop] {subject}", body, None, [user.email])
 
 
 def _send_invitation(user_id: int, school_name: str) -> None:
@@ -222,18 +288,84 @@ def user_set_language(*, actor: User, language: str) -> None:
     actor.save(update_fields=["language"])
 
 
+CONTACT_EMAIL_SALT = "klimop.contact-email"
+CONTACT_EMAIL_MAX_AGE = 3 * 24 * 3600  # three days to open the mail
+
+
 def guardian_update_contact(
     *, actor: User, guardian: Guardian, email: str, phone: str, notify_by_email: bool | None = None
-) -> Guardian:
-    """A guardian keeps their own contact details and e-mail preference current."""
+) -> bool:
+    """A guardian keeps their own contact details and e-mail preference current.
+
+    The phone number and the preference are saved at once. A new e-mail address is
+    used only once the person confirms it from that mailbox: a link goes there (after
+    commit) and ``guardian_confirm_contact_email`` takes it. Returns whether an
+    address waits for that confirmation.
+    """
     if guardian.user_id != actor.pk:
         raise PermissionDenied(_("You can only change your own details."))
-    guardian.email = email.strip().lower()
+    new_email = email.strip().lower()
+    validate_email(new_email)
     guardian.phone = phone.strip()
     guardian.full_clean()
+    pending = new_email != (guardian.email or "").lower()
     with transaction.atomic():
-        guardian.save(update_fields=["email", "phone"])
+        guardian.save(update_fields=["phone"])
         if notify_by_email is not None and actor.notify_by_email != notify_by_email:
             actor.notify_by_email = notify_by_email
             actor.save(update_fields=["notify_by_email"])
+        if pending:
+            token = signing.dumps(
+                {"g": guardian.pk, "old": guardian.email.lower(), "new": new_email},
+                salt=CONTACT_EMAIL_SALT,
+            )
+            transaction.on_commit(lambda: _send_contact_email_confirmation(actor.pk, new_email, token))
+    return pending
+
+
+def _send_contact_email_confirmation(user_id: int, email: str, token: str) -> None:
+    user = User.objects.get(pk=user_id)
+    with translation.override(user.language):
+        url = settings.SITE_URL + reverse("contact_email_confirm", kwargs={"token": token})
+        subject = _("Confirm your new e-mail address for the school")
+        body = render_to_string(
+            "klimop/email/confirm_contact_email.txt", {"user": user, "url": url, "email": email}
+        )
+    send_mail(f"[Klimop] {subject}", body, None, [email])
+
+
+def guardian_contact_email_pending(*, token: str) -> str:
+    """The address a confirmation link is for; ``ValidationError`` when it is not valid."""
+    return _contact_email_token(token)["new"]
+
+
+def _contact_email_token(token: str) -> dict:
+    try:
+        return signing.loads(token, salt=CONTACT_EMAIL_SALT, max_age=CONTACT_EMAIL_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ValidationError(
+            _("This link has expired. Enter the new address again to get a new link."),
+            code="expired") from None
+    except signing.BadSignature:
+        raise ValidationError(_("This link is not valid."), code="invalid") from None
+
+
+def guardian_confirm_contact_email(*, actor: User, token: str) -> Guardian:
+    """The person confirms a new contact address from its mailbox (signed in as themself).
+
+    The link is only good for the guardian it was made for, and only while the
+    address it replaces is still the current one (so an old link cannot undo a
+    later change).
+    """
+    data = _contact_email_token(token)
+    guardian = access.guardian_of(actor)
+    if guardian is None or guardian.pk != data["g"]:
+        raise PermissionDenied(_("This link is for another person's details."))
+    with transaction.atomic():
+        guardian = Guardian.objects.select_for_update().get(pk=guardian.pk)
+        if (guardian.email or "").lower() != data["old"]:
+            raise ValidationError(_("This link has already been used, or your address "
+                                    "has changed since."), code="used")
+        guardian.email = data["new"]
+        guardian.save(update_fields=["email"])
     return guardian

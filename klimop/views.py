@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -75,14 +76,39 @@ def contact_details(request: HttpRequest) -> HttpResponse:
                  "notify_by_email": request.user.notify_by_email},
     )
     if request.method == "POST" and form.is_valid():
-        services.guardian_update_contact(
+        pending = services.guardian_update_contact(
             actor=request.user, guardian=guardian,
             email=form.cleaned_data["email"], phone=form.cleaned_data["phone"],
             notify_by_email=form.cleaned_data["notify_by_email"],
         )
         messages.success(request, _("Your contact details have been saved."))
+        if pending:
+            messages.info(request, _(
+                "We have sent a link to %(email)s. The school uses the new address once you "
+                "have opened that link; until then it keeps the previous one."
+            ) % {"email": form.cleaned_data["email"].strip().lower()})
         return redirect("contact_details")
     return render(request, "klimop/contact_details.html", {"form": form, "guardian": guardian})
+
+
+@login_required
+def contact_email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The person opens the link from their new mailbox and confirms (a POST, not the GET)."""
+    error, email = None, None
+    try:
+        email = services.guardian_contact_email_pending(token=token)
+    except ValidationError as e:
+        error = e.messages[0]
+    if request.method == "POST" and error is None:
+        try:
+            services.guardian_confirm_contact_email(actor=request.user, token=token)
+        except (ValidationError, PermissionDenied) as e:
+            error = " ".join(getattr(e, "messages", [str(e)]))
+        else:
+            messages.success(request, _("Thank you: the school now uses %(email)s.") % {"email": email})
+            return redirect("contact_details")
+    return render(request, "klimop/contact_email_confirm.html",
+                  {"email": email, "error": error}, status=400 if error else 200)
 
 
 @require_POST

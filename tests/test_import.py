@@ -294,7 +294,7 @@ def test_the_import_does_not_change_the_login_of_someone_who_signed_in(school, t
     result = run(StaffResource, text, school)
 
     assert result.invalid_rows[0].error_dict["email"][0].endswith(
-        "has already signed in; only they can change their e-mail address."
+        "login is theirs: only they can change its e-mail address (in Klimop, under their account)."
     )
     teacher.user.refresh_from_db()
     assert teacher.user.email == "teacher@example.test"
@@ -317,9 +317,10 @@ def test_an_e_mail_address_of_another_schools_staff_is_refused(school, other_dir
 
     result = run(StaffResource, text, school)
 
-    assert result.invalid_rows[0].error_dict == {
-        "email": ["This e-mail address already belongs to another staff member."]
-    }
+    assert result.invalid_rows[0].error_dict == {"email": [
+        "This person is already a staff member of another school. Klimop cannot yet give "
+        "one login a place at two schools; ask the board's administrator."
+    ]}
     assert other_director.user.staff_member.school != school
 
 

@@ -1,0 +1,206 @@
+"""A login is its owner's: no school manager renames, re-addresses or resets someone else's.
+
+The takeover that was possible: the director of school B adds a staff member with the
+e-mail address of a parent of school A; the form linked that login to B's new staff
+member and renamed it, and changing the staff member's address then changed the parent's
+login address, so a password reset went to the attacker. Each step is refused now.
+"""
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from klimop import access, services
+from klimop.models import Guardian, StaffMember
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def url(model: str, view: str = "changelist", *args) -> str:
+    return reverse(f"admin:klimop_{model}_{view}", args=args)
+
+
+def login(client, staff):
+    staff.user.language = "en"
+    staff.user.save(update_fields=["language"])
+    client.force_login(staff.user)
+
+
+def add_staff(client, email, **extra):
+    return client.post(url("staffmember", "add"), {
+        "external_id": "AANVAL", "email": email, "first_name": "Aan", "last_name": "Valler",
+        "role": "director", **extra,
+    })
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["never-signed-in", "signed-in"])
+def test_the_takeover_of_another_schools_parent_fails_at_the_first_step(
+    client, parent, child, other_director, signed_in, django_capture_on_commit_callbacks
+):
+    user = parent.user
+    if signed_in:
+        user.last_login = user.date_joined
+        user.save()
+    name_before = (user.first_name, user.last_name, user.email, user.password)
+    login(client, other_director)
+
+    # Step 1: a staff member of school B with the parent's address. B may add its own
+    # record to the person's login (one person, one login), but not rename it.
+    with django_capture_on_commit_callbacks(execute=True):
+        add_staff(client, user.email.upper())
+    user.refresh_from_db()
+    assert (user.first_name, user.last_name, user.email, user.password) == name_before
+    linked = StaffMember.objects.filter(school=other_director.school, user=user).first()
+    assert linked is not None
+    # The person is told, and gets no password link: nobody but them sets it.
+    (notice,) = mail.outbox
+    assert notice.to == [user.email]
+    assert "/accounts/password/reset/key/" not in notice.body
+
+    # Step 2: changing "the staff member's" address would re-address the parent's login.
+    response = client.post(url("staffmember", "change", linked.pk), {
+        "external_id": "AANVAL", "email": "aanvaller@elders.test", "first_name": "Aan",
+        "last_name": "Valler", "role": "director",
+    })
+    # The login's fields are read-only in B's form: what was posted for them is ignored.
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.first_name, user.last_name, user.email, user.password) == name_before
+
+    # Step 3: a password reset for the attacker's address reaches nobody's account.
+    mail.outbox.clear()
+    client.post(reverse("account_reset_password"), {"email": "aanvaller@elders.test"})
+    assert not [m for m in mail.outbox if "/accounts/password/reset/key/" in m.body]
+    # Step 4: the attacker sees nothing of the parent's child.
+    assert client.get(reverse("pupil_detail", args=[child.pk])).status_code == 404
+    # And an invitation to "their" staff member sends the person no password link either.
+    mail.outbox.clear()
+    client.post(url("staffmember"), {
+        "action": "send_invitation", "_selected_action": [linked.pk], "index": "0"})
+    assert not [m for m in mail.outbox if m.to != [user.email]]
+    if signed_in:
+        assert not mail.outbox  # an invitation is for a login nobody used yet
+
+
+def test_a_staff_login_of_another_school_is_refused_with_a_clear_message(
+    client, teacher, other_director
+):
+    login(client, other_director)
+    response = add_staff(client, teacher.user.email)
+    assert response.status_code == 200
+    assert "already a staff member of another school" in response.content.decode()
+    assert not StaffMember.objects.filter(external_id="AANVAL").exists()
+
+
+def test_a_signed_in_staff_members_name_and_address_are_read_only_in_the_form(
+    client, director, teacher
+):
+    teacher.user.last_login = teacher.user.date_joined
+    teacher.user.save()
+    login(client, director)
+    form = client.get(url("staffmember", "change", teacher.pk)).context["adminform"].form
+    assert all(form.fields[n].disabled for n in ("email", "first_name", "last_name"))
+    client.post(url("staffmember", "change", teacher.pk), {
+        "school": teacher.school_id, "external_id": teacher.external_id, "role": "teacher",
+        "email": "nieuw@example.test", "first_name": "Nieuwe", "last_name": "Naam",
+    })
+    teacher.user.refresh_from_db()
+    assert teacher.user.email == "teacher@example.test"
+    assert teacher.user.first_name != "Nieuwe"
+
+
+def test_a_never_used_login_of_the_own_school_can_still_be_corrected(client, director, teacher):
+    login(client, director)
+    response = client.post(url("staffmember", "change", teacher.pk), {
+        "school": teacher.school_id, "external_id": teacher.external_id, "role": "teacher",
+        "email": "Typo.Hersteld@example.test", "first_name": "Marit", "last_name": "Jansen",
+        "groups": [g.pk for g in teacher.groups.all()],
+    })
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    teacher.user.refresh_from_db()
+    assert (teacher.user.email, teacher.user.last_name) == ("typo.hersteld@example.test", "Jansen")
+
+
+def test_a_guardian_shared_with_another_school_is_read_only_for_each_school(
+    client, director, parent, other_director, other_group_elsewhere
+):
+    f.GuardianRelationFactory(guardian=parent, pupil=f.PupilFactory(group=other_group_elsewhere))
+    assert not access.may_edit_guardian_details(other_director.user, parent)
+    assert not access.may_edit_guardian_details(director.user, parent)
+    login(client, other_director)
+    response = client.get(url("guardian", "change", parent.pk))
+    assert response.status_code == 200
+    assert "email" not in response.context["adminform"].form.fields
+    client.post(url("guardian", "change", parent.pk), {
+        "first_name": "Over", "last_name": "Genomen", "email": "aanvaller@elders.test",
+        "relations-TOTAL_FORMS": "0", "relations-INITIAL_FORMS": "0",
+    })
+    parent.refresh_from_db()
+    assert (parent.first_name, parent.email) != ("Over", "aanvaller@elders.test")
+    assert parent.email == "parent@example.test"
+
+
+def test_a_guardian_who_signed_in_keeps_their_own_details_and_gets_no_new_invitation(
+    director, parent, django_capture_on_commit_callbacks
+):
+    parent.user.last_login = parent.user.date_joined
+    parent.user.save()
+    assert not access.may_edit_guardian_details(director.user, parent)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as e:
+        services.guardian_invite(actor=director.user, guardian=parent)
+    assert "already signed in" in e.value.messages[0]
+    assert not mail.outbox
+
+
+def test_a_school_adds_its_guardian_record_to_an_existing_login_and_the_person_is_told(
+    director, child, teacher, django_capture_on_commit_callbacks
+):
+    """A teacher who is also a parent at the school keeps one login."""
+    teacher.user.set_password("een-eigen-wachtwoord-42")
+    teacher.user.save()
+    guardian = f.GuardianFactory(user=None, email=teacher.user.email, first_name="Marit",
+                                 last_name="Ouder")
+    f.GuardianRelationFactory(guardian=guardian, pupil=child)
+    with django_capture_on_commit_callbacks(execute=True):
+        user = services.guardian_invite(actor=director.user, guardian=guardian)
+    assert user == teacher.user
+    assert Guardian.objects.get(pk=guardian.pk).user == teacher.user
+    (notice,) = mail.outbox
+    assert "/accounts/password/reset/key/" not in notice.body
+    assert teacher.user.email in notice.body
+    user.refresh_from_db()
+    assert user.check_password("een-eigen-wachtwoord-42")
+
+
+def test_a_second_guardian_record_for_a_login_is_refused_without_an_error_page(
+    client, office, child, other_director, other_group_elsewhere, parent
+):
+    guardian = f.GuardianFactory(user=None, email=parent.user.email, first_name="P",
+                                 last_name="Elders", external_id="ELDERS-1")
+    f.GuardianRelationFactory(guardian=guardian, pupil=f.PupilFactory(group=other_group_elsewhere))
+    login(client, other_director)
+    response = client.post(url("guardian"), {
+        "action": "send_invitation", "_selected_action": [guardian.pk], "index": "0"}, follow=True)
+    assert response.status_code == 200
+    assert "Klimop cannot yet link two guardian records to one login" in response.content.decode()
+    assert Guardian.objects.get(pk=guardian.pk).user is None
+
+
+def test_only_the_school_of_every_record_may_prepare_a_login(
+    director, other_director, parent, teacher, superuser_user
+):
+    assert access.may_manage_login(director.user, teacher.user)
+    assert access.may_manage_login(director.user, parent.user)
+    assert not access.may_manage_login(other_director.user, parent.user)
+    assert not access.may_manage_login(director.user, superuser_user)
+    assert not access.may_manage_login(teacher.user, parent.user)
+    assert access.may_manage_login(superuser_user, parent.user)
+    parent.user.last_login = parent.user.date_joined
+    assert not access.may_manage_login(director.user, parent.user)
+
+
+@pytest.fixture
+def superuser_user(db):
+    return f.UserFactory(email="root@example.test", is_superuser=True, is_staff=True)
