@@ -31,6 +31,41 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture(autouse=True)
+def _no_content_security_policy_violations(request):
+    """Every browser test also proves the Content-Security-Policy breaks nothing: a page that
+    tries inline script or style (which the policy refuses) fails the test. Chromium reports
+    each refusal on the page's console; every page the test opens is watched."""
+    if "browser" not in request.fixturenames and "page" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    violations = []
+
+    def watch(page):
+        page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text else None)
+
+    new_page, new_context = browser.new_page, browser.new_context
+
+    def watched_page(*args, **kwargs):
+        page = new_page(*args, **kwargs)
+        watch(page)
+        return page
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.on("page", watch)
+        return context
+
+    browser.new_page, browser.new_context = watched_page, watched_context
+    try:
+        yield
+    finally:
+        del browser.new_page, browser.new_context
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """allauth keeps login rate limits in the cache: one test's failed logins from 127.0.0.1
     must not lock out the next test's user in the same worker process."""

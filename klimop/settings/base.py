@@ -7,6 +7,7 @@ The split follows cookiecutter-django: ``local`` (the embedded default behind
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "import_export",
     "django_celery_beat",
+    "csp",
     "klimop",
     "communication",
     "absences",
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "klimop.middleware.UserLanguageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -136,6 +139,31 @@ MFA_TOTP_ISSUER = "Klimop"
 # Staff handle children's data: when this is on, staff must set up TOTP before
 # they can use anything but the two-factor pages (klimop.middleware).
 KLIMOP_STAFF_REQUIRE_2FA = env.bool("KLIMOP_STAFF_REQUIRE_2FA", default=False)
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------
+# Every page, in every environment (the browser tests run with it): scripts and styles only
+# from Klimop's own static files — no inline <script>, no on…= handlers, no style="…"
+# attributes (tests/test_security_headers.py). Scripts set sizes through element.style
+# (CSSOM), which the policy allows. img-src also allows data: and blob: (the admin's and
+# allauth's inline images such as the TOTP QR code, local previews of chosen photos).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "media-src": [SELF],
+        "worker-src": [SELF],  # the service worker at /sw.js (browser push)
+        "manifest-src": [SELF],
+        "frame-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 # --- i18n: Dutch first, English available; Europe/Amsterdam everywhere ----------
 LANGUAGE_CODE = "nl"

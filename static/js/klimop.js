@@ -59,3 +59,59 @@
   window.setInterval(refresh, 30000);
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { refresh(); } });
 })();
+
+// What used to be inline code (the Content-Security-Policy allows only these files):
+// print buttons, selects that submit their form, copy buttons, and bars whose width comes
+// from the page (set through element.style, which the policy allows; style="…" it does not).
+(function () {
+  "use strict";
+
+  function percent(value) {
+    var n = parseFloat(String(value).replace(",", "."));
+    if (isNaN(n)) { return 0; }
+    return Math.max(0, Math.min(100, n));
+  }
+
+  function setBars(root) {
+    root.querySelectorAll("[data-bar-width]").forEach(function (el) {
+      el.style.width = percent(el.dataset.barWidth) + "%";
+    });
+    root.querySelectorAll("[data-bar-left]").forEach(function (el) {
+      el.style.left = percent(el.dataset.barLeft) + "%";
+    });
+  }
+  window.klimopSetBars = setBars;
+
+  function ready() {
+    setBars(document);
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
+  }
+
+  document.addEventListener("click", function (event) {
+    var print = event.target.closest("[data-print]");
+    if (print) {
+      window.print();
+      return;
+    }
+    var copy = event.target.closest("[data-copy]");
+    if (copy) {
+      var input = document.getElementById(copy.dataset.copy);
+      if (!input) { return; }
+      input.select();
+      var done = function () { copy.textContent = copy.dataset.copied || copy.textContent; };
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(input.value).then(done);
+      } else {
+        document.execCommand("copy");
+        done();
+      }
+    }
+  });
+})();

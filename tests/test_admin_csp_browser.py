@@ -1,0 +1,84 @@
+"""The admin, django-import-export and allauth pages under the Content-Security-Policy, in Chromium.
+
+tests/test_security_headers.py proves the HTML has no inline code; this proves the scripts of
+Django's admin, import-export, django-celery-beat and allauth do not add any at run time
+(calendars, selectors, "select all"): tests/conftest.py fails a browser test on any
+Content-Security-Policy report on the console.
+"""
+
+import pytest
+
+from klimop.models import StaffMember, User
+from tests import factories as f
+from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, log_in, shot, verified
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
+                allow_module_level=True)
+
+
+def _visit(page, live_server, path):
+    response = page.goto(f"{live_server.url}{path}")
+    page.wait_for_load_state("networkidle")
+    assert response.status == 200, path
+    return response
+
+
+def test_the_directors_admin_and_imports_run_without_policy_violations(
+    page, live_server, school, group, child, parent
+):
+    director = f.StaffMemberFactory(
+        school=school, role=StaffMember.Role.DIRECTOR, user__email="director@example.test"
+    )
+    page.set_viewport_size(DESKTOP)
+    log_in(page, live_server, verified(director.user), "/admin/")
+    assert page.locator("#content").is_visible()
+
+    _visit(page, live_server, "/admin/klimop/pupil/")
+    page.locator("#action-toggle").check()  # the actions bar (admin/js/actions.js)
+    page.locator("#changelist-filter").first.is_visible()
+
+    _visit(page, live_server, "/admin/klimop/pupil/add/")
+    page.locator(".datetimeshortcuts a").first.click()  # "today" of the date widget
+    calendar = page.locator(".datetimeshortcuts a").nth(1)
+    calendar.click()  # opens the calendar popup (admin/js/calendar.js)
+    assert page.locator(".calendarbox").first.is_visible()
+
+    _visit(page, live_server, f"/admin/klimop/guardian/{parent.pk}/change/")
+    _visit(page, live_server, f"/admin/klimop/group/{group.pk}/change/")
+    _visit(page, live_server, f"/admin/klimop/school/{school.pk}/change/")
+
+    _visit(page, live_server, "/admin/klimop/pupil/import/")
+    _visit(page, live_server, "/admin/klimop/pupil/export/")
+    toggle = page.locator("input.select-toggle")
+    if toggle.count():  # "Select all" (templates/admin/import_export/export.html)
+        toggle.uncheck()
+        assert page.locator(".selectable-field-export-row input[type=checkbox]:checked").count() == 0
+        toggle.check()
+        assert page.locator(".selectable-field-export-row input[type=checkbox]:checked").count() > 0
+    shot(page, "csp-admin-export")
+
+
+def test_the_superusers_periodic_tasks_and_users_run_without_policy_violations(page, live_server):
+    admin = User.objects.create_superuser(email="beheer@example.test", password="test-password-123")
+    page.set_viewport_size(DESKTOP)
+    log_in(page, live_server, verified(admin), "/admin/")
+    _visit(page, live_server, "/admin/django_celery_beat/periodictask/add/")
+    _visit(page, live_server, "/admin/django_celery_beat/crontabschedule/add/")
+    _visit(page, live_server, "/admin/klimop/user/add/")
+    _visit(page, live_server, "/admin/auth/group/add/")  # the permissions' two-list selector
+    shot(page, "csp-admin-group")
+
+
+def test_the_login_password_reset_and_two_factor_pages_run_without_policy_violations(
+    page, live_server, teacher
+):
+    page.set_viewport_size(PHONE)
+    _visit(page, live_server, "/accounts/login/")
+    _visit(page, live_server, "/accounts/password/reset/")
+    log_in(page, live_server, verified(teacher.user), "/accounts/2fa/")
+    _visit(page, live_server, "/accounts/2fa/totp/activate/")
+    shot(page, "csp-2fa-phone")
