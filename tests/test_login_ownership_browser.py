@@ -1,0 +1,64 @@
+"""Whose login is it, in a real browser: the other school's director and the parent themself."""
+
+import re
+
+import pytest
+from django.core import mail
+
+from klimop.models import StaffMember
+from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, log_in, shot, verified
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
+                allow_module_level=True)
+
+
+def test_another_schools_director_cannot_rename_or_readdress_a_parents_login(
+    page, live_server, parent, other_director
+):
+    page.set_viewport_size(DESKTOP)
+    log_in(page, live_server, verified(other_director.user))
+    page.goto(f"{live_server.url}/admin/klimop/staffmember/add/")
+    page.get_by_label("Extern id").fill("AANVAL")
+    page.get_by_label("E-mailadres").fill(parent.user.email)
+    page.get_by_label("Voornaam").fill("Aan")
+    page.get_by_label("Achternaam").fill("Valler")
+    page.get_by_role("button", name="Opslaan", exact=True).click()
+    page.wait_for_load_state("networkidle")
+
+    staff = StaffMember.objects.get(external_id="AANVAL")
+    page.goto(f"{live_server.url}/admin/klimop/staffmember/{staff.pk}/change/")
+    email = page.get_by_label("E-mailadres")
+    assert email.is_disabled()
+    assert email.input_value() == parent.user.email
+    assert page.get_by_label("Voornaam").input_value() == parent.user.first_name
+    assert page.get_by_text("Deze login is van de persoon zelf").is_visible()
+    shot(page, "login-ownership-staff-form-desktop")
+
+    parent.user.refresh_from_db()
+    assert (parent.user.first_name, parent.user.email) != ("Aan", "aanvaller@example.test")
+    (notice,) = [m for m in mail.outbox if m.to == [parent.user.email]]
+    assert "heeft u toegevoegd" in notice.subject
+
+
+def test_a_parent_confirms_a_new_contact_address_from_its_mailbox(page, live_server, parent):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, verified(parent.user))
+    page.goto(f"{live_server.url}/me/contact/")
+    page.get_by_label("E-mailadres voor de school").fill("nieuw.adres@example.test")
+    page.get_by_role("button", name="Opslaan").click()
+    assert page.get_by_text("We hebben een link gestuurd naar nieuw.adres@example.test").is_visible()
+    parent.refresh_from_db()
+    assert parent.email == "parent@example.test"
+
+    (confirmation,) = [m for m in mail.outbox if m.to == ["nieuw.adres@example.test"]]
+    link = re.search(r"https?://\S+/me/contact/confirm/\S+", confirmation.body).group(0)
+    page.goto(live_server.url + "/" + link.split("/", 3)[3])
+    assert page.get_by_role("heading", name="Bevestig uw e-mailadres").is_visible()
+    shot(page, "contact-email-confirm-phone")
+    page.get_by_role("button", name="Ja, gebruik dit adres").click()
+    assert page.get_by_text("de school gebruikt nu nieuw.adres@example.test").is_visible()
+    parent.refresh_from_db()
+    assert parent.email == "nieuw.adres@example.test"
