@@ -46,8 +46,6 @@ Kind = AbsenceReport.Kind
 Channel = AbsenceReport.Channel
 Status = LeaveRequest.Status
 
-#: How far ahead a parent may report recovery or an appointment (days).
-MAX_DAYS_AHEAD = 366
 MAX_NOTE_CHARS = 500
 
 
@@ -242,8 +240,13 @@ def absence_reports_create(
     if channel == Channel.PORTAL and starts_on < today:
         raise ValidationError({"starts_on": _("You can report from today on. For an earlier day, "
                                               "please call the school.")})
-    if starts_on > today + dt.timedelta(days=MAX_DAYS_AHEAD):
-        raise ValidationError({"starts_on": _("That is more than a year ahead.")})
+    earliest, latest = directory.date_bounds(school, today)
+    if starts_on > latest:
+        raise ValidationError({"starts_on": directory.too_far_ahead(latest)})
+    if ends_on is not None and ends_on > latest:
+        raise ValidationError({"ends_on": directory.too_far_ahead(latest)})
+    if starts_on < earliest:
+        raise ValidationError({"starts_on": directory.too_long_ago(earliest)})
     if read.school_year_containing(school, starts_on) is None:
         raise ValidationError({"starts_on": _("That day is outside the school year.")})
     _check_school_day(school, cal, starts_on)
@@ -518,6 +521,13 @@ def leave_request_check(*, actor: User, pupils: Sequence[Pupil], kind: str, star
     pupils = list(pupils)
     _check_leave_actor(actor, pupils)
     school = pupils[0].school
+    today = read.local_today(now)
+    _earliest, latest = directory.date_bounds(school, today)
+    if max(starts_on, ends_on) > latest:
+        # Also keeps the day-by-day count of school days short (a last day in 9999 …).
+        check = statutory.LeaveCheck()
+        check.errors.append(directory.too_far_ahead(latest))
+        return check
     year = read.school_year_containing(school, starts_on)
     if year is None:
         check = statutory.LeaveCheck()
@@ -525,7 +535,7 @@ def leave_request_check(*, actor: User, pupils: Sequence[Pupil], kind: str, star
         return check
     return statutory.check_leave(
         cal=directory.school_calendar(school), kind=kind, starts_on=starts_on, ends_on=ends_on,
-        today=read.local_today(now), year_start=year.starts_on, has_statement=has_statement,
+        today=today, year_start=year.starts_on, has_statement=has_statement,
         vacation_leave_this_year=_vacation_leave_this_year(pupils, year.pk) if kind == "vacation" else (),
     )
 

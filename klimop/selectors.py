@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.utils import formats
+from django.utils.translation import gettext as _
 
 from . import access, worktime
-from .models import Group, Guardian, GuardianRelation, Pupil, School, StaffMember
+from .models import Group, Guardian, GuardianRelation, Pupil, School, SchoolYear, StaffMember
 
 # --- working-time calendars (the pure module gets plain data from here) -------------------
 
@@ -20,6 +23,26 @@ def school_calendar(school: School) -> worktime.WorkCalendar:
     closed = frozenset(school.non_school_days.values_list("date", flat=True))
     terms = tuple(school.school_years.order_by("starts_on").values_list("starts_on", "ends_on"))
     return worktime.WorkCalendar(hours=hours, closed_dates=closed, terms=terms)
+
+
+def date_bounds(school: School | int, today: dt.date) -> tuple[dt.date, dt.date]:
+    """``(earliest, latest)``: the days about which something may be recorded or planned at
+    the school (``worktime.earliest_recordable_date`` / ``worktime.latest_plannable_date``)."""
+    school_id = school if isinstance(school, int) else school.pk
+    terms = list(SchoolYear.objects.filter(school_id=school_id).values_list("starts_on", "ends_on"))
+    return worktime.earliest_recordable_date(terms, today), worktime.latest_plannable_date(terms, today)
+
+
+def too_far_ahead(latest: dt.date) -> str:
+    """The message for a date after ``latest_plannable_date``, naming the last possible day."""
+    return _("That is too far ahead: the last possible day is %(date)s.") % {
+        "date": formats.date_format(latest, "j F Y")}
+
+
+def too_long_ago(earliest: dt.date) -> str:
+    """The message for a date before ``earliest_recordable_date``."""
+    return _("That is too long ago: the earliest possible day is %(date)s.") % {
+        "date": formats.date_format(earliest, "j F Y")}
 
 
 def staff_calendar(staff: StaffMember) -> worktime.WorkCalendar:

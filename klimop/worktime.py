@@ -39,8 +39,10 @@ __all__ = [
     "add_working_days",
     "answer_by",
     "closing_of",
+    "earliest_recordable_date",
     "is_working_day",
     "is_working_time",
+    "latest_plannable_date",
     "next_opening",
     "opening_of",
     "working_days_between",
@@ -58,6 +60,11 @@ DEFAULT_HOURS: Mapping[int, tuple[time, time]] = MappingProxyType(
 #: How far ahead (in days) a search for the next working day may look before
 #: concluding that the calendar never opens.  Covers two school years.
 SEARCH_HORIZON_DAYS = 2 * 366
+
+#: Without the school's years: how far ahead anything may be planned (about 13 months).
+PLAN_AHEAD_WITHOUT_TERMS = timedelta(days=396)
+#: Without the school's years: how far back a record of the past may go.
+RECORD_BACK_WITHOUT_TERMS = timedelta(days=366)
 
 _ONE_DAY = timedelta(days=1)
 
@@ -425,3 +432,33 @@ def _next_term_day(cal: WorkCalendar, d: date, step: int) -> date:
     raise NoWorkingTime(
         f"no working day before {d}: it is before the first school year in this calendar"
     )
+
+
+# --- how far ahead and back a date may lie ----------------------------------------------------
+
+def latest_plannable_date(terms: Iterable[tuple[date, date]], today: date) -> date:
+    """The last day for which anything may be planned or requested: the end of the next school year.
+
+    ``terms`` are the school years as ``(first day, last day)`` pairs (``WorkCalendar.terms``).
+    "Next" is the year after the one running ``today`` (in the summer holiday: after the
+    coming one). When that year is not entered yet, about 13 months ahead
+    (:data:`PLAN_AHEAD_WITHOUT_TERMS`), and never before the end of a year already
+    entered. Posts, agenda events, absence reports and leave requests are bounded by it;
+    it also keeps day-by-day loops over a period (school days of a leave) short.
+    """
+    upcoming = sorted((first, last) for first, last in terms if last >= today)
+    if len(upcoming) >= 2:
+        return upcoming[1][1]
+    return max([today + PLAN_AHEAD_WITHOUT_TERMS, *(last for _first, last in upcoming)])
+
+
+def earliest_recordable_date(terms: Iterable[tuple[date, date]], today: date) -> date:
+    """The first day about which something may still be recorded (a phone report, an absence).
+
+    The first day of the school year running ``today`` — in the summer holiday, of the
+    year that just ended — or a year back when no school year is entered.
+    """
+    started = [first for first, _last in terms if first <= today]
+    if started:
+        return max(started)
+    return today - RECORD_BACK_WITHOUT_TERMS

@@ -13,10 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from absences.models import AbsenceReport, LeaveRequest
 from communication import media
-from communication.models import Message, Post
+from communication.models import Event, Message, Post
 from communication.services import chats as chat_services
+from klimop import worktime
 from klimop.worktime import AMSTERDAM
+from tests import factories as f
 
 TUESDAY_MORNING = dt.datetime(2026, 10, 6, 10, 0, tzinfo=AMSTERDAM)
 TYPED = "Hierbij de foto van het schoolreisje"
@@ -173,3 +176,119 @@ class TestPixelBudget:
         processed = media.process_photo(SimpleUploadedFile("telefoon.jpg", out.getvalue()))
         assert (processed.width, processed.height) == (1512, 2016)
         assert not Image.open(io.BytesIO(processed.image.read())).getexif()
+
+
+# --- dates are bounded ----------------------------------------------------------------------------
+
+YEAR_2026 = (dt.date(2026, 8, 31), dt.date(2027, 7, 16))
+YEAR_2027 = (dt.date(2027, 8, 30), dt.date(2028, 7, 14))
+
+
+class TestDateBounds:
+    def test_the_latest_day_is_the_end_of_the_next_school_year(self):
+        assert worktime.latest_plannable_date([YEAR_2026, YEAR_2027], dt.date(2026, 11, 24)) == YEAR_2027[1]
+
+    def test_without_the_next_school_year_about_thirteen_months_ahead(self):
+        today = dt.date(2026, 11, 24)
+        assert worktime.latest_plannable_date([YEAR_2026], today) == dt.date(2027, 12, 25)
+        assert worktime.latest_plannable_date([], today) == dt.date(2027, 12, 25)
+
+    def test_in_the_summer_the_coming_year_counts_as_this_one(self):
+        assert worktime.latest_plannable_date([YEAR_2026, YEAR_2027], dt.date(2027, 7, 30)) \
+            == dt.date(2028, 8, 29)  # 2027/28 is the coming year; the one after is not entered
+        assert worktime.earliest_recordable_date([YEAR_2026, YEAR_2027], dt.date(2027, 7, 30)) \
+            == YEAR_2026[0]
+
+    def test_the_earliest_day_is_the_start_of_this_school_year(self):
+        earlier = (dt.date(2025, 9, 1), dt.date(2026, 7, 17))
+        assert worktime.earliest_recordable_date([earlier, YEAR_2026], dt.date(2026, 11, 24)) == YEAR_2026[0]
+        assert worktime.earliest_recordable_date([], dt.date(2026, 11, 24)) == dt.date(2025, 11, 23)
+
+
+def _text(response):
+    return htmllib.unescape(response.content.decode())
+
+
+TOO_FAR = "Dat is te ver vooruit: de laatst mogelijke dag is"
+TOO_LONG_AGO = "Dat is te lang geleden: de vroegst mogelijke dag is"
+
+
+class TestBoundedDatesInTheForms:
+    def test_a_post_scheduled_after_the_next_school_year_is_refused(self, client, teacher, group, school):
+        f.SchoolYearFactory(school=school, name="2027/2028", starts_on=YEAR_2027[0], ends_on=YEAR_2027[1])
+        client.force_login(teacher.user)
+        with time_machine.travel(POST_TIME, tick=False):
+            response = client.post(reverse("communication:post_create"), {
+                "audience": str(group.pk), "kind": "functional", "title": "Afscheid groep 8",
+                "body": "Tot ziens", "publish_at": "2028-07-17T10:00",
+            })
+            html = _text(response)
+            assert response.status_code == 200
+            assert f"{TOO_FAR} 14 juli 2028." in html
+            assert "Afscheid groep 8" in html
+            assert not Post.objects.exists()
+            ok = client.post(reverse("communication:post_create"), {
+                "audience": str(group.pk), "kind": "functional", "title": "Afscheid groep 8",
+                "body": "Tot ziens", "publish_at": "2028-07-14T10:00",
+            })
+        assert ok.status_code == 302
+
+    @pytest.mark.parametrize(("day", "message"), [("2027-12-27", f"{TOO_FAR} 25 december 2027."),
+                                                  ("9999-12-31", f"{TOO_FAR} 25 december 2027.")])
+    def test_an_event_far_ahead_is_refused(self, client, teacher, group, day, message):
+        client.force_login(teacher.user)
+        with time_machine.travel(POST_TIME, tick=False):
+            response = client.post(reverse("communication:event_create"), {
+                "group": group.pk, "title": "Schoolfeest", "kind": "activity", "starts_on": day,
+                "all_day": "on", "remind_days_before": 2,
+            })
+        html = _text(response)
+        assert response.status_code == 200
+        assert message in html
+        assert "Schoolfeest" in html
+        assert not Event.objects.exists()
+
+    def test_a_sick_report_with_a_last_day_years_ahead_is_refused(self, client, parent, child):
+        client.force_login(parent.user)
+        with time_machine.travel(dt.datetime(2026, 11, 24, 7, 30, tzinfo=AMSTERDAM), tick=False):
+            response = client.post(reverse("absences:report"), {
+                "submission": "5e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupils": [child.pk], "kind": "sick",
+                "starts_on": "2026-11-24", "ends_on": "2031-01-01", "note": "Gebroken been",
+            })
+        html = _text(response)
+        assert response.status_code == 200
+        assert f"{TOO_FAR} 25 december 2027." in html
+        assert "Gebroken been" in html
+        assert not AbsenceReport.objects.exists()
+
+    def test_staff_cannot_record_an_absence_in_an_earlier_school_year(self, client, teacher, child, school):
+        f.SchoolYearFactory(school=school, name="2025/2026", starts_on=dt.date(2025, 9, 1),
+                            ends_on=dt.date(2026, 7, 17))
+        client.force_login(teacher.user)
+        with time_machine.travel(POST_TIME, tick=False):
+            response = client.post(reverse("absences:staff_report"), {
+                "submission": "6e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupil": child.pk,
+                "kind": "unexplained", "starts_on": "2026-03-03", "note": "Niet op school",
+            })
+        html = _text(response)
+        assert response.status_code == 200
+        assert f"{TOO_LONG_AGO} 31 augustus 2026." in html
+        assert "Niet op school" in html
+        assert not AbsenceReport.objects.exists()
+
+    def test_leave_until_the_year_9999_is_refused_quickly(self, client, parent, child, director):
+        client.force_login(parent.user)
+        with time_machine.travel(POST_TIME, tick=False):
+            check = client.get(reverse("absences:leave_check"), {
+                "pupils": [child.pk], "kind": "other", "starts_on": "2027-01-11", "ends_on": "9999-12-31"})
+            response = client.post(reverse("absences:leave_create"), {
+                "submission": "7e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupils": [child.pk], "kind": "other",
+                "starts_on": "2027-01-11", "ends_on": "9999-12-31", "reason": "Wereldreis met de familie",
+            })
+        assert check.status_code == 200
+        assert check.json()["errors"] == [f"{TOO_FAR} 25 december 2027."]
+        html = _text(response)
+        assert response.status_code == 200
+        assert TOO_FAR in html
+        assert "Wereldreis met de familie" in html
+        assert not LeaveRequest.objects.exists()

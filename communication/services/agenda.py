@@ -89,6 +89,17 @@ def bring_notice_is_short(*, school, event_day: dt.date, now: dt.datetime | None
 
 # --- events ----------------------------------------------------------------------------------
 
+def _check_dates(event: Event) -> None:
+    """An event lies before the end of the next school year. Past events stay possible
+    (the agenda is also a record; the demo school is built for any date)."""
+    today = timezone.localtime(timezone.now(), worktime.AMSTERDAM).date()
+    _earliest, latest = directory.date_bounds(event.school_id, today)
+    if event.starts_on > latest:
+        raise ValidationError({"starts_on": directory.too_far_ahead(latest)})
+    if event.ends_on and event.ends_on > latest:
+        raise ValidationError({"ends_on": directory.too_far_ahead(latest)})
+
+
 def _apply_times(
     event: Event, *, all_day: bool, starts_on: dt.date | None, ends_on: dt.date | None,
     starts_at: dt.datetime | None, ends_at: dt.datetime | None,
@@ -99,6 +110,7 @@ def _apply_times(
             raise ValidationError({"starts_on": _("Enter the first day.")})
         event.starts_on, event.ends_on = starts_on, ends_on or starts_on
         event.starts_at = event.ends_at = None
+        _check_dates(event)
         return
     if starts_at is None or ends_at is None:
         raise ValidationError({"starts_at": _("Enter when the event starts and ends.")})
@@ -107,6 +119,7 @@ def _apply_times(
     event.starts_at, event.ends_at = starts_at, ends_at
     event.starts_on = timezone.localtime(starts_at, worktime.AMSTERDAM).date()
     event.ends_on = timezone.localtime(ends_at, worktime.AMSTERDAM).date()
+    _check_dates(event)
 
 
 def _validate_and_save(event: Event, *, short_notice_confirmed: bool, was_bring: str = "",

@@ -109,7 +109,8 @@ def publication_time(*, author: User, requested: dt.datetime | None = None,
                      now: dt.datetime | None = None) -> tuple[dt.datetime, bool]:
     """When a post by ``author`` becomes visible, and whether it is held for office hours.
 
-    ``requested`` (a scheduled time) must not lie in the past. The result is the first
+    ``requested`` (a scheduled time) must not lie in the past, nor after the end of the
+    next school year (``worktime.latest_plannable_date``). The result is the first
     moment of the author's working time at or after the requested moment.
     """
     now = now or timezone.now()
@@ -119,6 +120,11 @@ def publication_time(*, author: User, requested: dt.datetime | None = None,
     staff = access.staff_member_of(author)
     if staff is None:
         return wanted, False
+    if requested is not None:
+        today = timezone.localtime(now, worktime.AMSTERDAM).date()
+        _earliest, latest = directory.date_bounds(staff.school_id, today)
+        if timezone.localtime(requested, worktime.AMSTERDAM).date() > latest:
+            raise ValidationError({"publish_at": directory.too_far_ahead(latest)})
     try:
         at = worktime.next_opening(directory.staff_calendar(staff), wanted)
     except worktime.NoWorkingTime:
