@@ -82,3 +82,33 @@ def test_the_login_password_reset_and_two_factor_pages_run_without_policy_violat
     log_in(page, live_server, verified(teacher.user), "/accounts/2fa/")
     _visit(page, live_server, "/accounts/2fa/totp/activate/")
     shot(page, "csp-2fa-phone")
+
+
+def test_what_was_inline_code_still_works(page, live_server, parent, child, other_group, director):
+    """The copy buttons, the agenda's filter that submits itself and the bars' widths moved from
+    inline code to static/js/klimop.js."""
+    sibling = f.PupilFactory(group=other_group, first_name="Bram", last_name=child.last_name)
+    f.GuardianRelationFactory(pupil=sibling, guardian=parent)
+    page.set_viewport_size(PHONE)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    log_in(page, live_server, verified(parent.user), "/agenda/")
+
+    page.locator("#agenda-groep").select_option(str(other_group.pk))  # no button: it submits
+    page.wait_for_url(f"**/agenda/?groep={other_group.pk}")
+
+    page.goto(f"{live_server.url}/agenda/abonneren/")
+    page.get_by_role("button", name="Maak mijn persoonlijke link").click()
+    page.wait_for_load_state("networkidle")
+    copy = page.locator("[data-copy=feed-https]")
+    copy.click()
+    assert copy.inner_text() == "Gekopieerd"
+    assert page.evaluate("() => navigator.clipboard.readText()") == page.locator("#feed-https").input_value()
+
+    page.context.clear_cookies()
+    log_in(page, live_server, verified(director.user), "/kwaliteit/")
+    targets = page.eval_on_selector_all(".q-meter__target", "els => els.map(e => e.style.left)")
+    fills = page.eval_on_selector_all(".q-meter__fill", "els => els.map(e => e.style.width)")
+    assert targets
+    assert fills
+    assert all(left.endswith("%") and left != "0%" for left in targets), targets
+    assert all(width.endswith("%") for width in fills), fills
