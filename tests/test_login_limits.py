@@ -183,3 +183,25 @@ def test_the_per_address_limit_is_high_and_the_per_person_limit_strict():
     per_ip = int(rates["login_failed"].split("/")[0])
     assert per_ip >= 200
     assert int(rates["login"].split("/")[0]) >= 200
+
+
+def test_a_limited_parent_can_choose_a_new_password_and_log_in_at_once(client, parent):
+    import re
+
+    from django.core import mail
+
+    user = verified(parent.user)
+    for _ in range(5):
+        _post_login(client, user.email, "verkeerd-wachtwoord")
+    assert "Te veel mislukte pogingen" in _post_login(client, user.email, PASSWORD).content.decode()
+
+    client.post(reverse("account_reset_password"), {"email": user.email})
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+)", mail.outbox[-1].body).group(1)
+    form_url = client.get(link)["Location"]
+    new_password = "een-nieuw-wachtwoord-2026"
+    response = client.post(form_url, {"password1": new_password, "password2": new_password})
+    assert response.status_code == 302
+
+    fresh = Client()
+    assert _post_login(fresh, user.email, new_password).status_code == 302
+    assert _logged_in(fresh)
