@@ -7,6 +7,8 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from klimop.text import StripBidiMixin
+
 from .models import AbsenceReport, LeaveRequest
 
 Kind = AbsenceReport.Kind
@@ -33,7 +35,7 @@ class ChildrenField(forms.ModelMultipleChoiceField):
         return obj.first_name if obj.group is None else f"{obj.first_name} · {obj.group}"
 
 
-class _Submission(forms.Form):
+class _Submission(StripBidiMixin, forms.Form):
     """Every form carries an idempotency key: a double submit finds the first one's rows."""
 
     submission = forms.UUIDField(widget=forms.HiddenInput)
@@ -115,11 +117,11 @@ class StaffReportForm(_Submission):
         return _only_the_kinds_fields(super().clean())
 
 
-class RecoveryForm(forms.Form):
+class RecoveryForm(StripBidiMixin, forms.Form):
     back_on = forms.DateField(label=_("Back at school on"), widget=DateInput())
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(StripBidiMixin, forms.Form):
     note = forms.CharField(
         label=_("Note of the contact"), required=False, max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -160,7 +162,7 @@ class LeaveForm(_Submission):
         return data
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(StripBidiMixin, forms.Form):
     DECISIONS = [
         (LeaveRequest.Status.GRANTED, _("Grant")),
         (LeaveRequest.Status.REFUSED, _("Refuse")),

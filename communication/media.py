@@ -19,6 +19,8 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from klimop.text import strip_bidi
+
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
 #: Decompression bombs: a small file can declare a huge canvas; refuse before decoding
 #: (from the header, which ``Image.open`` reads without decoding the pixels).
@@ -216,7 +218,8 @@ def check_pdf(upload) -> int:
 
 
 def safe_download_name(name: str) -> str:
-    base = "".join(c for c in name if c.isalnum() or c in " ._-()").strip() or "bijlage"
+    """A file name to offer for download: letters, digits and `` ._-()`` only, no bidi controls."""
+    base = "".join(c for c in strip_bidi(name) if c.isalnum() or c in " ._-()").strip() or "bijlage"
     if not base.lower().endswith(".pdf"):
         base += ".pdf"
     return base[:120]

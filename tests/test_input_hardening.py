@@ -18,6 +18,7 @@ from communication import media
 from communication.models import Event, Message, Post
 from communication.services import chats as chat_services
 from klimop import worktime
+from klimop.text import strip_bidi
 from klimop.worktime import AMSTERDAM
 from tests import factories as f
 
@@ -292,3 +293,89 @@ class TestBoundedDatesInTheForms:
         assert TOO_FAR in html
         assert "Wereldreis met de familie" in html
         assert not LeaveRequest.objects.exists()
+
+
+# --- invisible bidirectional controls ------------------------------------------------------------
+
+RLO, LRI, PDI, RLM, ALM = "\u202e", "\u2066", "\u2069", "\u200f", "\u061c"
+ALL_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+class TestStripBidi:
+    def test_every_bidi_control_is_removed_and_nothing_else(self):
+        assert strip_bidi(f"a{ALL_BIDI}b") == "ab"
+        kept = "Zoë 👩‍👧 مرحبا שלום\u200d x"  # letters of any script, emoji with a joiner (U+200D)
+        assert strip_bidi(kept) == kept
+        assert strip_bidi(None) is None
+
+    def test_a_reversed_extension_cannot_hide_in_a_download_name(self):
+        assert media.safe_download_name(f"factuur{RLO}fdp.exe") == "factuurfdp.exe.pdf"
+
+    def test_the_form_mixin_strips_text_and_file_names(self):
+        from django import forms
+        from django.http import QueryDict
+
+        from klimop.text import StripBidiMixin
+
+        class F(StripBidiMixin, forms.Form):
+            name = forms.CharField()
+            upload = forms.FileField()
+
+        data = QueryDict(mutable=True)
+        data.setlist("name", [f"Noor{RLO}rooN"])
+        form = F(data, {"upload": SimpleUploadedFile(f"foto{RLO}gpj.exe", b"x")})
+        assert form.is_valid()
+        assert form.cleaned_data["name"] == "NoorrooN"
+        assert form.cleaned_data["upload"].name == "fotogpj.exe"
+        assert F({"name": f"{LRI}{PDI}"}, {}).errors["name"]  # nothing visible left: required
+
+
+class TestBidiWhereUserTextEnters:
+    def test_a_post_loses_bidi_controls_in_title_and_text(self, client, teacher, group):
+        client.force_login(teacher.user)
+        with time_machine.travel(POST_TIME, tick=False):
+            client.post(reverse("communication:post_create"), {
+                "audience": str(group.pk), "kind": "functional", "title": f"Gym{RLO}sleuk",
+                "body": f"Morgen{RLM} gym{ALM}!",
+            })
+        post = Post.objects.get()
+        assert (post.title, "Morgen gym!" in post.body) == ("Gymsleuk", True)
+        assert not set(post.body) & set(ALL_BIDI)
+
+    def test_a_chat_message_and_its_attachment_names_lose_them(self, client, cast, parent, child):
+        with time_machine.travel(TUESDAY_MORNING, tick=False):
+            conversation = chat_services.conversation_start_direct(actor=parent.user, pupil=child,
+                                                                   body=f"Hallo{RLO}!")
+            client.force_login(parent.user)
+            _post(client, conversation, _jpeg(f"vakantie{RLO}gnp.jpg"), body=f"Kijk{LRI}!{PDI}")
+            pdf = SimpleUploadedFile(f"brief{RLO}exe.pdf", b"%PDF-1.4\n%%EOF\n",
+                                     content_type="application/pdf")
+            _post(client, conversation, pdf, body="")
+        first, photo, letter = conversation.messages.order_by("pk")
+        assert "Hallo!" in first.body
+        assert "Kijk!" in photo.body
+        assert photo.attachment_name == "vakantiegnp.jpg"
+        assert letter.attachment_name == "briefexe.pdf"
+
+    def test_an_event_a_sick_report_and_a_leave_request_lose_them(self, client, teacher, group, parent,
+                                                                  child, director):
+        client.force_login(teacher.user)
+        with time_machine.travel(POST_TIME, tick=False):
+            client.post(reverse("communication:event_create"), {
+                "group": group.pk, "title": f"Sint{RLO}kaas", "kind": "activity", "starts_on": "2026-12-04",
+                "all_day": "on", "remind_days_before": 2, "location": f"Aula{RLM}",
+            })
+            client.force_login(parent.user)
+            client.post(reverse("absences:report"), {
+                "submission": "8e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupils": [child.pk], "kind": "sick",
+                "starts_on": "2026-11-25", "note": f"Koorts{RLO}",
+            })
+            client.post(reverse("absences:leave_create"), {
+                "submission": "9e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupils": [child.pk],
+                "kind": "important", "starts_on": "2027-01-11", "ends_on": "2027-01-12",
+                "reason": f"Bruiloft{LRI} van oom{PDI}",
+            })
+        event = Event.objects.get()
+        assert (event.title, event.location) == ("Sintkaas", "Aula")
+        assert AbsenceReport.objects.get().note == "Koorts"
+        assert LeaveRequest.objects.get().reason == "Bruiloft van oom"

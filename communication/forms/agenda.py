@@ -8,12 +8,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from klimop import worktime
+from klimop.text import StripBidiMixin
 
 from ..models import Event
 from ..models.agenda import DEFAULT_REMIND_DAYS_BEFORE
 
 
-class EventForm(forms.Form):
+class EventForm(StripBidiMixin, forms.Form):
     group = forms.ModelChoiceField(
         queryset=None, required=False, label=_("For"), empty_label=_("The whole school"),
     )

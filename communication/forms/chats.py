@@ -5,11 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from klimop.text import StripBidiMixin
+
 from ..media import MAX_ATTACHMENT_BYTES
 from ..services.chats import MAX_BODY_CHARS
 
 
-class MessageForm(forms.Form):
+class MessageForm(StripBidiMixin, forms.Form):
     body = forms.CharField(
         label=_("Message"), required=False, max_length=MAX_BODY_CHARS,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Write a message…")}),
@@ -35,7 +37,7 @@ class MessageForm(forms.Form):
         return data
 
 
-class StartForm(forms.Form):
+class StartForm(StripBidiMixin, forms.Form):
     pupil = forms.ModelChoiceField(label=_("About which child?"), queryset=None, empty_label=None)
     body = forms.CharField(
         label=_("Message"), max_length=MAX_BODY_CHARS, widget=forms.Textarea(attrs={"rows": 4}),
@@ -49,7 +51,7 @@ class StartForm(forms.Form):
         )
 
 
-class GroupStartForm(forms.Form):
+class GroupStartForm(StripBidiMixin, forms.Form):
     group = forms.ModelChoiceField(label=_("Which group's parents?"), queryset=None, empty_label=None)
     title = forms.CharField(label=_("Subject"), max_length=140)
     body = forms.CharField(
@@ -62,7 +64,7 @@ class GroupStartForm(forms.Form):
         self.fields["group"].label_from_instance = lambda g: f"{g.name} ({g.school_year.name})"
 
 
-class ParentStartForm(forms.Form):
+class ParentStartForm(StripBidiMixin, forms.Form):
     """Choose another parent by name (and the group you share); ids are checked again."""
 
     other = forms.ChoiceField(label=_("To which parent?"))

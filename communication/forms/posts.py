@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from klimop.text import StripBidiMixin
+
 from ..models import Post
 
 
@@ -30,7 +32,7 @@ class MultipleFileField(forms.FileField):
 SCHOOL = "school"
 
 
-class PostForm(forms.Form):
+class PostForm(StripBidiMixin, forms.Form):
     audience = forms.ChoiceField(label=_("For"))
     kind = forms.ChoiceField(label=_("Kind of post"), choices=Post.Kind.choices,
                              widget=forms.RadioSelect)

@@ -29,6 +29,7 @@ from klimop import access, worktime
 from klimop import selectors as directory
 from klimop.models import Group, School, User
 from klimop.queue import enqueue_on_commit
+from klimop.text import strip_bidi
 
 from .. import media
 from ..models import Post, PostAttachment, PostPhoto, PostRead
@@ -53,9 +54,10 @@ def sanitize_body(text: str) -> str:
     """The stored HTML of a post: a small set of tags; links open in a new tab, safely.
 
     Plain text (no tags) becomes paragraphs with clickable links. Whatever the input,
-    nh3 (ammonia) removes scripts, event handlers, styles and unsafe URL schemes.
+    nh3 (ammonia) removes scripts, event handlers, styles and unsafe URL schemes, and
+    invisible bidirectional controls go too (``klimop.text.strip_bidi``).
     """
-    text = (text or "").strip()
+    text = strip_bidi(text or "").strip()
     if not _LOOKS_LIKE_HTML.search(text):
         text = linebreaks(urlize(escape(text), nofollow=False, autoescape=False))
     return nh3.clean(
@@ -216,7 +218,7 @@ def post_create(
             "At most %(n)s files per post.") % {"n": media.MAX_ATTACHMENTS_PER_POST}})
     now = timezone.now()
     when, held = publication_time(author=actor, requested=publish_at, now=now)
-    post = Post(school=school, group=group, author=actor, kind=kind, title=(title or "").strip(),
+    post = Post(school=school, group=group, author=actor, kind=kind, title=strip_bidi(title or "").strip(),
                 body=sanitize_body(body), publish_at=when, held_for_office_hours=held)
     if not post.body:
         raise ValidationError({"body": _("Please write a text.")})
@@ -259,7 +261,7 @@ def post_update(
     """
     _authored(actor, post)
     now = timezone.now()
-    post.title, post.kind, post.body = (title or "").strip(), kind, sanitize_body(body)
+    post.title, post.kind, post.body = strip_bidi(title or "").strip(), kind, sanitize_body(body)
     if not post.body:
         raise ValidationError({"body": _("Please write a text.")})
     if post.publish_at > now:
