@@ -7,6 +7,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from klimop.bounds import BoundedDatesMixin
 from klimop.text import StripBidiMixin
 
 from .models import AbsenceReport, LeaveRequest
@@ -57,8 +58,10 @@ def _only_the_kinds_fields(data: dict) -> dict:
     return data
 
 
-class ReportForm(_Submission):
+class ReportForm(BoundedDatesMixin, _Submission):
     """A parent reports one or more of their children: sick, an appointment, or a later arrival."""
+
+    dates_ahead = ("starts_on", "ends_on")
 
     KINDS = [(Kind.SICK, _("Sick")), (Kind.APPOINTMENT, _("Doctor, dentist or hospital")),
              (Kind.LATE, _("Arrives later"))]
@@ -85,13 +88,17 @@ class ReportForm(_Submission):
         self.fields["pupils"].queryset = pupils
         if pupils is not None and pupils.count() == 1:
             self.fields["pupils"].initial = [pupils.first().pk]
+        self.bound_dates(pupils.values_list("school_id", flat=True).first() if pupils is not None else None)
 
     def clean(self):
         return _only_the_kinds_fields(super().clean())
 
 
-class StaffReportForm(_Submission):
+class StaffReportForm(BoundedDatesMixin, _Submission):
     """Staff record an absence reported by phone, or mark a pupil absent without a report."""
+
+    dates_ahead = ("starts_on", "ends_on")
+    dates_back = ("starts_on",)
 
     KINDS = [*ReportForm.KINDS, (Kind.UNEXPLAINED, _("Absent without a report"))]
 
@@ -109,6 +116,7 @@ class StaffReportForm(_Submission):
     def __init__(self, *args, pupils=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pupil"].queryset = pupils
+        self.bound_dates(pupils.values_list("school_id", flat=True).first() if pupils is not None else None)
         self.fields["pupil"].label_from_instance = (
             lambda p: f"{p.full_name} · {p.group}" if p.group else p.full_name
         )
@@ -129,7 +137,9 @@ class FollowUpForm(StripBidiMixin, forms.Form):
     )
 
 
-class LeaveForm(_Submission):
+class LeaveForm(BoundedDatesMixin, _Submission):
+    dates_ahead = ("starts_on", "ends_on")
+
     pupils = ChildrenField(label=_("For whom?"), queryset=None,
                            error_messages={"required": _("Please choose at least one child.")})
     kind = forms.ChoiceField(label=_("Kind of leave"), choices=LeaveRequest.Kind.choices,
@@ -153,6 +163,7 @@ class LeaveForm(_Submission):
         self.fields["pupils"].queryset = pupils
         if pupils is not None and pupils.count() == 1:
             self.fields["pupils"].initial = [pupils.first().pk]
+        self.bound_dates(pupils.values_list("school_id", flat=True).first() if pupils is not None else None)
 
     def clean(self):
         data = super().clean()

@@ -379,3 +379,18 @@ class TestBidiWhereUserTextEnters:
         assert (event.title, event.location) == ("Sintkaas", "Aula")
         assert AbsenceReport.objects.get().note == "Koorts"
         assert LeaveRequest.objects.get().reason == "Bruiloft van oom"
+
+
+class TestDatePickersStopAtTheBounds:
+    def test_the_forms_tell_the_browser_the_first_and_last_possible_day(self, client, teacher, parent, child):
+        with time_machine.travel(POST_TIME, tick=False):
+            client.force_login(teacher.user)
+            post_form = client.get(reverse("communication:post_create")).content.decode()
+            event_form = client.get(reverse("communication:event_create")).content.decode()
+            staff_form = client.get(reverse("absences:staff_report")).content.decode()
+            client.force_login(parent.user)
+            leave_form = client.get(reverse("absences:leave_create")).content.decode()
+        assert 'max="2027-12-25T23:59"' in post_form
+        assert 'max="2027-12-25"' in event_form
+        assert 'min="2026-08-31"' in staff_form
+        assert 'max="2027-12-25"' in leave_form

@@ -8,13 +8,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from klimop import worktime
+from klimop.bounds import BoundedDatesMixin
 from klimop.text import StripBidiMixin
 
 from ..models import Event
 from ..models.agenda import DEFAULT_REMIND_DAYS_BEFORE
 
 
-class EventForm(StripBidiMixin, forms.Form):
+class EventForm(StripBidiMixin, BoundedDatesMixin, forms.Form):
+    dates_ahead = ("starts_on", "ends_on")
+
     group = forms.ModelChoiceField(
         queryset=None, required=False, label=_("For"), empty_label=_("The whole school"),
     )
@@ -49,6 +52,7 @@ class EventForm(StripBidiMixin, forms.Form):
     def __init__(self, *args, groups, whole_school_allowed: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["group"].queryset = groups
+        self.bound_dates(groups.values_list("school_id", flat=True).first())
         if not whole_school_allowed:
             self.fields["group"].required = True
             self.fields["group"].empty_label = None

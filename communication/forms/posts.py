@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from klimop.bounds import BoundedDatesMixin
 from klimop.text import StripBidiMixin
 
 from ..models import Post
@@ -32,7 +33,9 @@ class MultipleFileField(forms.FileField):
 SCHOOL = "school"
 
 
-class PostForm(StripBidiMixin, forms.Form):
+class PostForm(StripBidiMixin, BoundedDatesMixin, forms.Form):
+    dates_ahead = ("publish_at",)
+
     audience = forms.ChoiceField(label=_("For"))
     kind = forms.ChoiceField(label=_("Kind of post"), choices=Post.Kind.choices,
                              widget=forms.RadioSelect)
@@ -68,6 +71,8 @@ class PostForm(StripBidiMixin, forms.Form):
         if len(choices) == 1:
             self.fields["audience"].initial = choices[0][0]
         self.editing = editing
+        self.bound_dates(editing.school_id if editing is not None
+                         else next((g.school_id for g in groups), None))
         if editing is not None:
             del self.fields["audience"]
             self.fields["remove_photos"] = forms.ModelMultipleChoiceField(
