@@ -7,12 +7,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from klimop.forms import SchoolScopedModelForm
+from klimop.text import StripBidiMixin
 
 from . import services
 from .models import Round
 
 
-class AvailabilityForm(forms.Form):
+class AvailabilityForm(StripBidiMixin, forms.Form):
     date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     starts = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
     ends = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))

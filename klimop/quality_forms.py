@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .quality_services import MAX_COMMENT_CHARS
+from .text import StripBidiMixin
 
 SCORE_LABELS = {
     1: _("Very dissatisfied"),
@@ -16,7 +17,7 @@ SCORE_LABELS = {
 }
 
 
-class SurveyAnswerForm(forms.Form):
+class SurveyAnswerForm(StripBidiMixin, forms.Form):
     score = forms.TypedChoiceField(
         label=_("Your answer"), coerce=int, widget=forms.RadioSelect,
         choices=[(score, f"{score} · {label}") for score, label in SCORE_LABELS.items()],

@@ -331,6 +331,18 @@ class TestStripBidi:
 
 
 class TestBidiWhereUserTextEnters:
+    def test_the_survey_comment_and_the_planner_room_lose_them(self, group):
+        from conversations.forms import AvailabilityForm
+        from klimop.models import Group
+        from klimop.quality_forms import SurveyAnswerForm
+
+        survey = SurveyAnswerForm({"score": "4", "comment": f"Fijne{RLO} school"})
+        assert survey.is_valid()
+        assert survey.cleaned_data["comment"] == "Fijne school"
+        room = AvailabilityForm({"location": f"Lokaal{LRI} 4{PDI}"}, groups=Group.objects.all())
+        room.is_valid()
+        assert room.cleaned_data["location"] == "Lokaal 4"
+
     def test_a_post_loses_bidi_controls_in_title_and_text(self, client, teacher, group):
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
