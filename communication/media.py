@@ -26,7 +26,7 @@ MAX_PHOTO_BYTES = 15 * 1024 * 1024
 #: (from the header, which ``Image.open`` reads without decoding the pixels).
 MAX_PHOTO_PIXELS = 40_000_000
 #: The pixel budget of one post: all its new photos together, also from the headers.
-#: Measured on the CI machine (2 cores, Pillow 13, CPU time of ``process_photo``, best
+#: Measured on the 2-core development machine (Pillow 13, CPU time of ``process_photo``, best
 #: of 3): JPEG 12 MP (4032 × 3024, decoded at half scale) 0.11 s, 24 MP 0.25 s, 40 MP
 #: 0.36 s — about 10 ms per megapixel, so 100 MP of phone photos is about one second;
 #: an 8 MP JPEG (no half-scale decoding) 0.27 s, PNG and WebP 12 MP 0.45–0.54 s, about
