@@ -406,3 +406,5 @@ class TestDatePickersStopAtTheBounds:
         assert 'max="2027-12-25"' in event_form
         assert 'min="2026-08-31"' in staff_form
         assert 'max="2027-12-25"' in leave_form
+        # Leerplichtwet art. 14 lid 3, also for "other" leave: the form says so.
+        assert "<strong>Ander verlof</strong> van meer dan 10 schooldagen gaat ook naar" in leave_form
