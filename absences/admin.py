@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from klimop.admin import SchoolScopedAdmin
 from klimop.models import Pupil
+from klimop.text import StripBidiMixin
 
 from . import rules, selectors, services
 from .forms import DecisionForm
@@ -74,7 +75,7 @@ class FollowUpAdmin(_ReadOnly, SchoolScopedAdmin):
     list_select_related = ["pupil", "done_by"]
 
 
-class LeaveDecisionForm(forms.ModelForm):
+class LeaveDecisionForm(StripBidiMixin, forms.ModelForm):
     """The director's decision on the change page; checked by the service's own rules."""
 
     decision = forms.ChoiceField(label=_("Decision"), choices=DecisionForm.DECISIONS, required=False,
