@@ -1,0 +1,574 @@
+"""Every URL declares its policy (issue 9, "Trust boundaries", point 3).
+
+The table is tests/url_policy.py. These tests walk the whole URL configuration and fail for a
+pattern without an entry; request every page as each of twelve roles and compare with the
+table; and request every URL that takes ids with the ids of *other people's* objects — the
+answer must be a refusal (404/403, or the login page) that shows none of their data, and a
+POST must change nothing in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+
+import pytest
+import time_machine
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.apps import apps
+from django.contrib.auth.models import Group as PermissionGroup
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client, TestCase
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
+from PIL import Image
+
+from absences import services as absence_services
+from absences.models import AbsenceSettings, FollowUp, LeaveRequest
+from communication.services import agenda, chats, notifications, posts
+from conversations import services as planner
+from conversations.models import Round
+from klimop import middleware, privacy_services, quality_services
+from klimop import services as directory
+from klimop.models import GuardianRelation, NonSchoolDay, StaffMember
+from klimop.quality_models import QualityTargets
+from klimop.worktime import AMSTERDAM
+from tests import factories as f
+from tests.url_policy import FOREIGN, OWN_CHILD, ROLES, classify, policies, urls
+
+pytestmark = pytest.mark.django_db
+
+# Captured values that are not ids of anybody's objects: the page is requested with these.
+FIXED_KWARGS = {
+    "communication:agenda_month": {"year": 2027, "month": 1},
+    "admin:app_list": {"app_label": "klimop"},
+    "admin/(?P<url>.*)$": {"url": "nergens/"},
+    "account_confirm_email": {"key": "verzonnen-sleutel"},
+    "account_reset_password_from_key": {"uidb36": "zz", "key": "verzonnen-sleutel"},
+}
+
+
+# --- the cast -------------------------------------------------------------------------------------
+#
+# The cast of tests/test_url_policy.py: twelve roles, and what belongs to whom.
+#
+# Built once per test (one fixture, ``world``), frozen on Wednesday 27 January 2027, 10:00,
+# while the report round of school A is open for booking.
+#
+# School A (Het Testveld): group 5a (Noor: parent and divorced_parent with gezag, info_parent
+# without gezag, step_parent without consent; teacher), group 6b (Sem: sem_parent with gezag,
+# barred_parent by court order; other_teacher); director, office, care coordinator.
+# School B (Elders): Wobke in group 5a (wobke_parent; b_teacher), other_director.
+#
+# Objects are grouped in *sets* by whom they belong to: ``A5a`` (Noor's family and group),
+# ``A6b`` (Sem's family and group), ``A`` (school A as a whole), ``B`` (school B) and
+# ``GLOBAL`` (rows no school owns: celery schedules, permission groups). ``FOREIGN`` says,
+# per role, which sets are other people's; ``MARKERS`` are the private strings of each set
+# that must never reach a role for which the set is foreign.
+
+NOW = dt.datetime(2027, 1, 27, 10, 0, tzinfo=AMSTERDAM)  # a Wednesday; the round is open
+TODAY = NOW.date()
+FIRST_DAY = dt.date(2027, 2, 9)  # the round's first conversation day
+
+@dataclass
+class World:
+    users: dict = field(default_factory=dict)      # role -> User (anonymous: None)
+    sets: dict = field(default_factory=dict)       # set name -> {kind: object}
+    markers: dict = field(default_factory=dict)    # set name -> [compiled regex]
+    child: dict = field(default_factory=dict)      # set name -> the regex of its child's name
+    _combined: dict = field(default_factory=dict)
+
+    def marker_search(self, role, *, own_child_named=False):
+        """(one regex for all of ``foreign_markers``, the markers), built once per role."""
+        key = (role, own_child_named)
+        if key not in self._combined:
+            markers = self.foreign_markers(role, own_child_named=own_child_named)
+            combined = re.compile("|".join(m.pattern for m in markers)) if markers else None
+            self._combined[key] = (combined, markers)
+        return self._combined[key]
+
+    def schools_of(self, role):
+        """The schools a role belongs to: every school that is not foreign to it."""
+        foreign = {self.sets[name]["school"].pk for name in ("A", "B") if name in FOREIGN[role]}
+        return [self.sets[name]["school"] for name in ("A", "B")
+                if self.sets[name]["school"].pk not in foreign]
+
+    def foreign_markers(self, role, *, own_child_named=False):
+        """The private strings ``role`` must never see (``own_child_named``: except the name
+        of the child their own guardian record is about)."""
+        skip = self.child.get(OWN_CHILD.get(role)) if own_child_named else None
+        return [m for name in FOREIGN[role] for m in self.markers[name] if m is not skip]
+
+
+def _jpeg(name="foto.jpg"):
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 200)).save(out, format="JPEG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+
+
+def _pdf(name="brief.pdf"):
+    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+                              content_type="application/pdf")
+
+
+def _words(*texts):
+    return [re.compile(r"(?<![\w@.-])" + re.escape(t) + r"(?![\w-])") for t in texts if t]
+
+
+def _family_objects(*, tag, school, year, group, pupil, guardian, teacher, round_ctx):
+    """Everything one family and its group own: built through the services, as users would."""
+    post = posts.post_create(
+        actor=teacher.user, group=group, title=f"Geheim{tag}-post", body=f"Geheim{tag}-posttekst",
+        photos=[_jpeg()], attachments=[_pdf()], consent_confirmed=True,
+    )
+    event = agenda.event_create(
+        actor=teacher.user, group=group, title=f"Geheim{tag}-uitje", all_day=True,
+        starts_on=TODAY + dt.timedelta(days=7), ends_on=TODAY + dt.timedelta(days=7),
+    )
+    conversation = chats.conversation_start_direct(
+        actor=guardian.user, pupil=pupil, body=f"Geheim{tag}-bericht")
+    message = chats.message_send(actor=guardian.user, conversation=conversation,
+                                 body=f"Geheim{tag}-bijlage", attachment=_pdf("geheim.pdf"))
+    absence = absence_services.absence_reports_create(
+        actor=guardian.user, pupils=[pupil], kind="sick", starts_on=TODAY,
+        note=f"Geheim{tag}-ziek")[0]
+    follow_up = FollowUp.objects.create(report=absence, school=school, pupil=pupil, due_on=TODAY,
+                                        created_at=NOW)
+    leave = absence_services.leave_request_create(
+        actor=guardian.user, pupils=[pupil], kind=LeaveRequest.Kind.EXTRA_VACATION,
+        starts_on=dt.date(2027, 3, 1), ends_on=dt.date(2027, 3, 5),
+        reason=f"Geheim{tag}-verlof", explanation="Pas net bekend.",
+        statement=absence_services.leave_statement_process(_pdf("verklaring.pdf")),
+    )
+    availability = planner.availability_add(
+        actor=teacher.user, round_=round_ctx, group=group, date=FIRST_DAY,
+        starts=dt.time(13, 0), ends=dt.time(14, 0), location=f"Lokaal{tag}")
+    slots = list(availability.slots.order_by("starts_at"))
+    booking = planner.bookings_create(
+        actor=guardian.user, round_=round_ctx, choices=[(pupil, slots[0])], now=NOW)[0]
+    notifications.notify(users=[guardian.user], cause=f"url-policy:{tag}",
+                         title=f"Geheim{tag}-melding")
+    privacy_services.consent_set(actor=guardian.user, pupil=pupil, purpose="website", granted=True)
+    token = agenda.feed_token_get_or_create(actor=guardian.user)
+    # A link to confirm a new contact address, as the e-mail to that mailbox carries it.
+    sent = len(mail.outbox)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        directory.guardian_update_contact(actor=guardian.user, guardian=guardian,
+                                          email=f"nieuw.{tag.lower()}@example.test", phone=guardian.phone)
+    contact_token = re.search(r"/me/contact/confirm/([^/\s]+)/", mail.outbox[sent].body)[1]
+    return {
+        "school": school, "school_year": year, "group": group, "pupil": pupil,
+        "guardian": guardian, "user": guardian.user, "staff": teacher, "post": post,
+        "photo": post.photos.first(), "post_attachment": post.attachments.first(), "event": event,
+        "conversation": conversation, "message": message, "absence": absence,
+        "follow_up": follow_up, "leave": leave, "availability": availability,
+        "slot": slots[0], "free_slot": slots[1], "booking": booking,
+        "round_ctx": round_ctx, "feed_token": token, "contact_token": contact_token,
+        "email_address": EmailAddress.objects.create(
+            user=guardian.user, email=guardian.user.email, verified=True, primary=True),
+        "consent_decision": pupil.consent_decisions.first(),
+        "consent_event": pupil.consent_events.first(),
+        "notification": guardian.user.notifications.get(cause=f"url-policy:{tag}"),
+    }
+
+
+def _school_objects(*, tag, school, director):
+    year = school.school_years.get()
+    round_ = planner.round_save(
+        actor=director.user,
+        round_=Round(school=school, kind=Round.Kind.REPORT, first_date=FIRST_DAY,
+                     last_date=FIRST_DAY + dt.timedelta(days=2), title=f"Ronde{tag}"),
+        groups=list(year.groups.all()),
+    )
+    return {
+        "school": school, "school_year": year, "round": round_, "round_ctx": round_,
+        "school_post": posts.post_create(actor=director.user, school=school,
+                                         title=f"GeheimSchool{tag}-post", body="Voor de hele school."),
+        "school_event": agenda.event_create(
+            actor=director.user, title=f"GeheimSchool{tag}-uitje", all_day=True,
+            starts_on=TODAY + dt.timedelta(days=8), ends_on=TODAY + dt.timedelta(days=8)),
+        "survey": quality_services.survey_open(
+            actor=director.user, school=school, title=f"Peiling{tag}-geheim",
+            opens_at=NOW - dt.timedelta(days=1), closes_at=NOW + dt.timedelta(days=7)),
+        "non_school_day": NonSchoolDay.objects.create(
+            school=school, date=dt.date(2027, 4, 2), kind=NonSchoolDay.Kind.choices[0][0],
+            name=f"Studiedag{tag}"),
+        "privacy_settings": privacy_services.privacy_settings_get_or_create(school=school),
+        "quality_targets": QualityTargets.objects.get_or_create(school=school)[0],
+        "absence_settings": AbsenceSettings.objects.get_or_create(school=school)[0],
+    }
+
+
+def build_world(*, school, group, other_group, teacher, other_teacher, director, office, child,
+                barred_child, parent, info_parent, step_parent, barred_parent, other_school,
+                other_group_elsewhere, other_director) -> World:
+    sem_parent = f.GuardianRelationFactory(
+        pupil=barred_child, guardian__user__email="sem.ouder@example.test",
+        guardian__phone="06-61616161", kind=GuardianRelation.Kind.PARENT_WITH_AUTHORITY,
+        access=GuardianRelation.Access.FULL,
+    ).guardian
+    care = f.StaffMemberFactory(school=school, role=StaffMember.Role.CARE_COORDINATOR,
+                                user__email="ib@example.test")
+    b_teacher = f.StaffMemberFactory(school=other_school, groups=[other_group_elsewhere],
+                                     user__email="leerkracht@elders.test")
+    wobke = f.PupilFactory(group=other_group_elsewhere, first_name="Wobke", last_name="Elderskind")
+    wobke_parent = f.GuardianRelationFactory(
+        pupil=wobke, guardian__user__email="wobke.ouder@elders.test", guardian__phone="06-71717171",
+    ).guardian
+    school_a = _school_objects(tag="A", school=school, director=director)
+    school_b = _school_objects(tag="B", school=other_school, director=other_director)
+    a5a = _family_objects(tag="5a", school=school, year=group.school_year, group=group, pupil=child,
+                          guardian=parent, teacher=teacher, round_ctx=school_a["round"])
+    a6b = _family_objects(tag="6b", school=school, year=other_group.school_year, group=other_group,
+                          pupil=barred_child, guardian=sem_parent, teacher=other_teacher,
+                          round_ctx=school_a["round"])
+    b = _family_objects(tag="B", school=other_school, year=other_group_elsewhere.school_year,
+                        group=other_group_elsewhere, pupil=wobke, guardian=wobke_parent,
+                        teacher=b_teacher, round_ctx=school_b["round"])
+    b.update(school_b)
+    b["round_ctx"] = school_b["round"]
+    interval = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.DAYS)
+    global_set = {
+        "permission_group": PermissionGroup.objects.create(name="GeheimGroep"),
+        "interval": interval,
+        "crontab": CrontabSchedule.objects.create(minute="7", hour="3"),
+        "solar": SolarSchedule.objects.create(event="sunrise", latitude=52.1, longitude=5.1),
+        "clocked": ClockedSchedule.objects.create(clocked_time=NOW),
+        "periodic_task": PeriodicTask.objects.create(name="geheime-taak", task="x.y",
+                                                     interval=interval),
+    }
+    b["authenticator"] = Authenticator.objects.create(
+        user=b_teacher.user, type=Authenticator.Type.RECOVERY_CODES, data={"seed": "x", "used_mask": 0})
+
+    # A revoked token of somebody else: a feed URL that once worked must stop working.
+    revoked = agenda.feed_token_get_or_create(actor=a6b["user"]).token
+    agenda.feed_token_revoke(actor=a6b["user"])
+    a6b["feed_token"] = agenda.feed_token_get_or_create(actor=a6b["user"])
+    for name, objects in (("A5a", a5a), ("A6b", a6b), ("B", b)):
+        objects["dead_tokens"] = ["x" * 43] + ([revoked] if name == "A6b" else [])
+
+    world = World()
+    world.users = {
+        "anonymous": None, "parent": parent.user, "other_group_parent": sem_parent.user,
+        "info_parent": info_parent.user, "step_parent": step_parent.user,
+        "barred_parent": barred_parent.user, "teacher": teacher.user,
+        "other_teacher": other_teacher.user, "care_coordinator": care.user, "office": office.user,
+        "director": director.user, "other_director": other_director.user,
+    }
+    world.sets = {"A5a": a5a, "A6b": a6b, "A": school_a, "B": b, "GLOBAL": global_set}
+    world.markers = {
+        "A5a": _words("Noor", parent.email, parent.phone, "Geheim5a-post", "Geheim5a-posttekst",
+                      "Geheim5a-bericht", "Geheim5a-bijlage", "Geheim5a-uitje", "Geheim5a-ziek",
+                      "Geheim5a-verlof", "Geheim5a-melding", "Lokaal5a"),
+        "A6b": _words("Sem", sem_parent.email, sem_parent.phone, "Geheim6b-post",
+                      "Geheim6b-posttekst", "Geheim6b-bericht", "Geheim6b-bijlage", "Geheim6b-uitje",
+                      "Geheim6b-ziek", "Geheim6b-verlof", "Geheim6b-melding", "Lokaal6b"),
+        "A": _words("GeheimSchoolA-post", "GeheimSchoolA-uitje", "PeilingA-geheim", school.name),
+        "B": _words("Wobke", wobke_parent.email, wobke_parent.phone, "GeheimB-post",
+                    "GeheimB-posttekst", "GeheimB-bericht", "GeheimB-bijlage", "GeheimB-uitje",
+                    "GeheimB-ziek", "GeheimB-verlof", "GeheimB-melding", "LokaalB",
+                    "GeheimSchoolB-post", "GeheimSchoolB-uitje", "PeilingB-geheim", other_school.name,
+                    b_teacher.user.email),
+        "GLOBAL": _words("GeheimGroep", "geheime-taak"),
+    }
+    world.child = {name: world.markers[name][0] for name in ("A5a", "A6b", "B")}
+    return world
+
+
+# --- the walk -------------------------------------------------------------------------------------
+
+
+def test_every_url_pattern_declares_its_policy():
+    table = policies()
+    walked = urls()
+    missing = [f"{u.key!r}  (route {u.route!r}, view {getattr(u.callback, '__module__', '?')}."
+               f"{getattr(u.callback, '__qualname__', u.callback)})" for u in walked if u.key not in table]
+    assert not missing, (
+        "URL patterns without a declared policy — add each to POLICY (or, for a model in the "
+        "admin, to ADMIN_MODELS) in tests/url_policy.py, saying what every role must get:\n  "
+        + "\n  ".join(missing))
+    stale = sorted(set(table) - {u.key for u in walked})
+    assert not stale, f"tests/url_policy.py declares URLs that no longer exist: {stale}"
+    assert len({u.key for u in walked}) == len(walked), "two URL patterns share a name"
+
+
+def test_every_url_with_ids_says_whose_ids_to_try():
+    table = policies()
+    wrong = []
+    for u in urls():
+        policy = table[u.key]
+        if u.params and u.key not in FIXED_KWARGS and policy.ids is None:
+            wrong.append(f"{u.key}: captures {u.params} but declares no ids to try")
+        if not u.params and policy.ids is not None:
+            wrong.append(f"{u.key}: declares ids but captures nothing")
+        if set(policy.get) != set(ROLES):
+            wrong.append(f"{u.key}: outcomes for {sorted(policy.get)}, not for every role")
+    assert not wrong, "\n".join(wrong)
+
+
+# --- fixtures --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(school, group, other_group, teacher, other_teacher, director, office, child, barred_child,
+          parent, info_parent, step_parent, barred_parent, other_school, other_group_elsewhere,
+          other_director):
+    with time_machine.travel(NOW, tick=False):
+        yield build_world(
+            school=school, group=group, other_group=other_group, teacher=teacher,
+            other_teacher=other_teacher, director=director, office=office, child=child,
+            barred_child=barred_child, parent=parent, info_parent=info_parent,
+            step_parent=step_parent, barred_parent=barred_parent, other_school=other_school,
+            other_group_elsewhere=other_group_elsewhere, other_director=other_director)
+
+
+@pytest.fixture
+def clients(world, settings):
+    # Sessions in the cache: some five thousand requests, each spared a query (the engine is
+    # not what these tests are about).
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    out = {}
+    for role in ROLES:
+        client = Client()
+        if world.users[role] is not None:
+            client.force_login(world.users[role])
+        out[role] = client
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _quiet_refusals():
+    """Hundreds of 403/404/405 are the point here; Django would log a warning for each."""
+    logger = logging.getLogger("django.request")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    yield
+    logger.setLevel(level)
+
+
+def _body(response) -> str:
+    if getattr(response, "streaming", False):
+        content = b"".join(response.streaming_content)
+    else:
+        content = response.content
+    return content.decode("utf-8", errors="replace")
+
+
+def _leaks(world, role, response, policy) -> list[str]:
+    """The private strings of other people in the response (one search per response)."""
+    text = _body(response)
+    if not text:
+        return []
+    combined, markers = world.marker_search(role, own_child_named=policy.names_own_child)
+    if combined is None or not combined.search(text):
+        return []
+    return sorted({m.pattern.split(")", 1)[1].rsplit("(", 1)[0] for m in markers if m.search(text)})
+
+
+class Writes:
+    """Which tables got rows written since the last call. PostgreSQL counts the rows each table
+    had inserted, updated or deleted in this transaction (the test's): one cheap query per call.
+    SQLite (the fallback): a digest of each table of Klimop's apps. Sessions do not count."""
+
+    APPS = {"klimop", "communication", "absences", "conversations", "account", "mfa"}
+
+    def __init__(self):
+        self.postgres = connection.vendor == "postgresql"
+        if self.postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n "
+                               "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+                               "AND c.relkind = 'r' AND c.relname <> 'django_session'")
+                self.tables = dict(cursor.fetchall())
+        self.total = self._total()
+        self.per_table = self._per_table()
+
+    def _query(self, select):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {select} FROM unnest(%s::oid[]) AS oid",  # noqa: S608 - ours
+                           [list(self.tables)])
+            return cursor.fetchall()
+
+    _COUNT = ("pg_stat_get_xact_tuples_inserted(oid) + pg_stat_get_xact_tuples_updated(oid)"
+              " + pg_stat_get_xact_tuples_deleted(oid)")
+
+    def _total(self):
+        if self.postgres:
+            return self._query(f"sum({self._COUNT})")[0][0]
+        return self._per_table()
+
+    def _per_table(self):
+        if self.postgres:
+            return {self.tables[oid]: n for oid, n in self._query(f"oid, {self._COUNT}")}
+        return {
+            model._meta.db_table: hashlib.sha256(
+                repr(list(model.objects.order_by("pk").values_list())).encode()).hexdigest()
+            for model in apps.get_models() if model._meta.app_label in self.APPS
+        }
+
+    def since_last(self) -> list[str]:
+        total = self._total()
+        if total == self.total:
+            return []
+        per_table = self._per_table() if self.postgres else total
+        changed = sorted(t for t in per_table if per_table[t] != self.per_table.get(t))
+        self.total, self.per_table = total, per_table
+        return changed
+
+
+# --- pages without ids ----------------------------------------------------------------------------
+
+
+def test_every_page_answers_each_role_as_declared(world, clients):
+    table = policies()
+    problems, requests = [], 0
+    with time_machine.travel(NOW, tick=False):
+        for u in urls():
+            if u.params and u.key not in FIXED_KWARGS:
+                continue
+            path = u.path(**FIXED_KWARGS.get(u.key, {}))
+            expected = table[u.key].get
+            for role in ROLES:
+                response = clients[role].get(path)
+                requests += 1
+                outcome = classify(response)
+                if outcome not in expected[role]:
+                    problems.append(f"GET {path} as {role}: {outcome} "
+                                    f"({response.status_code}), declared {'|'.join(sorted(expected[role]))}")
+                if leaked := _leaks(world, role, response, table[u.key]):
+                    problems.append(f"GET {path} as {role} shows other people's data: {leaked}")
+    assert requests > 12 * 100
+    assert not problems, "\n".join(problems)
+
+
+# --- other people's ids ---------------------------------------------------------------------------
+
+
+def _requests_with_other_peoples_ids(world, method):
+    """Batches of (path, data) per URL and role, with the expected outcomes: the ids of each set
+    of objects foreign to the role. A refusal that comes before any object is looked at (the
+    login page, the admin's gate) is tried with one object; the others with every set."""
+    table = policies()
+    for u in urls():
+        policy = table.get(u.key)
+        if policy is None:
+            continue  # test_every_url_pattern_declares_its_policy names it
+        outcomes = policy.get if method == "get" else policy.post
+        if outcomes is None or (policy.ids is None and method == "get"):
+            continue
+        # A form without ids in its URL takes them in its body: other people's, from ``data``.
+        make_ids = policy.ids or (lambda s, p=policy: [{}] if p.data(s) else [])
+        for role in ROLES:
+            expected = outcomes[role]
+            batch = []
+            for name in FOREIGN[role]:
+                objects = world.sets[name]
+                batch += [(name, u.path(**kwargs), policy.data(objects))
+                          for kwargs in make_ids(objects)]
+            if expected <= {"login", "gate"}:
+                batch = batch[:1]
+            if batch:
+                yield u, policy, role, batch, expected
+
+
+def _check(world, clients, method):
+    problems, tried, requests = [], set(), 0
+    writes = Writes()
+    with time_machine.travel(NOW, tick=False):
+        for u, policy, role, batch, expected in _requests_with_other_peoples_ids(world, method):
+            tried.add(u.key)
+            for name, path, data in batch:
+                client = clients[role]
+                response = client.get(path) if method == "get" else client.post(path, data)
+                requests += 1
+                what = f"{method.upper()} {path} ({u.key}, {name}'s) as {role}"
+                outcome = classify(response)
+                if outcome not in expected:
+                    problems.append(f"{what}: {outcome} ({response.status_code}), "
+                                    f"declared {'|'.join(sorted(expected))}")
+                if leaked := _leaks(world, role, response, policy):
+                    problems.append(f"{what} shows other people's data: {leaked}")
+            if changed := writes.since_last():
+                problems.append(f"{method.upper()} {u.key} as {role} with ids of "
+                                f"{sorted({name for name, _p, _d in batch})} changed {changed}")
+    return problems, tried, requests
+
+
+def test_other_peoples_ids_show_nothing(world, clients):
+    problems, tried, requests = _check(world, clients, "get")
+    table = policies()
+    if untried := sorted(u.key for u in urls() if u.key in table and table[u.key].ids is not None
+                         and u.key not in tried):
+        problems.append(f"no other people's objects to try for: {untried}")
+    assert requests > 1000
+    assert not problems, "\n".join(problems)
+
+
+def test_posts_with_other_peoples_ids_change_nothing(world, clients):
+    problems, tried, requests = _check(world, clients, "post")
+    posted = {key for key, p in policies().items() if p.post is not None}
+    if untried := sorted(posted - tried):
+        problems.append(f"no other people's ids to post to: {untried}")
+    # Choosing another school to work in is refused: the session keeps the person's own.
+    key = getattr(middleware, "ACTIVE_SCHOOL_SESSION_KEY", None)
+    for role in ROLES:
+        active = clients[role].session.get(key) if key else None
+        if active is not None and active not in {s.pk for s in world.schools_of(role)}:
+            problems.append(f"{role} now works in school {active}, not theirs")
+    assert not problems, "\n".join(problems)
+
+
+# --- the control: the same ids work for their owners ------------------------------------------
+
+
+OWNERS = [
+    # (role, url name, set, kwargs from the set, a private string the page must show)
+    ("parent", "pupil_detail", "A5a", lambda s: {"pk": s["pupil"].pk}, "Noor"),
+    ("parent", "communication:post_detail", "A5a", lambda s: {"pk": s["post"].pk}, "Geheim5a-post"),
+    ("parent", "communication:event_detail", "A5a", lambda s: {"pk": s["event"].pk}, "Geheim5a-uitje"),
+    ("parent", "communication:chat_detail", "A5a", lambda s: {"pk": s["conversation"].pk},
+     "Geheim5a-bericht"),
+    ("parent", "absences:leave_detail", "A5a", lambda s: {"pk": s["leave"].pk}, "Geheim5a-verlof"),
+    ("parent", "conversations:booking_detail", "A5a", lambda s: {"pk": s["booking"].pk}, "Noor"),
+    ("parent", "communication:notifications", "A5a", lambda s: {}, "Geheim5a-melding"),
+    ("other_group_parent", "communication:chat_detail", "A6b",
+     lambda s: {"pk": s["conversation"].pk}, "Geheim6b-bericht"),
+    ("teacher", "absences:pupil_register", "A5a", lambda s: {"pk": s["pupil"].pk}, "Noor"),
+    ("teacher", "communication:chat_detail", "A5a", lambda s: {"pk": s["conversation"].pk},
+     "Geheim5a-bericht"),
+    ("teacher", "conversations:staff_round", "A", lambda s: {"pk": s["round"].pk}, "Noor"),
+    ("other_teacher", "absences:today", "A6b", lambda s: {}, "Sem"),
+    ("director", "absences:leave_detail", "A5a", lambda s: {"pk": s["leave"].pk}, "Geheim5a-verlof"),
+    ("director", "admin:klimop_pupil_change", "A5a", lambda s: {"object_id": s["pupil"].pk}, "Noor"),
+    ("office", "admin:klimop_guardian_change", "A6b", lambda s: {"object_id": s["guardian"].pk},
+     "sem.ouder@example.test"),
+    ("other_director", "admin:absences_leaverequest_change", "B",
+     lambda s: {"object_id": s["leave"].pk}, "GeheimB-verlof"),
+]
+
+
+def test_the_same_ids_show_their_owners_what_is_theirs(world, clients):
+    """A control for the tests above: the objects, ids and markers are right, so a refusal
+    there is a refusal and not a wrong id, and a leak would be seen."""
+    by_key = {u.key: u for u in urls()}
+    problems = []
+    with time_machine.travel(NOW, tick=False):
+        for role, key, name, kwargs, shown in OWNERS:
+            path = by_key[key].path(**kwargs(world.sets[name]))
+            response = clients[role].get(path)
+            if response.status_code != 200 or shown not in _body(response):
+                problems.append(f"GET {path} as {role}: {response.status_code}, "
+                                f"{shown!r} {'shown' if shown in _body(response) else 'not shown'}")
+    assert not problems, "\n".join(problems)
