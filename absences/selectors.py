@@ -264,7 +264,7 @@ def leave_request_get_for(*, viewer, pk: int) -> LeaveRequest:
 
 
 def leave_requests_for_family(*, viewer) -> list[LeaveRequest]:
-    if access.guardian_of(viewer) is None:
+    if not access.is_guardian(viewer):
         return []
     return list(
         LeaveRequest.objects.filter(pk__in=_family_requests(viewer).values("pk"))

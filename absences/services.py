@@ -392,7 +392,7 @@ def absence_report_cancel(*, actor: User, report: AbsenceReport, now: dt.datetim
 def _teacher_users(pupil: Pupil) -> list[User]:
     if pupil.group_id is None:
         return []
-    return list(User.objects.filter(staff_member__groups=pupil.group_id, is_active=True).distinct())
+    return list(User.objects.filter(staff_members__groups=pupil.group_id, is_active=True).distinct())
 
 
 def follow_ups_create_due(*, now: dt.datetime | None = None) -> int:
@@ -628,7 +628,8 @@ def leave_request_create(
                     _("You may still submit the request: please explain the circumstances here."),
                 ]}, code="needs_explanation")
             leave = LeaveRequest(
-                school=school, school_year=year, guardian=access.guardian_of(actor), requested_by=actor,
+                school=school, school_year=year, guardian=access.guardian_for(actor, pupils[0]),
+                requested_by=actor,
                 kind=kind, starts_on=starts_on, ends_on=ends_on, school_days=check.school_days,
                 reason=reason, explanation=explanation, warnings=check.warnings,
                 for_attendance_officer=check.for_attendance_officer, submitted_at=now,
@@ -645,8 +646,8 @@ def leave_request_create(
                                       actor=actor, at=now)
             names = ", ".join(p.first_name for p in pupils)
             notify(
-                users=User.objects.filter(staff_member__school=school, is_active=True,
-                                          staff_member__role=StaffMember.Role.DIRECTOR),
+                users=User.objects.filter(staff_members__school=school, is_active=True,
+                                          staff_members__role=StaffMember.Role.DIRECTOR),
                 cause=f"leave-request:{leave.pk}",
                 title=_lazy_format(gettext_lazy("Leave request for %(names)s"), names=names),
                 body=_lazy_format(gettext_lazy("%(first)s to %(last)s (%(days)s school days): %(kind)s."),
@@ -665,7 +666,7 @@ def leave_request_withdraw(*, actor: User, leave_request: LeaveRequest,
     """The family withdraws a request the director has not decided yet."""
     now = now or timezone.now()
     if not read.leave_requests_visible_to(actor).filter(pk=leave_request.pk).exists() or (
-        access.guardian_of(actor) is None
+        not access.is_guardian(actor)
     ):
         raise Http404
     with transaction.atomic():

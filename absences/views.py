@@ -366,7 +366,7 @@ def pupil_register(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def leave_list(request: HttpRequest) -> HttpResponse:
     requests_ = selectors.leave_requests_for_family(viewer=request.user)
-    if access.guardian_of(request.user) is None:
+    if not access.is_guardian(request.user):
         raise Http404
     may_request = rules.children_reportable_by(request.user).exists()
     return render(request, "absences/leave_list.html", {"requests": requests_, "may_request": may_request})
@@ -503,7 +503,7 @@ def leave_detail(request: HttpRequest, pk: int) -> HttpResponse:
     leave = selectors.leave_request_get_for(viewer=request.user, pk=pk)
     return render(request, "absences/leave_detail.html", {
         "leave": leave, "objection": services.objection_text(leave) if leave.is_decided else "",
-        "is_family": access.guardian_of(request.user) is not None,
+        "is_family": access.is_guardian(request.user),
     })
 
 

@@ -52,9 +52,9 @@ def pupils_bookable_by(user, round_: Round) -> QuerySet[Pupil]:
 
 
 def may_see_booking(user, booking: Booking) -> bool:
-    guardian = access.guardian_of(user)
-    if guardian is not None and access.can_act_for_pupil(user, booking.pupil) and (
-            booking.guardian_id is None or booking.guardian_id == guardian.pk):
+    if access.can_act_for_pupil(user, booking.pupil) and (
+            booking.guardian_id is None
+            or booking.guardian_id in {g.pk for g in access.guardian_records_of(user)}):
         return True
     staff = access.staff_member_of(user)
     return staff is not None and may_manage_group(user, booking.slot.group)

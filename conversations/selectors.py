@@ -53,11 +53,10 @@ def unbooked_pupils(round_: Round, groups: QuerySet[Group] | None = None) -> Que
 
 def _visible_bookings(viewer) -> QuerySet[Booking]:
     """Bookings a guardian sees: joint ones of their children, and their own separate ones."""
-    guardian = access.guardian_of(viewer)
-    if guardian is None:
+    if not access.is_guardian(viewer):
         return Booking.objects.none()
     return Booking.objects.filter(
-        Q(guardian__isnull=True) | Q(guardian=guardian),
+        Q(guardian__isnull=True) | Q(guardian__user=viewer),
         pupil__in=access.pupils_actable_by(viewer).values("pk"),
     )
 
@@ -312,7 +311,7 @@ def parent_card_context(user, now: dt.datetime | None = None) -> dict:
     user, ``closes_at``, the children still to book, and the user's bookings in it.
     """
     now = now or timezone.now()
-    if access.guardian_of(user) is None:
+    if not access.is_guardian(user):
         return {"show": False}
     rounds = rounds_for_parent(viewer=user, now=now)
     if not rounds:

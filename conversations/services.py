@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -103,9 +104,13 @@ def opening_for_guardian(round_: Round, guardian: Guardian | None) -> dt.datetim
     children in more than one group of the round, so they can book back-to-back slots."""
     if guardian is None:
         return round_.opens_at
+    return _opening(round_, Q(guardian_relations__guardian=guardian))
+
+
+def _opening(round_: Round, family: Q) -> dt.datetime:
     groups = set(
         Pupil.objects.filter(
-            guardian_relations__guardian=guardian, guardian_relations__access__in=access.ACT_ACCESS,
+            family, guardian_relations__access__in=access.ACT_ACCESS,
             left_on__isnull=True, group__in=round_.groups.all(),
         ).values_list("group_id", flat=True)
     )
@@ -113,7 +118,9 @@ def opening_for_guardian(round_: Round, guardian: Guardian | None) -> dt.datetim
 
 
 def opening_for(round_: Round, user) -> dt.datetime:
-    return opening_for_guardian(round_, access.guardian_of(user))
+    if not access.is_guardian(user):
+        return round_.opens_at
+    return _opening(round_, Q(guardian_relations__guardian__user=user))
 
 
 def is_open_for(round_: Round, user, now: dt.datetime) -> bool:
@@ -357,7 +364,7 @@ def bookings_create(
         raise ValidationError(_("Choose one time per child."), code="duplicate_pupil")
     if len({s.pk for _p, s in choices}) != len(choices):
         raise ValidationError(_("Choose a different time for each child."), code="duplicate_slot")
-    own_guardian = access.guardian_of(actor)
+    own_guardian = access.guardian_for(actor, pupils[0])
     as_parent = all(access.can_act_for_pupil(actor, p) for p in pupils) and own_guardian is not None
     if as_parent:
         # A parent who is also staff of the group books as a parent for their own children.

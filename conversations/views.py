@@ -47,7 +47,7 @@ def _messages_of(exc: ValidationError) -> list[str]:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The parent's rounds and bookings; staff who are not parents go to their rounds."""
-    if access.guardian_of(request.user) is None:
+    if not access.is_guardian(request.user):
         if access.staff_member_of(request.user) is not None:
             return redirect("conversations:staff_rounds")
         raise Http404

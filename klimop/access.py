@@ -41,44 +41,80 @@ def _is_authenticated(user: User | AnonymousUser | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
+def staff_records_of(user: User | AnonymousUser | None) -> list[StaffMember]:
+    """All staff records of a login, one per school (cached on the user for the request)."""
+    if not _is_authenticated(user):
+        return []
+    cached = user.__dict__.get("_klimop_staff_records")
+    if cached is None:
+        cached = list(
+            StaffMember.objects.filter(user=user).select_related("school").order_by("pk")
+        )
+        user.__dict__["_klimop_staff_records"] = cached
+    return cached
+
+
 def staff_member_of(user: User | AnonymousUser | None) -> StaffMember | None:
-    """The user's staff record, or None (cached on the user object for the request)."""
-    if not _is_authenticated(user):
+    """The user's staff record in the school they work in now, or None.
+
+    A person on the staff of two schools works in one at a time: the one chosen in
+    the account menu (``klimop_active_school_id``, set from the session by
+    ``ActiveSchoolMiddleware``), else the oldest record. Everything a staff member sees and
+    does is decided with this record, so two schools never mix on one page.
+    """
+    records = staff_records_of(user)
+    if not records:
         return None
-    try:
-        return user.staff_member  # type: ignore[union-attr]
-    except StaffMember.DoesNotExist:
-        return None
+    active = getattr(user, "klimop_active_school_id", None)
+    return next((r for r in records if r.school_id == active), records[0])
 
 
-def guardian_of(user: User | AnonymousUser | None) -> Guardian | None:
+def guardian_records_of(user: User | AnonymousUser | None) -> list[Guardian]:
+    """The guardian records of a login (cached on the user for the request).
+
+    One per school's record of the person: a parent with children at two schools
+    of a board has two records, each kept by its school, and one login.
+    """
+    if not _is_authenticated(user):
+        return []
+    cached = user.__dict__.get("_klimop_guardian_records")
+    if cached is None:
+        cached = list(Guardian.objects.filter(user=user).order_by("pk"))
+        user.__dict__["_klimop_guardian_records"] = cached
+    return cached
+
+
+def is_guardian(user: User | AnonymousUser | None) -> bool:
+    return bool(guardian_records_of(user))
+
+
+def guardian_for(user: User | AnonymousUser | None, pupil: Pupil) -> Guardian | None:
+    """The user's guardian record that relates them to this pupil (for what they do for it)."""
     if not _is_authenticated(user):
         return None
-    try:
-        return user.guardian  # type: ignore[union-attr]
-    except Guardian.DoesNotExist:
-        return None
+    return Guardian.objects.filter(user=user, relations__pupil=pupil).order_by("pk").first()
 
 
 def is_staff_user(user) -> bool:
     return staff_member_of(user) is not None
 
 
+MANAGER_ROLES = (StaffMember.Role.DIRECTOR, StaffMember.Role.OFFICE)
+
+
 def is_school_manager(user, school: School | None = None) -> bool:
     """Director or office (optionally: of this school). They manage the directory."""
-    staff = staff_member_of(user)
-    if staff is None:
-        return False
-    if staff.role not in (StaffMember.Role.DIRECTOR, StaffMember.Role.OFFICE):
-        return False
-    return school is None or staff.school_id == school.pk
+    return any(
+        staff.role in MANAGER_ROLES and (school is None or staff.school_id == school.pk)
+        for staff in staff_records_of(user)
+    )
 
 
 # --- querysets -------------------------------------------------------------------
 
-def _guardian_pupil_filter(guardian: Guardian, accesses) -> Q:
+def _guardian_pupil_filter(user: User, accesses) -> Q:
     return Q(
-        guardian_relations__guardian=guardian,
+        guardian_relations__guardian__user=user,
         guardian_relations__access__in=accesses,
         left_on__isnull=True,
     )
@@ -98,18 +134,16 @@ def pupils_visible_to(user) -> QuerySet[Pupil]:
             q |= Q(school_id=staff.school_id)
         else:
             q |= Q(group__teachers=staff)
-    guardian = guardian_of(user)
-    if guardian is not None:
-        q |= _guardian_pupil_filter(guardian, VIEW_ACCESS)
+    if is_guardian(user):
+        q |= _guardian_pupil_filter(user, VIEW_ACCESS)
     return pupils.filter(q).distinct()
 
 
 def pupils_actable_by(user) -> QuerySet[Pupil]:
     """Pupils a guardian may act for: report sick, chat about, book for, request leave for."""
-    guardian = guardian_of(user)
-    if guardian is None:
+    if not is_guardian(user):
         return Pupil.objects.none()
-    return Pupil.objects.filter(_guardian_pupil_filter(guardian, ACT_ACCESS)).distinct()
+    return Pupil.objects.filter(_guardian_pupil_filter(user, ACT_ACCESS)).distinct()
 
 
 def pupils_taught_by(user) -> QuerySet[Pupil]:
@@ -131,10 +165,9 @@ def groups_visible_to(user) -> QuerySet[Group]:
     staff = staff_member_of(user)
     if staff is not None:
         q |= Q(school_id=staff.school_id) if staff.sees_whole_school else Q(teachers=staff)
-    guardian = guardian_of(user)
-    if guardian is not None:
+    if is_guardian(user):
         q |= Q(
-            pupils__guardian_relations__guardian=guardian,
+            pupils__guardian_relations__guardian__user=user,
             pupils__guardian_relations__access__in=VIEW_ACCESS,
             pupils__left_on__isnull=True,
         )
@@ -151,10 +184,9 @@ def schools_visible_to(user) -> QuerySet[School]:
     staff = staff_member_of(user)
     if staff is not None:
         q |= Q(pk=staff.school_id)
-    guardian = guardian_of(user)
-    if guardian is not None:
+    if is_guardian(user):
         q |= Q(
-            pupils__guardian_relations__guardian=guardian,
+            pupils__guardian_relations__guardian__user=user,
             pupils__guardian_relations__access__in=VIEW_ACCESS,
             pupils__left_on__isnull=True,
         )
@@ -167,10 +199,8 @@ def schools_managed_by(user) -> QuerySet[School]:
         return School.objects.none()
     if user.is_superuser:
         return School.objects.all()
-    staff = staff_member_of(user)
-    if staff is None or not is_school_manager(user):
-        return School.objects.none()
-    return School.objects.filter(pk=staff.school_id)
+    managed = [staff.school_id for staff in staff_records_of(user) if staff.role in MANAGER_ROLES]
+    return School.objects.filter(pk__in=managed)
 
 
 # --- predicates --------------------------------------------------------------------
@@ -185,11 +215,10 @@ def can_act_for_pupil(user, pupil: Pupil) -> bool:
 
 def can_set_consent_for(user, pupil: Pupil) -> bool:
     """Photo consent for a child under 16 comes from the parents with gezag (AVG art. 8)."""
-    guardian = guardian_of(user)
-    if guardian is None or pupil.left_on is not None:
+    if not is_guardian(user) or pupil.left_on is not None:
         return False
     return GuardianRelation.objects.filter(
-        guardian=guardian, pupil=pupil, kind=Kind.PARENT_WITH_AUTHORITY, access=Access.FULL
+        guardian__user=user, pupil=pupil, kind=Kind.PARENT_WITH_AUTHORITY, access=Access.FULL
     ).exists()
 
 
@@ -263,12 +292,12 @@ def may_manage_login(actor, user: User) -> bool:
 
 
 def may_edit_guardian_details(actor, guardian: Guardian) -> bool:
-    """May a manager change a guardian's name, e-mail address or phone in the school's record?
+    """May a manager change a guardian record's name, e-mail address or phone?
 
-    The guardian record is one per person, shared by every school of their
-    children. A school changes it only while it is the record's only school and
-    the person has no login that signed in (from then on they keep their own
-    details current, and a new address is used once they confirm it).
+    A guardian record is a school's record of a person (one login may have a record
+    at each school of their children). The school changes it only while it is the
+    record's only school and the person has not signed in: from then on they keep
+    their own details current, and a new address is used once they confirm it.
     """
     if not _is_authenticated(actor):
         return False
@@ -276,7 +305,8 @@ def may_edit_guardian_details(actor, guardian: Guardian) -> bool:
         return True
     if guardian.pk is None:
         return True
-    if guardian.user_id is not None and not may_manage_login(actor, guardian.user):
+    user = guardian.user
+    if user is not None and (user.last_login is not None or user.is_superuser):
         return False
     schools = set(
         GuardianRelation.objects.filter(guardian=guardian).values_list("pupil__school_id", flat=True)

@@ -8,6 +8,8 @@ def klimop(request):
     return {
         "is_staff_member": staff is not None,
         "staff_member": staff,
-        "is_guardian": access.guardian_of(user) is not None,
+        "is_guardian": access.is_guardian(user),
         "is_school_manager": access.is_school_manager(user),
+        # A person on the staff of two schools chooses the one they work in now.
+        "staff_schools": [r.school for r in access.staff_records_of(user)],
     }

@@ -532,7 +532,7 @@ def demo_school_delete() -> dict[str, int]:
         school = demo_school_get()
         user_q = Q(email__in=plan_emails) | Q(guardian__external_id__startswith=GUARDIAN_ID_PREFIX)
         if school is not None:
-            user_q |= Q(staff_member__school=school)
+            user_q |= Q(staff_members__school=school)
         user_ids = list(User.objects.filter(user_q).values_list("pk", flat=True).distinct())
         # The posts' photos and files go with their rows, after commit (like post_delete).
         files = [n for pair in PostPhoto.objects.filter(post__school__slug=SLUG)
@@ -1031,11 +1031,11 @@ def _as_sent(notes, at: dt.datetime, cal: worktime.WorkCalendar, *,
     Notification.objects.filter(pk__in=ids).update(
         created_at=at, deliver_at=at, emailed_at=at, read_at=read_at,
         email_status=Notification.EmailStatus.SENT)
-    for note in (Notification.objects.filter(pk__in=ids, user__staff_member__isnull=False)
-                 .select_related("user__staff_member")):
+    for note in (Notification.objects.filter(pk__in=ids, user__staff_members__isnull=False)
+                 .distinct().prefetch_related("user__staff_members")):
         try:
             deliver = worktime.next_opening(
-                cal.for_weekdays(note.user.staff_member.working_weekdays), at)
+                cal.for_weekdays(note.user.staff_members.all()[0].working_weekdays), at)
         except worktime.NoWorkingTime:
             continue
         if deliver != at:
@@ -1595,7 +1595,7 @@ def demo_logins() -> list[LoginRow]:
     """The demo logins as they are in the database now, described from their records."""
     users = {
         u.email: u
-        for u in User.objects.filter(email__in=LOGINS).select_related("guardian", "staff_member")
+        for u in User.objects.filter(email__in=LOGINS)
     }
     rows = []
     for email in LOGINS:
@@ -1603,8 +1603,8 @@ def demo_logins() -> list[LoginRow]:
         if user is None:
             rows.append(LoginRow("(missing)", email, "run demo_school --reset"))
             continue
-        guardian = getattr(user, "guardian", None)
-        staff = getattr(user, "staff_member", None)
+        guardian = next(iter(access.guardian_records_of(user)), None)
+        staff = access.staff_member_of(user)
         if staff is not None:
             groups = ", ".join(g.name for g in staff.groups.order_by("name"))
             details = f"{user.get_full_name()}; {_weekdays(staff)}"

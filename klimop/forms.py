@@ -22,7 +22,7 @@ from .models import School, StaffMember, User
 # --- staff logins -------------------------------------------------------------------------
 
 def staff_user_for(
-    *, actor, staff: StaffMember, email: str, first_name: str, last_name: str
+    *, actor, staff: StaffMember, school: School, email: str, first_name: str, last_name: str
 ) -> User:
     """The login a staff member gets for this e-mail address: theirs, an existing one, or new.
 
@@ -34,8 +34,9 @@ def staff_user_for(
       person keeps their own name current;
     - a changed address is refused: the address is where a password reset goes;
     - a new staff member with the address of an existing login is linked to it
-      (one person, one login: a parent who also works at the school), without
-      touching its name or password; ``staff_user_save`` tells the person.
+      (one person, one login: a parent who also works at the school, a teacher
+      who also works at another school of the board), without touching its name
+      or password; ``staff_user_save`` tells the person.
 
     ``actor=None`` is the system (a management command), which may prepare any
     login that has not signed in; the admin and the import always pass the manager.
@@ -49,7 +50,7 @@ def staff_user_for(
     if current is not None and current.pk == getattr(other, "pk", None):
         other = None
     if current is not None:
-        manageable = _may_manage(actor, current)
+        manageable = _may_manage(actor, current, school)
         if current.email.lower() != email:
             if not manageable:
                 raise ValidationError({"email": gettext(
@@ -69,27 +70,24 @@ def staff_user_for(
         return current
     if other is None:
         return User(email=email, first_name=first_name, last_name=last_name)
-    existing = StaffMember.objects.filter(user=other).select_related("school").first()
-    if existing is not None:
-        if existing.school_id == staff.school_id:
-            raise ValidationError({"email": gettext(
-                "This e-mail address already belongs to another staff member.")})
+    if StaffMember.objects.filter(user=other, school=school).exists():
         raise ValidationError({"email": gettext(
-            "This person is already a staff member of another school. Klimop cannot yet give "
-            "one login a place at two schools; ask the board's administrator."
-        )})
+            "This e-mail address already belongs to another staff member.")})
     if other.is_superuser and not getattr(actor, "is_superuser", False):
         raise ValidationError({"email": gettext(
             "This e-mail address belongs to an administrator's login.")})
-    if _may_manage(actor, other):
+    if _may_manage(actor, other, school):
         other.first_name, other.last_name = first_name, last_name
     other._klimop_linked = True  # type: ignore[attr-defined]  (staff_user_save tells them)
     return other
 
 
-def _may_manage(actor, user: User) -> bool:
-    if actor is None:  # the system: anything but a login that is already in use
-        return user.pk is None or (user.last_login is None and not user.is_superuser)
+def _may_manage(actor, user: User, school: School) -> bool:
+    if actor is None:  # the system, for this school: as its manager would be
+        return user.pk is None or (
+            user.last_login is None and not user.is_superuser
+            and access.login_school_ids(user) <= {school.pk}
+        )
     return access.may_manage_login(actor, user)
 
 
@@ -198,9 +196,11 @@ class StaffMemberAdminForm(SchoolScopedModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if all(cleaned.get(n) is not None for n in ("email", "first_name", "last_name")):
+        school = cleaned.get("school") or (self.instance.school if self.instance.school_id else None)
+        if school is not None and all(cleaned.get(n) is not None for n in (
+                "email", "first_name", "last_name")):
             self._user = staff_user_for(
-                actor=self.actor, staff=self.instance, email=cleaned["email"],
+                actor=self.actor, staff=self.instance, school=school, email=cleaned["email"],
                 first_name=cleaned["first_name"], last_name=cleaned["last_name"],
             )
         return cleaned

@@ -36,6 +36,27 @@ class UserLanguageMiddleware:
         return self.get_response(request)
 
 
+ACTIVE_SCHOOL_SESSION_KEY = "klimop_active_school"
+
+
+class ActiveSchoolMiddleware:
+    """Tells the access rules in which school a person on two schools' staff works now.
+
+    The choice (``school_switch``) is kept in the session; ``access.staff_member_of``
+    only ever picks one of the user's own staff records, so a forged value does nothing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        school_id = request.session.get(ACTIVE_SCHOOL_SESSION_KEY) if hasattr(request, "session") else None
+        if school_id is not None and user is not None and user.is_authenticated:
+            user.klimop_active_school_id = school_id
+        return self.get_response(request)
+
+
 class StaffTwoFactorMiddleware:
     """With KLIMOP_STAFF_REQUIRE_2FA, staff without TOTP may only reach the 2FA set-up pages."""
 

@@ -318,10 +318,12 @@ class Pupil(models.Model):
 
 
 class Guardian(models.Model):
-    """A parent or carer, independent of a login account (invited later)."""
+    """A school's record of a parent or carer, independent of a login account (invited later)."""
 
-    user = models.OneToOneField(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="guardian"
+    #: A school's record of a person; one login may have a record at each school of a board.
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="guardian_records",
+        related_query_name="guardian",
     )
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     first_name = models.CharField(_("first name"), max_length=60)
@@ -385,7 +387,8 @@ class StaffMember(models.Model):
         DIRECTOR = "director", _("Director")
         OFFICE = "office", _("Office")
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="staff_member")
+    #: One login, one record per school: a teacher at two schools of a board keeps one login.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_members")
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="staff")
     external_id = models.CharField(_("external id"), max_length=64)
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.TEACHER)
@@ -408,6 +411,7 @@ class StaffMember(models.Model):
         ordering = ["school", "user__last_name", "user__first_name"]
         constraints = [
             models.UniqueConstraint(fields=["school", "external_id"], name="staff_unique_external_id"),
+            models.UniqueConstraint(fields=["user", "school"], name="staff_one_record_per_school"),
         ]
 
     def __str__(self) -> str:

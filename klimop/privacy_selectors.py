@@ -186,11 +186,10 @@ def pupils_without_consent(*, group: Group, purpose: str, on=None) -> QuerySet[P
 
 def consent_pupils_for(viewer) -> QuerySet[Pupil]:
     """The children the viewer may decide for (access.can_set_consent_for, as a queryset)."""
-    guardian = access.guardian_of(viewer)
-    if guardian is None:
+    if not access.is_guardian(viewer):
         return Pupil.objects.none()
     return Pupil.objects.filter(
-        guardian_relations__guardian=guardian,
+        guardian_relations__guardian__user=viewer,
         guardian_relations__kind=access.Kind.PARENT_WITH_AUTHORITY,
         guardian_relations__access=access.Access.FULL,
         left_on__isnull=True,
@@ -230,8 +229,8 @@ def consent_children_for(*, viewer, on=None) -> list[ChildConsent]:
 
     Reveals nothing of another parent beyond "the stricter choice applies".
     """
-    guardian = access.guardian_of(viewer)
-    if guardian is None:
+    records = {g.pk for g in access.guardian_records_of(viewer)}
+    if not records:
         return []
     pupils = list(consent_pupils_for(viewer).select_related("group").order_by(
         "date_of_birth", "first_name"))
@@ -239,7 +238,8 @@ def consent_children_for(*, viewer, on=None) -> list[ChildConsent]:
     children = []
     for pupil in pupils:
         entry = consent[pupil.pk]
-        mine = entry.choices.get(guardian.pk, {})
+        # The viewer decides through their record at this child's school.
+        mine = next((entry.choices[g] for g in entry.choices if g in records), {})
         rows = [
             PurposeRow(purpose=p, label=ConsentPurpose(p).label, mine=mine.get(p),
                        effective=entry.effective.get(p, False))
@@ -307,17 +307,19 @@ def teachers_of_pupil(pupil: Pupil) -> QuerySet[StaffMember]:
 # --- a parent's own data (AVG art. 15 and 20) ---------------------------------------------
 
 def my_data_for(*, viewer) -> dict:
-    """The guardian record, their relations and the consent history they took part in."""
-    guardian = access.guardian_of(viewer)
-    if guardian is None:
+    """The guardian records (one per school), their relations and the consent history they took part in."""
+    records = access.guardian_records_of(viewer)
+    if not records:
         raise Http404
-    relations = guardian.relations.select_related("pupil__group").order_by("pupil__first_name")
+    guardian = records[0]
+    relations = GuardianRelation.objects.filter(guardian__user=viewer).select_related(
+        "pupil__group").order_by("pupil__first_name")
     # Only the children the parent may see: a barred parent's export shows the relation
     # exists (it is their own record) but nothing about the child's group.
     visible = set(access.pupils_visible_to(viewer).values_list("pk", flat=True))
-    decisions = ConsentDecision.objects.filter(guardian=guardian).select_related(
+    decisions = ConsentDecision.objects.filter(guardian__user=viewer).select_related(
         "pupil", "school_year").order_by("pupil_id", "purpose", "school_year__starts_on")
-    events = ConsentEvent.objects.filter(guardian=guardian).select_related(
+    events = ConsentEvent.objects.filter(guardian__user=viewer).select_related(
         "pupil", "school_year", "actor").order_by("at", "pk")
     return {
         "exported_at": timezone.now().isoformat(),
@@ -329,6 +331,12 @@ def my_data_for(*, viewer) -> dict:
             "first_name": guardian.first_name, "last_name": guardian.last_name,
             "email": guardian.email, "phone": guardian.phone,
         },
+        # A parent known at several schools has a record at each; all are theirs.
+        "guardian_records": [
+            {"first_name": g.first_name, "last_name": g.last_name, "email": g.email,
+             "phone": g.phone}
+            for g in records
+        ],
         "relations": [
             {
                 "child": r.pupil.full_name,

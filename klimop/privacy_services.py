@@ -48,7 +48,7 @@ def consent_set_many(
     if unknown:
         raise ValidationError(_("Unknown purpose: %(purpose)s"),
                               params={"purpose": ", ".join(sorted(unknown))})
-    guardian = access.guardian_of(actor)
+    guardian = access.guardian_for(actor, pupil)  # the record of the school of this child
     now = timezone.now()
     year = consent_read.school_year_on(pupil.school, consent_read.local_date(now))
     if year is None:

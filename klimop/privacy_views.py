@@ -50,7 +50,7 @@ def privacy_home(request: HttpRequest) -> HttpResponse:
         card["fields"] = [(field, card["rows"][field.name]) for field in card["form"]]
     return render(request, "klimop/privacy/home.html", {
         "cards": cards,
-        "is_guardian": access.guardian_of(request.user) is not None,
+        "is_guardian": access.is_guardian(request.user),
     })
 
 

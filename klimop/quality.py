@@ -638,19 +638,17 @@ def _eligible_relations(school: School | int):
 
 def may_answer_survey(user, survey: Survey) -> bool:
     """A parent with an account and access to a current pupil of the survey's school."""
-    guardian = access.guardian_of(user)
-    if guardian is None:
+    if not access.is_guardian(user):
         return False
-    return _eligible_relations(survey.school_id).filter(guardian=guardian).exists()
+    return _eligible_relations(survey.school_id).filter(guardian__user=user).exists()
 
 
 def surveys_open_for(*, viewer, now: dt.datetime | None = None) -> list[Survey]:
     """The open surveys of the viewer's children's schools that they have not answered yet."""
-    guardian = access.guardian_of(viewer)
-    if guardian is None:
+    if not access.is_guardian(viewer):
         return []
     now = now or timezone.now()
-    schools = _eligible_relations_of(guardian).values("pupil__school_id")
+    schools = _eligible_relations_of(viewer).values("pupil__school_id")
     return list(
         Survey.objects.filter(school_id__in=schools, opens_at__lte=now, closes_at__gt=now)
         .exclude(pk__in=SurveyParticipation.objects.filter(user=viewer).values("survey_id"))
@@ -658,9 +656,9 @@ def surveys_open_for(*, viewer, now: dt.datetime | None = None) -> list[Survey]:
     )
 
 
-def _eligible_relations_of(guardian):
+def _eligible_relations_of(user):
     return GuardianRelation.objects.filter(
-        guardian=guardian, pupil__left_on__isnull=True, access__in=access.VIEW_ACCESS,
+        guardian__user=user, pupil__left_on__isnull=True, access__in=access.VIEW_ACCESS,
     )
 
 

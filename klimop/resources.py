@@ -739,7 +739,7 @@ class StaffResource(SchoolResource):
                 # The name goes with the address: both are the login's, set together
                 # and only where the importing manager may (access.may_manage_login).
                 instance.user = staff_user_for(
-                    actor=self.actor, staff=instance, email=email,
+                    actor=self.actor, staff=instance, school=self.school, email=email,
                     first_name=self.fields["first_name"].clean(row),
                     last_name=self.fields["last_name"].clean(row),
                 )

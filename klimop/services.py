@@ -167,9 +167,9 @@ def guardian_invite(*, actor: User | None, guardian: Guardian) -> User:
     the person has signed in, nobody sends them a password link.
 
     The guardian's address may already have a login (a teacher who is also a
-    parent): the school then adds its record to that login, and the person is
-    told by e-mail instead of getting a password link. A login that belongs to
-    another guardian record is refused (one login has one guardian record).
+    parent, a parent with a child at another school of the board): the school then
+    adds its record to that login, and the person is told by e-mail instead of
+    getting a password link once they have one.
     """
     pupils = guardian.pupils.select_related("school")
     schools = {p.school for p in pupils}
@@ -184,7 +184,7 @@ def guardian_invite(*, actor: User | None, guardian: Guardian) -> User:
             user = User.objects.filter(email__iexact=guardian.email.strip()).first()
             if user is not None:
                 _link_existing_login(actor=actor, guardian=guardian, user=user)
-                if user.last_login is not None or user.has_usable_password():
+                if not _may_invite(actor, user):
                     transaction.on_commit(
                         lambda: _send_added_notice(user.pk, school_name, "guardian"))
                     return user
@@ -195,25 +195,41 @@ def guardian_invite(*, actor: User | None, guardian: Guardian) -> User:
                 )
             guardian.user = user
             guardian.save(update_fields=["user"])
-        elif user.last_login is not None:
-            raise ValidationError(_(
-                "%(name)s has already signed in; an invitation is not needed. Forgotten "
-                "password? They choose “Forgot your password?” on the login page."
-            ) % {"name": user.get_full_name() or guardian.full_name})
+        elif not _may_invite(actor, user):
+            raise _no_invitation_needed(user)
         user.invited_at = timezone.now()
         user.save(update_fields=["invited_at"])
         transaction.on_commit(lambda: _send_invitation(user.pk, school_name))
     return user
 
 
+def _may_invite(actor: User | None, user: User) -> bool:
+    """Whether a manager may send this login a link to set its password.
+
+    Only for a login nobody has used yet, that this manager may still prepare
+    (``access.may_manage_login``: not known at another school). A login in use is
+    never reset for its owner by someone else; its owner uses "Forgot your password?".
+    """
+    if user.last_login is not None:
+        return False
+    return actor is None or access.may_manage_login(actor, user)
+
+
+def _no_invitation_needed(user: User) -> ValidationError:
+    if user.last_login is not None:
+        return ValidationError(_(
+            "%(name)s has already signed in; an invitation is not needed. Forgotten "
+            "password? They choose “Forgot your password?” on the login page."
+        ) % {"name": user.get_full_name() or user.email})
+    return ValidationError(_(
+        "%(name)s already has a login, also known at another school; they have been told "
+        "about your school. To set a password they choose “Forgot your password?” on the "
+        "login page."
+    ) % {"name": user.get_full_name() or user.email})
+
+
 def _link_existing_login(*, actor: User | None, guardian: Guardian, user: User) -> None:
     """Add a school's guardian record to a login that exists already. Trusts its caller."""
-    if Guardian.objects.filter(user=user).exclude(pk=guardian.pk).exists():
-        raise ValidationError(_(
-            "This e-mail address already belongs to the login of another guardian record, "
-            "perhaps at another school. Klimop cannot yet link two guardian records to one "
-            "login; ask the board's administrator."
-        ))
     if user.is_superuser and not (actor is not None and actor.is_superuser):
         raise ValidationError(_("This e-mail address belongs to an administrator's login."))
     guardian.user = user
@@ -224,11 +240,8 @@ def staff_invite(*, actor: User | None, staff: StaffMember) -> User:
     """E-mail a staff member a link to set their password, until they have signed in."""
     _require_manager(actor, staff.school)
     user = staff.user
-    if user.last_login is not None:
-        raise ValidationError(_(
-            "%(name)s has already signed in; an invitation is not needed. Forgotten "
-            "password? They choose “Forgot your password?” on the login page."
-        ) % {"name": user.get_full_name() or user.email})
+    if not _may_invite(actor, user):
+        raise _no_invitation_needed(user)
     with transaction.atomic():
         EmailAddress.objects.update_or_create(
             user=user, email=user.email, defaults={"primary": True, "verified": True}
@@ -297,10 +310,12 @@ def guardian_update_contact(
 ) -> bool:
     """A guardian keeps their own contact details and e-mail preference current.
 
-    The phone number and the preference are saved at once. A new e-mail address is
-    used only once the person confirms it from that mailbox: a link goes there (after
-    commit) and ``guardian_confirm_contact_email`` takes it. Returns whether an
-    address waits for that confirmation.
+    ``guardian`` is the record shown to them; a person known at several schools
+    has a record at each, and their details are theirs at every school, so all
+    their records follow. The phone number and the preference are saved at once.
+    A new e-mail address is used only once the person confirms it from that
+    mailbox: a link goes there (after commit) and ``guardian_confirm_contact_email``
+    takes it. Returns whether an address waits for that confirmation.
     """
     if guardian.user_id != actor.pk:
         raise PermissionDenied(_("You can only change your own details."))
@@ -310,7 +325,7 @@ def guardian_update_contact(
     guardian.full_clean()
     pending = new_email != (guardian.email or "").lower()
     with transaction.atomic():
-        guardian.save(update_fields=["phone"])
+        Guardian.objects.filter(user=actor).update(phone=guardian.phone)
         if notify_by_email is not None and actor.notify_by_email != notify_by_email:
             actor.notify_by_email = notify_by_email
             actor.save(update_fields=["notify_by_email"])
@@ -358,14 +373,13 @@ def guardian_confirm_contact_email(*, actor: User, token: str) -> Guardian:
     later change).
     """
     data = _contact_email_token(token)
-    guardian = access.guardian_of(actor)
-    if guardian is None or guardian.pk != data["g"]:
+    if data["g"] not in {g.pk for g in access.guardian_records_of(actor)}:
         raise PermissionDenied(_("This link is for another person's details."))
     with transaction.atomic():
-        guardian = Guardian.objects.select_for_update().get(pk=guardian.pk)
+        guardian = Guardian.objects.select_for_update().get(pk=data["g"])
         if (guardian.email or "").lower() != data["old"]:
             raise ValidationError(_("This link has already been used, or your address "
                                     "has changed since."), code="used")
+        Guardian.objects.filter(user=actor).update(email=data["new"])
         guardian.email = data["new"]
-        guardian.save(update_fields=["email"])
     return guardian

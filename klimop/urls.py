@@ -15,6 +15,7 @@ urlpatterns = [
     path("me/contact/", views.contact_details, name="contact_details"),
     path("me/contact/confirm/<str:token>/", views.contact_email_confirm, name="contact_email_confirm"),
     path("language/", views.set_language, name="set_language"),
+    path("school/", views.school_switch, name="school_switch"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("communication.urls")),
     path("", include("absences.urls")),

@@ -67,9 +67,10 @@ def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def contact_details(request: HttpRequest) -> HttpResponse:
     """A guardian checks and corrects the contact details the school has of them."""
-    guardian = access.guardian_of(request.user)
-    if guardian is None:
+    records = access.guardian_records_of(request.user)
+    if not records:
         return redirect("home")
+    guardian = records[0]
     form = ContactDetailsForm(
         request.POST or None,
         initial={"email": guardian.email, "phone": guardian.phone,
@@ -109,6 +110,25 @@ def contact_email_confirm(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("contact_details")
     return render(request, "klimop/contact_email_confirm.html",
                   {"email": email, "error": error}, status=400 if error else 200)
+
+
+@login_required
+@require_POST
+def school_switch(request: HttpRequest) -> HttpResponse:
+    """A person on the staff of two schools chooses the school they work in now."""
+    from .middleware import ACTIVE_SCHOOL_SESSION_KEY
+
+    try:
+        school_id = int(request.POST.get("school", ""))
+    except ValueError:
+        school_id = None
+    records = {r.school_id: r for r in access.staff_records_of(request.user)}
+    if school_id not in records:
+        messages.error(request, _("You do not work at that school."))
+        return redirect("home")
+    request.session[ACTIVE_SCHOOL_SESSION_KEY] = school_id
+    messages.success(request, _("You now work in %(school)s.") % {"school": records[school_id].school})
+    return redirect("home")
 
 
 @require_POST

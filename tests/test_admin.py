@@ -517,7 +517,7 @@ def test_all_four_sample_files_import_through_the_admin(client, office, school, 
     assert Pupil.objects.filter(school=school).count() == 5
     assert GuardianRelation.objects.filter(pupil__school=school).count() == 8
     assert Guardian.objects.count() == 6
-    assert User.objects.filter(staff_member__school=school).count() == 6 + 1  # + office
+    assert User.objects.filter(staff_members__school=school).count() == 6 + 1  # + office
 
 
 def test_the_export_holds_only_the_directors_school(

@@ -167,11 +167,10 @@ def agenda_for(
 def filter_groups_for(viewer) -> list[tuple[Group, str]]:
     """The choices of the agenda's filter: a parent's children (by group) or staff groups."""
     groups = access.groups_visible_to(viewer).select_related("school_year").order_by("year", "name")
-    guardian = access.guardian_of(viewer)
     names: dict[int, list[str]] = {}
-    if guardian is not None:
+    if access.is_guardian(viewer):
         pupils = access.pupils_visible_to(viewer).filter(
-            guardian_relations__guardian=guardian).values_list("group_id", "first_name")
+            guardian_relations__guardian__user=viewer).values_list("group_id", "first_name")
         for group_id, first_name in pupils:
             names.setdefault(group_id, []).append(first_name)
     choices = []

@@ -41,10 +41,9 @@ def _guardian_scope(viewer) -> Q:
     Chats about a pupil who left stay readable (closed, read-only) for the guardians
     who had the right to act; ``pupils_actable_by`` would hide them.
     """
-    guardian = access.guardian_of(viewer)
-    if guardian is None:
+    if not access.is_guardian(viewer):
         return Q(pk__in=[])
-    may_act = Q(pupil__guardian_relations__guardian=guardian,
+    may_act = Q(pupil__guardian_relations__guardian__user=viewer,
                 pupil__guardian_relations__access__in=access.ACT_ACCESS)
     group_ids = access.pupils_actable_by(viewer).values("group_id")
     return may_act | Q(pupil__isnull=True, group_id__in=group_ids)
@@ -207,8 +206,7 @@ def parents_to_chat_with(*, viewer) -> list[tuple]:
     """
     from klimop.models import Group, User
 
-    guardian = access.guardian_of(viewer)
-    if guardian is None:
+    if not access.is_guardian(viewer):
         return []
     groups = list(
         Group.objects.filter(

@@ -87,7 +87,7 @@ def guardians_reachable_about(pupil: Pupil) -> list[Guardian]:
 def _teacher_users(group: Group | None) -> list[User]:
     if group is None:
         return []
-    return list(User.objects.filter(staff_member__groups=group, is_active=True).order_by("pk"))
+    return list(User.objects.filter(staff_members__groups=group, is_active=True).distinct().order_by("pk"))
 
 
 def may_start_group_conversation(user, group: Group) -> bool:
@@ -176,7 +176,7 @@ def shared_groups(user_a, user_b) -> list[Group]:
 @transaction.atomic
 def conversation_start_parents(*, actor: User, other: User, group: Group, body: str = "") -> Conversation:
     """Parent to parent, within a group they share; neither sees the other's contact details."""
-    if access.guardian_of(actor) is None or access.guardian_of(other) is None or actor.pk == other.pk:
+    if not access.is_guardian(actor) or not access.is_guardian(other) or actor.pk == other.pk:
         raise PermissionDenied(_("You cannot start this conversation."))
     if group not in shared_groups(actor, other):
         raise PermissionDenied(_("You cannot start this conversation."))
@@ -299,7 +299,7 @@ def message_send(*, actor: User, conversation: Conversation, body: str, attachme
     message.save()
     if staff is not None:
         conversation.messages.filter(needs_answer=True, answered_at__isnull=True).exclude(
-            sender__staff_member__isnull=False
+            sender__staff_members__isnull=False
         ).update(answered_at=now)
     Participant.objects.filter(pk=participant.pk).update(last_read_at=now)
     recipients = User.objects.filter(
@@ -533,8 +533,8 @@ def answer_escalations_send(*, now: dt.datetime | None = None) -> int:
         )
         for message in due:
             directors = User.objects.filter(
-                staff_member__school_id=message.conversation.school_id,
-                staff_member__role=StaffMember.Role.DIRECTOR, is_active=True,
+                staff_members__school_id=message.conversation.school_id,
+                staff_members__role=StaffMember.Role.DIRECTOR, is_active=True,
             )
             sent += notify(
                 users=directors, cause=f"answer-escalation:{message.pk}",

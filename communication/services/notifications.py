@@ -65,27 +65,32 @@ def push_enabled() -> bool:
     return bool(settings.WEBPUSH_VAPID_PUBLIC_KEY and settings.WEBPUSH_VAPID_PRIVATE_KEY)
 
 
-def _staff_calendar(user: User, calendars: dict) -> worktime.WorkCalendar | None:
-    staff = getattr(user, "_prefetched_staff", None)
-    if staff is None:
-        try:
-            staff = user.staff_member
-        except StaffMember.DoesNotExist:
-            return None
-    if staff.school_id not in calendars:
-        calendars[staff.school_id] = directory.school_calendar(staff.school)
-    return calendars[staff.school_id].for_weekdays(staff.working_weekdays)
+def _staff_calendars(user: User, calendars: dict) -> list[worktime.WorkCalendar]:
+    """The working time of each of the user's staff records (one per school); none for parents."""
+    records = getattr(user, "_prefetched_objects_cache", {}).get("staff_members")
+    if records is None:
+        records = StaffMember.objects.filter(user=user).select_related("school")
+    result = []
+    for staff in records:
+        if staff.school_id not in calendars:
+            calendars[staff.school_id] = directory.school_calendar(staff.school)
+        result.append(calendars[staff.school_id].for_weekdays(staff.working_weekdays))
+    return result
 
 
 def _deliver_at_for(user: User, now: dt.datetime, calendars: dict) -> dt.datetime:
-    """``now`` for parents; a staff member's next working moment (``now`` if at work)."""
-    cal = _staff_calendar(user, calendars)
-    if cal is None:
-        return now
-    try:
-        return worktime.next_opening(cal, now)
-    except worktime.NoWorkingTime:
-        return now
+    """``now`` for parents; a staff member's next working moment (``now`` if at work).
+
+    Someone on the staff of two schools is at work when either school's working
+    time says so.
+    """
+    openings = []
+    for cal in _staff_calendars(user, calendars):
+        try:
+            openings.append(worktime.next_opening(cal, now))
+        except worktime.NoWorkingTime:
+            openings.append(now)
+    return min(openings, default=now)
 
 
 def notify(
@@ -102,7 +107,7 @@ def notify(
     """
     now = timezone.now()
     users = list(User.objects.filter(pk__in=[u.pk for u in users], is_active=True)
-                 .select_related("staff_member__school"))
+                 .prefetch_related("staff_members__school"))
     pushable = set()
     if push_enabled() and users:
         pushable = set(PushSubscription.objects.filter(
@@ -172,7 +177,7 @@ def _sweep(
         with transaction.atomic():
             note = (
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("user__staff_member__school")
+                .select_related("user")
                 .filter(due, pk=pk)
                 .first()
             )

@@ -209,7 +209,7 @@ def conversation_start_group(request: HttpRequest) -> HttpResponse:
 @login_required
 def conversation_start_parent(request: HttpRequest) -> HttpResponse:
     """A parent writes to another parent of a shared group; names only, never contact details."""
-    if access.guardian_of(request.user) is None:
+    if not access.is_guardian(request.user):
         raise Http404
     pairs = selectors.parents_to_chat_with(viewer=request.user)
     form = ParentStartForm(request.POST or None, pairs=pairs)

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "klimop.middleware.UserLanguageMiddleware",
+    "klimop.middleware.ActiveSchoolMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "klimop.middleware.StaffTwoFactorMiddleware",
