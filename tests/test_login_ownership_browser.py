@@ -62,3 +62,25 @@ def test_a_parent_confirms_a_new_contact_address_from_its_mailbox(page, live_ser
     assert page.get_by_text("de school gebruikt nu nieuw.adres@example.test").is_visible()
     parent.refresh_from_db()
     assert parent.email == "nieuw.adres@example.test"
+
+
+def test_a_teacher_at_two_schools_switches_school_in_the_account_menu(
+    page, live_server, teacher, group, other_group_elsewhere
+):
+    from tests import factories as f
+
+    f.StaffMemberFactory(school=other_group_elsewhere.school, user=teacher.user,
+                         groups=[other_group_elsewhere])
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, verified(teacher.user))
+    page.locator("summary", has_text="Account").first.click()
+    assert page.get_by_text(f"Leerkracht · {teacher.school.name}").is_visible()
+    shot(page, "school-switch-menu-phone")
+    page.get_by_role("button", name="Wissel naar Basisschool Elders").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text("U werkt nu in Basisschool Elders").is_visible()
+    page.goto(f"{live_server.url}/staff/")
+    assert page.get_by_role("heading", name="Groep 5a").is_visible()
+    page.locator("summary", has_text="Account").first.click()
+    assert page.get_by_text("Leerkracht · Basisschool Elders").is_visible()
+    assert page.get_by_role("button", name=f"Wissel naar {teacher.school.name}").is_visible()
