@@ -18,6 +18,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 
 from . import access
 from .models import School, StaffMember, User
+from .text import StripBidiMixin
 
 # --- staff logins -------------------------------------------------------------------------
 
@@ -122,7 +123,7 @@ def _school_ids(value) -> set[int]:
     return set()
 
 
-class SchoolScopedModelForm(forms.ModelForm):
+class SchoolScopedModelForm(StripBidiMixin, forms.ModelForm):
     """Refuses an object that would tie together things of two schools.
 
     E.g. a group in one school with the school year of another, or a pupil in a
@@ -217,7 +218,7 @@ class StaffMemberAdminForm(SchoolScopedModelForm):
         return super().save(commit)
 
 
-class UserAdminCreationForm(AdminUserCreationForm):
+class UserAdminCreationForm(StripBidiMixin, AdminUserCreationForm):
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("email",)
@@ -231,7 +232,7 @@ class UserAdminCreationForm(AdminUserCreationForm):
         return email
 
 
-class UserAdminChangeForm(UserChangeForm):
+class UserAdminChangeForm(StripBidiMixin, UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose the fields)
@@ -278,7 +279,7 @@ class SchoolConfirmImportForm(_SchoolChoiceMixin, ConfirmImportForm):
         self.fields["school"].widget = forms.HiddenInput()
 
 
-class ContactDetailsForm(forms.Form):
+class ContactDetailsForm(StripBidiMixin, forms.Form):
     """A guardian keeps their own e-mail address and phone number current."""
 
     email = forms.EmailField(label=_("E-mail address for the school"), max_length=254)

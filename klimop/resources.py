@@ -33,6 +33,7 @@ from import_export.instance_loaders import CachedInstanceLoader, ModelInstanceLo
 from . import access
 from .forms import staff_user_for, staff_user_save
 from .models import Group, Guardian, GuardianRelation, Pupil, School, SchoolYear, StaffMember
+from .text import strip_bidi
 
 Kind = GuardianRelation.Kind
 Access = GuardianRelation.Access
@@ -124,7 +125,7 @@ def _text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():  # spreadsheets turn "12" into 12.0
         value = int(value)
-    return str(value).strip()
+    return strip_bidi(str(value)).strip()
 
 
 class TextWidget(widgets.Widget):

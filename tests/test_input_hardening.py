@@ -408,3 +408,41 @@ class TestDatePickersStopAtTheBounds:
         assert 'max="2027-12-25"' in leave_form
         # Leerplichtwet art. 14 lid 3, also for "other" leave: the form says so.
         assert "<strong>Ander verlof</strong> van meer dan 10 schooldagen gaat ook naar" in leave_form
+
+
+# --- the directory's own forms and imports -------------------------------------------------------
+
+def test_contact_details_lose_bidi_controls_before_they_are_checked(
+    client, parent, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(parent.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("contact_details"), {
+            "email": f"nieuw{RLO}@example.test", "phone": f"06-1234{RLM}5678"})
+    parent.refresh_from_db()
+    assert parent.phone == "06-12345678"
+    (confirmation,) = mailoutbox
+    assert confirmation.to == ["nieuw@example.test"]
+
+
+def test_a_staff_member_added_in_the_admin_has_no_bidi_controls_in_their_name(
+    client, director, school
+):
+    client.force_login(director.user)
+    response = client.post(reverse("admin:klimop_staffmember_add"), {
+        "external_id": f"M{LRI}1{PDI}", "email": "fenna@example.test",
+        "first_name": f"Fen{RLO}na", "last_name": f"de{ALM} Vries", "role": "teacher",
+    })
+    assert response.status_code == 302
+    staff = school.staff.get(user__email="fenna@example.test")
+    assert (staff.external_id, staff.user.first_name, staff.user.last_name) == (
+        "M1", "Fenna", "de Vries")
+
+
+def test_the_import_strips_bidi_controls_from_every_column(school, school_year):
+    from klimop.resources import CSV, GroupResource
+
+    text = f"external_id,name,year\nG{RLO}1,5{LRI}c{PDI},5\n"
+    result = GroupResource(school=school).import_data(CSV().create_dataset(text.encode()))
+    assert not result.has_errors()
+    assert list(school.groups.values_list("external_id", "name")) == [("G1", "5c")]
