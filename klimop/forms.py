@@ -293,3 +293,10 @@ class ContactDetailsForm(StripBidiMixin, forms.Form):
         label=_("Also send me notifications by e-mail"), required=False,
         help_text=_("New posts and answers always appear in Klimop."),
     )
+
+
+class NameForm(StripBidiMixin, forms.Form):
+    """A person's own name on their login, as staff and other parents see it."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)

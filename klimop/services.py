@@ -294,6 +294,14 @@ def guardians_invite_bulk(*, actor: User | None, guardians: Iterable[Guardian]) 
     return count
 
 
+def user_update_name(*, actor: User, first_name: str, last_name: str) -> User:
+    """A person changes the name on their own login (nobody else may: ``may_manage_login``)."""
+    actor.first_name, actor.last_name = first_name.strip(), last_name.strip()
+    actor.full_clean(exclude=["password"], validate_unique=False)
+    actor.save(update_fields=["first_name", "last_name"])
+    return actor
+
+
 def user_set_language(*, actor: User, language: str) -> None:
     if language not in dict(settings.LANGUAGES):
         raise ValidationError(_("Unknown language."))

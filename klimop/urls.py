@@ -13,6 +13,7 @@ urlpatterns = [
     path("staff/", views.staff_dashboard, name="staff_dashboard"),
     path("pupils/<int:pk>/", views.pupil_detail, name="pupil_detail"),
     path("me/contact/", views.contact_details, name="contact_details"),
+    path("me/name/", views.my_name, name="my_name"),
     path("me/contact/confirm/<str:token>/", views.contact_email_confirm, name="contact_email_confirm"),
     path("language/", views.set_language, name="set_language"),
     path("school/", views.school_switch, name="school_switch"),

@@ -20,7 +20,7 @@ from communication.services import posts as post_services
 
 from . import access, selectors, services
 from .celery import app as celery_app
-from .forms import ContactDetailsForm
+from .forms import ContactDetailsForm, NameForm
 
 HOME_POSTS = 5
 
@@ -90,6 +90,19 @@ def contact_details(request: HttpRequest) -> HttpResponse:
             ) % {"email": form.cleaned_data["email"].strip().lower()})
         return redirect("contact_details")
     return render(request, "klimop/contact_details.html", {"form": form, "guardian": guardian})
+
+
+@login_required
+def my_name(request: HttpRequest) -> HttpResponse:
+    """The person keeps the name on their login current (school managers cannot)."""
+    user = request.user
+    form = NameForm(request.POST or None,
+                    initial={"first_name": user.first_name, "last_name": user.last_name})
+    if request.method == "POST" and form.is_valid():
+        services.user_update_name(actor=user, **form.cleaned_data)
+        messages.success(request, _("Your name has been saved."))
+        return redirect("my_name")
+    return render(request, "klimop/my_name.html", {"form": form})
 
 
 @login_required

@@ -243,3 +243,44 @@ def test_only_the_school_of_every_record_may_prepare_a_login(
 @pytest.fixture
 def superuser_user(db):
     return f.UserFactory(email="root@example.test", is_superuser=True, is_staff=True)
+
+
+# --- the person changes their own name and login address -------------------------------------
+
+def test_a_person_changes_the_name_on_their_own_login(client, parent):
+    client.force_login(parent.user)
+    response = client.post(reverse("my_name"), {"first_name": "Anna\u202e", "last_name": "de Boer"},
+                           follow=True)
+    assert response.status_code == 200
+    parent.user.refresh_from_db()
+    assert (parent.user.first_name, parent.user.last_name) == ("Anna", "de Boer")
+
+
+def test_an_empty_name_is_refused_and_what_was_typed_is_kept(client, parent):
+    client.force_login(parent.user)
+    before = parent.user.last_name
+    response = client.post(reverse("my_name"), {"first_name": "Anna", "last_name": ""})
+    assert response.status_code == 200
+    assert 'value="Anna"' in response.content.decode()
+    parent.user.refresh_from_db()
+    assert parent.user.last_name == before
+
+
+def test_a_new_login_address_replaces_the_old_only_once_confirmed_from_its_mailbox(
+    client, parent, mailoutbox
+):
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=parent.user, email=parent.user.email, primary=True,
+                                verified=True)
+    client.force_login(parent.user)
+    assert client.get(reverse("account_email")).status_code == 200
+    client.post(reverse("account_email"), {"action_add": "", "email": "nieuw@example.test"})
+    parent.user.refresh_from_db()
+    assert parent.user.email == "parent@example.test"
+    (mail_,) = [m for m in mailoutbox if m.to == ["nieuw@example.test"]]
+    key = mail_.body.split("/accounts/confirm-email/")[1].split("/")[0]
+    client.post(reverse("account_confirm_email", args=[key]))
+    parent.user.refresh_from_db()
+    assert parent.user.email == "nieuw@example.test"
+    assert not EmailAddress.objects.filter(user=parent.user, email="parent@example.test").exists()

@@ -84,3 +84,24 @@ def test_a_teacher_at_two_schools_switches_school_in_the_account_menu(
     page.locator("summary", has_text="Account").first.click()
     assert page.get_by_text("Leerkracht · Basisschool Elders").is_visible()
     assert page.get_by_role("button", name=f"Wissel naar {teacher.school.name}").is_visible()
+
+
+def test_a_parent_changes_their_own_name_and_finds_the_login_address_page(
+    page, live_server, parent
+):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, verified(parent.user))
+    page.locator("summary", has_text="Account").first.click()
+    page.get_by_role("link", name="Mijn naam").click()
+    page.get_by_label("Voornaam").fill("Anna")
+    page.get_by_label("Achternaam").fill("de Boer")
+    page.get_by_role("button", name="Opslaan").click()
+    assert page.get_by_text("Uw naam is opgeslagen.").is_visible()
+    shot(page, "my-name-phone")
+    parent.user.refresh_from_db()
+    assert parent.user.get_full_name() == "Anna de Boer"
+
+    page.locator("summary", has_text="Account").first.click()
+    page.get_by_role("link", name="E-mailadres om in te loggen").click()
+    assert parent.user.email in page.content()
+    shot(page, "login-email-phone")

@@ -117,6 +117,9 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
+# A login has one address; the person changes it themself (/accounts/email/), and the new
+# one replaces the old only once confirmed from its mailbox. Nobody else changes it.
+ACCOUNT_CHANGE_EMAIL = True
 # Failed logins are limited strictly per e-mail address (a password guesser gets 5 tries per
 # 5 minutes, then the person is told when to retry and that a password reset works) and only
 # loosely per IP address: a whole school on one Wi-Fi logs in at 08:00 from one address, and
