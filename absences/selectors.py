@@ -432,7 +432,7 @@ def school_register(*, viewer, school_year: SchoolYear, today: dt.date
 
 
 def on_time_share(*, school: School, start: dt.date, end: dt.date) -> tuple[int, int]:
-    """(on time, all) parent sick reports in a period: the quality card's figure (DESIGN §12)."""
+    """(on time, all) parent sick reports in a period: the quality card's figure."""
     reports = AbsenceReport.objects.filter(school=school, kind=Kind.SICK, cancelled_at__isnull=True,
                                            starts_on__range=(start, end))
     return reports.filter(reported_late=False).count(), reports.count()

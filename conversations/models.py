@@ -4,8 +4,8 @@ A *round* (e.g. report conversations in February) covers some groups of one scho
 Teachers publish *availability* per day; the planner turns it into *slots* of the
 group (duo-teachers share their group's slots). A guardian books one slot per child.
 
-Invariants are database constraints first (DESIGN.md §9 "no slot is ever double booked,
-also under concurrent clicks"):
+Invariants are database constraints first ("no slot is ever double booked, also under
+concurrent clicks"):
 
 * a slot has at most one booking (``booking_one_per_slot``);
 * a pupil has at most one *joint* booking per round (``booking_one_joint_per_pupil``),
@@ -164,7 +164,7 @@ class Slot(models.Model):
 
 
 class SeparateBookings(models.Model):
-    """The teacher allowed the parents of this pupil to book apart (by exception, DESIGN.md §9)."""
+    """The teacher allowed the parents of this pupil to book apart (by exception)."""
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="separate_bookings")
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="+")

@@ -1,6 +1,6 @@
 """The one module that decides who may see and do what. Every view and service asks here.
 
-Guardians (BW 1:247, 1:377b–c; see shared/DESIGN.md "Statutory rules"):
+Guardians (BW 1:247, 1:377b–c; see docs/agreements.md, "BW: parental authority"):
 - a parent *with* gezag and FULL access sees and acts for the child;
 - a parent without gezag has information right on request: the school records
   that as ON_REQUEST (information pages only) or FULL once granted;

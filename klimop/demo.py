@@ -4,7 +4,8 @@ Everything here is invented. Names are combined at random (with a fixed seed, so
 every run builds the same people) from lists of common Dutch first names and
 surnames; e-mail addresses use the reserved domain ``klimop.example`` (RFC 2606)
 and phone numbers the unallocated 06-9 range. Nothing comes from the schools'
-documents in ``shared/seeds/`` (DESIGN.md: demo data must be fictional).
+agreements of real schools that Klimop's settings were drawn from: demo data must be
+fictional.
 
 The plan (who is in which family and group) is built in pure Python first and
 written afterwards with ``bulk_create``, so the people take a fraction of a second.
@@ -629,7 +630,7 @@ def _staff_create(
     *, school: School, plan: _Plan, groups: dict[str, Group], demo_hash: str
 ) -> None:
     users = _demo_users_create([(s.person, s.login) for s in plan.staff], demo_hash)
-    # Directors and the office work in the Django admin (DESIGN.md: who uses it).
+    # Directors and the office work in the Django admin as well as on the staff dashboard.
     managers = [users[s.person.email] for s in plan.staff
                 if s.role in (Role.DIRECTOR, Role.OFFICE)]
     User.objects.filter(pk__in=managers).update(is_staff=True)

@@ -1,6 +1,6 @@
 """Reads of the privacy preferences: effective consent, and the pages that show it.
 
-The rule (AVG art. 8; shared/DESIGN.md "Statutory rules"): a child's consent for a purpose
+The rule (AVG art. 8; docs/agreements.md, "Photo consent"): a child's consent for a purpose
 holds only if EVERY parent with gezag and full access has a counting "yes" for it — the
 stricter choice holds, silence is no consent, and a child without such a parent has none.
 Which decision counts: where the school renews consent each school year, the parent's

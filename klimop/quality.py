@@ -1,6 +1,6 @@
-"""The quality card: the school's own communication agreements, measured (DESIGN.md §12).
+"""The quality card: the school's own communication agreements, measured (docs/agreements.md).
 
-Five evaluation points from the schools' quality cards (shared/seeds), each against the
+Five evaluation points from schools' quality cards (kwaliteitskaarten), each against the
 school's target (``QualityTargets``) over a period — the last four weeks, this school year
 so far, or the previous school year:
 

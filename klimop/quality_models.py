@@ -1,4 +1,4 @@
-"""The quality card: the school's targets and the parent satisfaction survey (DESIGN.md §12).
+"""The quality card: the school's targets and the parent satisfaction survey.
 
 The survey is anonymous by construction, not by a promise of the page: *that* a parent
 answered (``SurveyParticipation``, one per user and survey — the database refuses a second)

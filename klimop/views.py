@@ -35,7 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if not children:
         context["contact_school"] = selectors.contact_school_for_empty_home()
         return render(request, "klimop/home.html", context)
-    # The newest posts of the children's groups and the school (DESIGN.md §3); the full,
+    # The newest posts of the children's groups and the school; the full,
     # paged timeline is at /berichten/. Posts shown here count as read, as there.
     posts = list(post_selectors.timeline_for(viewer=request.user)[:HOME_POSTS])
     context["posts"] = posts

@@ -1,6 +1,6 @@
 """Shared pieces of the browser tests: Debian's Chromium through Playwright on a live server.
 
-Playwright cannot download its own browser here (shared/STACK.md "Browser tests"), so
+Playwright cannot download its own browser on our CI and development machines, so
 ``browser_type_launch_args`` in conftest.py points at /usr/bin/chromium. Screenshots go to
 /tmp/klimop-shots/, never into the repository.
 """

@@ -1,4 +1,4 @@
-"""The fixed cast of the test suite (STYLE.md): one school, two groups, named roles.
+"""The fixed cast of the test suite: one school, two groups, named roles (docs/architecture.md).
 
 school: group 5a (teacher + duo_teacher), group 6b (other_teacher).
 child (5a): parent and divorced_parent (both gezag), step_parent (no consent → NONE),

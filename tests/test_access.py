@@ -1,4 +1,4 @@
-"""The access rules, checked for every role against every kind of record (STYLE.md §9)."""
+"""The access rules, checked for every role against every kind of record."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser

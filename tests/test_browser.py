@@ -1,6 +1,6 @@
 """The portal in a real browser: Debian's Chromium through Playwright against a live server.
 
-Playwright cannot download its own browser here (shared/STACK.md "Browser tests"), so the
+Playwright cannot download its own browser on our CI and development machines, so the
 launch arguments point at /usr/bin/chromium. Screenshots go to /tmp/klimop-shots/, never into
 the repository.
 """

@@ -1,4 +1,4 @@
-"""The quality card (DESIGN.md §12): five figures against their targets, and the survey.
+"""The quality card: five figures against their targets, and the survey.
 
 One scene, made with the services a school uses, over the last four weeks before
 Wednesday 25 November 2026 (the autumn holiday of 26–30 October is in it):

@@ -1,9 +1,9 @@
 """Chats between parents and staff: conversations, who takes part, and their messages.
 
-Delivery is decided by ``Message.deliver_at`` alone (DESIGN.md §5): a staff member's
-message written outside their working time carries their next opening, and every
-read filters on it, so it reaches parents at the right moment whether or not a
-worker runs. A parent's message is delivered at once; the answer clock
+Delivery is decided by ``Message.deliver_at`` alone (docs/agreements.md, "Office
+hours"): a staff member's message written outside their working time carries their
+next opening, and every read filters on it, so it reaches parents at the right moment
+whether or not a worker runs. A parent's message is delivered at once; the answer clock
 (``answer_by``, ``remind_at``, ``escalate_at``) is computed in working time when it is
 stored, and the periodic sweeps mark ``reminded_at`` / ``escalated_at`` once.
 """

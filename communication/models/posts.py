@@ -3,7 +3,7 @@
 A post carries its own ``publish_at``: everything that shows a post to parents
 filters on it, so a post held for office hours or scheduled for later is
 invisible until then whether or not a worker ran. ``notified_at`` is the outbox
-mark of the publish sweep (DESIGN.md "Architecture").
+mark of the publish sweep (docs/architecture.md, "How a notification flows").
 """
 
 from __future__ import annotations

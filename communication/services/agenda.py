@@ -1,6 +1,6 @@
 """Writes of the agenda: events (staff), reminders (the system) and feed tokens (every user).
 
-Who may plan what (DESIGN.md §10): a teacher plans events for the groups they
+Who may plan what: a teacher plans events for the groups they
 teach; the director and the office plan for their whole school (school-wide
 events and any group of their school).
 """

@@ -1,15 +1,15 @@
 """Writes of chats: start conversations, send, acknowledge, read, moderate, leave, sync.
 
-Who may reach whom (DESIGN.md §2, §4): a guardian who may act for a child
+Who may reach whom: a guardian who may act for a child
 (``access.pupils_actable_by``: gezag or granted, not barred, not a step-parent
 without consent, not information-only) may start a chat with that child's
 teachers; staff may start one with the guardians of pupils they teach (the
 director, the office and the IB-er: the whole school). Parents only ever see
 other people's names in a chat, never their contact details.
 
-Office hours (§5): a staff member's message written outside their working time
-gets ``deliver_at`` = their next opening; a parent's is delivered at once and
-starts the answer clock (§6), computed in working time. Notifications are rows
+Office hours (docs/agreements.md): a staff member's message written outside their
+working time gets ``deliver_at`` = their next opening; a parent's is delivered at once and
+starts the answer clock, computed in working time. Notifications are rows
 written in the same transaction (``notify``), so a broker outage loses nothing.
 """
 
@@ -238,7 +238,7 @@ def _attach(message: Message, attachment, *, conversation: Conversation, is_staf
         message.attachment_name = media.safe_download_name(name)
         return
     if conversation.kind == Kind.GROUP and not is_staff:
-        # DESIGN.md §4: no parent photos in group conversations.
+        # No parent photos in group conversations: other parents' children may be in them.
         raise ValidationError({"attachment": _("Parents cannot share photos in a group conversation.")})
     processed = media.process_photo(attachment)
     message.attachment.save(processed.image.name, processed.image, save=False)

@@ -1,6 +1,6 @@
 """Create notifications (in bulk, at most once per user and cause), e-mail and push them.
 
-Staff are never notified outside their own working time (DESIGN.md §5): their
+Staff are never notified outside their own working time (docs/agreements.md): their
 row gets ``deliver_at`` = their next opening, and a sweep that finds a staff
 member's e-mail or push due outside their working time waits for the next
 opening. Parents are notified at once.

@@ -1,7 +1,7 @@
 """Writes of posts: create, edit, delete, mark read, and notify parents when published.
 
-Office hours (DESIGN.md §5): a post written outside the author's working time is held
-until their next opening; a scheduled post is published at its time, or the next
+Office hours (docs/agreements.md): a post written outside the author's working time is
+held until their next opening; a scheduled post is published at its time, or the next
 opening after it. Visibility is decided by ``publish_at`` alone (selectors filter on
 it), so no worker is needed for parents to see a post at the right moment; the publish
 sweep only sends the notifications, once per post (``notified_at``) and once per

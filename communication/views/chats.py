@@ -296,7 +296,7 @@ def unread_counts(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
-    """The viewer's own chat messages as a JSON download (privacy request, DESIGN.md §11)."""
+    """The viewer's own chat messages as a JSON download (privacy request)."""
     response = JsonResponse(
         {"exported_at": timezone.now().isoformat(),
          "messages": selectors.messages_export_for(viewer=request.user)},

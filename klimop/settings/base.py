@@ -291,7 +291,7 @@ CELERY_QUEUE_DIR = CELERY_FILESYSTEM_DIR / "queue"
 CELERY_PROCESSED_DIR = CELERY_FILESYSTEM_DIR / "processed"
 CELERY_CONTROL_DIR = CELERY_FILESYSTEM_DIR / "control"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    # kombu does not create its folders (shared/STACK.md).
+    # kombu does not create the folders of its filesystem transport itself.
     for _folder in (CELERY_QUEUE_DIR, CELERY_PROCESSED_DIR, CELERY_CONTROL_DIR):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
