@@ -47,14 +47,14 @@ FOREIGN: dict[str, tuple[str, ...]] = {
     "anonymous": ("A5a", "A6b", "A", "B", "GLOBAL"),
     "parent": ("A6b", "B", "GLOBAL"),
     "other_group_parent": ("A5a", "B", "GLOBAL"),
-    "info_parent": ("A6b", "B", "GLOBAL"),
+    "info_parent": ("A5a_private", "A5a_parents", "A6b", "B", "GLOBAL"),
     "step_parent": ("A5a", "A6b", "A", "B", "GLOBAL"),
     "barred_parent": ("A6b", "A", "B", "GLOBAL"),
-    "teacher": ("A6b", "B", "GLOBAL"),
+    "teacher": ("A5a_parents", "A6b", "B", "GLOBAL"),
     "other_teacher": ("A5a", "B", "GLOBAL"),
-    "care_coordinator": ("B", "GLOBAL"),
-    "office": ("B", "GLOBAL"),
-    "director": ("B", "GLOBAL"),
+    "care_coordinator": ("A5a_private", "A5a_parents", "B", "GLOBAL"),
+    "office": ("A5a_private", "A5a_parents", "B", "GLOBAL"),
+    "director": ("A5a_private", "A5a_parents", "B", "GLOBAL"),
     "other_director": ("A5a", "A6b", "A", "GLOBAL"),
 }
 
@@ -162,6 +162,13 @@ class Policy:
     post: dict | None = None
     data: object = field(default=lambda s: {})
     names_own_child: bool = False
+    # A page without ids in its path that takes them in its query string: set -> query ("" when
+    # the set has nothing to try). The answer is the page's own outcome, without their data,
+    # and never matching ``refused`` (a regex) when given.
+    query: object = None
+    refused: str | None = None
+    # Other formats of the same page (``?format=csv``): the same outcome per role.
+    formats: tuple = ()
 
 
 # Pages without ids.
@@ -188,8 +195,13 @@ REFUSED = per_role("denied|400|ok|redirect", anonymous="login")
 SUBMISSION = "5d1c9a64-3f0e-4b8e-9d57-2f6f1a0c7e11"
 
 
-def form(policy_get, data):
-    return Policy(policy_get, post=REFUSED, data=data)
+def form(policy_get, data, **kwargs):
+    return Policy(policy_get, post=REFUSED, data=data, **kwargs)
+
+
+def _query(key, name):
+    """``?name=<pk of the set's key>``; "" for a set without that key."""
+    return lambda s: f"{name}={s[key].pk}" if key in s else ""
 
 
 def _with(*keys):
@@ -220,6 +232,9 @@ def others(kinds, *, data=None, post_only=False, get=None):
                   data=data or (lambda s: {}))
 
 
+CHATS = ("conversation", "child_conversation", "group_conversation", "parents_conversation")
+
+
 def _slot_of(s):
     return {f"slot_{s['pupil'].pk}": s["free_slot"].pk} if "pupil" in s else {}
 
@@ -230,6 +245,7 @@ POLICY: dict[str, Policy] = {
     "staff_dashboard": Policy(per_role("ok", anonymous="login", parents="redirect")),
     "pupil_detail": others("pupil"),
     "contact_details": Policy(PARENT_PAGE),
+    "my_name": Policy(PAGE),  # the user's own name on their login
     # The link mailed to a guardian's new address carries that address (signed, not secret):
     # the page names only it. Confirming it as anybody but that guardian changes nothing.
     "contact_email_confirm": Policy(
@@ -244,11 +260,11 @@ POLICY: dict[str, Policy] = {
         "pupil", post_only=True, data=lambda s: {f"child-{s['pupil'].pk}-group_page": "on"}),
     "privacy_withdraw_all": Policy(OWN_POST_ONLY),
     "privacy_group": others("group"),
-    "privacy_overview": Policy(MANAGER_PAGE),
+    "privacy_overview": Policy(MANAGER_PAGE, formats=("format=csv",)),
     # The guardian's own record (AVG art. 15) names the children they are related to, also
     # when a court order bars them or consent is missing — but nothing more about the child.
     "privacy_my_data": Policy(PARENT_ONLY, names_own_child=True),
-    "quality:card": Policy(MANAGER_PAGE),
+    "quality:card": Policy(MANAGER_PAGE, formats=("format=csv",)),
     "quality:survey_results": others("survey"),
     "quality:survey_answer": others("survey", data=lambda s: {"score": "5", "comment": "Ingebroken"}),
     # notifications
@@ -263,7 +279,8 @@ POLICY: dict[str, Policy] = {
     "communication:post_create": form(
         per_role("ok", anonymous="login", parents="denied", care_coordinator="denied"),
         _with("group")(lambda s: {"audience": s["group"].pk, "kind": "atmosphere",
-                                  "title": "Ingebroken", "body": "Ingebroken"})),
+                                  "title": "Ingebroken", "body": "Ingebroken"}),
+        query=_query("group", "group")),
     "communication:my_posts": Policy(STAFF_PAGE),
     "communication:post_publication_preview": Policy(STAFF_PAGE),
     "communication:post_edit": others(("post", "school_post"),
@@ -273,7 +290,7 @@ POLICY: dict[str, Policy] = {
     "communication:post_photo_thumb": others("photo"),
     "communication:post_attachment": others("post_attachment"),
     # agenda
-    "communication:agenda": Policy(PAGE),
+    "communication:agenda": Policy(PAGE, query=_query("group", "groep")),
     "communication:agenda_month": Policy(PAGE),
     "communication:event_create": form(STAFF_PAGE, _with("group")(lambda s: {
         "group": s["group"].pk, "title": "Ingebroken", "kind": "activity", "all_day": "on",
@@ -294,16 +311,17 @@ POLICY: dict[str, Policy] = {
     "communication:unread_counts": Policy(PAGE),
     "communication:chat_inbox": Policy(PAGE),
     "communication:chat_start": form(PAGE, _with("pupil")(lambda s: {
-        "pupil": s["pupil"].pk, "body": "Ingebroken"})),
+        "pupil": s["pupil"].pk, "body": "Ingebroken"}), query=_query("pupil", "pupil")),
     "communication:chat_start_group": form(STAFF_PAGE, _with("group")(lambda s: {
-        "group": s["group"].pk, "title": "Ingebroken", "body": "Ingebroken"})),
+        "group": s["group"].pk, "title": "Ingebroken", "body": "Ingebroken"}),
+        query=_query("group", "group")),
     "communication:chat_start_parent": form(PARENT_ONLY, _with("user", "group")(lambda s: {
         "other": f"{s['user'].pk}-{s['group'].pk}", "body": "Ingebroken"})),
-    "communication:chat_detail": others("conversation", data=lambda s: {"body": "Ingebroken"}),
-    "communication:chat_poll": others("conversation"),
-    "communication:chat_leave": others("conversation", post_only=True),
-    "communication:chat_acknowledge": others("message", post_only=True),
-    "communication:chat_remove": others("message", post_only=True),
+    "communication:chat_detail": others(CHATS, data=lambda s: {"body": "Ingebroken"}),
+    "communication:chat_poll": others(CHATS),
+    "communication:chat_leave": others(CHATS, post_only=True),
+    "communication:chat_acknowledge": others(("message", "child_message"), post_only=True),
+    "communication:chat_remove": others(("message", "child_message"), post_only=True),
     "communication:chat_attachment": others("message"),
     # absences and leave
     "absences:overview": Policy(PARENT_PAGE),
@@ -318,17 +336,21 @@ POLICY: dict[str, Policy] = {
     "absences:today_print": Policy(STAFF_PAGE),
     "absences:staff_report": form(STAFF_PAGE, _with("pupil")(lambda s: {
         "pupil": s["pupil"].pk, "kind": "unexplained", "starts_on": "2027-01-27",
-        "caller": "Ingebroken", "submission": SUBMISSION})),
+        "caller": "Ingebroken", "submission": SUBMISSION}), query=_query("pupil", "leerling")),
     "absences:follow_up_done": others("follow_up", post_only=True,
                                       data=lambda s: {"note": "Ingebroken"}),
-    "absences:register": Policy(WHOLE_SCHOOL_PAGE),
+    "absences:register": Policy(WHOLE_SCHOOL_PAGE, formats=("format=csv",)),
     "absences:pupil_register": others("pupil"),
     "absences:leave_list": Policy(PARENT_ONLY),
     "absences:leave_create": form(ACTING_PARENT, _with("pupil")(lambda s: {
         "pupils": s["pupil"].pk, "kind": "important", "starts_on": "2027-03-08",
         "ends_on": "2027-03-08", "reason": "Ingebroken", "explanation": "Ingebroken",
         "submission": SUBMISSION})),
-    "absences:leave_check": Policy(PAGE),
+    # The leave form's live check answers {"ok": false} for a child that is not the asker's.
+    "absences:leave_check": Policy(
+        PAGE, refused=r'"ok":\s*true',
+        query=lambda s: (f"pupils={s['pupil'].pk}&kind=important&starts_on=2027-03-08"
+                         f"&ends_on=2027-03-08") if "pupil" in s else ""),
     "absences:leave_detail": others("leave"),
     "absences:leave_withdraw": others("leave", post_only=True),
     "absences:leave_print": others("leave"),
@@ -389,7 +411,11 @@ POLICY: dict[str, Policy] = {
     "admin:logout": Policy(per_role("redirect", managers="405")),
     "admin:password_change": Policy(ADMIN_PAGE),
     "admin:password_change_done": Policy(ADMIN_PAGE),
-    "admin:autocomplete": Policy(per_role("gate", managers="denied")),
+    # Autocomplete of the inlines (a pupil's guardians, a guardian's children): only the
+    # manager's own school answers, whatever the search term.
+    "admin:autocomplete": Policy(per_role("gate", managers="denied|ok"), query=lambda s: [
+        f"term={s[key].last_name}&app_label=klimop&model_name=guardianrelation&field_name={key}"
+        for key in ("guardian", "pupil") if key in s]),
     "admin:jsi18n": Policy(ADMIN_PAGE),
     "admin:app_list": Policy(ADMIN_PAGE),
     "admin/(?P<url>.*)$": Policy(per_role("gate", managers="denied")),
