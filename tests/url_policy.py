@@ -43,6 +43,8 @@ ROLES = (
     "other_director",       # school B
 )
 
+# Per role: the sets of objects that are other people's (the sets are built and described in
+# tests/test_url_policy.py, "the cast"). Their ids must be refused, their data never shown.
 FOREIGN: dict[str, tuple[str, ...]] = {
     "anonymous": ("A5a", "A6b", "A", "B", "GLOBAL"),
     "parent": ("A6b", "B", "GLOBAL"),
