@@ -32,11 +32,10 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from communication import media
-from communication.services.notifications import notify
-from klimop import access, worktime
+from klimop import access, media, worktime
 from klimop import selectors as directory
 from klimop.models import Pupil, StaffMember, User
+from klimop.notifications.services import notify
 
 from . import rules, statutory
 from . import selectors as read
@@ -482,7 +481,7 @@ class Statement:
 def leave_statement_process(upload) -> Statement:
     """Accept a PDF (by its signature) or a photo/scan (decoded and re-encoded, metadata
     removed); raise ``ValidationError`` with a clear message otherwise. Size limits are
-    communication.media's: PDF 10 MB, photo 15 MB."""
+    klimop.media's: PDF 10 MB, photo 15 MB."""
     name = getattr(upload, "name", "") or "verklaring"
     upload.seek(0)
     head = upload.read(1024)

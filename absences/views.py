@@ -25,8 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from communication import media
-from klimop import access, worktime
+from klimop import access, media, worktime
 from klimop import selectors as directory
 
 from . import rules, selectors, services, statutory

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class CommunicationConfig(AppConfig):
     name = "communication"
     verbose_name = _("Posts, agenda and messages")
+
+    def ready(self) -> None:
+        # Register this app's Celery tasks when Django starts: services enqueue them by
+        # name (klimop.queue.enqueue_on_commit) and never import a tasks module.
+        from . import tasks  # noqa: F401
+

@@ -18,10 +18,11 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vRecur
+from icalendar import Calendar
 from icalendar import Event as VEvent
 
 from klimop import worktime
+from klimop.ical import amsterdam_vtimezone
 
 from .selectors.agenda import AgendaItem
 
@@ -47,29 +48,6 @@ def build_feed(items: list[AgendaItem], *, name: str, extra_events=()) -> bytes:
     for event in extra_events:
         cal.add_component(event)
     return cal.to_ical()
-
-
-def amsterdam_vtimezone() -> Timezone:
-    """Europe/Amsterdam: CET (+01:00), CEST (+02:00) from the last Sunday of March 02:00
-    to the last Sunday of October 03:00 local time (EU directive 2000/84/EC)."""
-    tz = Timezone()
-    tz.add("tzid", "Europe/Amsterdam")
-    tz.add("x-lic-location", "Europe/Amsterdam")
-    summer = TimezoneDaylight()
-    summer.add("tzname", "CEST")
-    summer.add("tzoffsetfrom", dt.timedelta(hours=1))
-    summer.add("tzoffsetto", dt.timedelta(hours=2))
-    summer.add("dtstart", dt.datetime(1970, 3, 29, 2, 0))  # noqa: DTZ001 - floating local time (RFC 5545 3.6.5)
-    summer.add("rrule", vRecur(freq="YEARLY", bymonth=3, byday="-1SU"))
-    winter = TimezoneStandard()
-    winter.add("tzname", "CET")
-    winter.add("tzoffsetfrom", dt.timedelta(hours=2))
-    winter.add("tzoffsetto", dt.timedelta(hours=1))
-    winter.add("dtstart", dt.datetime(1970, 10, 25, 3, 0))  # noqa: DTZ001 - floating local time
-    winter.add("rrule", vRecur(freq="YEARLY", bymonth=10, byday="-1SU"))
-    tz.add_component(summer)
-    tz.add_component(winter)
-    return tz
 
 
 def _vevent(item: AgendaItem, stamp: dt.datetime) -> VEvent:

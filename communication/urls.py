@@ -2,13 +2,11 @@
 
 from .views import agenda as agenda_views
 from .views import chats as chat_views
-from .views import notifications as notification_views
 from .views import posts as posts_views
 
 app_name = "communication"
 
 urlpatterns: list = [
-    *notification_views.urlpatterns,
     *posts_views.urlpatterns,
     *agenda_views.urlpatterns,
     *chat_views.urlpatterns,

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
-from communication.ical import amsterdam_vtimezone
 from klimop import worktime
+from klimop.ical import amsterdam_vtimezone
 
 from .models import Booking
 

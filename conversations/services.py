@@ -28,10 +28,10 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from communication.services.notifications import notify
 from klimop import access, worktime
 from klimop import selectors as directory
 from klimop.models import Group, Guardian, GuardianRelation, Pupil, StaffMember, User
+from klimop.notifications.services import notify
 
 from . import rules
 from .models import Availability, Booking, BookingEvent, Round, SeparateBookings, Slot

@@ -689,4 +689,4 @@ class UserAdmin(DjangoUserAdmin):
 
 
 # Registers the privacy and quality-card models.
-from . import privacy_admin, quality_admin  # noqa: E402,F401
+from . import privacy_admin  # noqa: E402,F401

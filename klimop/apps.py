@@ -8,6 +8,12 @@ class KlimopConfig(AppConfig):
     verbose_name = _("School directory")
     default = True
 
+    def ready(self) -> None:
+        # Register this app's Celery tasks when Django starts: services enqueue them by
+        # name (klimop.queue.enqueue_on_commit) and never import a tasks module.
+        from . import privacy_tasks, tasks  # noqa: F401
+
+
 
 class KlimopAdminConfig(admin_apps.AdminConfig):
     """``django.contrib.admin`` with Klimop's site, which school managers may enter.

@@ -428,4 +428,3 @@ class StaffMember(models.Model):
 
 
 from .privacy_models import *  # noqa: E402,F403
-from .quality_models import *  # noqa: E402,F403

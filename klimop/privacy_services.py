@@ -88,9 +88,8 @@ def consent_set_many(
             event.save()
         after = consent_read.consent_for_pupils([pupil], on=now)[pupil.pk]
         if after.effective != before.effective:
-            from .privacy_tasks import notify_teachers_of_consent_change
-
-            enqueue_on_commit(notify_teachers_of_consent_change, pupil.pk, events[-1].pk)
+            enqueue_on_commit("klimop.privacy_tasks.notify_teachers_of_consent_change",
+                              pupil.pk, events[-1].pk)
     return events
 
 
@@ -122,7 +121,7 @@ def consent_change_notify_teachers(*, pupil_id: int, event_id: int) -> int:
 
     System action: no actor. ``notify`` delays each teacher's row to their working time.
     """
-    from communication.services.notifications import notify
+    from klimop.notifications.services import notify
 
     pupil = Pupil.objects.filter(pk=pupil_id).select_related("group").first()
     if pupil is None or pupil.group is None:
@@ -152,8 +151,8 @@ def consent_renewal_sweep(*, now: dt.datetime | None = None) -> int:
     hours, and only during the grace period of the new year (after it, asking is moot:
     the page itself shows that there is no consent).
     """
-    from communication.models import Notification
-    from communication.services.notifications import notify
+    from klimop.notifications.models import Notification
+    from klimop.notifications.services import notify
 
     now = now or timezone.now()
     today = consent_read.local_date(now)

@@ -9,8 +9,7 @@ admin.site.site_title = _("Klimop")
 admin.site.index_title = _("School administration")
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("staff/", views.staff_dashboard, name="staff_dashboard"),
+    path("", include("dashboard.urls")),
     path("pupils/<int:pk>/", views.pupil_detail, name="pupil_detail"),
     path("me/contact/", views.contact_details, name="contact_details"),
     path("me/name/", views.my_name, name="my_name"),
@@ -18,10 +17,11 @@ urlpatterns = [
     path("language/", views.set_language, name="set_language"),
     path("school/", views.school_switch, name="school_switch"),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("klimop.notifications.urls")),
     path("", include("communication.urls")),
     path("", include("absences.urls")),
     path("", include("conversations.urls")),
-    path("", include("klimop.quality_urls")),
+    path("", include("quality.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,4 @@
-"""Directory pages: the parent home, the staff dashboard, language choice, health check."""
+"""Directory pages: a pupil, one's own details, school and language choice, health check."""
 
 from __future__ import annotations
 
@@ -8,53 +8,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from communication.selectors import posts as post_selectors
-from communication.selectors.chats import open_parent_messages_for
-from communication.services import posts as post_services
-
 from . import access, selectors, services
 from .celery import app as celery_app
 from .forms import ContactDetailsForm, NameForm
-
-HOME_POSTS = 5
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Parents land on their children; staff who are not parents on their dashboard."""
-    children = selectors.children_for_guardian(viewer=request.user)
-    if not children and access.is_staff_user(request.user):
-        return redirect("staff_dashboard")
-    context = {"children": children}
-    if not children:
-        context["contact_school"] = selectors.contact_school_for_empty_home()
-        return render(request, "klimop/home.html", context)
-    # The newest posts of the children's groups and the school; the full,
-    # paged timeline is at /berichten/. Posts shown here count as read, as there.
-    posts = list(post_selectors.timeline_for(viewer=request.user)[:HOME_POSTS])
-    context["posts"] = posts
-    response = render(request, "klimop/home.html", context)
-    post_services.post_mark_read(actor=request.user, posts=[p for p in posts if not p.is_read])
-    return response
-
-
-@login_required
-def staff_dashboard(request: HttpRequest) -> HttpResponse:
-    staff = access.staff_member_of(request.user)
-    if staff is None:
-        return redirect("home")
-    groups = list(selectors.groups_for_staff(viewer=request.user))
-    now = timezone.now()
-    return render(request, "klimop/staff_dashboard.html", {
-        "staff": staff, "groups": groups, "now": now,
-        "open_messages": open_parent_messages_for(viewer=request.user, now=now),
-    })
 
 
 @login_required

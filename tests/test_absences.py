@@ -19,9 +19,9 @@ from django.utils import translation
 
 from absences import selectors, services, statutory
 from absences.models import AbsenceReport, AbsenceSettings, FollowUp, LeaveRequest
-from communication.models import Notification
 from klimop import selectors as directory
 from klimop.models import NonSchoolDay
+from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
 from tests import factories as f
 

@@ -20,8 +20,8 @@ from PIL import Image
 
 from absences import selectors, services
 from absences.models import AbsenceSettings, LeaveRequest
-from communication.models import Notification
 from klimop.models import NonSchoolDay
+from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
 from tests import factories as f
 
@@ -165,24 +165,6 @@ class TestStatutoryRules:
         assert "the attendance officer decides" in exc.value.message_dict["decision"][0]
         assert LeaveRequest.objects.get().status == Status.SUBMITTED
 
-    def test_open_other_leave_over_ten_days_from_before_the_rule_is_marked_by_the_migration(
-        self, cast, now, parent, child
-    ):
-        import importlib
-
-        from django.apps import apps
-
-        migration = importlib.import_module("absences.migrations.0003_mark_open_other_leave_over_ten_days")
-        open_long = request_leave(parent, child, Kind.OTHER, first=dt.date(2027, 3, 1),
-                                  last=dt.date(2027, 3, 15), reason="Familiebezoek")
-        short = request_leave(parent, child, Kind.OTHER, first=dt.date(2027, 4, 5), last=dt.date(2027, 4, 6),
-                              reason="Bruiloft")
-        LeaveRequest.objects.update(for_attendance_officer=False)  # as stored before the rule
-        LeaveRequest.objects.filter(pk=short.pk).update(school_days=12, status=Status.WITHDRAWN)
-        migration.mark_open_requests(apps, None)
-        assert LeaveRequest.objects.get(pk=open_long.pk).for_attendance_officer
-        assert not LeaveRequest.objects.get(pk=short.pk).for_attendance_officer  # no longer open: as it was
-
     @pytest.mark.parametrize("kind", [Kind.IMPORTANT, Kind.OTHER])
     def test_ten_school_days_of_any_kind_stay_with_the_director(self, cast, now, parent, child, kind):
         leave = request_leave(parent, child, kind, first=dt.date(2027, 3, 1), last=dt.date(2027, 3, 12),
@@ -239,7 +221,7 @@ class TestStatement:
         assert (result.content_type, result.name) == ("image/jpeg", "scan.jpg")
 
     def test_an_oversized_pdf_is_refused_with_the_limit(self, monkeypatch):
-        from communication import media
+        from klimop import media
 
         monkeypatch.setattr(media, "MAX_ATTACHMENT_BYTES", 1024)
         with pytest.raises(ValidationError) as exc:

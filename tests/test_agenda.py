@@ -9,11 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from communication.models import Event, Notification
+from communication.models import Event
 from communication.selectors import agenda as selectors
 from communication.services import agenda as services
 from communication.tasks.agenda import send_event_reminders
 from klimop.models import NonSchoolDay
+from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
 
 pytestmark = pytest.mark.django_db

@@ -13,11 +13,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from communication import media
-from communication.models import Conversation, Message, Notification, Participant
+from communication.models import Conversation, Message, Participant
 from communication.selectors import chats as selectors
 from communication.services import chats as services
+from klimop import media
 from klimop.models import GuardianRelation, NonSchoolDay
+from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
 from tests import factories as f
 
@@ -510,8 +511,8 @@ class TestReliability:
     def test_with_the_broker_down_the_message_is_saved_and_the_sweep_sends_its_email(
         self, cast, parent, child, teacher, monkeypatch, mailoutbox, django_capture_on_commit_callbacks,
     ):
-        from communication.services import notifications as notification_services
-        from communication.tasks import notifications as notification_tasks
+        from klimop.notifications import services as notification_services
+        from klimop.notifications import tasks as notification_tasks
 
         def broker_down(*args, **kwargs):
             raise ConnectionError("broker down")

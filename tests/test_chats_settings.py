@@ -10,10 +10,11 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from communication.models import Conversation, Notification
+from communication.models import Conversation
 from communication.services import chats as services
 from communication.tasks import chats as tasks
 from klimop.models import GuardianRelation, School
+from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
 from tests import factories as f
 

@@ -23,7 +23,7 @@ from django.forms import ModelChoiceField
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
-from klimop import demo
+from demo import school as demo
 from klimop.models import Group, Guardian, GuardianRelation, Pupil, StaffMember, User
 from tests import factories as f
 
@@ -31,7 +31,8 @@ pytestmark = pytest.mark.django_db
 
 AMS = zoneinfo.ZoneInfo("Europe/Amsterdam")
 TODAY = dt.date(2026, 11, 23)
-APPS = ("klimop", "communication", "absences", "conversations", "account", "mfa")
+APPS = ("klimop", "notifications", "communication", "absences", "conversations", "quality",
+        "account", "mfa")
 #: New rows of school B may point at an existing login: B adds its own record to it.
 ALLOWED_LINKS = {(StaffMember, "user"), (Guardian, "user")}
 SAMPLE = 2  # objects of each model tried per view

@@ -18,15 +18,15 @@ from PIL import Image
 
 from absences import selectors as absence_selectors
 from absences.models import AbsenceReport, FollowUp, LeaveRequest
-from communication.models import Event, Notification, Post, PostPhoto, PostRead
+from communication.models import Event, Post, PostPhoto, PostRead
 from communication.selectors import agenda as agenda_selectors
-from communication.selectors import notifications as notification_selectors
 from communication.selectors import posts as post_selectors
 from communication.services import posts as post_services
 from conversations import selectors as planner_selectors
 from conversations import services as planner_services
 from conversations.models import Availability, Booking, BookingEvent, Round, Slot
-from klimop import access, demo, worktime
+from demo import school as demo
+from klimop import access, worktime
 from klimop.models import (
     Group,
     Guardian,
@@ -38,6 +38,8 @@ from klimop.models import (
     StaffMember,
     User,
 )
+from klimop.notifications import selectors as notification_selectors
+from klimop.notifications.models import Notification
 from klimop.privacy_models import ConsentDecision, ConsentEvent, ConsentPurpose
 from klimop.privacy_selectors import consent_for_pupils, effective_consent
 
@@ -754,7 +756,7 @@ def test_the_round_has_free_slots_and_bookings_by_other_families(school):
 
 
 def test_the_quality_card_has_figures_to_show(school):
-    from klimop import quality
+    from quality import selectors as quality
 
     noon = dt.datetime.combine(TODAY, dt.time(12, 0), tzinfo=worktime.AMSTERDAM)
     card = quality.quality_card_for(viewer=user(demo.LOGIN_DIRECTOR), school=school, now=noon)

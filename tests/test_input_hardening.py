@@ -14,10 +14,9 @@ from django.urls import reverse
 from PIL import Image
 
 from absences.models import AbsenceReport, LeaveRequest
-from communication import media
 from communication.models import Event, Message, Post
 from communication.services import chats as chat_services
-from klimop import worktime
+from klimop import media, worktime
 from klimop.text import strip_bidi
 from klimop.worktime import AMSTERDAM
 from tests import factories as f
@@ -334,7 +333,7 @@ class TestBidiWhereUserTextEnters:
     def test_the_survey_comment_and_the_planner_room_lose_them(self, group):
         from conversations.forms import AvailabilityForm
         from klimop.models import Group
-        from klimop.quality_forms import SurveyAnswerForm
+        from quality.forms import SurveyAnswerForm
 
         survey = SurveyAnswerForm({"score": "4", "comment": f"Fijne{RLO} school"})
         assert survey.is_valid()

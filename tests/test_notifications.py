@@ -12,10 +12,10 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communication.models import Notification
-from communication.selectors.notifications import notifications_for
-from communication.services.notifications import notification_mark_read, notify, send_due_emails
 from klimop import services as directory_services
+from klimop.notifications.models import Notification
+from klimop.notifications.selectors import notifications_for
+from klimop.notifications.services import notification_mark_read, notify, send_due_emails
 from klimop.worktime import AMSTERDAM
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def test_users_who_do_not_want_email_get_only_the_in_app_notification(parent):
 
 
 def test_a_failed_email_is_retried_by_a_later_sweep_and_not_lost(parent, monkeypatch):
-    from communication.services import notifications as module
+    from klimop.notifications import services as module
 
     def smtp_down(*args, **kwargs):
         raise OSError("SMTP down")

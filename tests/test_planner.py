@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import translation
 from icalendar import Calendar
 
-from communication.models import Notification
 from conversations import selectors, services
 from conversations.models import Booking, BookingEvent, Round, Slot
+from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
 from tests import factories as f
 from tests.planner_times import FIRST_DAY, OPENS, SIBLINGS_OPEN, WHILE_OPEN, at

@@ -15,10 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import ExifTags, Image
 
-from communication import media
-from communication.models import Notification, Post, PostPhoto, PostRead
+from communication.models import Post, PostPhoto, PostRead
 from communication.selectors import posts as selectors
 from communication.services import posts as services
+from klimop import media
+from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
 from tests import factories as f
 

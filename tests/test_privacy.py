@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from communication.models import Notification
 from klimop import privacy_services as services
+from klimop.notifications.models import Notification
 from klimop.privacy_models import ConsentDecision, ConsentEvent, ConsentPurpose, PrivacySettings
 from klimop.privacy_selectors import effective_consent, pupils_without_consent
 from tests import factories as f

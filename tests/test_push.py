@@ -27,14 +27,14 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from communication.management.commands.webpush_keys import generate_vapid_keys
-from communication.models import Notification, PushSubscription
-from communication.services.notifications import (
+from klimop import services as directory_services
+from klimop.notifications.management.commands.webpush_keys import generate_vapid_keys
+from klimop.notifications.models import Notification, PushSubscription
+from klimop.notifications.services import (
     notify,
     push_subscription_save,
     send_due_pushes,
 )
-from klimop import services as directory_services
 from klimop.worktime import AMSTERDAM
 
 pytestmark = pytest.mark.django_db
@@ -421,7 +421,7 @@ def test_the_push_goes_out_right_after_the_notification_is_made(
 def test_two_workers_sweeping_at_the_same_moment_push_once(parent, push_service, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("row locks (SELECT … FOR UPDATE SKIP LOCKED) need PostgreSQL")
-    from communication.tasks import notifications as notification_tasks
+    from klimop.notifications import tasks as notification_tasks
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker down")

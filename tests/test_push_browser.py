@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from communication.management.commands.webpush_keys import generate_vapid_keys
+from klimop.notifications.management.commands.webpush_keys import generate_vapid_keys
 from tests.browser import HAS_CHROMIUM, PHONE, log_in, shot, verified
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

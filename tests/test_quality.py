@@ -32,10 +32,11 @@ from absences.services import absence_reports_create
 from communication.models import Post
 from communication.services.chats import answer_escalations_send, conversation_start_direct, message_send
 from communication.services.posts import post_create
-from klimop import quality, worktime
-from klimop import quality_services as services
+from klimop import worktime
 from klimop.models import NonSchoolDay, User
-from klimop.quality_models import QualityTargets, Survey, SurveyParticipation, SurveyResponse
+from quality import selectors as quality
+from quality import services
+from quality.models import QualityTargets, Survey, SurveyParticipation, SurveyResponse
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -458,7 +459,7 @@ def test_the_home_card_asks_until_the_parent_answered(open_survey, parent, teach
 
 
 def test_the_dashboard_card_shows_the_figures_to_the_director_only(scene, director, teacher):
-    include = '{% include "klimop/quality/_dashboard_card.html" %}'
+    include = '{% include "quality/_dashboard_card.html" %}'
     with time_machine.travel(NOW, tick=False):
         html = _render(include, director.user)
         assert "Kwaliteitskaart" in html
@@ -525,7 +526,7 @@ def test_the_card_page_takes_a_fixed_number_of_queries(client, scene, school_yea
 @time_machine.travel(NOW, tick=False)
 def test_the_director_opens_and_closes_a_survey_in_the_admin(client, school, director):
     client.force_login(director.user)
-    response = client.post(reverse("admin:klimop_survey_add"), {
+    response = client.post(reverse("admin:quality_survey_add"), {
         "title": "Peiling voorjaar", "question": "Hoe tevreden bent u?",
         "opens_at_0": "25-11-2026", "opens_at_1": "08:00",
         "closes_at_0": "04-12-2026", "closes_at_1": "17:00",
@@ -533,11 +534,11 @@ def test_the_director_opens_and_closes_a_survey_in_the_admin(client, school, dir
     assert response.status_code == 302, response.content.decode()[:2000]
     survey = Survey.objects.get()
     assert (survey.school, survey.created_by) == (school, director.user)
-    client.post(reverse("admin:klimop_survey_changelist"),
+    client.post(reverse("admin:quality_survey_changelist"),
                 {"action": "close_now", "_selected_action": [survey.pk]})
     survey.refresh_from_db()
     assert survey.closes_at == NOW
-    assert client.get(reverse("admin:klimop_survey_changelist")).status_code == 200
+    assert client.get(reverse("admin:quality_survey_changelist")).status_code == 200
 
 
 # --- in a real browser ----------------------------------------------------------------------------

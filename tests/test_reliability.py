@@ -17,10 +17,11 @@ from celery import Celery
 from django.db import connection
 from kombu.exceptions import OperationalError
 
-from communication.models import Conversation, Message, Notification
+from communication.models import Conversation, Message
 from communication.services import chats as services
 from klimop.celery import app as klimop_app
 from klimop.models import GuardianRelation
+from klimop.notifications.models import Notification
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +92,7 @@ def test_a_message_sent_while_redis_is_down_is_kept_and_mailed_once_it_is_back(
     worker = _worker(tmp_path, queue, mail_dir)
     try:
         sender = Celery("beat", broker=REDIS_URL, backend=REDIS_URL, set_as_current=False)
-        task = "communication.tasks.notifications.send_due_notification_emails"
+        task = "klimop.notifications.tasks.send_due_notification_emails"
         first = sender.send_task(task, queue=queue).get(timeout=90)
         second = sender.send_task(task, queue=queue).get(timeout=90)
     finally:

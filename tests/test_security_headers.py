@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from klimop import demo
+from demo import school as demo
 from klimop.models import User
 from klimop.worktime import AMSTERDAM
 
@@ -45,7 +45,7 @@ PAGES_PER_SHAPE = 2  # /pupils/7/ and /pupils/8/ are one shape: see two, then mo
 MUST_SEE = {
     demo.LOGIN_PARENT: [
         "home", "communication:timeline", "communication:chat_inbox", "communication:agenda",
-        "communication:notifications", "absences:overview", "absences:report_sick",
+        "notifications:notifications", "absences:overview", "absences:report_sick",
         "conversations:index", "contact_details", "privacy_home", "account_change_password",
         "communication:agenda_feed_settings",
     ],

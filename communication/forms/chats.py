@@ -5,9 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from klimop.media import MAX_ATTACHMENT_BYTES
 from klimop.text import StripBidiMixin
 
-from ..media import MAX_ATTACHMENT_BYTES
 from ..services.chats import MAX_BODY_CHARS
 
 

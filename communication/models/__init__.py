@@ -2,8 +2,6 @@
 
 from .agenda import Event, FeedToken
 from .chats import Conversation, Message, Participant
-from .notifications import Notification, PushSubscription
 from .posts import Post, PostAttachment, PostPhoto, PostRead  # noqa: F401
 
-__all__ = ["Conversation", "Event", "Message", "Participant", "FeedToken", "Notification",
-           "PushSubscription"]
+__all__ = ["Conversation", "Event", "Message", "Participant", "FeedToken"]

@@ -20,9 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from klimop import access, worktime
 from klimop import selectors as directory
 from klimop.models import Group, GuardianRelation, StaffMember, User
+from klimop.notifications.services import notify
 
 from ..models import Event, FeedToken
-from .notifications import notify
 
 #: "Bring this" requests should reach parents at least this many school days ahead.
 BRING_NOTICE_SCHOOL_DAYS = 2

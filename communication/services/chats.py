@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from klimop import access, worktime
+from klimop import access, media, worktime
 from klimop import selectors as directory
 from klimop.models import (
     Group,
@@ -37,10 +37,9 @@ from klimop.models import (
     StaffMember,
     User,
 )
+from klimop.notifications.services import notify
 
-from .. import media
 from ..models import Conversation, Message, Participant
-from .notifications import notify
 from .posts import sanitize_body
 
 MAX_BODY_CHARS = 4000

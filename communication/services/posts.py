@@ -25,15 +25,14 @@ from django.utils import timezone
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.translation import gettext as _
 
-from klimop import access, worktime
+from klimop import access, media, worktime
 from klimop import selectors as directory
 from klimop.models import Group, School, User
+from klimop.notifications.services import notify
 from klimop.queue import enqueue_on_commit
 from klimop.text import strip_bidi
 
-from .. import media
 from ..models import Post, PostAttachment, PostPhoto, PostRead
-from .notifications import notify
 
 logger = logging.getLogger(__name__)
 
@@ -232,9 +231,7 @@ def post_create(
             _store_photos(post, processed, 0, saved)
             _store_attachments(post, attachments, saved)
             if post.publish_at <= now:
-                from ..tasks.posts import notify_post_published
-
-                enqueue_on_commit(notify_post_published, post.pk)
+                enqueue_on_commit("communication.tasks.posts.notify_post_published", post.pk)
     except Exception:
         media.delete_files(saved)  # nothing half-stored outlives a rolled-back post
         raise

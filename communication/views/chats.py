@@ -14,9 +14,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from klimop import access
+from klimop import access, media
 
-from .. import media
 from ..forms.chats import GroupStartForm, MessageForm, ParentStartForm, StartForm
 from ..selectors import chats as selectors
 from ..services import chats as services
@@ -283,7 +282,7 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def unread_counts(request: HttpRequest) -> HttpResponse:
     """The navigation's badges, polled by static/js/klimop.js so they stay right without reloading."""
-    from ..selectors.notifications import notifications_for
+    from klimop.notifications.selectors import notifications_for
 
     response = JsonResponse({
         "chats": selectors.unread_conversation_count(viewer=request.user),

@@ -14,9 +14,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from klimop import access
+from klimop import access, media
 
-from .. import media
 from ..forms.posts import SCHOOL, PostForm
 from ..selectors import posts as selectors
 from ..services import posts as services

@@ -40,9 +40,13 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "csp",
     "klimop",
+    "klimop.notifications",
     "communication",
     "absences",
     "conversations",
+    "quality",
+    "dashboard",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -78,7 +82,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "klimop.context_processors.klimop",
-                "communication.context_processors.notifications",
+                "klimop.notifications.context_processors.notifications",
                 "communication.context_processors.chats",
             ],
         },
@@ -237,10 +241,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "klimop-heartbeat": {"task": "klimop.tasks.heartbeat", "schedule": 60.0},
     "communication-notification-emails": {
-        "task": "communication.tasks.notifications.send_due_notification_emails", "schedule": 60.0,
+        "task": "klimop.notifications.tasks.send_due_notification_emails", "schedule": 60.0,
     },
     "communication-notification-pushes": {
-        "task": "communication.tasks.notifications.send_due_notification_pushes", "schedule": 60.0,
+        "task": "klimop.notifications.tasks.send_due_notification_pushes", "schedule": 60.0,
     },
     # Asks parents again for photo consent at the start of a school year (office hours only).
     "klimop-consent-renewal": {

@@ -1,0 +1,1 @@
+"""The parent's home and the staff dashboard: every feature's cards on one page."""
