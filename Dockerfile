@@ -4,8 +4,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=klimop.settings.production
 WORKDIR /app
 RUN useradd --create-home --uid 1000 klimop
+# The exact versions of requirements/base.lock (hashes checked), then Klimop itself without deps.
+COPY requirements/base.lock requirements/base.lock
+RUN pip install --no-cache-dir --require-hashes -r requirements/base.lock
 COPY pyproject.toml README.md ./
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir --no-deps -e .
 COPY . .
 RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput \
     && mkdir -p /app/var/private-media && chown -R klimop /app/var

@@ -5,12 +5,22 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 ARGS   ?=
 
-.PHONY: run test install install-dev lint bench worker clean messages compilemessages
+# Exact versions with hashes, made from pyproject.toml by `make lock` (uv pip compile):
+# base.lock is the production image's, dev.lock adds the tools and tests (same versions).
+LOCKS  := requirements/base.lock requirements/dev.lock
+UV_VERSION := 0.13.9
+UV_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock"
 
-$(VENV)/.installed: pyproject.toml
+.PHONY: run test install install-dev lint typecheck lock bench worker clean messages compilemessages
+
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+
+$(VENV)/.installed: requirements/dev.lock pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -39,6 +49,17 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
+
+## typecheck: mypy with django-stubs on the core and every services/selectors module
+typecheck: install
+	$(VENV)/bin/mypy
+
+## lock: regenerate requirements/*.lock after changing pyproject.toml's dependencies; keeps the
+## pinned versions that still fit (UPGRADE="--upgrade" or "--upgrade-package NAME" to move them)
+lock: | $(PY)
+	$(PY) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV_COMPILE) $(UPGRADE) -o requirements/base.lock
+	$(UV_COMPILE) $(UPGRADE) --extra dev -c requirements/base.lock -o requirements/dev.lock
 
 worker: install
 	$(VENV)/bin/celery -A klimop worker --beat --loglevel=info
