@@ -399,7 +399,7 @@ def school_register(*, viewer, school_year: SchoolYear, today: dt.date
     if not rules.may_see_school_register(viewer):
         return [], []
     staff = access.staff_member_of(viewer)
-    if staff.school_id != school_year.school_id:
+    if staff is None or staff.school_id != school_year.school_id:  # None: not staff (never here)
         raise Http404
     cal = directory.school_calendar(staff.school)
     in_year = Q(starts_on__lte=school_year.ends_on, starts_on__gte=school_year.starts_on)

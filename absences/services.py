@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -38,6 +39,9 @@ from klimop.models import Pupil, StaffMember, User
 from klimop.notifications.services import notify
 
 from . import rules, statutory
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 from . import selectors as read
 from .models import AbsenceReport, FollowUp, LeaveEvent, LeaveRequest, ReportEvent
 
@@ -721,7 +725,7 @@ def leave_decision_check(*, leave_request: LeaveRequest, decision: str, reasons:
             "Please forward the request.")})
 
 
-_DECISION_TITLES = {
+_DECISION_TITLES: dict[str, StrOrPromise] = {
     Status.GRANTED: gettext_lazy("Your leave request has been granted"),
     Status.REFUSED: gettext_lazy("Your leave request has been refused"),
     Status.FORWARDED: gettext_lazy("Your leave request has been forwarded to the attendance officer"),
@@ -761,7 +765,7 @@ def objection_text(leave: LeaveRequest) -> str:
 
 
 def _notify_decision(leave: LeaveRequest) -> None:
-    users = [leave.requested_by] if leave.requested_by_id else []
+    users = [leave.requested_by] if leave.requested_by is not None else []
     notify(
         users=users, cause=f"leave-decision:{leave.pk}", title=_DECISION_TITLES[leave.status],
         body=_DecisionBody(leave), url=reverse("absences:leave_detail", args=[leave.pk]),

@@ -148,6 +148,11 @@ class Slot(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
 
+    # Not stored: set on the instances the planner's pages read (conversations.selectors).
+    booking: Booking | None
+    parents: list[Guardian]
+    attends: bool
+
     class Meta:
         verbose_name = _("slot")
         verbose_name_plural = _("slots")

@@ -15,13 +15,14 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from klimop import access
-from klimop.models import Group, GuardianRelation, Pupil, StaffMember
+from klimop.models import Group, Guardian, GuardianRelation, Pupil, StaffMember
 
 from . import rules, services
 from .models import Availability, Booking, Round, SeparateBookings, Slot
@@ -131,7 +132,7 @@ def parent_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> Pa
         _visible_bookings(viewer).filter(round=round_))}
     separate = set(SeparateBookings.objects.filter(round=round_, pupil__in=pupils)
                    .values_list("pupil_id", flat=True))
-    free: dict[int, list[Slot]] = defaultdict(list)
+    free: dict[int | None, list[Slot]] = defaultdict(list)
     for slot in free_slots(round_, now=now):
         free[slot.group_id].append(slot)
     opens = services.opening_for(round_, viewer)
@@ -139,7 +140,9 @@ def parent_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> Pa
     for pupil in pupils:
         booking = bookings.get(pupil.pk)
         children.append(ChildPlan(
-            pupil=pupil, teachers=list(pupil.group.teachers.all()), attends=round_.child_attends(pupil),
+            # The round's pupils are in its groups: pupil.group is set.
+            pupil=pupil, teachers=list(pupil.group.teachers.all()),  # type: ignore[union-attr]
+            attends=round_.child_attends(pupil),
             booking=booking, may_change=bool(booking and services.may_change(booking, viewer, now)),
             separate=pupil.pk in separate, days=days_of(free[pupil.group_id]),
         ))
@@ -214,7 +217,7 @@ class StaffRound:
 
     @property
     def booked_count(self) -> int:
-        return sum(1 for _d, slots in self.days for s in slots if s.booking)
+        return sum(1 for _d, slots in self.days for s in slots if s.booking is not None)
 
     @property
     def slot_count(self) -> int:
@@ -257,7 +260,7 @@ def day_schedule(*, viewer, round_: Round, day: dt.date) -> list[Slot]:
                  .order_by("staff__user__last_name", "starts_at"))
     _attach_bookings(slots)
     pupil_ids = [s.booking.pupil_id for s in slots if s.booking]
-    parents = defaultdict(list)
+    parents: dict[int, list[Guardian]] = defaultdict(list)
     for rel in GuardianRelation.objects.filter(pupil__in=pupil_ids, access__in=access.ACT_ACCESS
                                                ).select_related("guardian"):
         parents[rel.pupil_id].append(rel.guardian)
@@ -318,7 +321,7 @@ def parent_card_context(user, now: dt.datetime | None = None) -> dict:
         return {"show": False}
     bookings = upcoming_bookings_for(viewer=user, now=now)
     pupils = list(access.pupils_actable_by(user).select_related("group").order_by("first_name"))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for round_ in rounds:
         group_ids = set(round_.groups.values_list("pk", flat=True))
         mine = [b for b in bookings if b.round_id == round_.pk]

@@ -207,6 +207,8 @@ def availability_add(
         raise Http404
     own = access.staff_member_of(actor)
     staff = staff or own
+    if staff is None:  # may_manage_group holds for staff only
+        raise PermissionDenied
     if staff != own and not rules.manages_round(actor, round_):
         raise PermissionDenied(_("You can only publish your own time."))
     errors: dict[str, list] = defaultdict(list)
@@ -264,7 +266,7 @@ def availability_delete(*, actor: User, availability: Availability) -> None:
 def sharers_of(booking: Booking) -> list[User]:
     """The users who see this booking: the guardian of a separate booking, else every
     guardian who may act for the pupil (both custodial parents share one joint booking)."""
-    if booking.guardian_id is not None:
+    if booking.guardian is not None:
         user = booking.guardian.user
         return [user] if user is not None else []
     return list(User.objects.filter(
@@ -288,7 +290,7 @@ def _notify_booked(booking: Booking, event: BookingEvent) -> None:
     title = {
         BookingEvent.Action.BOOKED: gettext_lazy("Conversation booked for %(child)s"),
         BookingEvent.Action.MOVED: gettext_lazy("Conversation for %(child)s moved"),
-    }[event.action]
+    }[BookingEvent.Action(event.action)]
     notify(users=sharers_of(booking), cause=f"planner-booked:{event.pk}",
            title=_lazy_format(title, params),
            body=_lazy_format(gettext_lazy("%(round)s with %(teacher)s on %(when)s."), params),
@@ -370,10 +372,10 @@ def bookings_create(
         # A parent who is also staff of the group books as a parent for their own children.
         guardian = own_guardian
         _parent_may_book(actor, round_, now)
-    elif not all(rules.may_manage_group(actor, p.group) for p in pupils if p.group_id):
+    elif not all(rules.may_manage_group(actor, p.group) for p in pupils if p.group is not None):
         raise Http404
     for pupil, slot in choices:
-        if not round_.groups.filter(pk=pupil.group_id).exists():
+        if pupil.group_id is None or not round_.groups.filter(pk=pupil.group_id).exists():
             raise Http404
         _check_slot(round_, pupil, slot, now)
     made = []
@@ -464,7 +466,7 @@ def separate_bookings_set(*, actor: User, round_: Round, pupil: Pupil, allowed: 
     Refused while a booking of the other kind exists (cancel it first), so a pupil never
     has a joint and a separate booking at once.
     """
-    if not pupil.group_id or not round_.groups.filter(pk=pupil.group_id).exists() or \
+    if pupil.group is None or not round_.groups.filter(pk=pupil.group.pk).exists() or \
             not rules.may_manage_group(actor, pupil.group):
         raise Http404
     with transaction.atomic():
@@ -551,20 +553,22 @@ def proposals_for(*, actor: User, round_: Round, now: dt.datetime | None = None)
     now = now or timezone.now()
     from .selectors import free_slots, unbooked_pupils
 
-    free: dict[int, list[Slot]] = defaultdict(list)
+    free: dict[int | None, list[Slot]] = defaultdict(list)
     for slot in free_slots(round_, now=now):
         free[slot.group_id].append(slot)
     taken: set[int] = set()
     out: list[Proposal] = []
     for family in families(unbooked_pupils(round_)):
-        family = sorted(family, key=lambda p: (p.group.year, p.first_name))
+        # Unbooked pupils are in the round's groups: p.group is set.
+        family = sorted(family, key=lambda p: (p.group.year, p.first_name))  # type: ignore[union-attr]
         lists = [[s for s in free[p.group_id] if s.pk not in taken] for p in family]
         runs = adjacent_runs(lists, limit=1) if len(family) > 1 else []
-        chosen = runs[0] if runs else [next(iter(lst), None) for lst in lists]
-        for pupil, slot in zip(family, chosen, strict=True):
-            if slot is not None:
-                taken.add(slot.pk)
-                out.append(Proposal(pupil=pupil, slot=slot))
+        first_free: list[Slot | None] = [next(iter(lst), None) for lst in lists]
+        chosen: Sequence[Slot | None] = runs[0] if runs else first_free
+        for pupil, proposed in zip(family, chosen, strict=True):
+            if proposed is not None:
+                taken.add(proposed.pk)
+                out.append(Proposal(pupil=pupil, slot=proposed))
     return out
 
 
@@ -673,7 +677,7 @@ def closing_notices_send(*, now: dt.datetime | None = None) -> int:
     sent = 0
     for round_ in Round.objects.filter(closes_at__lte=now, closes_at__gt=now - dt.timedelta(days=3),
                                        last_date__gte=rules.local(now).date()):
-        missing: dict[int, int] = defaultdict(int)
+        missing: dict[int | None, int] = defaultdict(int)
         for pupil in unbooked_pupils(round_):
             missing[pupil.group_id] += 1
         for group in round_.groups.all():

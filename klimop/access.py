@@ -17,7 +17,7 @@ for one object. Both use the same definitions, so they cannot disagree.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from django.db.models import Q, QuerySet
 
@@ -37,7 +37,7 @@ VIEW_ACCESS = (Access.FULL, Access.ON_REQUEST)
 ACT_ACCESS = (Access.FULL,)
 
 
-def _is_authenticated(user: User | AnonymousUser | None) -> bool:
+def _is_authenticated(user: User | AnonymousUser | None) -> TypeGuard[User]:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 

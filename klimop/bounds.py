@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms
 from django.utils import timezone
 
 from . import selectors as directory
@@ -40,6 +41,7 @@ class BoundedDatesMixin:
     dates_ahead: tuple[str, ...] = ()
     dates_back: tuple[str, ...] = ()
     date_bounds: tuple[dt.date, dt.date] | None = None
+    fields: dict[str, forms.Field]  # the form's (the mixin goes before forms.Form)
 
     def bound_dates(self, school) -> None:
         if school is None:

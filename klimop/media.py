@@ -163,6 +163,7 @@ def process_photo(upload) -> ProcessedImage:
             _check_pixels(name, *probe.size)
             probe.verify()  # structural check; the full decode below proves the pixels
         upload.seek(0)
+        img: Image.Image  # the opened file, then its converted and scaled copies
         with Image.open(upload) as img:
             if min(img.size) < MIN_PHOTO_SIDE:
                 raise ValidationError(

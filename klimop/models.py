@@ -7,6 +7,7 @@ translated message for forms; writes that matter go through ``services.py``.
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -49,7 +50,8 @@ class User(AbstractUser):
         DUTCH = "nl", "Nederlands"
         ENGLISH = "en", "English"
 
-    username = None
+    # Django's documented way to drop AbstractUser's field; the stubs type it as a str.
+    username = None  # type: ignore[assignment]
     email = models.EmailField(_("e-mail address"), unique=True)
     language = models.CharField(
         _("language"), max_length=5, choices=Language.choices, default=Language.DUTCH
@@ -61,9 +63,11 @@ class User(AbstractUser):
     )
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # The e-mail manager replaces AbstractUser's username one (Django's documented pattern);
+    # the stubs pin the base's manager to django.contrib.auth's own UserManager class.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("user")
@@ -297,7 +301,7 @@ class Pupil(models.Model):
         verbose_name=_("group"),
     )
     left_on = models.DateField(_("left school on"), null=True, blank=True)
-    guardians = models.ManyToManyField(
+    guardians: models.ManyToManyField[Guardian, GuardianRelation] = models.ManyToManyField(
         "Guardian", through="GuardianRelation", related_name="pupils"
     )
 

@@ -17,6 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -25,6 +26,9 @@ from django.utils import timezone
 from . import access
 from .models import Group, GuardianRelation, Pupil, School, SchoolYear, StaffMember
 from .privacy_models import ConsentDecision, ConsentEvent, ConsentPurpose, PrivacySettings
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a label: translated lazily
 
 PURPOSES: tuple[str, ...] = tuple(ConsentPurpose.values)
 
@@ -120,7 +124,7 @@ class PupilConsent:
     def refused(self) -> list[str]:
         return [p for p in PURPOSES if not self.effective.get(p)]
 
-    def status(self) -> list[tuple[str, str, bool]]:
+    def status(self) -> list[tuple[str, StrOrPromise, bool]]:
         """(purpose, label, granted) in the fixed order of the purposes."""
         return [(p, ConsentPurpose(p).label, self.effective.get(p, False)) for p in PURPOSES]
 
@@ -160,8 +164,8 @@ def consent_for_pupils(pupils: Iterable[Pupil], on=None) -> dict[int, PupilConse
             for guardian_id in entry.deciders:
                 entry.choices[guardian_id] = {}
                 for purpose in PURPOSES:
-                    decision = _counting(rule, grouped.get((pupil.pk, guardian_id, purpose), []))
-                    entry.choices[guardian_id][purpose] = decision.granted if decision else None
+                    counted = _counting(rule, grouped.get((pupil.pk, guardian_id, purpose), []))
+                    entry.choices[guardian_id][purpose] = counted.granted if counted else None
             for purpose in PURPOSES:
                 entry.effective[purpose] = bool(entry.deciders) and all(
                     entry.choices[g][purpose] is True for g in entry.deciders
@@ -207,7 +211,7 @@ def consent_pupil_get_for(*, viewer, pk: int) -> Pupil:
 @dataclass(frozen=True)
 class PurposeRow:
     purpose: str
-    label: str
+    label: StrOrPromise
     mine: bool | None
     effective: bool
 

@@ -49,6 +49,8 @@ def consent_set_many(
         raise ValidationError(_("Unknown purpose: %(purpose)s"),
                               params={"purpose": ", ".join(sorted(unknown))})
     guardian = access.guardian_for(actor, pupil)  # the record of the school of this child
+    if guardian is None:  # can_set_consent_for holds only for a guardian of the child
+        raise PermissionDenied
     now = timezone.now()
     year = consent_read.school_year_on(pupil.school, consent_read.local_date(now))
     if year is None:
@@ -189,6 +191,8 @@ def _ask_again(*, school: School, year: SchoolYear, notify, notification) -> int
     made = 0
     for relation in relations:
         user = relation.guardian.user
+        if user is None:  # excluded by guardian__user__is_active above
+            continue
         cause = f"{prefix}{relation.pupil_id}"
         if (user.pk, cause) in asked:
             continue

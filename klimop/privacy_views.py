@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import access
 from . import privacy_selectors as selectors
 from . import privacy_services as services
+from .http import AuthenticatedHttpRequest
 from .privacy_forms import EXPLANATIONS, ConsentForm
 from .privacy_models import ConsentPurpose
 
@@ -32,10 +34,10 @@ def _form_prefix(pupil_pk: int) -> str:
 
 @login_required
 @require_GET
-def privacy_home(request: HttpRequest) -> HttpResponse:
+def privacy_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A parent's children, each with a switch per purpose and a save button."""
     children = selectors.consent_children_for(viewer=request.user)
-    cards = [
+    cards: list[dict[str, Any]] = [
         {
             "child": child,
             "form": ConsentForm(
@@ -56,7 +58,7 @@ def privacy_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def privacy_child_update(request: HttpRequest, pk: int) -> HttpResponse:
+def privacy_child_update(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pupil = selectors.consent_pupil_get_for(viewer=request.user, pk=pk)
     form = ConsentForm(request.POST, prefix=_form_prefix(pupil.pk))
     if form.is_valid():
@@ -71,7 +73,7 @@ def privacy_child_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def privacy_withdraw_all(request: HttpRequest) -> HttpResponse:
+def privacy_withdraw_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not selectors.consent_pupils_for(request.user).exists():
         raise Http404
     services.consent_withdraw_all(actor=request.user)
@@ -81,7 +83,7 @@ def privacy_withdraw_all(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def privacy_group(request: HttpRequest, pk: int) -> HttpResponse:
+def privacy_group(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Staff: each pupil of the group with consent per purpose; who must not be recognisable."""
     group = selectors.consent_group_get_for(viewer=request.user, pk=pk)
     pupils = selectors.group_consent(group=group)
@@ -94,7 +96,7 @@ def privacy_group(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def privacy_overview(request: HttpRequest) -> HttpResponse:
+def privacy_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Director and office: per group, how many pupils have consent per purpose; CSV export."""
     overview = selectors.consent_overview_for(viewer=request.user)
     if request.GET.get("format") == "csv":
@@ -140,7 +142,7 @@ def _csv_safe(value: str) -> str:
 @never_cache
 @login_required
 @require_GET
-def privacy_my_data(request: HttpRequest) -> HttpResponse:
+def privacy_my_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     """AVG art. 15/20: a parent downloads what the school holds about them, as JSON."""
     data = selectors.my_data_for(viewer=request.user)
     response = HttpResponse(

@@ -185,8 +185,9 @@ def guardian_invite(*, actor: User | None, guardian: Guardian) -> User:
             if user is not None:
                 _link_existing_login(actor=actor, guardian=guardian, user=user)
                 if not _may_invite(actor, user):
+                    user_pk = user.pk
                     transaction.on_commit(
-                        lambda: _send_added_notice(user.pk, school_name, "guardian"))
+                        lambda: _send_added_notice(user_pk, school_name, "guardian"))
                     return user
             else:
                 user = _user_for(

@@ -16,17 +16,18 @@ from django.views.decorators.http import require_GET, require_POST
 from . import access, selectors, services
 from .celery import app as celery_app
 from .forms import ContactDetailsForm, NameForm
+from .http import AuthenticatedHttpRequest
 
 
 @login_required
-def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def pupil_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pupil = selectors.pupil_get_for(viewer=request.user, pk=pk)
     guardians = selectors.guardians_of_pupil_for(viewer=request.user, pupil=pupil)
     return render(request, "klimop/pupil_detail.html", {"pupil": pupil, "guardians": guardians})
 
 
 @login_required
-def contact_details(request: HttpRequest) -> HttpResponse:
+def contact_details(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A guardian checks and corrects the contact details the school has of them."""
     records = access.guardian_records_of(request.user)
     if not records:
@@ -54,7 +55,7 @@ def contact_details(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def my_name(request: HttpRequest) -> HttpResponse:
+def my_name(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The person keeps the name on their login current (school managers cannot)."""
     user = request.user
     form = NameForm(request.POST or None,
@@ -67,7 +68,7 @@ def my_name(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def contact_email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+def contact_email_confirm(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     """The person opens the link from their new mailbox and confirms (a POST, not the GET)."""
     error, email = None, None
     try:
@@ -88,7 +89,7 @@ def contact_email_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def school_switch(request: HttpRequest) -> HttpResponse:
+def school_switch(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A person on the staff of two schools chooses the school they work in now."""
     from .middleware import ACTIVE_SCHOOL_SESSION_KEY
 

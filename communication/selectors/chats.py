@@ -214,7 +214,7 @@ def parents_to_chat_with(*, viewer) -> list[tuple]:
             school__parent_to_parent_chats=True,
         ).order_by("year", "name")
     )
-    pairs = []
+    pairs: list[tuple[User, Group]] = []
     for group in groups:
         others = (
             User.objects.filter(

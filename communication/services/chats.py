@@ -133,7 +133,8 @@ def conversation_start_direct(*, actor: User, pupil: Pupil, guardians: Iterable[
         chosen = [allowed.get(g.pk) for g in guardians]
         if not chosen or None in chosen:
             raise ValidationError(_("Choose at least one parent who may be contacted about this child."))
-        members, staff_ids = [actor, *[g.user for g in chosen]], {actor.pk}
+        # chosen holds no None (refused above); mypy cannot see that through `None in chosen`.
+        members, staff_ids = [actor, *[g.user for g in chosen]], {actor.pk}  # type: ignore[union-attr,list-item]
     conversation = Conversation.objects.create(
         kind=Kind.DIRECT, school_id=pupil.school_id, pupil=pupil, created_by=actor,
         title=pupil.full_name,
@@ -323,7 +324,9 @@ def conversation_title(conversation: Conversation):
     if conversation.title:
         return conversation.title
     if conversation.kind == Kind.PARENTS:
-        return _Text(gettext_lazy("Parents of group %(group)s"), group=conversation.group.name)
+        # A parents' chat always has its group (Conversation's constraint per kind).
+        return _Text(gettext_lazy("Parents of group %(group)s"),
+                     group=conversation.group.name)  # type: ignore[union-attr]
     return conversation.get_kind_display()
 
 
@@ -414,7 +417,7 @@ def child_conversations_sync(*, school_year: SchoolYear, actor: User | None = No
             counts["created"] += 1
         elif conversation.closed_at is not None:
             Conversation.objects.filter(pk=conversation.pk).update(closed_at=None)
-        staff_ids = {t.user_id for t in pupil.group.teachers.all()}
+        staff_ids = {t.user_id for t in pupil.group.teachers.all()}  # type: ignore[union-attr]  # pupils in a group
         parent_ids = {
             r.guardian.user_id for r in pupil.guardian_relations.all()
             if r.kind == GuardianRelation.Kind.PARENT_WITH_AUTHORITY

@@ -330,7 +330,7 @@ class _NoticeText:
     """Rendered in each recipient's language by ``notify`` (str() under translation.override)."""
 
     def __init__(self, post: Post):
-        self.group_name = post.group.name if post.group_id else None
+        self.group_name = post.group.name if post.group is not None else None
         self.school_name = post.school.name
 
     def __str__(self) -> str:

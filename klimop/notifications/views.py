@@ -15,6 +15,8 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from klimop.http import AuthenticatedHttpRequest
+
 from .forms import PushEndpointForm, PushSubscriptionForm
 from .models import SESSION_PUSH_KEY
 from .selectors import notifications_for, push_endpoints_of
@@ -27,7 +29,7 @@ from .services import (
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(notifications_for(viewer=request.user), 25).get_page(request.GET.get("page"))
     # Show which were new on this visit, then mark them read.
     unread_ids = {n.pk for n in page if n.read_at is None}
@@ -48,7 +50,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_mark_all_read(request: HttpRequest) -> HttpResponse:
+def notification_mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     notification_mark_read(actor=request.user)
     return redirect("notifications:notifications")
 
@@ -68,7 +70,7 @@ def _bad_request(errors=None) -> JsonResponse:
 
 @login_required
 @require_POST
-def push_subscribe(request: HttpRequest) -> JsonResponse:
+def push_subscribe(request: AuthenticatedHttpRequest) -> JsonResponse:
     """Save this browser's PushSubscription (JSON: ``{endpoint, keys: {p256dh, auth}}``)."""
     if not push_enabled():
         return JsonResponse({"ok": False}, status=404)
@@ -89,7 +91,7 @@ def push_subscribe(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_POST
-def push_unsubscribe(request: HttpRequest) -> JsonResponse:
+def push_unsubscribe(request: AuthenticatedHttpRequest) -> JsonResponse:
     """Forget one of the user's own browsers (JSON: ``{endpoint}``); 404 for anyone else's."""
     data = _json_body(request)
     if not isinstance(data, dict):
