@@ -275,7 +275,7 @@ def _deliver_push(vapid: Vapid) -> Callable[[Notification, dt.datetime], bool]:
         for device in devices:
             try:
                 _push_to(device, payload, vapid)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure of one browser is retried later
                 code = getattr(getattr(exc, "response", None), "status_code", None)
                 if code in (404, 410):
                     device.disabled_at = now
