@@ -12,7 +12,7 @@ UV_VERSION := 0.13.9
 UV_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock"
 
-.PHONY: run test install install-dev lint typecheck lock bench worker clean messages compilemessages
+.PHONY: run test install install-dev lint typecheck lock lock-check bench worker clean messages compilemessages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,20 @@ lock: | $(PY)
 	$(PY) -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV_COMPILE) $(UPGRADE) -o requirements/base.lock
 	$(UV_COMPILE) $(UPGRADE) --extra dev -c requirements/base.lock -o requirements/dev.lock
+
+## lock-check: the lock files still say what pyproject.toml asks for (names and versions; CI).
+## Hashes are left out of the comparison: a release may gain a wheel after it was locked.
+lock-check: | $(PY)
+	$(PY) -m pip install --quiet "uv==$(UV_VERSION)"
+	@set -e; tmp=$$(mktemp -d); cp $(LOCKS) $$tmp/; \
+	$(UV_COMPILE) -o $$tmp/base.lock; \
+	$(UV_COMPILE) --extra dev -c requirements/base.lock -o $$tmp/dev.lock; \
+	for f in base dev; do \
+	  grep -E '^[A-Za-z0-9]' requirements/$$f.lock > $$tmp/$$f.want; \
+	  grep -E '^[A-Za-z0-9]' $$tmp/$$f.lock > $$tmp/$$f.got; \
+	  if ! diff -u $$tmp/$$f.want $$tmp/$$f.got; then \
+	    echo "requirements/$$f.lock is out of date with pyproject.toml: run make lock"; exit 1; fi; \
+	done; rm -rf $$tmp; echo "lock files match pyproject.toml"
 
 worker: install
 	$(VENV)/bin/celery -A klimop worker --beat --loglevel=info
