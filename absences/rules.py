@@ -15,13 +15,8 @@ from klimop.models import Pupil, School, StaffMember
 
 
 def pupils_in_care_of(user) -> QuerySet[Pupil]:
-    """Pupils whose absences a staff member sees and records (their groups, or the school)."""
-    staff = access.staff_member_of(user)
-    if staff is None:
-        return Pupil.objects.none()
-    if staff.sees_whole_school:
-        return Pupil.objects.filter(school_id=staff.school_id, left_on__isnull=True)
-    return access.pupils_taught_by(user)
+    """Pupils whose absences a staff member sees and records (``access.pupils_in_care_of``)."""
+    return access.pupils_in_care_of(user)
 
 
 def children_reportable_by(user) -> QuerySet[Pupil]:

@@ -26,24 +26,14 @@ def manages_round(user, round_: Round) -> bool:
 
 
 def may_manage_group(user, group: Group) -> bool:
-    """Teaches the group, or manages its school."""
-    staff = access.staff_member_of(user)
-    if staff is None or staff.school_id != group.school_id:
-        return False
-    if access.is_school_manager(user, group.school):
-        return True
-    return staff.groups.filter(pk=group.pk).exists()
+    """Teaches the group, or manages its school (``access.groups_acted_for_by``)."""
+    return access.may_act_for_group(user, group)
 
 
 def staff_groups_in_round(user, round_: Round) -> QuerySet[Group]:
     """The round's groups this staff member looks after (all of them for a manager)."""
-    staff = access.staff_member_of(user)
-    if staff is None or staff.school_id != round_.school_id:
-        return Group.objects.none()
-    groups = round_.groups.all()
-    if not access.is_school_manager(user, round_.school):
-        groups = groups.filter(teachers=staff)
-    return groups.order_by("year", "name")
+    return round_.groups.filter(
+        pk__in=access.groups_acted_for_by(user).values("pk")).order_by("year", "name")
 
 
 def pupils_bookable_by(user, round_: Round) -> QuerySet[Pupil]:

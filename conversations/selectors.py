@@ -184,9 +184,8 @@ def rounds_for_staff(*, viewer, now: dt.datetime | None = None) -> list[Round]:
     staff = access.staff_member_of(viewer)
     if staff is None:
         return []
-    rounds = Round.objects.filter(school_id=staff.school_id, last_date__gte=rules.local(now).date())
-    if not access.is_school_manager(viewer):
-        rounds = rounds.filter(groups__teachers=staff)
+    rounds = Round.objects.filter(school_id=staff.school_id, last_date__gte=rules.local(now).date(),
+                                  groups__in=access.groups_acted_for_by(viewer))
     return list(rounds.distinct().prefetch_related("groups").order_by("first_date"))
 
 
@@ -194,9 +193,9 @@ def round_get_for_staff(*, viewer, pk: int) -> Round:
     staff = access.staff_member_of(viewer)
     if staff is None:
         raise Http404
-    rounds = Round.objects.filter(school_id=staff.school_id).select_related("school")
-    if not access.is_school_manager(viewer):
-        rounds = rounds.filter(groups__teachers=staff).distinct()
+    rounds = Round.objects.filter(
+        school_id=staff.school_id, groups__in=access.groups_acted_for_by(viewer),
+    ).select_related("school").distinct()
     try:
         return rounds.get(pk=pk)
     except Round.DoesNotExist:

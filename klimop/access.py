@@ -203,6 +203,47 @@ def schools_managed_by(user) -> QuerySet[School]:
     return School.objects.filter(pk__in=managed)
 
 
+# --- a staff member's scope -------------------------------------------------------------
+#
+# Decided once, here, for every feature (posts, chats, agenda, planner, absences, privacy):
+#
+# | role                        | sees (pupils, groups, absences,  | acts for a group (posts, group   |
+# |                             | consent lists, register)         | events, group chats, planner)    |
+# |-----------------------------|----------------------------------|----------------------------------|
+# | teacher                     | the groups they teach            | the groups they teach            |
+# | care coordinator (IB-er)    | the whole school                 | none                             |
+# | director, office            | the whole school                 | every group of the school        |
+#
+# The IB-er works with individual children across the school: sees every pupil, records
+# and follows up absences and writes to any pupil's parents in a direct chat, but does not
+# speak for a group (its page, its agenda, its group chat, its conversation slots): that
+# is the group's teachers' and the management's. Nobody acts for another school's group.
+
+
+def pupils_in_care_of(user) -> QuerySet[Pupil]:
+    """Current pupils a staff member looks after: their groups', or the whole school's."""
+    staff = staff_member_of(user)
+    if staff is None:
+        return Pupil.objects.none()
+    if staff.sees_whole_school:
+        return Pupil.objects.filter(school_id=staff.school_id, left_on__isnull=True)
+    return pupils_taught_by(user)
+
+
+def groups_acted_for_by(user) -> QuerySet[Group]:
+    """Groups a staff member speaks for: posts, group events, group chats, the planner."""
+    staff = staff_member_of(user)
+    if staff is None or staff.role == StaffMember.Role.CARE_COORDINATOR:
+        return Group.objects.none()
+    if staff.role in MANAGER_ROLES:
+        return Group.objects.filter(school_id=staff.school_id)
+    return Group.objects.filter(teachers=staff)
+
+
+def may_act_for_group(user, group: Group) -> bool:
+    return groups_acted_for_by(user).filter(pk=group.pk).exists()
+
+
 # --- predicates --------------------------------------------------------------------
 
 def can_view_pupil(user, pupil: Pupil) -> bool:

@@ -186,14 +186,8 @@ def open_parent_messages_for(*, viewer, now: dt.datetime | None = None) -> list[
 
 def groups_to_address(*, viewer) -> QuerySet:
     """Groups whose parents the viewer (staff) may start a group conversation with."""
-    from klimop.models import Group
 
-    staff = access.staff_member_of(viewer)
-    if staff is None:
-        return Group.objects.none()
-    groups = Group.objects.filter(school_id=staff.school_id)
-    if not staff.sees_whole_school:
-        groups = groups.filter(teachers=staff)
+    groups = access.groups_acted_for_by(viewer)
     return groups.select_related("school_year").order_by("-school_year__starts_on", "year", "name")
 
 

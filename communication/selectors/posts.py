@@ -83,13 +83,7 @@ def attachment_get_for(*, viewer, pk: int) -> PostAttachment:
 
 def groups_postable_by(viewer) -> QuerySet[Group]:
     """Groups the viewer may post to: their own; any group of the school for director/office."""
-    staff = access.staff_member_of(viewer)
-    if staff is None:
-        return Group.objects.none()
-    if access.is_school_manager(viewer, staff.school):
-        groups = Group.objects.filter(school_id=staff.school_id)
-    else:
-        groups = Group.objects.filter(teachers=staff)
+    groups = access.groups_acted_for_by(viewer)
     today = timezone.localdate()
     return (groups.filter(school_year__starts_on__lte=today + dt.timedelta(days=60),
                           school_year__ends_on__gte=today)

@@ -44,27 +44,20 @@ def _planner(actor: User) -> StaffMember:
 
 
 def can_plan_for(actor: User, group: Group | None, school_id: int | None = None) -> bool:
-    """A teacher for the groups they teach; the director and office for their school."""
+    """A teacher for the groups they teach; the director and office for their school and
+    its groups (``access.groups_acted_for_by``)."""
     staff = access.staff_member_of(actor)
     if staff is None:
         return False
-    if access.is_school_manager(actor):
-        if group is None:
-            return school_id is None or school_id == staff.school_id
-        return group.school_id == staff.school_id
     if group is None:
-        return False
-    return staff.groups.filter(pk=group.pk).exists()
+        return access.is_school_manager(actor, staff.school) and (
+            school_id is None or school_id == staff.school_id)
+    return access.may_act_for_group(actor, group)
 
 
 def groups_plannable_by(actor: User):
     """The groups an actor may plan events for (form choices)."""
-    staff = access.staff_member_of(actor)
-    if staff is None:
-        return Group.objects.none()
-    if access.is_school_manager(actor):
-        return Group.objects.filter(school_id=staff.school_id).order_by("year", "name")
-    return staff.groups.all().order_by("year", "name")
+    return access.groups_acted_for_by(actor).order_by("year", "name")
 
 
 def can_edit_event(actor: User, event: Event) -> bool:

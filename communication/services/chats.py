@@ -65,11 +65,8 @@ class _Text:
 
 def pupils_to_chat_about(user):
     """Pupils a user may start a direct chat about (guardian: may act; staff: taught / school)."""
-    staff = access.staff_member_of(user)
-    if staff is not None:
-        if staff.sees_whole_school:
-            return Pupil.objects.filter(school_id=staff.school_id, left_on__isnull=True)
-        return access.pupils_taught_by(user)
+    if access.is_staff_user(user):
+        return access.pupils_in_care_of(user)
     return access.pupils_actable_by(user).filter(school__parents_may_start_chats=True)
 
 
@@ -90,10 +87,8 @@ def _teacher_users(group: Group | None) -> list[User]:
 
 
 def may_start_group_conversation(user, group: Group) -> bool:
-    staff = access.staff_member_of(user)
-    if staff is None or staff.school_id != group.school_id:
-        return False
-    return staff.sees_whole_school or staff.groups.filter(pk=group.pk).exists()
+    """A group's teachers and the school's management speak for a group (not the IB-er)."""
+    return access.may_act_for_group(user, group)
 
 
 def _add_participants(conversation: Conversation, users: Iterable[User], *, staff_ids: set[int]) -> None:

@@ -92,13 +92,9 @@ def body_for_editing(html: str) -> str:
 # --- who may post where ---------------------------------------------------------------------
 
 def may_post_to_group(user, group: Group) -> bool:
-    """Teachers post to the groups they teach; the director and the office to any group of their school."""
-    staff = access.staff_member_of(user)
-    if staff is None or staff.school_id != group.school_id:
-        return False
-    if access.is_school_manager(user, group.school):
-        return True
-    return staff.groups.filter(pk=group.pk).exists()
+    """Teachers post to the groups they teach; the director and the office to any group of
+    their school (``access.groups_acted_for_by``: the one definition)."""
+    return access.may_act_for_group(user, group)
 
 
 def may_post_to_school(user, school: School) -> bool:
