@@ -65,8 +65,16 @@ def next_school_day(cal: worktime.WorkCalendar, day: dt.date) -> dt.date:
     return found or day
 
 
+def is_after_cutoff(school: School, now: dt.datetime, settings: AbsenceSettings | None = None) -> bool:
+    """Whether a report made ``now`` about today is late (``worktime.report_deadline``)."""
+    settings = settings or absence_settings_for(school)
+    day = timezone.localtime(now).date()
+    return worktime.is_late(now, worktime.report_deadline(
+        day, school.sick_report_cutoff, settings.lessons_start))
+
+
 def cutoff_of(school: School, settings: AbsenceSettings | None = None) -> dt.time:
-    """The moment after which a report for today is late: the cutoff, or lessons start if earlier."""
+    """The time of day from which a report for today is late: the cutoff, or lessons start if earlier."""
     settings = settings or absence_settings_for(school)
     return min(school.sick_report_cutoff, settings.lessons_start)
 
@@ -465,7 +473,7 @@ def dashboard_context(viewer, now: dt.datetime | None = None) -> dict:
         "count": len(rows),
         "late_count": sum(1 for r in rows if r.reported_late),
         "cutoff": cutoff,
-        "after_cutoff": timezone.localtime(now).time() > cutoff,
+        "after_cutoff": is_after_cutoff(school, now, settings),
         "follow_ups": open_follow_ups_for(viewer=viewer),
         "whole_school": staff.sees_whole_school,
     }
@@ -494,7 +502,7 @@ def parent_card_context(viewer, now: dt.datetime | None = None) -> dict:
         "children": children,
         "school": school,
         "cutoff": cutoff,
-        "after_cutoff": local.time() > cutoff,
+        "after_cutoff": is_after_cutoff(school, now, settings),
         "via_portal": any(s.sick_reports_via_portal for s in schools.values()),
         "leave_via_portal": any(s.leave_requests_via_portal for s in schools.values()),
         "leave_requests": leave,

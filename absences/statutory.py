@@ -203,10 +203,8 @@ def unexplained_threshold(
 
 def is_late_report(*, reported_at: dt.datetime, first_day: dt.date, cutoff: dt.time,
                    lessons_start: dt.time, tz=worktime.AMSTERDAM) -> bool:
-    """A report is late when made after the cutoff, or after lessons started, on its first day.
+    """A report is late when made at or after the cutoff (or lessons start) on its first day.
 
-    Parents read the cutoff in minutes ("before 08:20"), so anything within the
-    cutoff minute still counts as on time; 08:21 is late.
+    "Before 08:20" means up to 08:19:59 (``worktime.report_deadline``).
     """
-    deadline = dt.datetime.combine(first_day, min(cutoff, lessons_start), tzinfo=tz)
-    return reported_at.astimezone(tz).replace(second=0, microsecond=0) > deadline
+    return worktime.is_late(reported_at, worktime.report_deadline(first_day, cutoff, lessons_start, tz))

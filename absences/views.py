@@ -124,7 +124,7 @@ def report(request: HttpRequest, kind: str | None = None) -> HttpResponse:
     local = timezone.localtime(now)
     return render(request, "absences/report.html", {
         "form": form, "school": school, "cutoff": cutoff, "pupils": pupils,
-        "after_cutoff": local.time() > cutoff and worktime.is_working_day(
+        "after_cutoff": selectors.is_after_cutoff(school, now, settings) and worktime.is_working_day(
             directory.school_calendar(school), local.date()),
         "via_portal": school.sick_reports_via_portal, "lessons_start": settings.lessons_start,
     })

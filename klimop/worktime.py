@@ -462,3 +462,18 @@ def earliest_recordable_date(terms: Iterable[tuple[date, date]], today: date) ->
     if started:
         return max(started)
     return today - RECORD_BACK_WITHOUT_TERMS
+
+
+def report_deadline(day: date, cutoff: time, lessons_start: time, tz=AMSTERDAM) -> datetime:
+    """The moment a report about ``day`` becomes late: the cutoff, or lessons start if earlier.
+
+    "Before 08:20" means up to 08:19:59: a report at 08:20:00 is late. The one
+    definition used by the report form's banner, the stored report and the quality card.
+    """
+    return datetime.combine(day, min(cutoff, lessons_start), tzinfo=tz)
+
+
+def is_late(moment: datetime, deadline: datetime) -> bool:
+    """Whether ``moment`` is at or after ``deadline`` (to the second)."""
+    _require_aware(moment, "moment")
+    return moment >= deadline

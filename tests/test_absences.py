@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from absences import selectors, services, statutory
 from absences.models import AbsenceReport, AbsenceSettings, FollowUp, LeaveRequest
@@ -84,9 +84,10 @@ class TestReporting:
         assert all(r.channel == Channel.PORTAL and r.reported_by == parent.user for r in reports)
         assert reports[0].events.get().action == "created"
 
-    @pytest.mark.parametrize(("minute", "late"), [(19, False), (20, False), (21, True)])
-    def test_a_report_before_or_at_the_cutoff_is_on_time_and_after_it_late(self, cast, parent, child,
+    @pytest.mark.parametrize(("minute", "late"), [(19, False), (20, True), (21, True)])
+    def test_a_report_before_the_cutoff_is_on_time_and_from_the_cutoff_late(self, cast, parent, child,
                                                                              minute, late):
+        """"Before 08:20": 08:19 is on time, 08:20 is late (issue 11, one definition)."""
         with time_machine.travel(at(TUESDAY, 8, minute), tick=False):
             [made] = report(parent, child)
         assert made.reported_late is late
@@ -530,12 +531,25 @@ class TestRegister:
 
 
 class TestStatutory:
-    def test_a_report_is_late_from_the_minute_after_the_cutoff(self):
+    def test_before_the_cutoff_means_up_to_the_last_second_before_it(self):
         def late(hh, mm, ss=0):
             return statutory.is_late_report(
                 reported_at=dt.datetime(2026, 11, 24, hh, mm, ss, tzinfo=AMSTERDAM), first_day=TUESDAY,
                 cutoff=dt.time(8, 20), lessons_start=dt.time(8, 30))
-        assert (late(8, 19), late(8, 20, 59), late(8, 21)) == (False, False, True)
+        assert (late(8, 19, 59), late(8, 20), late(8, 20, 59)) == (False, True, True)
+
+    @pytest.mark.parametrize(("hh", "mm", "ss", "late"), [
+        (8, 19, 59, False), (8, 20, 0, True), (8, 20, 1, True), (7, 0, 0, False)])
+    def test_the_banner_and_the_stored_report_agree_to_the_second(
+        self, cast, client, parent, child, hh, mm, ss, late
+    ):
+        """The form's "you are late" banner and the report's late flag use one deadline."""
+        client.force_login(parent.user)
+        with time_machine.travel(dt.datetime(2026, 11, 24, hh, mm, ss, tzinfo=AMSTERDAM), tick=False):
+            school = child.school
+            banner = selectors.is_after_cutoff(school, timezone.now())
+            (stored,) = report(parent, child)
+        assert (banner, stored.reported_late) == (late, late)
 
     def test_holiday_weeks_are_skipped_when_counting_school_weeks(self, school, school_year):
         holiday(school, dt.date(2026, 10, 19), dt.date(2026, 10, 23))
