@@ -6,9 +6,13 @@ child (5a): parent and divorced_parent (both gezag), step_parent (no consent →
 other_school: other_director, other_group.
 """
 
+import datetime as dt
+from io import StringIO
+
 import pytest
 
 from klimop.models import GuardianRelation, StaffMember
+from klimop.worktime import AMSTERDAM
 from tests import factories as f
 
 Kind = GuardianRelation.Kind
@@ -99,6 +103,61 @@ def _celery_join_flag():
 
     yield
     _set_task_join_will_block(False)
+
+
+#: The demo school's day in the tests: a Monday in school year 2026/2027, during school hours.
+#: The demo is built, and the tests that read it run, on this clock, never on the real one.
+DEMO_DAY = dt.date(2026, 11, 23)
+DEMO_BUILT_AT = dt.datetime(2026, 11, 23, 10, 0, tzinfo=AMSTERDAM)
+
+
+@pytest.fixture(scope="module")
+def demo_built(django_db_setup, django_db_blocker):
+    """The whole demo school (``manage.py demo_school``), built once per test module that
+    reads it; the value is the command's output.
+
+    Building it takes seconds, and the modules that only read it (test_demo_school,
+    test_security_headers, test_cross_school) used to build it for every test. Here it is
+    built inside a transaction that stays open for the module and is rolled back after the
+    module's last test, so nothing of it reaches another module. Each test of the module
+    still gets pytest-django's ``db`` atomic block, now a savepoint inside that transaction:
+    whatever a test writes (a login, a booking, a rebuild) is rolled back before the next
+    test, so tests cannot affect each other, in any order.
+
+    Once per module rather than once per session: the open transaction must not outlive the
+    module, because other modules count rows in an empty database, and the live-server
+    (transactional) tests flush every table. With ``--dist loadfile`` a module runs whole on
+    one xdist worker, each with its own database.
+
+    The build's on-commit callbacks are dropped, as they always were (a test's transaction
+    never commits). Its photos stay in the in-memory file storage of this process; a test
+    that deletes demo files must build its own demo (tests/test_demo_school_build.py).
+    """
+    import time_machine
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import translation
+
+    out = StringIO()
+    with django_db_blocker.unblock():
+        module_transaction = transaction.atomic()
+        module_transaction.__enter__()
+        try:
+            with time_machine.travel(DEMO_BUILT_AT, tick=False), \
+                    translation.override(settings.LANGUAGE_CODE):
+                call_command("demo_school", date=DEMO_DAY, stdout=out)
+            connection.run_on_commit.clear()
+        except BaseException:
+            transaction.set_rollback(True)
+            module_transaction.__exit__(None, None, None)
+            raise
+    try:
+        yield out.getvalue()
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            module_transaction.__exit__(None, None, None)
 
 
 @pytest.fixture

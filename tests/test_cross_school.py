@@ -30,7 +30,6 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 AMS = zoneinfo.ZoneInfo("Europe/Amsterdam")
-TODAY = dt.date(2026, 11, 23)
 APPS = ("klimop", "notifications", "communication", "absences", "conversations", "quality",
         "account", "mfa")
 #: New rows of school B may point at an existing login: B adds its own record to it.
@@ -80,10 +79,11 @@ def _assert_nothing_of_a_changed(before: dict, what: str) -> None:
 
 
 @pytest.fixture
-def world():
-    """School A (the demo) and school B with its director and office; time stands still."""
+def world(demo_built):
+    """School A (the demo, built once for this module: ``demo_built`` in conftest rolls back
+    each test's writes) and school B with its director and office; time stands still."""
     with time_machine.travel(dt.datetime(2026, 11, 23, 10, 0, tzinfo=AMS), tick=False):
-        school_a, _ = demo.demo_school_create(today=TODAY)
+        school_a = demo.demo_school_get()
         victim = {model: list(model.objects.values_list("pk", flat=True)) for model in _models()}
         school_b = f.SchoolFactory(name="Basisschool Elders", slug="elders")
         year_b = f.SchoolYearFactory(school=school_b)

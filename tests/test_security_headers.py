@@ -10,12 +10,10 @@ parent, a teacher, the director and the office in the demo school is checked, th
 import datetime as dt
 import re
 from collections import Counter, deque
-from io import StringIO
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -25,8 +23,7 @@ from klimop.worktime import AMSTERDAM
 
 pytestmark = pytest.mark.django_db
 
-#: A Monday in the demo's school year, during school hours (as tests/test_demo_school.py).
-TODAY = dt.date(2026, 11, 23)
+#: A Monday in the demo's school year (conftest.DEMO_DAY), during school hours.
 NOW = dt.datetime(2026, 11, 23, 10, 30, tzinfo=AMSTERDAM)
 
 INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*\btype=\"application/json\")[^>]*>", re.I)
@@ -127,9 +124,10 @@ def crawl(client, start_paths, limit=PAGES_PER_ROLE):
 
 
 @pytest.fixture
-def demo_school():
+def demo_school(demo_built):
+    """The demo school, built once for this module (``demo_built`` in conftest: each test's
+    writes are rolled back), seen at NOW."""
     with time_machine.travel(NOW, tick=False):
-        call_command("demo_school", date=TODAY, stdout=StringIO())
         yield
 
 
