@@ -9,6 +9,7 @@ skips those tests, and says so loudly. With CI=true a missing service is an erro
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -65,6 +66,14 @@ def main(argv: list[str]) -> int:
         return 2
     env.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright + live_server
     args = [sys.executable, "-m", "pytest", *argv]
+    # pytest-randomly runs the tests in a new random order each time, so that no test can
+    # lean on another having run first. The seed is chosen here and printed, so a failure
+    # that shows only in one order can be repeated: make test ARGS="--randomly-seed=N".
+    if not any(a.startswith("--randomly-seed") or "no:randomly" in a for a in argv):
+        seed = random.SystemRandom().randrange(10**9)
+        args.append(f"--randomly-seed={seed}")
+        print(f"make test: random test order, seed {seed} "
+              f"(repeat: ARGS=\"--randomly-seed={seed}\")", flush=True)
     if not any(a.startswith("-n") for a in argv):
         args += ["-n", env.get("KLIMOP_TEST_WORKERS", "2"), "--dist", "loadfile"]
     return subprocess.call(args, cwd=ROOT, env=env)  # noqa: S603 - our own interpreter
