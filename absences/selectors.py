@@ -68,7 +68,7 @@ def next_school_day(cal: worktime.WorkCalendar, day: dt.date) -> dt.date:
 def is_after_cutoff(school: School, now: dt.datetime, settings: AbsenceSettings | None = None) -> bool:
     """Whether a report made ``now`` about today is late (``worktime.report_deadline``)."""
     settings = settings or absence_settings_for(school)
-    day = timezone.localtime(now).date()
+    day = worktime.local_date(now)
     return worktime.is_late(now, worktime.report_deadline(
         day, school.sick_report_cutoff, settings.lessons_start))
 

@@ -327,7 +327,7 @@ def _csv_safe(value: str) -> str:
 
 def _threshold_csv(rows, year) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stamp = timezone.localdate().isoformat()
+    stamp = worktime.local_date(timezone.now()).isoformat()
     response["Content-Disposition"] = f'attachment; filename="verzuim-16-uur-{stamp}.csv"'
     response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
     writer = csv.writer(response, delimiter=";")

@@ -56,8 +56,7 @@ class AlreadyBooked(ValidationError):  # noqa: N818 - reads as the situation
 
 # --- times --------------------------------------------------------------------------------------
 
-def local_datetime(day: dt.date, clock: dt.time) -> dt.datetime:
-    return dt.datetime.combine(day, clock, tzinfo=worktime.AMSTERDAM)
+local_datetime = worktime.local_datetime  # the school's clock
 
 
 def _when(moment: dt.datetime) -> str:

@@ -15,11 +15,12 @@ from django import forms
 from django.utils import timezone
 
 from . import selectors as directory
+from . import worktime
 
 
 def _day(value) -> dt.date | None:
     if isinstance(value, dt.datetime):
-        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+        return worktime.local_date(value) if timezone.is_aware(value) else value.date()
     return value if isinstance(value, dt.date) else None
 
 
@@ -46,7 +47,8 @@ class BoundedDatesMixin:
     def bound_dates(self, school) -> None:
         if school is None:
             return
-        self.date_bounds = earliest, latest = directory.date_bounds(school, timezone.localdate())
+        today = worktime.local_date(timezone.now())
+        self.date_bounds = earliest, latest = directory.date_bounds(school, today)
         for name in self.dates_ahead:
             if name in self.fields:
                 widget = self.fields[name].widget

@@ -23,7 +23,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from . import access
+from . import access, worktime
 from .models import Group, GuardianRelation, Pupil, School, SchoolYear, StaffMember
 from .privacy_models import ConsentDecision, ConsentEvent, ConsentPurpose, PrivacySettings
 
@@ -38,9 +38,9 @@ PURPOSES: tuple[str, ...] = tuple(ConsentPurpose.values)
 def local_date(on: dt.date | dt.datetime | None = None) -> dt.date:
     """The school's calendar date (Europe/Amsterdam) of ``on`` (default: now)."""
     if on is None:
-        return timezone.localdate()
+        return worktime.local_date(timezone.now())
     if isinstance(on, dt.datetime):
-        return timezone.localdate(on)
+        return worktime.local_date(on)
     return on
 
 

@@ -30,7 +30,7 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.instance_loaders import CachedInstanceLoader, ModelInstanceLoader
 
-from . import access
+from . import access, worktime
 from .forms import staff_user_for, staff_user_save
 from .models import Group, Guardian, GuardianRelation, Pupil, School, SchoolYear, StaffMember
 from .text import strip_bidi
@@ -42,7 +42,7 @@ Role = StaffMember.Role
 
 def current_school_year(school: School) -> SchoolYear | None:
     """The school year containing today, else the latest one (e.g. during the summer)."""
-    today = timezone.localdate()
+    today = worktime.local_date(timezone.now())
     years = SchoolYear.objects.filter(school=school).order_by("-starts_on")
     return years.filter(starts_on__lte=today, ends_on__gte=today).first() or years.first()
 

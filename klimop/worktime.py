@@ -477,3 +477,25 @@ def is_late(moment: datetime, deadline: datetime) -> bool:
     """Whether ``moment`` is at or after ``deadline`` (to the second)."""
     _require_aware(moment, "moment")
     return moment >= deadline
+
+
+# --- the school's clock: dates, times and weeks in Europe/Amsterdam ----------------------------
+# Every "today at the school", "this school week" and "at 08:20 on that day" goes through
+# these, so no feature does its own date arithmetic on UTC.
+
+def local_date(moment: datetime) -> date:
+    """The school's calendar date of an aware moment."""
+    _require_aware(moment, "moment")
+    return moment.astimezone(AMSTERDAM).date()
+
+
+def local_datetime(day: date, clock: time) -> datetime:
+    """``clock`` on ``day`` on the school's clock (the right offset on DST days)."""
+    return datetime.combine(day, clock, tzinfo=AMSTERDAM)
+
+
+def week_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    """Monday 00:00 to the next Monday 00:00 of ``moment``'s week, on the school's clock."""
+    local = local_date(moment)
+    monday = local - timedelta(days=local.weekday())
+    return local_datetime(monday, time(0)), local_datetime(monday + timedelta(days=7), time(0))

@@ -139,10 +139,8 @@ def school_weeks(cal: worktime.WorkCalendar, starts_on: dt.date, ends_on: dt.dat
 
 
 def week_of(moment: dt.datetime) -> dt.date:
-    """The Monday of the school-clock week of ``moment`` (communication's ``week_bounds``)."""
-    from communication.selectors.posts import week_bounds
-
-    return week_bounds(moment)[0].date()
+    """The Monday of the school-clock week of ``moment`` (``worktime.week_bounds``)."""
+    return worktime.week_bounds(moment)[0].date()
 
 
 def format_duration(value: dt.timedelta | None) -> str:

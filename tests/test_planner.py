@@ -231,8 +231,10 @@ class TestSeparateBookings:
         # Each sees only their own conversation, and only they are told about it.
         plan = selectors.parent_round(viewer=parent.user, round_=conversation_round)
         assert plan.children[0].booking == mine
-        assert Notification.objects.filter(user=divorced_parent.user,
-                                           cause=f"planner-booked:{mine.pk}").count() == 0
+        # The notification's cause names the booking's event (its own sequence, not the booking's).
+        (booked,) = BookingEvent.objects.filter(booking_id_at_time=mine.pk, action=BookingEvent.Action.BOOKED)
+        told = Notification.objects.filter(cause=f"planner-booked:{booked.pk}")
+        assert list(told.values_list("user", flat=True)) == [parent.user.pk]
         with pytest.raises(Http404):
             selectors.booking_get_for(viewer=parent.user, pk=theirs.pk)
         with pytest.raises(services.AlreadyBooked):

@@ -13,6 +13,7 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from klimop import worktime
 from klimop.worktime import (
     AMSTERDAM,
     DEFAULT_HOURS,
@@ -643,3 +644,31 @@ def test_outside_the_school_years_there_is_only_working_time_if_a_working_day_re
     else:
         assert is_working_time(cal, opening)
         assert any(first <= opening.date() <= last for first, last in cal.terms)
+
+
+# --- the school's clock -------------------------------------------------------------------------
+
+def test_the_school_date_of_a_moment_is_the_amsterdam_date_not_the_utc_date():
+    just_after_midnight = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)  # 00:30 in Amsterdam
+    assert worktime.local_date(just_after_midnight) == date(2026, 12, 1)
+    summer = datetime(2026, 6, 30, 22, 30, tzinfo=UTC)  # 00:30 CEST
+    assert worktime.local_date(summer) == date(2026, 7, 1)
+
+
+def test_a_local_time_on_a_dst_day_has_that_days_offset():
+    assert worktime.local_datetime(date(2027, 3, 28), time(8, 20)).utcoffset() == timedelta(hours=2)
+    assert worktime.local_datetime(date(2026, 10, 25), time(8, 20)).utcoffset() == timedelta(hours=1)
+
+
+def test_the_school_week_runs_from_monday_to_monday_across_a_dst_night():
+    sunday_evening = datetime(2026, 10, 25, 21, 0, tzinfo=worktime.AMSTERDAM)
+    start, end = worktime.week_bounds(sunday_evening)
+    assert (start.date(), end.date()) == (date(2026, 10, 19), date(2026, 10, 26))
+    assert (start.hour, end.hour) == (0, 0)
+    # That week had the extra hour of the night of 25 October.
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(days=7, hours=1)
+
+
+def test_a_naive_moment_is_refused():
+    with pytest.raises(ValueError, match="aware"):
+        worktime.local_date(datetime(2026, 12, 1, 8, 0))  # noqa: DTZ001 - the point of the test

@@ -187,4 +187,4 @@ def week_start(day: dt.date) -> dt.date:
 
 
 def today_local() -> dt.date:
-    return timezone.localtime(timezone.now(), worktime.AMSTERDAM).date()
+    return worktime.local_date(timezone.now())

@@ -84,7 +84,7 @@ def attachment_get_for(*, viewer, pk: int) -> PostAttachment:
 def groups_postable_by(viewer) -> QuerySet[Group]:
     """Groups the viewer may post to: their own; any group of the school for director/office."""
     groups = access.groups_acted_for_by(viewer)
-    today = timezone.localdate()
+    today = worktime.local_date(timezone.now())
     return (groups.filter(school_year__starts_on__lte=today + dt.timedelta(days=60),
                           school_year__ends_on__gte=today)
             .select_related("school").order_by("year", "name").distinct())
@@ -164,13 +164,7 @@ def posts_by_author(*, viewer) -> list[PostWithReads]:
 
 # --- post rhythm -----------------------------------------------------------------------------
 
-def week_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """Monday 00:00 to the next Monday 00:00 on the school's clock (Europe/Amsterdam)."""
-    local = moment.astimezone(worktime.AMSTERDAM).date()
-    monday = local - dt.timedelta(days=local.weekday())
-    start = dt.datetime.combine(monday, dt.time(0), tzinfo=worktime.AMSTERDAM)
-    end = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(0), tzinfo=worktime.AMSTERDAM)
-    return start, end
+week_bounds = worktime.week_bounds  # the school week, from the one clock
 
 
 @dataclass(frozen=True)

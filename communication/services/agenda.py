@@ -74,7 +74,7 @@ def bring_notice_is_short(*, school, event_day: dt.date, now: dt.datetime | None
     Written on a Friday for a Monday event, that is one day: too short.
     """
     now = now or timezone.now()
-    today = timezone.localtime(now, worktime.AMSTERDAM).date()
+    today = worktime.local_date(now)
     cal = directory.school_calendar(school)
     days = worktime.working_days_between(cal, today + dt.timedelta(days=1), event_day)
     return days < BRING_NOTICE_SCHOOL_DAYS
@@ -85,7 +85,7 @@ def bring_notice_is_short(*, school, event_day: dt.date, now: dt.datetime | None
 def _check_dates(event: Event) -> None:
     """An event lies before the end of the next school year. Past events stay possible
     (the agenda is also a record; the demo school is built for any date)."""
-    today = timezone.localtime(timezone.now(), worktime.AMSTERDAM).date()
+    today = worktime.local_date(timezone.now())
     _earliest, latest = directory.date_bounds(event.school_id, today)
     if event.starts_on > latest:
         raise ValidationError({"starts_on": directory.too_far_ahead(latest)})
@@ -110,8 +110,8 @@ def _apply_times(
     if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
         raise ValueError("event times must be aware datetimes")
     event.starts_at, event.ends_at = starts_at, ends_at
-    event.starts_on = timezone.localtime(starts_at, worktime.AMSTERDAM).date()
-    event.ends_on = timezone.localtime(ends_at, worktime.AMSTERDAM).date()
+    event.starts_on = worktime.local_date(starts_at)
+    event.ends_on = worktime.local_date(ends_at)
     _check_dates(event)
 
 
@@ -234,7 +234,7 @@ def event_reminders_send(*, now: dt.datetime | None = None) -> int:
     (or two workers at once) reminds nobody twice. Returns the number of new reminders.
     """
     now = now or timezone.now()
-    today = timezone.localtime(now, worktime.AMSTERDAM).date()
+    today = worktime.local_date(now)
     candidates = Event.objects.filter(
         Q(important=True), starts_on__gte=today,
         starts_on__lte=today + dt.timedelta(days=90),

@@ -446,7 +446,7 @@ def child_conversations_sync_all(*, today: dt.date | None = None) -> dict[str, i
     when it starts within a week, so the chats are there on the first school day.
     Then every chat about a pupil who left is closed. Idempotent.
     """
-    today = today or timezone.localdate()
+    today = today or worktime.local_date(timezone.now())
     totals = {"created": 0, "joined": 0, "left": 0, "closed": 0}
     years = SchoolYear.objects.filter(
         starts_on__lte=today + dt.timedelta(days=7), ends_on__gte=today,

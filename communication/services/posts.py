@@ -118,9 +118,9 @@ def publication_time(*, author: User, requested: dt.datetime | None = None,
     if staff is None:
         return wanted, False
     if requested is not None:
-        today = timezone.localtime(now, worktime.AMSTERDAM).date()
+        today = worktime.local_date(now)
         _earliest, latest = directory.date_bounds(staff.school_id, today)
-        if timezone.localtime(requested, worktime.AMSTERDAM).date() > latest:
+        if worktime.local_date(requested) > latest:
             raise ValidationError({"publish_at": directory.too_far_ahead(latest)})
     try:
         at = worktime.next_opening(directory.staff_calendar(staff), wanted)

@@ -13,6 +13,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from demo import school as demo
+from klimop import worktime
 
 
 class Command(BaseCommand):
@@ -37,7 +38,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, reset: bool = False, date: dt.date | None = None, **options):
         started = time.perf_counter()
-        today = date or timezone.localdate()
+        today = date or worktime.local_date(timezone.now())
         try:
             with transaction.atomic():
                 if reset:
