@@ -20,7 +20,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from klimop.admin import SchoolScopedAdmin
+from klimop.admin import SchoolScopedAdmin, SchoolSettingsInline, register_school_settings
 from klimop.models import Pupil
 from klimop.text import StripBidiMixin
 
@@ -29,13 +29,10 @@ from .forms import DecisionForm
 from .models import AbsenceReport, AbsenceSettings, FollowUp, LeaveRequest
 
 
-@admin.register(AbsenceSettings)
-class AbsenceSettingsAdmin(SchoolScopedAdmin):
-    list_display = ["school", "lessons_start", "lessons_end", "attendance_officer"]
-    fields = ["school", "lessons_start", "lessons_end", "attendance_officer", "leave_guidance"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+@register_school_settings
+class AbsenceSettingsInline(SchoolSettingsInline):
+    model = AbsenceSettings
+    fields = ["lessons_start", "lessons_end", "attendance_officer", "leave_guidance"]
 
 
 class _ReadOnly:

@@ -198,6 +198,43 @@ class SchoolScopedInline(_ScopedFormfieldsMixin, admin.TabularInline):
         return is_manager(request)
 
 
+class SchoolSettingsInline(_ScopedFormfieldsMixin, admin.StackedInline):
+    """A feature's own settings of a school (one row), shown on the school's page.
+
+    One place per school for every setting: the school's own (``School``, the agreements
+    of its quality card) and each feature's settings model, which the feature adds here
+    with ``register_school_settings`` (the core imports no feature).
+    """
+
+    extra = 1
+    max_num = 1
+    min_num = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return is_manager(request)
+
+    def has_add_permission(self, request, obj=None):
+        return is_manager(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_manager(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+#: The features' settings inlines, in the order they registered (see SchoolAdmin.get_inlines).
+SCHOOL_SETTINGS_INLINES: list[type[SchoolSettingsInline]] = []
+
+
+def register_school_settings(inline: type[SchoolSettingsInline]) -> type[SchoolSettingsInline]:
+    """A feature's admin adds its settings model to the school's page (usable as a decorator)."""
+    if inline not in SCHOOL_SETTINGS_INLINES:
+        SCHOOL_SETTINGS_INLINES.append(inline)
+    return inline
+
+
 class SchoolImportExportMixin(ImportExportMixin):
     """CSV import and export into the importing user's school, all rows or none."""
 
@@ -305,6 +342,10 @@ class SchoolAdmin(SchoolScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    def get_inlines(self, request, obj):
+        # Office hours, then every feature's own settings: all of a school's settings on its page.
+        return [*self.inlines, *SCHOOL_SETTINGS_INLINES]
 
     def get_readonly_fields(self, request, obj=None):
         # The short name is part of addresses (e.g. calendar feeds); an administrator's job.

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .admin import SchoolScopedAdmin, managed_school_ids
+from .admin import SchoolScopedAdmin, SchoolSettingsInline, managed_school_ids, register_school_settings
 from .privacy_models import ConsentDecision, ConsentEvent, PrivacySettings
 
 
-@admin.register(PrivacySettings)
-class PrivacySettingsAdmin(SchoolScopedAdmin):
-    list_display = ["school", "grace_days"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+@register_school_settings
+class PrivacySettingsInline(SchoolSettingsInline):
+    model = PrivacySettings
 
 
 class _ReadOnlyPupilScopedAdmin(SchoolScopedAdmin):

@@ -15,19 +15,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from klimop.admin import SchoolScopedAdmin
+from klimop.admin import SchoolScopedAdmin, SchoolSettingsInline, register_school_settings
 
 from . import services as quality_services
 from .models import QualityTargets, Survey
 
 
-@admin.register(QualityTargets)
-class QualityTargetsAdmin(SchoolScopedAdmin):
-    list_display = ["school", "satisfied_percent", "active_parents_percent", "post_weeks_percent",
-                    "answered_in_time_percent", "sick_reports_on_time_percent"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+@register_school_settings
+class QualityTargetsInline(SchoolSettingsInline):
+    model = QualityTargets
 
 
 @admin.register(Survey)

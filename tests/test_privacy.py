@@ -410,9 +410,29 @@ def test_consent_history_in_the_admin_is_read_only_and_scoped_to_the_school(
                               args=[ConsentDecision.objects.get().pk])).status_code in (302, 403, 404)
 
 
-def test_office_sets_the_grace_period_of_their_school_in_the_admin(client, office, school):
+def test_office_sets_the_grace_period_on_their_schools_page_in_the_admin(client, office, school):
+    """Every setting of a school is on its one page: the feature's settings are inlines there."""
     client.force_login(office.user)
-    response = client.post(reverse("admin:klimop_privacysettings_add"),
-                           {"school": school.pk, "grace_days": 14})
-    assert response.status_code == 302
+    change = reverse("admin:klimop_school_change", args=[school.pk])
+    page = client.get(change)
+    data = {}
+    form = page.context["adminform"].form
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if not field.disabled and value is not None and value is not False:
+            data[name] = value
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data[f"{formset.prefix}-TOTAL_FORMS"] = len(formset.forms)
+        data[f"{formset.prefix}-INITIAL_FORMS"] = formset.initial_form_count()
+        for sub in formset.forms:
+            for name, field in sub.fields.items():
+                value = sub[name].value()
+                if value is not None and value is not False:  # weekday 0 is Monday, not empty
+                    data[sub.add_prefix(name)] = value
+        if formset.model is PrivacySettings:
+            data[formset.forms[0].add_prefix("grace_days")] = 14
+    response = client.post(change, data)
+    assert response.status_code == 302, response.context and [
+        f.errors for i in response.context["inline_admin_formsets"] for f in i.formset.forms]
     assert PrivacySettings.objects.get(school=school).grace_days == 14

@@ -446,12 +446,9 @@ ADMIN_MODELS = {
     "klimop.guardian": ("ok", "ok", "guardian"),
     "klimop.staffmember": ("ok", "ok", "staff"),
     "klimop.user": ("denied", "denied", "user"),
-    "klimop.privacysettings": ("ok", "ok", "privacy_settings"),
     "klimop.consentdecision": ("ok", "denied", "consent_decision"),
     "klimop.consentevent": ("ok", "denied", "consent_event"),
-    "quality.qualitytargets": ("ok", "ok", "quality_targets"),
     "quality.survey": ("ok", "ok", "survey"),
-    "absences.absencesettings": ("ok", "ok", "absence_settings"),
     "absences.absencereport": ("ok", "denied", "absence"),
     "absences.followup": ("ok", "denied", "follow_up"),
     # The director's list opens on the requests awaiting a decision (a redirect to the filter).
