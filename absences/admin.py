@@ -48,8 +48,17 @@ class _ReadOnly:
 
 @admin.register(AbsenceReport)
 class AbsenceReportAdmin(_ReadOnly, SchoolScopedAdmin):
-    list_display = ["starts_on", "pupil", "group", "kind", "ends_on", "reported_at", "channel",
-                    "reported_late", "counts"]
+    list_display = [
+        "starts_on",
+        "pupil",
+        "group",
+        "kind",
+        "ends_on",
+        "reported_at",
+        "channel",
+        "reported_late",
+        "counts",
+    ]
     list_filter = ["kind", "channel", "reported_late"]
     date_hierarchy = "starts_on"
     search_fields = ["pupil__first_name", "pupil__last_name"]
@@ -75,11 +84,16 @@ class FollowUpAdmin(_ReadOnly, SchoolScopedAdmin):
 class LeaveDecisionForm(StripBidiMixin, forms.ModelForm):
     """The director's decision on the change page; checked by the service's own rules."""
 
-    decision = forms.ChoiceField(label=_("Decision"), choices=DecisionForm.DECISIONS, required=False,
-                                 widget=forms.RadioSelect)
-    reasons = forms.CharField(label=_("Reasons"), required=False, max_length=4000,
-                              widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
-                              help_text=_("The parent reads these in the decision, with where to object."))
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=DecisionForm.DECISIONS, required=False, widget=forms.RadioSelect
+    )
+    reasons = forms.CharField(
+        label=_("Reasons"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        help_text=_("The parent reads these in the decision, with where to object."),
+    )
 
     class Meta:
         model = LeaveRequest
@@ -90,8 +104,11 @@ class LeaveDecisionForm(StripBidiMixin, forms.ModelForm):
         if not data.get("decision") and not data.get("reasons"):
             return data  # nothing decided: the page was only looked at
         try:
-            services.leave_decision_check(leave_request=self.instance, decision=data.get("decision", ""),
-                                          reasons=data.get("reasons", ""))
+            services.leave_decision_check(
+                leave_request=self.instance,
+                decision=data.get("decision", ""),
+                reasons=data.get("reasons", ""),
+            )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 for field, errors in exc.error_dict.items():
@@ -105,16 +122,39 @@ class LeaveDecisionForm(StripBidiMixin, forms.ModelForm):
 @admin.register(LeaveRequest)
 class LeaveRequestAdmin(SchoolScopedAdmin):
     form = LeaveDecisionForm
-    list_display = ["submitted", "children", "kind", "period", "school_days", "status", "flags",
-                    "earlier_this_year"]
+    list_display = [
+        "submitted",
+        "children",
+        "kind",
+        "period",
+        "school_days",
+        "status",
+        "flags",
+        "earlier_this_year",
+    ]
     list_filter = ["status", "kind", "for_attendance_officer", "school_year"]
     search_fields = ["pupils__first_name", "pupils__last_name", "reason"]
     ordering = ["submitted_at"]
     list_select_related = ["school_year", "requested_by"]
     readonly_fields = [
-        "children", "requested_by", "kind", "period", "school_days", "reason", "explanation",
-        "warnings_shown", "for_attendance_officer", "statement_link", "status", "submitted_at",
-        "decided_at", "decided_by", "decision_reasons", "family_history", "guidance", "history",
+        "children",
+        "requested_by",
+        "kind",
+        "period",
+        "school_days",
+        "reason",
+        "explanation",
+        "warnings_shown",
+        "for_attendance_officer",
+        "statement_link",
+        "status",
+        "submitted_at",
+        "decided_at",
+        "decided_by",
+        "decision_reasons",
+        "family_history",
+        "guidance",
+        "history",
     ]
 
     def changelist_view(self, request, extra_context=None):
@@ -128,28 +168,48 @@ class LeaveRequestAdmin(SchoolScopedAdmin):
         same_children = through.objects.filter(leaverequest_id=OuterRef(OuterRef("pk"))).values("pupil_id")
         others = (
             LeaveRequest.objects.filter(school_year_id=OuterRef("school_year_id"), pupils__in=same_children)
-            .exclude(pk=OuterRef("pk")).order_by().values("school_year_id")
-            .annotate(n=Count("pk", distinct=True)).values("n")
+            .exclude(pk=OuterRef("pk"))
+            .order_by()
+            .values("school_year_id")
+            .annotate(n=Count("pk", distinct=True))
+            .values("n")
         )
         return (
-            super().get_queryset(request)
+            super()
+            .get_queryset(request)
             .prefetch_related(Prefetch("pupils", queryset=Pupil.objects.select_related("group")))
             .annotate(earlier_count=Coalesce(Subquery(others), 0))
         )
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
-            (_("Request"), {"fields": [
-                "children", "requested_by", "submitted_at", "kind", "period", "school_days", "reason",
-                "warnings_shown", "explanation", "statement_link", "for_attendance_officer", "guidance",
-            ]}),
+            (
+                _("Request"),
+                {
+                    "fields": [
+                        "children",
+                        "requested_by",
+                        "submitted_at",
+                        "kind",
+                        "period",
+                        "school_days",
+                        "reason",
+                        "warnings_shown",
+                        "explanation",
+                        "statement_link",
+                        "for_attendance_officer",
+                        "guidance",
+                    ]
+                },
+            ),
             (_("This family's requests this school year"), {"fields": ["family_history"]}),
         ]
         if obj is not None and obj.is_open and rules.may_decide_leave(request.user, obj.school):
             fieldsets.append((_("Decision"), {"fields": ["decision", "reasons"]}))
         else:
-            fieldsets.append((_("Decision"), {"fields": [
-                "status", "decided_at", "decided_by", "decision_reasons"]}))
+            fieldsets.append(
+                (_("Decision"), {"fields": ["status", "decided_at", "decided_by", "decision_reasons"]})
+            )
         fieldsets.append((_("History"), {"fields": ["history"]}))
         return fieldsets
 
@@ -165,10 +225,14 @@ class LeaveRequestAdmin(SchoolScopedAdmin):
             return
         if not rules.may_decide_leave(request.user, obj.school):
             raise PermissionDenied
-        leave = services.leave_decide(actor=request.user, leave_request=obj, decision=decision,
-                                      reasons=form.cleaned_data["reasons"])
-        messages.success(request, _("The decision is recorded and the parent has been notified: %(status)s.")
-                         % {"status": leave.get_status_display().lower()})
+        leave = services.leave_decide(
+            actor=request.user, leave_request=obj, decision=decision, reasons=form.cleaned_data["reasons"]
+        )
+        messages.success(
+            request,
+            _("The decision is recorded and the parent has been notified: %(status)s.")
+            % {"status": leave.get_status_display().lower()},
+        )
 
     def save_related(self, request, form, formsets, change):
         pass  # nothing of the request itself is edited here
@@ -209,8 +273,11 @@ class LeaveRequestAdmin(SchoolScopedAdmin):
     def statement_link(self, leave: LeaveRequest):
         if not leave.statement:
             return _("none attached")
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>',
-                           reverse("absences:leave_statement", args=[leave.pk]), leave.statement_name)
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("absences:leave_statement", args=[leave.pk]),
+            leave.statement_name,
+        )
 
     @admin.display(description=_("municipal guidance"))
     def guidance(self, leave: LeaveRequest) -> str:
@@ -222,22 +289,46 @@ class LeaveRequestAdmin(SchoolScopedAdmin):
         if not others:
             return _("No other requests this school year.")
         rows = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((", ".join(p.first_name for p in other.pupils.all()),
-              f"{formats.date_format(other.starts_on, 'j b')} – "
-              f"{formats.date_format(other.ends_on, 'j b Y')}",
-              other.school_days, other.get_kind_display(), other.get_status_display())
-             for other in others),
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    ", ".join(p.first_name for p in other.pupils.all()),
+                    f"{formats.date_format(other.starts_on, 'j b')} – "
+                    f"{formats.date_format(other.ends_on, 'j b Y')}",
+                    other.school_days,
+                    other.get_kind_display(),
+                    other.get_status_display(),
+                )
+                for other in others
+            ),
         )
-        return format_html('<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>'
-                           "</thead><tbody>{}</tbody></table>", _("children"), _("period"), _("school days"),
-                           _("kind"), _("status"), rows)
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            _("children"),
+            _("period"),
+            _("school days"),
+            _("kind"),
+            _("status"),
+            rows,
+        )
 
     @admin.display(description=_("history"))
     def history(self, leave: LeaveRequest):
         events = leave.events.select_related("actor")
-        return format_html_join(
-            "", "<div>{} · {} · {}</div>",
-            ((formats.date_format(timezone.localtime(e.at), "j b Y H:i"), e.get_new_status_display(),
-              e.actor.get_full_name() if e.actor else "") for e in events),
-        ) or "–"
+        return (
+            format_html_join(
+                "",
+                "<div>{} · {} · {}</div>",
+                (
+                    (
+                        formats.date_format(timezone.localtime(e.at), "j b Y H:i"),
+                        e.get_new_status_display(),
+                        e.actor.get_full_name() if e.actor else "",
+                    )
+                    for e in events
+                ),
+            )
+            or "–"
+        )

@@ -10,4 +10,3 @@ class AbsencesConfig(AppConfig):
         # Register this app's Celery tasks when Django starts: services enqueue them by
         # name (klimop.queue.enqueue_on_commit) and never import a tasks module.
         from . import tasks  # noqa: F401
-

@@ -63,22 +63,30 @@ class ReportForm(BoundedDatesMixin, _Submission):
 
     dates_ahead = ("starts_on", "ends_on")
 
-    KINDS = [(Kind.SICK, _("Sick")), (Kind.APPOINTMENT, _("Doctor, dentist or hospital")),
-             (Kind.LATE, _("Arrives later"))]
+    KINDS = [
+        (Kind.SICK, _("Sick")),
+        (Kind.APPOINTMENT, _("Doctor, dentist or hospital")),
+        (Kind.LATE, _("Arrives later")),
+    ]
     KIND_VALUES = frozenset(value for value, _label in KINDS)
 
-    pupils = ChildrenField(label=_("Who?"), queryset=None,
-                           error_messages={"required": _("Please choose at least one child.")})
+    pupils = ChildrenField(
+        label=_("Who?"), queryset=None, error_messages={"required": _("Please choose at least one child.")}
+    )
     kind = forms.ChoiceField(label=_("What do you want to report?"), choices=KINDS, widget=forms.RadioSelect)
     starts_on = forms.DateField(label=_("Date"), widget=DateInput())
     ends_on = forms.DateField(
-        label=_("Last day (optional)"), required=False, widget=DateInput(),
+        label=_("Last day (optional)"),
+        required=False,
+        widget=DateInput(),
         help_text=_("Leave empty if you do not know yet: report recovery when your child is better."),
     )
     from_time = forms.TimeField(label=_("From"), required=False, widget=TimeInput())
     until_time = forms.TimeField(label=_("Until"), required=False, widget=TimeInput())
     note = forms.CharField(
-        label=_("Note for the teacher (optional)"), required=False, max_length=500,
+        label=_("Note for the teacher (optional)"),
+        required=False,
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example what the appointment is for. Medical details are not needed."),
     )
@@ -104,21 +112,26 @@ class StaffReportForm(BoundedDatesMixin, _Submission):
 
     pupil = forms.ModelChoiceField(label=_("Pupil"), queryset=None)
     kind = forms.ChoiceField(label=_("What"), choices=KINDS, widget=forms.RadioSelect)
-    caller = forms.CharField(label=_("Who called?"), required=False, max_length=120,
-                             help_text=_("For example: mother, father, carer."))
+    caller = forms.CharField(
+        label=_("Who called?"),
+        required=False,
+        max_length=120,
+        help_text=_("For example: mother, father, carer."),
+    )
     starts_on = forms.DateField(label=_("Date"), widget=DateInput())
     ends_on = forms.DateField(label=_("Last day (optional)"), required=False, widget=DateInput())
     from_time = forms.TimeField(label=_("From"), required=False, widget=TimeInput())
     until_time = forms.TimeField(label=_("Until"), required=False, widget=TimeInput())
-    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=500,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Note (optional)"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args, pupils=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pupil"].queryset = pupils
         self.bound_dates(pupils.values_list("school_id", flat=True).first() if pupils is not None else None)
-        self.fields["pupil"].label_from_instance = (
-            lambda p: f"{p.full_name} · {p.group}" if p.group else p.full_name
+        self.fields["pupil"].label_from_instance = lambda p: (
+            f"{p.full_name} · {p.group}" if p.group else p.full_name
         )
 
     def clean(self):
@@ -131,7 +144,9 @@ class RecoveryForm(StripBidiMixin, forms.Form):
 
 class FollowUpForm(StripBidiMixin, forms.Form):
     note = forms.CharField(
-        label=_("Note of the contact"), required=False, max_length=1000,
+        label=_("Note of the contact"),
+        required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("For example: called the mother, expected back on Monday."),
     )
@@ -140,21 +155,30 @@ class FollowUpForm(StripBidiMixin, forms.Form):
 class LeaveForm(BoundedDatesMixin, _Submission):
     dates_ahead = ("starts_on", "ends_on")
 
-    pupils = ChildrenField(label=_("For whom?"), queryset=None,
-                           error_messages={"required": _("Please choose at least one child.")})
-    kind = forms.ChoiceField(label=_("Kind of leave"), choices=LeaveRequest.Kind.choices,
-                             widget=forms.RadioSelect)
+    pupils = ChildrenField(
+        label=_("For whom?"),
+        queryset=None,
+        error_messages={"required": _("Please choose at least one child.")},
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind of leave"), choices=LeaveRequest.Kind.choices, widget=forms.RadioSelect
+    )
     starts_on = forms.DateField(label=_("First day of leave"), widget=DateInput())
     ends_on = forms.DateField(label=_("Last day of leave"), widget=DateInput())
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
     statement = forms.FileField(
-        label=_("Employer's statement"), required=False,
+        label=_("Employer's statement"),
+        required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
-        help_text=_("A PDF or a photo (JPEG, PNG) of the statement, at most 10 MB. Needed for extra "
-                    "vacation leave; for other leave you may attach proof, e.g. an invitation."),
+        help_text=_(
+            "A PDF or a photo (JPEG, PNG) of the statement, at most 10 MB. Needed for extra "
+            "vacation leave; for other leave you may attach proof, e.g. an invitation."
+        ),
     )
     explanation = forms.CharField(
-        label=_("Explanation (if the school warns you)"), required=False, max_length=2000,
+        label=_("Explanation (if the school warns you)"),
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -180,5 +204,9 @@ class DecisionForm(StripBidiMixin, forms.Form):
         (LeaveRequest.Status.FORWARDED, _("Forward to the attendance officer")),
     ]
     decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, widget=forms.RadioSelect)
-    reasons = forms.CharField(label=_("Reasons"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5}),
-                              help_text=_("A decision states its reasons; the parent reads them."))
+    reasons = forms.CharField(
+        label=_("Reasons"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("A decision states its reasons; the parent reads them."),
+    )

@@ -29,26 +29,37 @@ class AbsenceSettings(models.Model):
     """
 
     school = models.OneToOneField(
-        "klimop.School", on_delete=models.CASCADE, related_name="absence_settings",
+        "klimop.School",
+        on_delete=models.CASCADE,
+        related_name="absence_settings",
         verbose_name=_("school"),
     )
     lessons_start = models.TimeField(
-        _("lessons start"), default=dt.time(8, 30),
+        _("lessons start"),
+        default=dt.time(8, 30),
         help_text=_("A report made after this time (or after the cutoff) is marked late."),
     )
     lessons_end = models.TimeField(
-        _("lessons end"), default=dt.time(14, 30),
+        _("lessons end"),
+        default=dt.time(14, 30),
         help_text=_("A whole day of unexplained absence counts as the hours from start to end."),
     )
     attendance_officer = models.CharField(
-        _("attendance officer"), max_length=300, blank=True,
-        help_text=_("Name and address of the municipality's attendance officer "
-                    "(leerplichtambtenaar), named in leave decisions over 10 school days."),
+        _("attendance officer"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Name and address of the municipality's attendance officer "
+            "(leerplichtambtenaar), named in leave decisions over 10 school days."
+        ),
     )
     leave_guidance = models.TextField(
-        _("guidance for leave for important circumstances"), blank=True,
-        help_text=_("The municipality's typical day counts (a wedding, a funeral, a move), "
-                    "shown to parents on the leave form and to the director."),
+        _("guidance for leave for important circumstances"),
+        blank=True,
+        help_text=_(
+            "The municipality's typical day counts (a wedding, a funeral, a move), "
+            "shown to parents on the leave form and to the director."
+        ),
     )
 
     class Meta:
@@ -56,7 +67,8 @@ class AbsenceSettings(models.Model):
         verbose_name_plural = _("absence settings")
         constraints = [
             models.CheckConstraint(
-                condition=Q(lessons_end__gt=F("lessons_start")), name="absence_settings_lessons_order",
+                condition=Q(lessons_end__gt=F("lessons_start")),
+                name="absence_settings_lessons_order",
                 violation_error_message=_("Lessons must end after they start."),
             ),
         ]
@@ -91,11 +103,15 @@ class AbsenceReport(models.Model):
         SCHOOL = "school", _("Noticed at school")
 
     school = models.ForeignKey(
-        "klimop.School", on_delete=models.CASCADE, related_name="absence_reports",
+        "klimop.School",
+        on_delete=models.CASCADE,
+        related_name="absence_reports",
         verbose_name=_("school"),
     )
     pupil = models.ForeignKey(
-        "klimop.Pupil", on_delete=models.CASCADE, related_name="absence_reports",
+        "klimop.Pupil",
+        on_delete=models.CASCADE,
+        related_name="absence_reports",
         verbose_name=_("pupil"),
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
@@ -104,7 +120,11 @@ class AbsenceReport(models.Model):
     from_time = models.TimeField(_("from"), null=True, blank=True)
     until_time = models.TimeField(_("until"), null=True, blank=True)
     hours = models.DecimalField(
-        _("hours"), max_digits=4, decimal_places=2, null=True, blank=True,
+        _("hours"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("Hours missed on a single day (appointments, late arrival, unexplained)."),
     )
     note = models.TextField(_("note"), blank=True, max_length=500)
@@ -112,23 +132,39 @@ class AbsenceReport(models.Model):
     channel = models.CharField(_("reported"), max_length=8, choices=Channel.choices)
     reported_at = models.DateTimeField(_("reported at"))
     reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("reported by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reported by"),
     )
     reported_late = models.BooleanField(_("reported late"), default=False)
     submission = models.UUIDField(_("form submission"), default=uuid.uuid4, editable=False)
     recovered_at = models.DateTimeField(_("recovery reported at"), null=True, blank=True)
     recovered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("recovery reported by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recovery reported by"),
     )
     cancelled_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("withdrawn by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withdrawn by"),
     )
     explained_by = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="explains",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="explains",
         verbose_name=_("explained by"),
         help_text=_("An unexplained absence that a later report explained no longer counts."),
     )
@@ -148,8 +184,7 @@ class AbsenceReport(models.Model):
                 name="absence_report_single_day_unless_sick",
             ),
             models.CheckConstraint(
-                condition=~Q(kind="appointment")
-                | Q(from_time__isnull=False, until_time__isnull=False),
+                condition=~Q(kind="appointment") | Q(from_time__isnull=False, until_time__isnull=False),
                 name="absence_report_appointment_has_times",
             ),
             models.CheckConstraint(
@@ -157,19 +192,22 @@ class AbsenceReport(models.Model):
                 name="absence_report_late_has_arrival",
             ),
             models.CheckConstraint(
-                condition=Q(from_time__isnull=True) | Q(until_time__isnull=True)
+                condition=Q(from_time__isnull=True)
+                | Q(until_time__isnull=True)
                 | Q(until_time__gt=F("from_time")),
                 name="absence_report_until_after_from",
                 violation_error_message=_("The end time must be after the start time."),
             ),
             # A double submit, or two parents reporting at once, never makes two open spells.
             models.UniqueConstraint(
-                fields=["pupil"], condition=Q(kind="sick", ends_on__isnull=True, cancelled_at__isnull=True),
+                fields=["pupil"],
+                condition=Q(kind="sick", ends_on__isnull=True, cancelled_at__isnull=True),
                 name="absence_report_one_open_sickness",
                 violation_error_message=_("This child is already reported sick."),
             ),
             models.UniqueConstraint(
-                fields=["pupil", "submission"], name="absence_report_once_per_submission",
+                fields=["pupil", "submission"],
+                name="absence_report_once_per_submission",
             ),
         ]
         indexes = [
@@ -205,8 +243,12 @@ class ReportEvent(models.Model):
     report = models.ForeignKey(AbsenceReport, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     at = models.DateTimeField(_("at"))
     detail = models.CharField(_("detail"), max_length=200, blank=True)
@@ -228,22 +270,33 @@ class FollowUp(models.Model):
     """
 
     report = models.OneToOneField(
-        AbsenceReport, on_delete=models.CASCADE, related_name="follow_up", verbose_name=_("sick report"),
+        AbsenceReport,
+        on_delete=models.CASCADE,
+        related_name="follow_up",
+        verbose_name=_("sick report"),
     )
     school = models.ForeignKey(
-        "klimop.School", on_delete=models.CASCADE, related_name="absence_follow_ups",
+        "klimop.School",
+        on_delete=models.CASCADE,
+        related_name="absence_follow_ups",
         verbose_name=_("school"),
     )
     pupil = models.ForeignKey(
-        "klimop.Pupil", on_delete=models.CASCADE, related_name="absence_follow_ups",
+        "klimop.Pupil",
+        on_delete=models.CASCADE,
+        related_name="absence_follow_ups",
         verbose_name=_("pupil"),
     )
     due_on = models.DateField(_("school day reached"))
     created_at = models.DateTimeField(_("created at"))
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("done by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("done by"),
     )
     note = models.TextField(_("note"), blank=True, max_length=1000)
 
@@ -289,22 +342,34 @@ class LeaveRequest(models.Model):
     ACTIVE = (Status.SUBMITTED, Status.GRANTED, Status.FORWARDED)
 
     school = models.ForeignKey(
-        "klimop.School", on_delete=models.CASCADE, related_name="leave_requests",
+        "klimop.School",
+        on_delete=models.CASCADE,
+        related_name="leave_requests",
         verbose_name=_("school"),
     )
     school_year = models.ForeignKey(
-        "klimop.SchoolYear", on_delete=models.CASCADE, related_name="leave_requests",
+        "klimop.SchoolYear",
+        on_delete=models.CASCADE,
+        related_name="leave_requests",
         verbose_name=_("school year"),
     )
     pupils = models.ManyToManyField(
-        "klimop.Pupil", related_name="leave_requests", verbose_name=_("children"),
+        "klimop.Pupil",
+        related_name="leave_requests",
+        verbose_name=_("children"),
     )
     guardian = models.ForeignKey(
-        "klimop.Guardian", on_delete=models.SET_NULL, null=True, related_name="leave_requests",
+        "klimop.Guardian",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="leave_requests",
         verbose_name=_("guardian"),
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
         verbose_name=_("requested by"),
     )
     kind = models.CharField(_("kind of leave"), max_length=10, choices=Kind.choices)
@@ -315,20 +380,24 @@ class LeaveRequest(models.Model):
     explanation = models.TextField(_("explanation"), blank=True, max_length=2000)
     warnings = models.JSONField(_("warnings"), default=list, blank=True)
     for_attendance_officer = models.BooleanField(
-        _("for the attendance officer"), default=False,
+        _("for the attendance officer"),
+        default=False,
         help_text=_("Leave over 10 school days (not art. 13a): the attendance officer decides."),
     )
     statement = models.FileField(_("employer's statement"), upload_to=leave_statement_path, blank=True)
     statement_name = models.CharField(_("file name"), max_length=120, blank=True)
     statement_content_type = models.CharField(max_length=40, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.SUBMITTED)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
     submitted_at = models.DateTimeField(_("submitted at"))
     submission = models.UUIDField(_("form submission"), default=uuid.uuid4, editable=False)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("decided by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decision_reasons = models.TextField(_("reasons for the decision"), blank=True, max_length=4000)
 
@@ -338,7 +407,8 @@ class LeaveRequest(models.Model):
         ordering = ["submitted_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_on__gte=F("starts_on")), name="leave_request_ends_after_start",
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="leave_request_ends_after_start",
                 violation_error_message=_("The last day cannot be before the first day."),
             ),
             # A decision is a formal decision (Awb art. 3:46): it states its reasons.
@@ -348,15 +418,20 @@ class LeaveRequest(models.Model):
                 name="leave_request_decision_has_reasons",
             ),
             models.UniqueConstraint(
-                fields=["requested_by", "submission"], name="leave_request_once_per_submission",
+                fields=["requested_by", "submission"],
+                name="leave_request_once_per_submission",
             ),
         ]
         indexes = [models.Index(fields=["school", "status", "submitted_at"], name="leave_request_open")]
 
     def __str__(self) -> str:
-        return str(_("Leave %(first)s – %(last)s") % {
-            "first": f"{self.starts_on:%d-%m-%Y}", "last": f"{self.ends_on:%d-%m-%Y}",
-        })
+        return str(
+            _("Leave %(first)s – %(last)s")
+            % {
+                "first": f"{self.starts_on:%d-%m-%Y}",
+                "last": f"{self.ends_on:%d-%m-%Y}",
+            }
+        )
 
     @property
     def is_open(self) -> bool:
@@ -376,12 +451,15 @@ class LeaveEvent(models.Model):
     """Append-only status history of a leave request (old → new, who, when, why)."""
 
     leave_request = models.ForeignKey(LeaveRequest, on_delete=models.CASCADE, related_name="events")
-    old_status = models.CharField(_("before"), max_length=10, blank=True,
-                                  choices=LeaveRequest.Status.choices)
+    old_status = models.CharField(_("before"), max_length=10, blank=True, choices=LeaveRequest.Status.choices)
     new_status = models.CharField(_("after"), max_length=10, choices=LeaveRequest.Status.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     at = models.DateTimeField(_("at"))
     note = models.TextField(_("note"), blank=True)

@@ -29,6 +29,7 @@ Kind = AbsenceReport.Kind
 
 # --- settings and calendars -------------------------------------------------------------------
 
+
 def absence_settings_for(school: School) -> AbsenceSettings:
     """The school's absence settings; an unsaved default when none were made yet."""
     try:
@@ -43,15 +44,20 @@ def local_today(now: dt.datetime | None = None) -> dt.date:
 
 def school_year_containing(school: School | int, day: dt.date) -> SchoolYear | None:
     school_id = school if isinstance(school, int) else school.pk
-    return (SchoolYear.objects.filter(school_id=school_id, starts_on__lte=day, ends_on__gte=day)
-            .order_by("-starts_on").first())
+    return (
+        SchoolYear.objects.filter(school_id=school_id, starts_on__lte=day, ends_on__gte=day)
+        .order_by("-starts_on")
+        .first()
+    )
 
 
 def current_school_year(school: School, today: dt.date) -> SchoolYear | None:
     """The school year running today; in the summer the last one that started."""
-    return (school_year_containing(school, today)
-            or SchoolYear.objects.filter(school=school, starts_on__lte=today).order_by("-starts_on").first()
-            or SchoolYear.objects.filter(school=school).order_by("starts_on").first())
+    return (
+        school_year_containing(school, today)
+        or SchoolYear.objects.filter(school=school, starts_on__lte=today).order_by("-starts_on").first()
+        or SchoolYear.objects.filter(school=school).order_by("starts_on").first()
+    )
 
 
 def why_no_school(school: School, day: dt.date) -> str | None:
@@ -69,8 +75,9 @@ def is_after_cutoff(school: School, now: dt.datetime, settings: AbsenceSettings 
     """Whether a report made ``now`` about today is late (``worktime.report_deadline``)."""
     settings = settings or absence_settings_for(school)
     day = worktime.local_date(now)
-    return worktime.is_late(now, worktime.report_deadline(
-        day, school.sick_report_cutoff, settings.lessons_start))
+    return worktime.is_late(
+        now, worktime.report_deadline(day, school.sick_report_cutoff, settings.lessons_start)
+    )
 
 
 def cutoff_of(school: School, settings: AbsenceSettings | None = None) -> dt.time:
@@ -80,6 +87,7 @@ def cutoff_of(school: School, settings: AbsenceSettings | None = None) -> dt.tim
 
 
 # --- reports a viewer may see ---------------------------------------------------------------
+
 
 def _counting() -> Q:
     return Q(cancelled_at__isnull=True, explained_by__isnull=True)
@@ -148,8 +156,9 @@ def absences_on(*, viewer, day: dt.date, cal: worktime.WorkCalendar | None = Non
         .order_by("pupil__group__year", "pupil__group__name", "pupil__first_name", "from_time")
     )
     leaves = list(
-        LeaveRequest.objects.filter(status=LeaveRequest.Status.GRANTED, starts_on__lte=day,
-                                    ends_on__gte=day, pupils__in=pupils)
+        LeaveRequest.objects.filter(
+            status=LeaveRequest.Status.GRANTED, starts_on__lte=day, ends_on__gte=day, pupils__in=pupils
+        )
         .prefetch_related(Prefetch("pupils", queryset=Pupil.objects.select_related("group")))
         .distinct()
     )
@@ -160,22 +169,38 @@ def absences_on(*, viewer, day: dt.date, cal: worktime.WorkCalendar | None = Non
         school_day = None
         if report.kind == Kind.SICK:
             school_day = len(statutory.school_days(cal, report.starts_on, day))
-        rows.append(AbsenceRow(
-            pupil=report.pupil, kind=report.kind, label=report.get_kind_display(),
-            since=report.starts_on, school_day=school_day, report=report,
-            follow_up=getattr(report, "follow_up", None),
-        ))
+        rows.append(
+            AbsenceRow(
+                pupil=report.pupil,
+                kind=report.kind,
+                label=report.get_kind_display(),
+                since=report.starts_on,
+                school_day=school_day,
+                report=report,
+                follow_up=getattr(report, "follow_up", None),
+            )
+        )
     visible = set(pupils.values_list("pk", flat=True)) if leaves else set()
     for leave in leaves:
         for pupil in leave.pupils.all():
             if pupil.pk in visible:
-                rows.append(AbsenceRow(
-                    pupil=pupil, kind="leave", label=str(LeaveRequest._meta.verbose_name).capitalize(),
-                    since=leave.starts_on, leave=leave,
-                    school_day=len(statutory.school_days(cal, leave.starts_on, day)),
-                ))
-    rows.sort(key=lambda r: (r.pupil.group.year if r.pupil.group else 0,
-                             r.pupil.group.name if r.pupil.group else "", r.pupil.first_name))
+                rows.append(
+                    AbsenceRow(
+                        pupil=pupil,
+                        kind="leave",
+                        label=str(LeaveRequest._meta.verbose_name).capitalize(),
+                        since=leave.starts_on,
+                        leave=leave,
+                        school_day=len(statutory.school_days(cal, leave.starts_on, day)),
+                    )
+                )
+    rows.sort(
+        key=lambda r: (
+            r.pupil.group.year if r.pupil.group else 0,
+            r.pupil.group.name if r.pupil.group else "",
+            r.pupil.first_name,
+        )
+    )
     return rows
 
 
@@ -193,19 +218,24 @@ def open_follow_ups_for(*, viewer) -> list[FollowUp]:
         return []
     return list(
         FollowUp.objects.filter(done_at__isnull=True, pupil__in=rules.pupils_in_care_of(viewer))
-        .select_related("pupil__group", "report").order_by("due_on", "pk")
+        .select_related("pupil__group", "report")
+        .order_by("due_on", "pk")
     )
 
 
 def follow_up_get_for(*, viewer, pk: int) -> FollowUp:
     try:
-        return (FollowUp.objects.filter(pupil__in=rules.pupils_in_care_of(viewer))
-                .select_related("pupil__group", "report").get(pk=pk))
+        return (
+            FollowUp.objects.filter(pupil__in=rules.pupils_in_care_of(viewer))
+            .select_related("pupil__group", "report")
+            .get(pk=pk)
+        )
     except FollowUp.DoesNotExist:
         raise Http404 from None
 
 
 # --- the parent's view ----------------------------------------------------------------------------
+
 
 @dataclass
 class ChildAbsences:
@@ -215,38 +245,51 @@ class ChildAbsences:
     recent: list[AbsenceReport]
 
 
-def children_absences_for(*, viewer, now: dt.datetime | None = None, days_back: int = 42
-                          ) -> list[ChildAbsences]:
+def children_absences_for(
+    *, viewer, now: dt.datetime | None = None, days_back: int = 42
+) -> list[ChildAbsences]:
     """The viewer's children they may act for, each with their open, coming and recent reports."""
     today = local_today(now)
-    pupils = list(access.pupils_actable_by(viewer).select_related("group", "school")
-                  .order_by("date_of_birth", "first_name"))
+    pupils = list(
+        access.pupils_actable_by(viewer)
+        .select_related("group", "school")
+        .order_by("date_of_birth", "first_name")
+    )
     reports = defaultdict(list)
-    for report in (AbsenceReport.objects.filter(pupil__in=pupils, cancelled_at__isnull=True)
-                   .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today - dt.timedelta(days=days_back)))
-                   .select_related("reported_by").order_by("-starts_on", "-reported_at")):
+    for report in (
+        AbsenceReport.objects.filter(pupil__in=pupils, cancelled_at__isnull=True)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today - dt.timedelta(days=days_back)))
+        .select_related("reported_by")
+        .order_by("-starts_on", "-reported_at")
+    ):
         reports[report.pupil_id].append(report)
     result = []
     for pupil in pupils:
         mine = reports[pupil.pk]
-        result.append(ChildAbsences(
-            pupil=pupil,
-            open_sickness=next((r for r in mine if r.is_open), None),
-            upcoming=sorted((r for r in mine if not r.is_open and r.starts_on >= today),
-                            key=lambda r: (r.starts_on, r.from_time or dt.time(0))),
-            recent=[r for r in mine if not r.is_open and r.starts_on < today],
-        ))
+        result.append(
+            ChildAbsences(
+                pupil=pupil,
+                open_sickness=next((r for r in mine if r.is_open), None),
+                upcoming=sorted(
+                    (r for r in mine if not r.is_open and r.starts_on >= today),
+                    key=lambda r: (r.starts_on, r.from_time or dt.time(0)),
+                ),
+                recent=[r for r in mine if not r.is_open and r.starts_on < today],
+            )
+        )
     return result
 
 
 # --- leave -----------------------------------------------------------------------------------
 
+
 def _family_requests(viewer) -> QuerySet[LeaveRequest]:
     """Requests all of whose children the viewer may act for: both parents with gezag follow a
     request, and nobody sees a child's name they have no right to (a half-sibling, a barred child)."""
     actable = access.pupils_actable_by(viewer)
-    return (LeaveRequest.objects.filter(pupils__in=actable)
-            .exclude(pupils__in=Pupil.objects.exclude(pk__in=actable.values("pk"))))
+    return LeaveRequest.objects.filter(pupils__in=actable).exclude(
+        pupils__in=Pupil.objects.exclude(pk__in=actable.values("pk"))
+    )
 
 
 def leave_requests_visible_to(viewer) -> QuerySet[LeaveRequest]:
@@ -262,11 +305,14 @@ def leave_requests_visible_to(viewer) -> QuerySet[LeaveRequest]:
 
 def leave_request_get_for(*, viewer, pk: int) -> LeaveRequest:
     try:
-        return (leave_requests_visible_to(viewer)
-                .select_related("school", "school_year", "requested_by", "decided_by", "guardian")
-                .prefetch_related(Prefetch("pupils", queryset=Pupil.objects.select_related("group")),
-                                  "events__actor")
-                .get(pk=pk))
+        return (
+            leave_requests_visible_to(viewer)
+            .select_related("school", "school_year", "requested_by", "decided_by", "guardian")
+            .prefetch_related(
+                Prefetch("pupils", queryset=Pupil.objects.select_related("group")), "events__actor"
+            )
+            .get(pk=pk)
+        )
     except LeaveRequest.DoesNotExist:
         raise Http404 from None
 
@@ -276,7 +322,9 @@ def leave_requests_for_family(*, viewer) -> list[LeaveRequest]:
         return []
     return list(
         LeaveRequest.objects.filter(pk__in=_family_requests(viewer).values("pk"))
-        .select_related("school", "requested_by").prefetch_related("pupils").order_by("-submitted_at")
+        .select_related("school", "requested_by")
+        .prefetch_related("pupils")
+        .order_by("-submitted_at")
     )
 
 
@@ -287,16 +335,22 @@ def open_leave_requests_for(*, viewer) -> list[LeaveRequest]:
         return []
     return list(
         LeaveRequest.objects.filter(school_id=staff.school_id, status=LeaveRequest.Status.SUBMITTED)
-        .select_related("requested_by").prefetch_related("pupils").order_by("submitted_at")
+        .select_related("requested_by")
+        .prefetch_related("pupils")
+        .order_by("submitted_at")
     )
 
 
 def family_requests_this_year(leave_request: LeaveRequest) -> list[LeaveRequest]:
     """Other requests this school year for any of the same children (the director's context)."""
     return list(
-        LeaveRequest.objects.filter(school_year_id=leave_request.school_year_id,
-                                    pupils__in=leave_request.pupils.all())
-        .exclude(pk=leave_request.pk).distinct().prefetch_related("pupils").order_by("starts_on")
+        LeaveRequest.objects.filter(
+            school_year_id=leave_request.school_year_id, pupils__in=leave_request.pupils.all()
+        )
+        .exclude(pk=leave_request.pk)
+        .distinct()
+        .prefetch_related("pupils")
+        .order_by("starts_on")
     )
 
 
@@ -307,8 +361,9 @@ def objection_addressee(leave_request: LeaveRequest, settings: AbsenceSettings |
 
     settings = settings or absence_settings_for(leave_request.school)
     if leave_request.for_attendance_officer or leave_request.status == LeaveRequest.Status.FORWARDED:
-        return settings.attendance_officer or _("the attendance officer (leerplichtambtenaar) of your "
-                                                "municipality")
+        return settings.attendance_officer or _(
+            "the attendance officer (leerplichtambtenaar) of your municipality"
+        )
     director = leave_request.decided_by.get_full_name() if leave_request.decided_by else ""
     if director:
         return _("%(name)s, director of %(school)s") % {"name": director, "school": leave_request.school}
@@ -316,6 +371,7 @@ def objection_addressee(leave_request: LeaveRequest, settings: AbsenceSettings |
 
 
 # --- register -----------------------------------------------------------------------------------
+
 
 @dataclass
 class PupilRegister:
@@ -338,16 +394,22 @@ class PupilRegister:
 
 def pupil_get_for_register(*, viewer, pk: int) -> Pupil:
     """Staff in whose care the pupil is, or an acting guardian; 404 otherwise."""
-    pupil = (Pupil.objects.filter(Q(pk__in=rules.pupils_in_care_of(viewer))
-                                  | Q(pk__in=access.pupils_actable_by(viewer)))
-             .select_related("group", "school").filter(pk=pk).first())
+    pupil = (
+        Pupil.objects.filter(
+            Q(pk__in=rules.pupils_in_care_of(viewer)) | Q(pk__in=access.pupils_actable_by(viewer))
+        )
+        .select_related("group", "school")
+        .filter(pk=pk)
+        .first()
+    )
     if pupil is None:
         raise Http404
     return pupil
 
 
-def pupil_register(*, pupil: Pupil, school_year: SchoolYear, today: dt.date,
-                   cal: worktime.WorkCalendar | None = None) -> PupilRegister:
+def pupil_register(
+    *, pupil: Pupil, school_year: SchoolYear, today: dt.date, cal: worktime.WorkCalendar | None = None
+) -> PupilRegister:
     """A pupil's absences in one school year, by kind; the caller checked access."""
     cal = cal or directory.school_calendar(pupil.school)
     register = PupilRegister(pupil=pupil, school_year=school_year)
@@ -355,7 +417,8 @@ def pupil_register(*, pupil: Pupil, school_year: SchoolYear, today: dt.date,
     reports = list(
         AbsenceReport.objects.filter(_counting(), pupil=pupil, starts_on__lte=school_year.ends_on)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=school_year.starts_on))
-        .select_related("reported_by").order_by("starts_on", "from_time")
+        .select_related("reported_by")
+        .order_by("starts_on", "from_time")
     )
     register.reports = reports
     marks = []
@@ -378,8 +441,9 @@ def pupil_register(*, pupil: Pupil, school_year: SchoolYear, today: dt.date,
             register.unexplained_hours += report.hours or 0
             marks.append((report.starts_on, report.hours or Decimal(0)))
     register.leaves = list(
-        LeaveRequest.objects.filter(pupils=pupil, school_year=school_year,
-                                    status=LeaveRequest.Status.GRANTED).order_by("starts_on")
+        LeaveRequest.objects.filter(
+            pupils=pupil, school_year=school_year, status=LeaveRequest.Status.GRANTED
+        ).order_by("starts_on")
     )
     register.leave_days = sum(leave.school_days for leave in register.leaves)
     register.threshold = statutory.unexplained_threshold(cal, marks)
@@ -400,8 +464,9 @@ class LongAbsenceRow:
     school_days: int
 
 
-def school_register(*, viewer, school_year: SchoolYear, today: dt.date
-                    ) -> tuple[list[ThresholdRow], list[LongAbsenceRow]]:
+def school_register(
+    *, viewer, school_year: SchoolYear, today: dt.date
+) -> tuple[list[ThresholdRow], list[LongAbsenceRow]]:
     """The office's lists: pupils who reached the unexplained-absence threshold (art. 21a)
     and pupils with a sickness spell over four school weeks. Empty for other viewers."""
     if not rules.may_see_school_register(viewer):
@@ -413,26 +478,38 @@ def school_register(*, viewer, school_year: SchoolYear, today: dt.date
     in_year = Q(starts_on__lte=school_year.ends_on, starts_on__gte=school_year.starts_on)
     marks: dict[int, list] = defaultdict(list)
     pupils: dict[int, Pupil] = {}
-    for report in (AbsenceReport.objects.filter(_counting(), in_year, school_id=staff.school_id,
-                                                kind=Kind.UNEXPLAINED)
-                   .select_related("pupil__group").order_by("starts_on")):
+    for report in (
+        AbsenceReport.objects.filter(_counting(), in_year, school_id=staff.school_id, kind=Kind.UNEXPLAINED)
+        .select_related("pupil__group")
+        .order_by("starts_on")
+    ):
         marks[report.pupil_id].append((report.starts_on, report.hours or Decimal(0)))
         pupils[report.pupil_id] = report.pupil
     over = []
     for pupil_id, pupil_marks in marks.items():
         hit = statutory.unexplained_threshold(cal, pupil_marks)
         if hit is not None:
-            over.append(ThresholdRow(pupil=pupils[pupil_id], hit=hit,
-                                     total_hours=sum((h for _d, h in pupil_marks), Decimal(0))))
+            over.append(
+                ThresholdRow(
+                    pupil=pupils[pupil_id], hit=hit, total_hours=sum((h for _d, h in pupil_marks), Decimal(0))
+                )
+            )
     over.sort(key=lambda row: (row.hit.reached_on, row.pupil.last_name))
     long_rows = []
     until = min(today, school_year.ends_on)
     earliest = until - dt.timedelta(days=28)  # over 20 school days take at least four weeks
-    for report in (AbsenceReport.objects.filter(_counting(), school_id=staff.school_id, kind=Kind.SICK,
-                                                starts_on__lte=earliest,
-                                                starts_on__gte=school_year.starts_on)
-                   .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=school_year.starts_on))
-                   .select_related("pupil__group").order_by("starts_on")):
+    for report in (
+        AbsenceReport.objects.filter(
+            _counting(),
+            school_id=staff.school_id,
+            kind=Kind.SICK,
+            starts_on__lte=earliest,
+            starts_on__gte=school_year.starts_on,
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=school_year.starts_on))
+        .select_related("pupil__group")
+        .order_by("starts_on")
+    ):
         days = len(statutory.school_days(cal, report.starts_on, min(report.ends_on or until, until)))
         if days > statutory.LONG_ABSENCE_SCHOOL_DAYS:
             long_rows.append(LongAbsenceRow(pupil=report.pupil, report=report, school_days=days))
@@ -441,12 +518,14 @@ def school_register(*, viewer, school_year: SchoolYear, today: dt.date
 
 def on_time_share(*, school: School, start: dt.date, end: dt.date) -> tuple[int, int]:
     """(on time, all) parent sick reports in a period: the quality card's figure."""
-    reports = AbsenceReport.objects.filter(school=school, kind=Kind.SICK, cancelled_at__isnull=True,
-                                           starts_on__range=(start, end))
+    reports = AbsenceReport.objects.filter(
+        school=school, kind=Kind.SICK, cancelled_at__isnull=True, starts_on__range=(start, end)
+    )
     return reports.filter(reported_late=False).count(), reports.count()
 
 
 # --- the include templates' contexts -----------------------------------------------------------------
+
 
 def dashboard_context(viewer, now: dt.datetime | None = None) -> dict:
     """For ``absences/_staff_today.html`` on the staff dashboard.
@@ -495,8 +574,11 @@ def parent_card_context(viewer, now: dt.datetime | None = None) -> dict:
     settings = absence_settings_for(school)
     cutoff = cutoff_of(school, settings)
     local = timezone.localtime(now)
-    leave = [r for r in leave_requests_for_family(viewer=viewer)
-             if r.status == LeaveRequest.Status.SUBMITTED or r.ends_on >= local.date()][:3]
+    leave = [
+        r
+        for r in leave_requests_for_family(viewer=viewer)
+        if r.status == LeaveRequest.Status.SUBMITTED or r.ends_on >= local.date()
+    ][:3]
     return {
         "show": True,
         "children": children,

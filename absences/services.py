@@ -78,26 +78,36 @@ def _hhmm(moment: dt.time | None) -> str:
 
 # --- reports -------------------------------------------------------------------------------------
 
+
 def _hours_between(start: dt.time, end: dt.time) -> Decimal:
     minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
     return (Decimal(max(minutes, 0)) / Decimal(60)).quantize(Decimal("0.01"))
 
 
-def _check_times(kind: str, from_time, until_time, settings) -> tuple[dt.time | None, dt.time | None,
-                                                                      Decimal | None]:
+def _check_times(
+    kind: str, from_time, until_time, settings
+) -> tuple[dt.time | None, dt.time | None, Decimal | None]:
     """Validate the times of a kind; return (from, until, hours missed)."""
     if kind == Kind.SICK:
         return None, None, None
     if kind == Kind.APPOINTMENT and (from_time is None or until_time is None):
-        raise ValidationError({"from_time" if from_time is None else "until_time": _(
-            "Please fill in when the appointment starts and ends.")})
+        raise ValidationError(
+            {
+                "from_time" if from_time is None else "until_time": _(
+                    "Please fill in when the appointment starts and ends."
+                )
+            }
+        )
     if kind == Kind.LATE:
         if until_time is None:
             raise ValidationError({"until_time": _("Please fill in when your child will arrive.")})
         if until_time <= settings.lessons_start:
-            raise ValidationError({"until_time": _(
-                "Lessons start at %(time)s; an arrival after that time, please.")
-                % {"time": _hhmm(settings.lessons_start)}})
+            raise ValidationError(
+                {
+                    "until_time": _("Lessons start at %(time)s; an arrival after that time, please.")
+                    % {"time": _hhmm(settings.lessons_start)}
+                }
+            )
         return None, until_time, _hours_between(settings.lessons_start, until_time)
     if (from_time is None) != (until_time is None):
         raise ValidationError({"until_time": _("Fill in both times, or neither for the whole day.")})
@@ -130,16 +140,21 @@ def _describe(report: AbsenceReport) -> str:
         return _("reported sick from %(day)s") % {"day": day_label(report.starts_on)}
     if report.kind == Kind.APPOINTMENT:
         return _("an appointment on %(day)s, %(from)s–%(until)s") % {
-            "day": day_label(report.starts_on), "from": _hhmm(report.from_time),
-            "until": _hhmm(report.until_time)}
+            "day": day_label(report.starts_on),
+            "from": _hhmm(report.from_time),
+            "until": _hhmm(report.until_time),
+        }
     if report.kind == Kind.LATE:
         return _("arrives later on %(day)s (%(time)s)") % {
-            "day": day_label(report.starts_on), "time": _hhmm(report.until_time)}
+            "day": day_label(report.starts_on),
+            "time": _hhmm(report.until_time),
+        }
     return _("absent without a report on %(day)s") % {"day": day_label(report.starts_on)}
 
 
-def _conflicts(pupil: Pupil, kind: str, starts_on: dt.date, ends_on: dt.date | None,
-               from_time, until_time) -> tuple[list[str], list[AbsenceReport]]:
+def _conflicts(
+    pupil: Pupil, kind: str, starts_on: dt.date, ends_on: dt.date | None, from_time, until_time
+) -> tuple[list[str], list[AbsenceReport]]:
     """Messages for reports this one would clash with, and the unexplained marks it explains.
 
     A sick spell clashes with another sick spell; a single-day report clashes with a
@@ -149,7 +164,10 @@ def _conflicts(pupil: Pupil, kind: str, starts_on: dt.date, ends_on: dt.date | N
     """
     last = ends_on or dt.date.max
     existing = AbsenceReport.objects.filter(
-        pupil=pupil, cancelled_at__isnull=True, explained_by__isnull=True, starts_on__lte=last,
+        pupil=pupil,
+        cancelled_at__isnull=True,
+        explained_by__isnull=True,
+        starts_on__lte=last,
     ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on))
     messages, explains = [], []
     lo, hi = _span(kind, from_time, until_time)
@@ -164,13 +182,21 @@ def _conflicts(pupil: Pupil, kind: str, starts_on: dt.date, ends_on: dt.date | N
             same_kind = other.kind == kind or Kind.UNEXPLAINED in (other.kind, kind)
             if not same_kind or not (lo < ohi and olo < hi):
                 continue
-        messages.append(_("%(name)s: already %(what)s.")
-                        % {"name": pupil.first_name, "what": _describe(other)})
-    leave = LeaveRequest.objects.filter(pupils=pupil, status=Status.GRANTED, starts_on__lte=last,
-                                        ends_on__gte=starts_on).first()
+        messages.append(
+            _("%(name)s: already %(what)s.") % {"name": pupil.first_name, "what": _describe(other)}
+        )
+    leave = LeaveRequest.objects.filter(
+        pupils=pupil, status=Status.GRANTED, starts_on__lte=last, ends_on__gte=starts_on
+    ).first()
     if leave is not None:
-        messages.append(_("%(name)s has leave from %(first)s to %(last)s.") % {
-            "name": pupil.first_name, "first": day_label(leave.starts_on), "last": day_label(leave.ends_on)})
+        messages.append(
+            _("%(name)s has leave from %(first)s to %(last)s.")
+            % {
+                "name": pupil.first_name,
+                "first": day_label(leave.starts_on),
+                "last": day_label(leave.ends_on),
+            }
+        )
     return messages, explains
 
 
@@ -186,11 +212,15 @@ def _check_actor(actor: User, pupils: Sequence[Pupil], channel: str, kind: str) 
     if channel == Channel.PORTAL:
         if kind == Kind.UNEXPLAINED:
             raise PermissionDenied
-        allowed = set(rules.children_reportable_by(actor).filter(pk__in=[p.pk for p in pupils])
-                      .values_list("pk", flat=True))
+        allowed = set(
+            rules.children_reportable_by(actor)
+            .filter(pk__in=[p.pk for p in pupils])
+            .values_list("pk", flat=True)
+        )
     else:
-        allowed = set(rules.pupils_in_care_of(actor).filter(pk__in=[p.pk for p in pupils])
-                      .values_list("pk", flat=True))
+        allowed = set(
+            rules.pupils_in_care_of(actor).filter(pk__in=[p.pk for p in pupils]).values_list("pk", flat=True)
+        )
     if any(p.pk not in allowed for p in pupils):
         raise Http404
     if len({p.school_id for p in pupils}) > 1:
@@ -198,10 +228,19 @@ def _check_actor(actor: User, pupils: Sequence[Pupil], channel: str, kind: str) 
 
 
 def absence_reports_create(
-    *, actor: User, pupils: Sequence[Pupil], kind: str, starts_on: dt.date,
-    ends_on: dt.date | None = None, from_time: dt.time | None = None, until_time: dt.time | None = None,
-    note: str = "", channel: str = Channel.PORTAL, caller: str = "",
-    submission: uuid.UUID | None = None, now: dt.datetime | None = None,
+    *,
+    actor: User,
+    pupils: Sequence[Pupil],
+    kind: str,
+    starts_on: dt.date,
+    ends_on: dt.date | None = None,
+    from_time: dt.time | None = None,
+    until_time: dt.time | None = None,
+    note: str = "",
+    channel: str = Channel.PORTAL,
+    caller: str = "",
+    submission: uuid.UUID | None = None,
+    now: dt.datetime | None = None,
 ) -> list[AbsenceReport]:
     """Report one or more children absent: sick (from a day, until recovered or a last day),
     an appointment (a day and a time span), a later arrival, or — staff only — absent
@@ -232,8 +271,10 @@ def absence_reports_create(
             return done
     school = pupils[0].school
     if channel == Channel.PORTAL and not school.sick_reports_via_portal:
-        raise ValidationError(_("%(school)s takes absence reports by phone: please call %(phone)s.")
-                              % {"school": school.name, "phone": school.phone or _("the school")})
+        raise ValidationError(
+            _("%(school)s takes absence reports by phone: please call %(phone)s.")
+            % {"school": school.name, "phone": school.phone or _("the school")}
+        )
     settings = read.absence_settings_for(school)
     cal = directory.school_calendar(school)
     if kind != Kind.SICK:
@@ -241,8 +282,9 @@ def absence_reports_create(
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError({"ends_on": _("The last day cannot be before the first day.")})
     if channel == Channel.PORTAL and starts_on < today:
-        raise ValidationError({"starts_on": _("You can report from today on. For an earlier day, "
-                                              "please call the school.")})
+        raise ValidationError(
+            {"starts_on": _("You can report from today on. For an earlier day, please call the school.")}
+        )
     earliest, latest = directory.date_bounds(school, today)
     if starts_on > latest:
         raise ValidationError({"starts_on": directory.too_far_ahead(latest)})
@@ -256,10 +298,15 @@ def absence_reports_create(
     from_time, until_time, hours = _check_times(kind, from_time, until_time, settings)
     note = (note or "").strip()
     if len(note) > MAX_NOTE_CHARS:
-        raise ValidationError({"note": _("Please keep the note under %(n)s characters.")
-                               % {"n": MAX_NOTE_CHARS}})
-    late = statutory.is_late_report(reported_at=now, first_day=starts_on,
-                                    cutoff=school.sick_report_cutoff, lessons_start=settings.lessons_start)
+        raise ValidationError(
+            {"note": _("Please keep the note under %(n)s characters.") % {"n": MAX_NOTE_CHARS}}
+        )
+    late = statutory.is_late_report(
+        reported_at=now,
+        first_day=starts_on,
+        cutoff=school.sick_report_cutoff,
+        lessons_start=settings.lessons_start,
+    )
     submission = submission or uuid.uuid4()
     try:
         with transaction.atomic():
@@ -274,21 +321,41 @@ def absence_reports_create(
             reports = []
             for pupil in pupils:
                 report = AbsenceReport(
-                    school=school, pupil=pupil, kind=kind, starts_on=starts_on, ends_on=ends_on,
-                    from_time=from_time, until_time=until_time, hours=hours, note=note,
+                    school=school,
+                    pupil=pupil,
+                    kind=kind,
+                    starts_on=starts_on,
+                    ends_on=ends_on,
+                    from_time=from_time,
+                    until_time=until_time,
+                    hours=hours,
+                    note=note,
                     caller=(caller or "").strip()[:120] if channel == Channel.PHONE else "",
-                    channel=channel, reported_at=now, reported_by=actor, reported_late=late,
+                    channel=channel,
+                    reported_at=now,
+                    reported_by=actor,
+                    reported_late=late,
                     submission=submission,
                 )
                 report.full_clean(validate_constraints=False)
                 report.save()
-                ReportEvent.objects.create(report=report, action=ReportEvent.Action.CREATED, actor=actor,
-                                           at=now, detail=report.get_channel_display())
+                ReportEvent.objects.create(
+                    report=report,
+                    action=ReportEvent.Action.CREATED,
+                    actor=actor,
+                    at=now,
+                    detail=report.get_channel_display(),
+                )
                 for mark in explained[pupil.pk]:
                     mark.explained_by = report
                     mark.save(update_fields=["explained_by"])
-                    ReportEvent.objects.create(report=mark, action=ReportEvent.Action.EXPLAINED,
-                                               actor=actor, at=now, detail=report.get_kind_display())
+                    ReportEvent.objects.create(
+                        report=mark,
+                        action=ReportEvent.Action.EXPLAINED,
+                        actor=actor,
+                        at=now,
+                        detail=report.get_kind_display(),
+                    )
                 if kind == Kind.UNEXPLAINED:
                     _notify_unexplained(report, cal, now)
                 reports.append(report)
@@ -297,16 +364,20 @@ def absence_reports_create(
         done = list(AbsenceReport.objects.filter(submission=submission, pupil__in=pupils))
         if done:
             return done
-        raise ValidationError(_("One of these children was reported just now by someone else. "
-                                "Please check the list.")) from None
+        raise ValidationError(
+            _("One of these children was reported just now by someone else. Please check the list.")
+        ) from None
     return reports
 
 
 def _guardian_users(pupil: Pupil) -> list[User]:
-    return list(User.objects.filter(
-        guardian__relations__pupil=pupil, guardian__relations__access__in=access.ACT_ACCESS,
-        is_active=True,
-    ).distinct())
+    return list(
+        User.objects.filter(
+            guardian__relations__pupil=pupil,
+            guardian__relations__access__in=access.ACT_ACCESS,
+            is_active=True,
+        ).distinct()
+    )
 
 
 def _notify_unexplained(report: AbsenceReport, cal: worktime.WorkCalendar, now: dt.datetime) -> None:
@@ -317,25 +388,34 @@ def _notify_unexplained(report: AbsenceReport, cal: worktime.WorkCalendar, now: 
         deliver_at = now
     school = report.school
     notify(
-        users=_guardian_users(report.pupil), cause=f"absence-unexplained:{report.pk}",
+        users=_guardian_users(report.pupil),
+        cause=f"absence-unexplained:{report.pk}",
         title=_lazy_format(gettext_lazy("%(name)s is not at school"), name=report.pupil.first_name),
         body=_lazy_format(
-            gettext_lazy("%(name)s is not at school on %(day)s and has not been reported absent. "
-                         "Please report the reason in Klimop, or call the school: %(phone)s."),
-            name=report.pupil.first_name, day=_Day(report.starts_on), phone=school.phone or "-",
+            gettext_lazy(
+                "%(name)s is not at school on %(day)s and has not been reported absent. "
+                "Please report the reason in Klimop, or call the school: %(phone)s."
+            ),
+            name=report.pupil.first_name,
+            day=_Day(report.starts_on),
+            phone=school.phone or "-",
         ),
-        url=reverse("absences:overview"), deliver_at=deliver_at,
+        url=reverse("absences:overview"),
+        deliver_at=deliver_at,
     )
 
 
 def _pupil_for_actor(actor: User, report: AbsenceReport) -> None:
-    if not (rules.children_reportable_by(actor).filter(pk=report.pupil_id).exists()
-            or rules.is_staff_for(actor, report.pupil)):
+    if not (
+        rules.children_reportable_by(actor).filter(pk=report.pupil_id).exists()
+        or rules.is_staff_for(actor, report.pupil)
+    ):
         raise Http404
 
 
-def absence_report_recover(*, actor: User, report: AbsenceReport, back_on: dt.date,
-                           now: dt.datetime | None = None) -> AbsenceReport:
+def absence_report_recover(
+    *, actor: User, report: AbsenceReport, back_on: dt.date, now: dt.datetime | None = None
+) -> AbsenceReport:
     """Report that a sick child is better and back at school on ``back_on``.
 
     The spell ends on the last school day before ``back_on``. Back on the very first
@@ -349,8 +429,12 @@ def absence_report_recover(*, actor: User, report: AbsenceReport, back_on: dt.da
     if back_on > today + dt.timedelta(days=14):
         raise ValidationError({"back_on": _("Please report recovery at most two weeks ahead.")})
     if back_on < report.starts_on:
-        raise ValidationError({"back_on": _("The day back cannot be before the first day of sickness "
-                                            "(%(day)s).") % {"day": day_label(report.starts_on)}})
+        raise ValidationError(
+            {
+                "back_on": _("The day back cannot be before the first day of sickness (%(day)s).")
+                % {"day": day_label(report.starts_on)}
+            }
+        )
     cal = directory.school_calendar(report.school)
     with transaction.atomic():
         report = AbsenceReport.objects.select_for_update().select_related("school", "pupil").get(pk=report.pk)
@@ -359,20 +443,31 @@ def absence_report_recover(*, actor: User, report: AbsenceReport, back_on: dt.da
         if back_on == report.starts_on:
             report.cancelled_at, report.cancelled_by = now, actor
             report.save(update_fields=["cancelled_at", "cancelled_by"])
-            ReportEvent.objects.create(report=report, action=ReportEvent.Action.CANCELLED, actor=actor,
-                                       at=now, detail=_("better before the first day"))
+            ReportEvent.objects.create(
+                report=report,
+                action=ReportEvent.Action.CANCELLED,
+                actor=actor,
+                at=now,
+                detail=_("better before the first day"),
+            )
             return report
         days = statutory.school_days(cal, report.starts_on, back_on - dt.timedelta(days=1))
         report.ends_on = days[-1] if days else back_on - dt.timedelta(days=1)
         report.recovered_at, report.recovered_by = now, actor
         report.save(update_fields=["ends_on", "recovered_at", "recovered_by"])
-        ReportEvent.objects.create(report=report, action=ReportEvent.Action.RECOVERED, actor=actor, at=now,
-                                   detail=_("back on %(day)s") % {"day": back_on.isoformat()})
+        ReportEvent.objects.create(
+            report=report,
+            action=ReportEvent.Action.RECOVERED,
+            actor=actor,
+            at=now,
+            detail=_("back on %(day)s") % {"day": back_on.isoformat()},
+        )
     return report
 
 
-def absence_report_cancel(*, actor: User, report: AbsenceReport, now: dt.datetime | None = None
-                          ) -> AbsenceReport:
+def absence_report_cancel(
+    *, actor: User, report: AbsenceReport, now: dt.datetime | None = None
+) -> AbsenceReport:
     """Withdraw a report. Guardians withdraw their reports from today on; staff any report
     of a pupil in their care (a mistake on the phone). Withdrawn reports no longer count."""
     now = now or timezone.now()
@@ -391,6 +486,7 @@ def absence_report_cancel(*, actor: User, report: AbsenceReport, now: dt.datetim
 
 
 # --- follow-up after N school days of sickness ----------------------------------------------------
+
 
 def _teacher_users(pupil: Pupil) -> list[User]:
     if pupil.group_id is None:
@@ -411,11 +507,15 @@ def follow_ups_create_due(*, now: dt.datetime | None = None) -> int:
     created = 0
     candidates = (
         AbsenceReport.objects.filter(
-            kind=Kind.SICK, cancelled_at__isnull=True, follow_up__isnull=True,
-            starts_on__lte=today, starts_on__gte=today - dt.timedelta(days=120),
+            kind=Kind.SICK,
+            cancelled_at__isnull=True,
+            follow_up__isnull=True,
+            starts_on__lte=today,
+            starts_on__gte=today - dt.timedelta(days=120),
         )
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=F("starts_on")))
-        .select_related("school", "pupil__group").order_by("school_id", "starts_on")
+        .select_related("school", "pupil__group")
+        .order_by("school_id", "starts_on")
     )
     calendars: dict[int, worktime.WorkCalendar] = {}
     for report in candidates:
@@ -435,26 +535,39 @@ def _follow_up_create(*, report: AbsenceReport, due_on: dt.date, now: dt.datetim
     """System: make the one task of this spell and tell the teachers. Trusts its caller."""
     with transaction.atomic():
         follow_up, made = FollowUp.objects.get_or_create(
-            report=report, defaults={"school_id": report.school_id, "pupil_id": report.pupil_id,
-                                     "due_on": due_on, "created_at": now},
+            report=report,
+            defaults={
+                "school_id": report.school_id,
+                "pupil_id": report.pupil_id,
+                "due_on": due_on,
+                "created_at": now,
+            },
         )
         if not made:
             return 0
         notify(
-            users=_teacher_users(report.pupil), cause=f"absence-follow-up:{follow_up.pk}",
-            title=_lazy_format(gettext_lazy("%(name)s has been sick for %(n)s school days"),
-                               name=report.pupil.first_name,
-                               n=report.school.sickness_follow_up_school_days),
-            body=_lazy_format(gettext_lazy("Sick since %(day)s. Please contact the parents to see how "
-                                           "things are, and mark the task done."),
-                              day=_Day(report.starts_on)),
+            users=_teacher_users(report.pupil),
+            cause=f"absence-follow-up:{follow_up.pk}",
+            title=_lazy_format(
+                gettext_lazy("%(name)s has been sick for %(n)s school days"),
+                name=report.pupil.first_name,
+                n=report.school.sickness_follow_up_school_days,
+            ),
+            body=_lazy_format(
+                gettext_lazy(
+                    "Sick since %(day)s. Please contact the parents to see how "
+                    "things are, and mark the task done."
+                ),
+                day=_Day(report.starts_on),
+            ),
             url=reverse("absences:today") + f"#follow-up-{follow_up.pk}",
         )
     return 1
 
 
-def follow_up_complete(*, actor: User, follow_up: FollowUp, note: str = "",
-                       now: dt.datetime | None = None) -> FollowUp:
+def follow_up_complete(
+    *, actor: User, follow_up: FollowUp, note: str = "", now: dt.datetime | None = None
+) -> FollowUp:
     """A teacher (or whole-school staff) marks the follow-up done, with a note of the contact."""
     now = now or timezone.now()
     if not rules.is_staff_for(actor, follow_up.pupil):
@@ -472,6 +585,7 @@ def follow_up_complete(*, actor: User, follow_up: FollowUp, note: str = "",
 
 
 # --- leave ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -492,33 +606,49 @@ def leave_statement_process(upload) -> Statement:
     upload.seek(0)
     if b"%PDF-" in head:
         media.check_pdf(upload)
-        return Statement(content=ContentFile(upload.read(), name="statement.pdf"),
-                         content_type="application/pdf", name=media.safe_download_name(name))
+        return Statement(
+            content=ContentFile(upload.read(), name="statement.pdf"),
+            content_type="application/pdf",
+            name=media.safe_download_name(name),
+        )
     try:
         image = media.process_photo(upload)
     except ValidationError as exc:
         if exc.code in ("too_large", "too_many_pixels"):
             raise
-        raise ValidationError(_("%(name)s is not a PDF file or a photo. Please attach a PDF, JPEG or PNG.")
-                              % {"name": name}, code="not_a_statement") from None
+        raise ValidationError(
+            _("%(name)s is not a PDF file or a photo. Please attach a PDF, JPEG or PNG.") % {"name": name},
+            code="not_a_statement",
+        ) from None
     base = name.rsplit(".", 1)[0][:100] or "verklaring"
     ext = "png" if image.content_type == "image/png" else "jpg"
     return Statement(content=image.image, content_type=image.content_type, name=f"{base}.{ext}")
 
 
 def _vacation_leave_this_year(pupils: Sequence[Pupil], school_year_id: int) -> list[str]:
-    return sorted({
-        p.first_name for p in Pupil.objects.filter(
-            pk__in=[p.pk for p in pupils], leave_requests__school_year_id=school_year_id,
-            leave_requests__kind=LeaveRequest.Kind.EXTRA_VACATION,
-            leave_requests__status__in=LeaveRequest.ACTIVE,
-        )
-    })
+    return sorted(
+        {
+            p.first_name
+            for p in Pupil.objects.filter(
+                pk__in=[p.pk for p in pupils],
+                leave_requests__school_year_id=school_year_id,
+                leave_requests__kind=LeaveRequest.Kind.EXTRA_VACATION,
+                leave_requests__status__in=LeaveRequest.ACTIVE,
+            )
+        }
+    )
 
 
-def leave_request_check(*, actor: User, pupils: Sequence[Pupil], kind: str, starts_on: dt.date,
-                        ends_on: dt.date, has_statement: bool, now: dt.datetime | None = None
-                        ) -> statutory.LeaveCheck:
+def leave_request_check(
+    *,
+    actor: User,
+    pupils: Sequence[Pupil],
+    kind: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    has_statement: bool,
+    now: dt.datetime | None = None,
+) -> statutory.LeaveCheck:
     """The statutory checks for a request the actor is about to make (also for the form's
     live preview). Pupils the actor may not act for: 404."""
     pupils = list(pupils)
@@ -537,8 +667,13 @@ def leave_request_check(*, actor: User, pupils: Sequence[Pupil], kind: str, star
         check.errors.append(_("The school has no school year for these dates yet; please apply later."))
         return check
     return statutory.check_leave(
-        cal=directory.school_calendar(school), kind=kind, starts_on=starts_on, ends_on=ends_on,
-        today=today, year_start=year.starts_on, has_statement=has_statement,
+        cal=directory.school_calendar(school),
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        today=today,
+        year_start=year.starts_on,
+        has_statement=has_statement,
         vacation_leave_this_year=_vacation_leave_this_year(pupils, year.pk) if kind == "vacation" else (),
     )
 
@@ -546,8 +681,9 @@ def leave_request_check(*, actor: User, pupils: Sequence[Pupil], kind: str, star
 def _check_leave_actor(actor: User, pupils: Sequence[Pupil]) -> None:
     if not pupils:
         raise ValidationError({"pupils": _("Please choose at least one child.")})
-    allowed = set(rules.children_reportable_by(actor).filter(pk__in=[p.pk for p in pupils])
-                  .values_list("pk", flat=True))
+    allowed = set(
+        rules.children_reportable_by(actor).filter(pk__in=[p.pk for p in pupils]).values_list("pk", flat=True)
+    )
     if any(p.pk not in allowed for p in pupils):
         raise Http404
     if len({p.school_id for p in pupils}) > 1:
@@ -555,18 +691,30 @@ def _check_leave_actor(actor: User, pupils: Sequence[Pupil]) -> None:
 
 
 WARNING_MESSAGES = {
-    "late": gettext_lazy("You are applying less than 8 weeks before the leave starts. The school may "
-                         "ask why it could not be requested earlier."),
-    "no_statement": gettext_lazy("There is no employer's statement attached. For extra vacation leave "
-                                 "the school needs one that shows the parent cannot take a holiday "
-                                 "in the school holidays."),
+    "late": gettext_lazy(
+        "You are applying less than 8 weeks before the leave starts. The school may "
+        "ask why it could not be requested earlier."
+    ),
+    "no_statement": gettext_lazy(
+        "There is no employer's statement attached. For extra vacation leave "
+        "the school needs one that shows the parent cannot take a holiday "
+        "in the school holidays."
+    ),
 }
 
 
 def leave_request_create(
-    *, actor: User, pupils: Sequence[Pupil], kind: str, starts_on: dt.date, ends_on: dt.date,
-    reason: str, explanation: str = "", statement: Statement | None = None,
-    submission: uuid.UUID | None = None, now: dt.datetime | None = None,
+    *,
+    actor: User,
+    pupils: Sequence[Pupil],
+    kind: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    reason: str,
+    explanation: str = "",
+    statement: Statement | None = None,
+    submission: uuid.UUID | None = None,
+    now: dt.datetime | None = None,
 ) -> LeaveRequest:
     """A guardian requests leave for one or more of their children.
 
@@ -590,8 +738,10 @@ def leave_request_create(
             return done
     school = pupils[0].school
     if not school.leave_requests_via_portal:
-        raise ValidationError(_("%(school)s takes leave requests on a paper form; please ask the school.")
-                              % {"school": school.name})
+        raise ValidationError(
+            _("%(school)s takes leave requests on a paper form; please ask the school.")
+            % {"school": school.name}
+        )
     if kind not in LeaveRequest.Kind.values:
         raise ValidationError({"kind": _("Please choose the kind of leave.")})
     if ends_on < starts_on:
@@ -601,23 +751,40 @@ def leave_request_create(
         raise ValidationError({"reason": _("Please describe the reason for the leave.")})
     year = read.school_year_containing(school, starts_on)
     if year is None:
-        raise ValidationError({"starts_on": _("The school has no school year for these dates yet; "
-                                              "please apply later.")})
+        raise ValidationError(
+            {"starts_on": _("The school has no school year for these dates yet; please apply later.")}
+        )
     saved: list[str] = []
     try:
         with transaction.atomic():
             _lock_pupils(pupils)
-            check = leave_request_check(actor=actor, pupils=pupils, kind=kind, starts_on=starts_on,
-                                        ends_on=ends_on, has_statement=statement is not None, now=now)
+            check = leave_request_check(
+                actor=actor,
+                pupils=pupils,
+                kind=kind,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                has_statement=statement is not None,
+                now=now,
+            )
             if check.errors:
                 raise ValidationError([str(e) for e in check.errors], code="refused")
-            overlapping = (LeaveRequest.objects.filter(pupils__in=pupils, status__in=LeaveRequest.ACTIVE,
-                                                       starts_on__lte=ends_on, ends_on__gte=starts_on)
-                           .prefetch_related("pupils").distinct())
+            overlapping = (
+                LeaveRequest.objects.filter(
+                    pupils__in=pupils,
+                    status__in=LeaveRequest.ACTIVE,
+                    starts_on__lte=ends_on,
+                    ends_on__gte=starts_on,
+                )
+                .prefetch_related("pupils")
+                .distinct()
+            )
             clashes = [
-                _("%(names)s already has a leave request for %(first)s to %(last)s (%(status)s).") % {
+                _("%(names)s already has a leave request for %(first)s to %(last)s (%(status)s).")
+                % {
                     "names": ", ".join(p.first_name for p in other.pupils.all() if p in pupils),
-                    "first": day_label(other.starts_on), "last": day_label(other.ends_on),
+                    "first": day_label(other.starts_on),
+                    "last": day_label(other.ends_on),
                     "status": other.get_status_display().lower(),
                 }
                 for other in overlapping
@@ -626,16 +793,29 @@ def leave_request_create(
                 raise ValidationError(clashes, code="overlap")
             explanation = (explanation or "").strip()
             if check.warnings and not explanation:
-                raise ValidationError({"explanation": [
-                    *[str(WARNING_MESSAGES[w]) for w in check.warnings],
-                    _("You may still submit the request: please explain the circumstances here."),
-                ]}, code="needs_explanation")
+                raise ValidationError(
+                    {
+                        "explanation": [
+                            *[str(WARNING_MESSAGES[w]) for w in check.warnings],
+                            _("You may still submit the request: please explain the circumstances here."),
+                        ]
+                    },
+                    code="needs_explanation",
+                )
             leave = LeaveRequest(
-                school=school, school_year=year, guardian=access.guardian_for(actor, pupils[0]),
+                school=school,
+                school_year=year,
+                guardian=access.guardian_for(actor, pupils[0]),
                 requested_by=actor,
-                kind=kind, starts_on=starts_on, ends_on=ends_on, school_days=check.school_days,
-                reason=reason, explanation=explanation, warnings=check.warnings,
-                for_attendance_officer=check.for_attendance_officer, submitted_at=now,
+                kind=kind,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                school_days=check.school_days,
+                reason=reason,
+                explanation=explanation,
+                warnings=check.warnings,
+                for_attendance_officer=check.for_attendance_officer,
+                submitted_at=now,
                 submission=submission or uuid.uuid4(),
             )
             leave.full_clean(exclude=["statement"], validate_constraints=False)
@@ -645,17 +825,25 @@ def leave_request_create(
                 leave.statement_name, leave.statement_content_type = statement.name, statement.content_type
             leave.save()
             leave.pupils.set(pupils)
-            LeaveEvent.objects.create(leave_request=leave, old_status="", new_status=Status.SUBMITTED,
-                                      actor=actor, at=now)
+            LeaveEvent.objects.create(
+                leave_request=leave, old_status="", new_status=Status.SUBMITTED, actor=actor, at=now
+            )
             names = ", ".join(p.first_name for p in pupils)
             notify(
-                users=User.objects.filter(staff_members__school=school, is_active=True,
-                                          staff_members__role=StaffMember.Role.DIRECTOR),
+                users=User.objects.filter(
+                    staff_members__school=school,
+                    is_active=True,
+                    staff_members__role=StaffMember.Role.DIRECTOR,
+                ),
                 cause=f"leave-request:{leave.pk}",
                 title=_lazy_format(gettext_lazy("Leave request for %(names)s"), names=names),
-                body=_lazy_format(gettext_lazy("%(first)s to %(last)s (%(days)s school days): %(kind)s."),
-                                  first=_Day(starts_on), last=_Day(ends_on), days=check.school_days,
-                                  kind=leave.get_kind_display()),
+                body=_lazy_format(
+                    gettext_lazy("%(first)s to %(last)s (%(days)s school days): %(kind)s."),
+                    first=_Day(starts_on),
+                    last=_Day(ends_on),
+                    days=check.school_days,
+                    kind=leave.get_kind_display(),
+                ),
                 url=reverse("admin:absences_leaverequest_change", args=[leave.pk]),
             )
     except Exception:
@@ -664,8 +852,9 @@ def leave_request_create(
     return leave
 
 
-def leave_request_withdraw(*, actor: User, leave_request: LeaveRequest,
-                           now: dt.datetime | None = None) -> LeaveRequest:
+def leave_request_withdraw(
+    *, actor: User, leave_request: LeaveRequest, now: dt.datetime | None = None
+) -> LeaveRequest:
     """The family withdraws a request the director has not decided yet."""
     now = now or timezone.now()
     if not read.leave_requests_visible_to(actor).filter(pk=leave_request.pk).exists() or (
@@ -678,13 +867,15 @@ def leave_request_withdraw(*, actor: User, leave_request: LeaveRequest,
             raise ValidationError(_("This request has already been decided."))
         leave.status = Status.WITHDRAWN
         leave.save(update_fields=["status"])
-        LeaveEvent.objects.create(leave_request=leave, old_status=Status.SUBMITTED,
-                                  new_status=Status.WITHDRAWN, actor=actor, at=now)
+        LeaveEvent.objects.create(
+            leave_request=leave, old_status=Status.SUBMITTED, new_status=Status.WITHDRAWN, actor=actor, at=now
+        )
     return leave
 
 
-def leave_decide(*, actor: User, leave_request: LeaveRequest, decision: str, reasons: str,
-                 now: dt.datetime | None = None) -> LeaveRequest:
+def leave_decide(
+    *, actor: User, leave_request: LeaveRequest, decision: str, reasons: str, now: dt.datetime | None = None
+) -> LeaveRequest:
     """The director grants, refuses or forwards (to the attendance officer) a request.
 
     Preconditions: the actor may decide for the school (``rules.may_decide_leave``, else
@@ -704,8 +895,14 @@ def leave_decide(*, actor: User, leave_request: LeaveRequest, decision: str, rea
         leave.status, leave.decided_at, leave.decided_by = decision, now, actor
         leave.decision_reasons = reasons.strip()
         leave.save(update_fields=["status", "decided_at", "decided_by", "decision_reasons"])
-        LeaveEvent.objects.create(leave_request=leave, old_status=old, new_status=decision, actor=actor,
-                                  at=now, note=leave.decision_reasons)
+        LeaveEvent.objects.create(
+            leave_request=leave,
+            old_status=old,
+            new_status=decision,
+            actor=actor,
+            at=now,
+            note=leave.decision_reasons,
+        )
         _notify_decision(leave)
     return leave
 
@@ -713,16 +910,23 @@ def leave_decide(*, actor: User, leave_request: LeaveRequest, decision: str, rea
 def leave_decision_check(*, leave_request: LeaveRequest, decision: str, reasons: str) -> None:
     """The rules a decision must meet (``ValidationError`` otherwise); the caller checked access."""
     if leave_request.status != Status.SUBMITTED:
-        raise ValidationError(_("This request has already been decided (%(status)s).")
-                              % {"status": leave_request.get_status_display().lower()})
+        raise ValidationError(
+            _("This request has already been decided (%(status)s).")
+            % {"status": leave_request.get_status_display().lower()}
+        )
     if decision not in (Status.GRANTED, Status.REFUSED, Status.FORWARDED):
         raise ValidationError({"decision": _("Please choose a decision.")})
     if not (reasons or "").strip():
         raise ValidationError({"reasons": _("Please write the reasons: a decision must state them.")})
     if leave_request.for_attendance_officer and decision != Status.FORWARDED:
-        raise ValidationError({"decision": _(
-            "More than 10 school days: the attendance officer decides (Leerplichtwet art. 14). "
-            "Please forward the request.")})
+        raise ValidationError(
+            {
+                "decision": _(
+                    "More than 10 school days: the attendance officer decides (Leerplichtwet art. 14). "
+                    "Please forward the request."
+                )
+            }
+        )
 
 
 _DECISION_TITLES: dict[str, StrOrPromise] = {
@@ -741,10 +945,13 @@ class _DecisionBody:
     def __str__(self) -> str:
         leave = self.leave
         lines = [
-            _("Leave for %(names)s from %(first)s to %(last)s (%(days)s school days).") % {
+            _("Leave for %(names)s from %(first)s to %(last)s (%(days)s school days).")
+            % {
                 "names": ", ".join(p.first_name for p in leave.pupils.all()),
-                "first": day_label(leave.starts_on), "last": day_label(leave.ends_on),
-                "days": leave.school_days},
+                "first": day_label(leave.starts_on),
+                "last": day_label(leave.ends_on),
+                "days": leave.school_days,
+            },
             "",
             _("Reasons: %(reasons)s") % {"reasons": leave.decision_reasons},
             "",
@@ -757,23 +964,30 @@ def objection_text(leave: LeaveRequest) -> str:
     """The right to object (Awb art. 6:7: six weeks) and to whom (art. 14 lid 3 Leerplichtwet)."""
     to = read.objection_addressee(leave)
     if leave.status == Status.FORWARDED:
-        return _("The attendance officer will decide on your request. You may object to that decision "
-                 "within six weeks of its date, to %(to)s.") % {"to": to}
-    return _("If you disagree with this decision, you may object in writing within six weeks of its "
-             "date, to %(to)s. Please state your name, the date, the decision you object to and why.") % {
-        "to": to}
+        return _(
+            "The attendance officer will decide on your request. You may object to that decision "
+            "within six weeks of its date, to %(to)s."
+        ) % {"to": to}
+    return _(
+        "If you disagree with this decision, you may object in writing within six weeks of its "
+        "date, to %(to)s. Please state your name, the date, the decision you object to and why."
+    ) % {"to": to}
 
 
 def _notify_decision(leave: LeaveRequest) -> None:
     users = [leave.requested_by] if leave.requested_by is not None else []
     notify(
-        users=users, cause=f"leave-decision:{leave.pk}", title=_DECISION_TITLES[leave.status],
-        body=_DecisionBody(leave), url=reverse("absences:leave_detail", args=[leave.pk]),
+        users=users,
+        cause=f"leave-decision:{leave.pk}",
+        title=_DECISION_TITLES[leave.status],
+        body=_DecisionBody(leave),
+        url=reverse("absences:leave_detail", args=[leave.pk]),
     )
 
 
-def pending_statements_forget(*, older_than: dt.timedelta = dt.timedelta(days=1),
-                              now: dt.datetime | None = None) -> int:
+def pending_statements_forget(
+    *, older_than: dt.timedelta = dt.timedelta(days=1), now: dt.datetime | None = None
+) -> int:
     """System: remove statements kept for a leave form that was never sent (see views)."""
     from django.core.files.storage import default_storage
 

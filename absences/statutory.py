@@ -44,6 +44,7 @@ VACATION, IMPORTANT, OTHER = "vacation", "important", "other"
 
 # --- school days and weeks -------------------------------------------------------------------
 
+
 def school_days(cal: worktime.WorkCalendar, start: dt.date, end: dt.date) -> list[dt.date]:
     """The school days from ``start`` to ``end``, both inclusive."""
     days, day = [], start
@@ -54,8 +55,9 @@ def school_days(cal: worktime.WorkCalendar, start: dt.date, end: dt.date) -> lis
     return days
 
 
-def nth_school_day(cal: worktime.WorkCalendar, start: dt.date, n: int,
-                   *, horizon_days: int = 120) -> dt.date | None:
+def nth_school_day(
+    cal: worktime.WorkCalendar, start: dt.date, n: int, *, horizon_days: int = 120
+) -> dt.date | None:
     """The ``n``-th school day counted from ``start`` (inclusive), or None within the horizon.
 
     Weekends, holidays and study days are skipped: they neither count nor break the run.
@@ -85,14 +87,16 @@ def school_weeks(cal: worktime.WorkCalendar, start: dt.date, end: dt.date) -> li
     return weeks
 
 
-def first_school_weeks_end(cal: worktime.WorkCalendar, year_start: dt.date,
-                           n: int = VACATION_LEAVE_NOT_IN_FIRST_SCHOOL_WEEKS) -> dt.date:
+def first_school_weeks_end(
+    cal: worktime.WorkCalendar, year_start: dt.date, n: int = VACATION_LEAVE_NOT_IN_FIRST_SCHOOL_WEEKS
+) -> dt.date:
     """The last day (Sunday) of the ``n``-th school week of the year starting on ``year_start``."""
     weeks = school_weeks(cal, year_start, year_start + dt.timedelta(weeks=n + 10))
     return weeks[min(n, len(weeks)) - 1] + dt.timedelta(days=6) if weeks else year_start
 
 
 # --- leave ------------------------------------------------------------------------------------
+
 
 @dataclass
 class LeaveCheck:
@@ -115,8 +119,14 @@ class LeaveCheck:
 
 
 def check_leave(
-    *, cal: worktime.WorkCalendar, kind: str, starts_on: dt.date, ends_on: dt.date,
-    today: dt.date, year_start: dt.date, has_statement: bool,
+    *,
+    cal: worktime.WorkCalendar,
+    kind: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    today: dt.date,
+    year_start: dt.date,
+    has_statement: bool,
     vacation_leave_this_year: Iterable[str] = (),
 ) -> LeaveCheck:
     """Check a leave request against the Leerplichtwet (see the module docstring).
@@ -139,20 +149,25 @@ def check_leave(
     if kind == VACATION:
         already = sorted(vacation_leave_this_year)
         if already:
-            check.errors.append(_(
-                "Extra vacation leave (art. 13a) is possible only once per school year, and "
-                "%(names)s already has it this school year."
-            ) % {"names": ", ".join(already)})
+            check.errors.append(
+                _(
+                    "Extra vacation leave (art. 13a) is possible only once per school year, and "
+                    "%(names)s already has it this school year."
+                )
+                % {"names": ", ".join(already)}
+            )
         if len(days) > LEAVE_MAX_SCHOOL_DAYS:
-            check.errors.append(_(
-                "Extra vacation leave (art. 13a) is at most %(max)s school days; this period has "
-                "%(days)s."
-            ) % {"max": LEAVE_MAX_SCHOOL_DAYS, "days": len(days)})
+            check.errors.append(
+                _("Extra vacation leave (art. 13a) is at most %(max)s school days; this period has %(days)s.")
+                % {"max": LEAVE_MAX_SCHOOL_DAYS, "days": len(days)}
+            )
         if days[0] <= first_school_weeks_end(cal, year_start):
-            check.errors.append(_(
-                "Extra vacation leave (art. 13a) is not allowed in the first two school weeks of "
-                "the school year."
-            ))
+            check.errors.append(
+                _(
+                    "Extra vacation leave (art. 13a) is not allowed in the first two school weeks of "
+                    "the school year."
+                )
+            )
         if not has_statement:
             check.warnings.append("no_statement")
     elif len(days) > LEAVE_MAX_SCHOOL_DAYS:
@@ -166,6 +181,7 @@ def check_leave(
 
 # --- unexplained absence ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ThresholdHit:
     """Where unexplained absence reached the reporting threshold (art. 21a)."""
@@ -176,8 +192,11 @@ class ThresholdHit:
 
 
 def unexplained_threshold(
-    cal: worktime.WorkCalendar, marks: Iterable[tuple[dt.date, Decimal]], *,
-    threshold: Decimal = UNEXPLAINED_THRESHOLD_HOURS, window: int = UNEXPLAINED_WINDOW_SCHOOL_WEEKS,
+    cal: worktime.WorkCalendar,
+    marks: Iterable[tuple[dt.date, Decimal]],
+    *,
+    threshold: Decimal = UNEXPLAINED_THRESHOLD_HOURS,
+    window: int = UNEXPLAINED_WINDOW_SCHOOL_WEEKS,
 ) -> ThresholdHit | None:
     """The first moment the unexplained hours in ``window`` consecutive school weeks reach
     ``threshold``, or None. Weeks without school days (holidays) are skipped, so a holiday
@@ -201,8 +220,14 @@ def unexplained_threshold(
     return None
 
 
-def is_late_report(*, reported_at: dt.datetime, first_day: dt.date, cutoff: dt.time,
-                   lessons_start: dt.time, tz=worktime.AMSTERDAM) -> bool:
+def is_late_report(
+    *,
+    reported_at: dt.datetime,
+    first_day: dt.date,
+    cutoff: dt.time,
+    lessons_start: dt.time,
+    tz=worktime.AMSTERDAM,
+) -> bool:
     """A report is late when made at or after the cutoff (or lessons start) on its first day.
 
     "Before 08:20" means up to 08:19:59 (``worktime.report_deadline``).

@@ -68,6 +68,7 @@ def _default_first_day(school, now: dt.datetime) -> dt.date:
 
 # --- parents -------------------------------------------------------------------------------------
 
+
 @login_required
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
@@ -81,7 +82,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         # "Back at school on": the next school day (a child reported sick today is not back today).
         school = children[0].pupil.school
         context["recover_default"] = selectors.next_school_day(
-            directory.school_calendar(school), selectors.local_today() + dt.timedelta(days=1))
+            directory.school_calendar(school), selectors.local_today() + dt.timedelta(days=1)
+        )
     context["leave_requests"] = selectors.leave_requests_for_family(viewer=request.user)[:5]
     if not children:
         context["contact_school"] = directory.contact_school_for_empty_home()
@@ -91,8 +93,11 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 def report(request: HttpRequest, kind: str | None = None) -> HttpResponse:
     """Report one or more children: sick, an appointment, or a later arrival."""
-    children = (rules.children_reportable_by(request.user).select_related("group", "school")
-                .order_by("date_of_birth", "first_name"))
+    children = (
+        rules.children_reportable_by(request.user)
+        .select_related("group", "school")
+        .order_by("date_of_birth", "first_name")
+    )
     pupils = list(children)
     if not pupils:
         raise Http404
@@ -103,16 +108,24 @@ def report(request: HttpRequest, kind: str | None = None) -> HttpResponse:
         if any(pk not in allowed for pk in request.POST.getlist("pupils")):
             raise Http404  # someone else's child: not found, like a missing one
     chosen = request.GET.get("soort") or kind
-    initial = {"kind": chosen if chosen in ReportForm.KIND_VALUES else Kind.SICK,
-               "starts_on": _default_first_day(school, now)}
+    initial = {
+        "kind": chosen if chosen in ReportForm.KIND_VALUES else Kind.SICK,
+        "starts_on": _default_first_day(school, now),
+    }
     form = ReportForm(request.POST or None, pupils=children, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             reports = services.absence_reports_create(
-                actor=request.user, pupils=list(data["pupils"]), kind=data["kind"],
-                starts_on=data["starts_on"], ends_on=data["ends_on"], from_time=data["from_time"],
-                until_time=data["until_time"], note=data["note"], submission=data["submission"],
+                actor=request.user,
+                pupils=list(data["pupils"]),
+                kind=data["kind"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                from_time=data["from_time"],
+                until_time=data["until_time"],
+                note=data["note"],
+                submission=data["submission"],
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -122,12 +135,20 @@ def report(request: HttpRequest, kind: str | None = None) -> HttpResponse:
     settings = selectors.absence_settings_for(school)
     cutoff = selectors.cutoff_of(school, settings)
     local = timezone.localtime(now)
-    return render(request, "absences/report.html", {
-        "form": form, "school": school, "cutoff": cutoff, "pupils": pupils,
-        "after_cutoff": selectors.is_after_cutoff(school, now, settings) and worktime.is_working_day(
-            directory.school_calendar(school), local.date()),
-        "via_portal": school.sick_reports_via_portal, "lessons_start": settings.lessons_start,
-    })
+    return render(
+        request,
+        "absences/report.html",
+        {
+            "form": form,
+            "school": school,
+            "cutoff": cutoff,
+            "pupils": pupils,
+            "after_cutoff": selectors.is_after_cutoff(school, now, settings)
+            and worktime.is_working_day(directory.school_calendar(school), local.date()),
+            "via_portal": school.sick_reports_via_portal,
+            "lessons_start": settings.lessons_start,
+        },
+    )
 
 
 def _reported_message(request, reports: list[AbsenceReport]) -> None:
@@ -142,10 +163,14 @@ def _reported_message(request, reports: list[AbsenceReport]) -> None:
     messages.success(request, text % {"names": names, "day": _day(first.starts_on)})
     if any(r.reported_late for r in reports):
         school = first.school
-        messages.warning(request, _(
-            "Your report came in after %(cutoff)s and is marked late. For anything urgent, call the "
-            "school: %(phone)s."
-        ) % {"cutoff": selectors.cutoff_of(school).strftime("%H:%M"), "phone": school.phone or "-"})
+        messages.warning(
+            request,
+            _(
+                "Your report came in after %(cutoff)s and is marked late. For anything urgent, call the "
+                "school: %(phone)s."
+            )
+            % {"cutoff": selectors.cutoff_of(school).strftime("%H:%M"), "phone": school.phone or "-"},
+        )
 
 
 @login_required
@@ -155,23 +180,31 @@ def recover(request: HttpRequest, pk: int) -> HttpResponse:
     if not report_.is_open:
         messages.info(request, _("This sickness has already been closed."))
         return redirect("absences:overview")
-    initial = {"back_on": selectors.next_school_day(directory.school_calendar(report_.school),
-                                                    selectors.local_today() + dt.timedelta(days=1))}
+    initial = {
+        "back_on": selectors.next_school_day(
+            directory.school_calendar(report_.school), selectors.local_today() + dt.timedelta(days=1)
+        )
+    }
     form = RecoveryForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            report_ = services.absence_report_recover(actor=request.user, report=report_,
-                                                      back_on=form.cleaned_data["back_on"])
+            report_ = services.absence_report_recover(
+                actor=request.user, report=report_, back_on=form.cleaned_data["back_on"]
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             if report_.cancelled_at:
-                messages.success(request, _("The sick report of %(name)s has been withdrawn.")
-                                 % {"name": report_.pupil.first_name})
+                messages.success(
+                    request,
+                    _("The sick report of %(name)s has been withdrawn.") % {"name": report_.pupil.first_name},
+                )
             else:
-                messages.success(request, _("Good to hear %(name)s is better! See you at school on %(day)s.")
-                                 % {"name": report_.pupil.first_name,
-                                    "day": _day(form.cleaned_data["back_on"])})
+                messages.success(
+                    request,
+                    _("Good to hear %(name)s is better! See you at school on %(day)s.")
+                    % {"name": report_.pupil.first_name, "day": _day(form.cleaned_data["back_on"])},
+                )
             return redirect(_back(request, "absences:overview"))
     return render(request, "absences/recover.html", {"form": form, "report": report_})
 
@@ -198,6 +231,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- staff ---------------------------------------------------------------------------------------
 
+
 def _day_from(request) -> dt.date:
     raw = request.GET.get("datum", "")
     try:
@@ -214,12 +248,18 @@ def _today_context(request):
     settings = selectors.absence_settings_for(staff.school)
     today = selectors.local_today()
     return {
-        "staff": staff, "school": staff.school, "day": day, "is_today": day == today,
-        "groups": selectors.by_group(rows), "count": len(rows),
+        "staff": staff,
+        "school": staff.school,
+        "day": day,
+        "is_today": day == today,
+        "groups": selectors.by_group(rows),
+        "count": len(rows),
         "late_count": sum(1 for r in rows if r.reported_late),
         "is_school_day": worktime.is_working_day(cal, day),
-        "cutoff": selectors.cutoff_of(staff.school, settings), "now": timezone.now(),
-        "previous": day - dt.timedelta(days=1), "next": day + dt.timedelta(days=1),
+        "cutoff": selectors.cutoff_of(staff.school, settings),
+        "now": timezone.now(),
+        "previous": day - dt.timedelta(days=1),
+        "next": day + dt.timedelta(days=1),
     }
 
 
@@ -243,37 +283,63 @@ def today_print(request: HttpRequest) -> HttpResponse:
 def staff_report(request: HttpRequest) -> HttpResponse:
     """Staff record a report made by phone, or mark a pupil absent without a report."""
     _staff_or_404(request)
-    pupils = list(rules.pupils_in_care_of(request.user).select_related("group", "school")
-                  .order_by("group__year", "group__name", "first_name"))
+    pupils = list(
+        rules.pupils_in_care_of(request.user)
+        .select_related("group", "school")
+        .order_by("group__year", "group__name", "first_name")
+    )
     if not pupils:
         raise Http404
     school = pupils[0].school
-    initial = {"kind": request.GET.get("soort", Kind.SICK), "starts_on": selectors.local_today(),
-               "pupil": request.GET.get("leerling")}
-    form = StaffReportForm(request.POST or None, pupils=rules.pupils_in_care_of(request.user)
-                           .select_related("group").order_by("group__year", "group__name", "first_name"),
-                           initial=initial)
+    initial = {
+        "kind": request.GET.get("soort", Kind.SICK),
+        "starts_on": selectors.local_today(),
+        "pupil": request.GET.get("leerling"),
+    }
+    form = StaffReportForm(
+        request.POST or None,
+        pupils=rules.pupils_in_care_of(request.user)
+        .select_related("group")
+        .order_by("group__year", "group__name", "first_name"),
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        channel = (AbsenceReport.Channel.SCHOOL if data["kind"] == Kind.UNEXPLAINED
-                   else AbsenceReport.Channel.PHONE)
+        channel = (
+            AbsenceReport.Channel.SCHOOL if data["kind"] == Kind.UNEXPLAINED else AbsenceReport.Channel.PHONE
+        )
         try:
             reports = services.absence_reports_create(
-                actor=request.user, pupils=[data["pupil"]], kind=data["kind"], starts_on=data["starts_on"],
-                ends_on=data["ends_on"], from_time=data["from_time"], until_time=data["until_time"],
-                note=data["note"], caller=data["caller"], channel=channel, submission=data["submission"],
+                actor=request.user,
+                pupils=[data["pupil"]],
+                kind=data["kind"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                from_time=data["from_time"],
+                until_time=data["until_time"],
+                note=data["note"],
+                caller=data["caller"],
+                channel=channel,
+                submission=data["submission"],
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             report_ = reports[0]
             if report_.kind == Kind.UNEXPLAINED:
-                messages.success(request, _("%(name)s is marked absent without a report. The parents are "
-                                            "notified within office hours.")
-                                 % {"name": report_.pupil.first_name})
+                messages.success(
+                    request,
+                    _(
+                        "%(name)s is marked absent without a report. The parents are "
+                        "notified within office hours."
+                    )
+                    % {"name": report_.pupil.first_name},
+                )
             else:
-                messages.success(request, _("The report for %(name)s has been recorded.")
-                                 % {"name": report_.pupil.first_name})
+                messages.success(
+                    request,
+                    _("The report for %(name)s has been recorded.") % {"name": report_.pupil.first_name},
+                )
             return redirect(f"{reverse('absences:today')}?datum={report_.starts_on.isoformat()}")
     return render(request, "absences/staff_report.html", {"form": form, "school": school})
 
@@ -285,13 +351,16 @@ def follow_up_done(request: HttpRequest, pk: int) -> HttpResponse:
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
-            services.follow_up_complete(actor=request.user, follow_up=follow_up,
-                                        note=form.cleaned_data["note"])
+            services.follow_up_complete(
+                actor=request.user, follow_up=follow_up, note=form.cleaned_data["note"]
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("The follow-up for %(name)s is marked done.")
-                             % {"name": follow_up.pupil.first_name})
+            messages.success(
+                request,
+                _("The follow-up for %(name)s is marked done.") % {"name": follow_up.pupil.first_name},
+            )
     else:
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
     return redirect(_back(request, "absences:today"))
@@ -312,12 +381,18 @@ def register(request: HttpRequest) -> HttpResponse:
     over, long_rows = selectors.school_register(viewer=request.user, school_year=year, today=today_)
     if request.GET.get("format") == "csv":
         return _threshold_csv(over, year)
-    return render(request, "absences/register.html", {
-        "year": year, "over": over, "long_rows": long_rows,
-        "threshold": statutory.UNEXPLAINED_THRESHOLD_HOURS,
-        "weeks": statutory.UNEXPLAINED_WINDOW_SCHOOL_WEEKS,
-        "long_days": statutory.LONG_ABSENCE_SCHOOL_DAYS,
-    })
+    return render(
+        request,
+        "absences/register.html",
+        {
+            "year": year,
+            "over": over,
+            "long_rows": long_rows,
+            "threshold": statutory.UNEXPLAINED_THRESHOLD_HOURS,
+            "weeks": statutory.UNEXPLAINED_WINDOW_SCHOOL_WEEKS,
+            "long_days": statutory.LONG_ABSENCE_SCHOOL_DAYS,
+        },
+    )
 
 
 def _csv_safe(value: str) -> str:
@@ -331,14 +406,29 @@ def _threshold_csv(rows, year) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="verzuim-16-uur-{stamp}.csv"'
     response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
     writer = csv.writer(response, delimiter=";")
-    writer.writerow([_("Pupil"), _("Group"), _("External id"), _("Start date"),
-                     _("Threshold reached on"), _("Hours in four school weeks"), _("Hours this school year")])
+    writer.writerow(
+        [
+            _("Pupil"),
+            _("Group"),
+            _("External id"),
+            _("Start date"),
+            _("Threshold reached on"),
+            _("Hours in four school weeks"),
+            _("Hours this school year"),
+        ]
+    )
     for row in rows:
-        writer.writerow([
-            _csv_safe(row.pupil.full_name), _csv_safe(row.pupil.group.name if row.pupil.group else ""),
-            _csv_safe(row.pupil.external_id), row.hit.started_on.isoformat(), row.hit.reached_on.isoformat(),
-            f"{row.hit.hours:.2f}".replace(".", ","), f"{row.total_hours:.2f}".replace(".", ","),
-        ])
+        writer.writerow(
+            [
+                _csv_safe(row.pupil.full_name),
+                _csv_safe(row.pupil.group.name if row.pupil.group else ""),
+                _csv_safe(row.pupil.external_id),
+                row.hit.started_on.isoformat(),
+                row.hit.reached_on.isoformat(),
+                f"{row.hit.hours:.2f}".replace(".", ","),
+                f"{row.total_hours:.2f}".replace(".", ","),
+            ]
+        )
     return response
 
 
@@ -352,14 +442,21 @@ def pupil_register(request: HttpRequest, pk: int) -> HttpResponse:
     if year is None:
         raise Http404
     data = selectors.pupil_register(pupil=pupil, school_year=year, today=today_)
-    return render(request, "absences/pupil_register.html", {
-        "register": data, "pupil": pupil, "year": year,
-        "is_staff": rules.is_staff_for(request.user, pupil),
-        "threshold": statutory.UNEXPLAINED_THRESHOLD_HOURS,
-    })
+    return render(
+        request,
+        "absences/pupil_register.html",
+        {
+            "register": data,
+            "pupil": pupil,
+            "year": year,
+            "is_staff": rules.is_staff_for(request.user, pupil),
+            "threshold": statutory.UNEXPLAINED_THRESHOLD_HOURS,
+        },
+    )
 
 
 # --- leave ---------------------------------------------------------------------------------------
+
 
 @login_required
 @require_GET
@@ -392,8 +489,12 @@ def _keep_statement(request, submission, statement: services.Statement) -> None:
     statement.content.seek(0)
     ext = "pdf" if statement.content_type == "application/pdf" else statement.content.name.rsplit(".", 1)[-1]
     path = default_storage.save(f"private/leave/pending/{uuid.uuid4().hex}.{ext}", statement.content)
-    request.session[_PENDING] = {"submission": str(submission), "path": path, "name": statement.name,
-                                 "content_type": statement.content_type}
+    request.session[_PENDING] = {
+        "submission": str(submission),
+        "path": path,
+        "name": statement.name,
+        "content_type": statement.content_type,
+    }
     statement.content.seek(0)
 
 
@@ -406,8 +507,11 @@ def _forget_statement(request) -> None:
 @login_required
 def leave_create(request: HttpRequest) -> HttpResponse:
     """Request leave for one or more children; the statutory rules are checked as it is made."""
-    children = (rules.children_reportable_by(request.user).select_related("group", "school")
-                .order_by("date_of_birth", "first_name"))
+    children = (
+        rules.children_reportable_by(request.user)
+        .select_related("group", "school")
+        .order_by("date_of_birth", "first_name")
+    )
     pupils = list(children)
     if not pupils:
         raise Http404
@@ -416,8 +520,12 @@ def leave_create(request: HttpRequest) -> HttpResponse:
         allowed = {str(p.pk) for p in pupils}
         if any(pk not in allowed for pk in request.POST.getlist("pupils")):
             raise Http404
-    form = LeaveForm(request.POST or None, request.FILES or None, pupils=children,
-                     initial={"kind": request.GET.get("soort", "")})
+    form = LeaveForm(
+        request.POST or None,
+        request.FILES or None,
+        pupils=children,
+        initial={"kind": request.GET.get("soort", "")},
+    )
     check = None
     if request.method == "POST":
         valid = form.is_valid()
@@ -437,19 +545,35 @@ def leave_create(request: HttpRequest) -> HttpResponse:
             pupils_chosen = list(data["pupils"])
             try:
                 leave = services.leave_request_create(
-                    actor=request.user, pupils=pupils_chosen, kind=data["kind"],
-                    starts_on=data["starts_on"], ends_on=data["ends_on"], reason=data["reason"],
-                    explanation=data["explanation"], statement=statement, submission=data["submission"],
+                    actor=request.user,
+                    pupils=pupils_chosen,
+                    kind=data["kind"],
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    reason=data["reason"],
+                    explanation=data["explanation"],
+                    statement=statement,
+                    submission=data["submission"],
                 )
             except ValidationError as exc:
                 _apply_errors(form, exc)
                 check = services.leave_request_check(
-                    actor=request.user, pupils=pupils_chosen, kind=data["kind"], starts_on=data["starts_on"],
-                    ends_on=data["ends_on"], has_statement=statement is not None)
+                    actor=request.user,
+                    pupils=pupils_chosen,
+                    kind=data["kind"],
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    has_statement=statement is not None,
+                )
             else:
                 _forget_statement(request)
-                messages.success(request, _("Your leave request has been sent to the director. You will be "
-                                            "notified of the decision here and by e-mail."))
+                messages.success(
+                    request,
+                    _(
+                        "Your leave request has been sent to the director. You will be "
+                        "notified of the decision here and by e-mail."
+                    ),
+                )
                 return redirect("absences:leave_detail", pk=leave.pk)
         if upload and statement is not None:
             # Something else needs fixing: keep the checked file, so the parent need not pick it again.
@@ -460,12 +584,20 @@ def leave_create(request: HttpRequest) -> HttpResponse:
     if pending and pending.get("submission") != request.POST.get("submission"):
         pending = None
     settings = selectors.absence_settings_for(school)
-    return render(request, "absences/leave_form.html", {
-        "form": form, "school": school, "pending": pending, "check": check,
-        "warnings": [services.WARNING_MESSAGES[w] for w in (check.warnings if check else [])],
-        "guidance": settings.leave_guidance, "via_portal": school.leave_requests_via_portal,
-        "max_days": statutory.LEAVE_MAX_SCHOOL_DAYS,
-    })
+    return render(
+        request,
+        "absences/leave_form.html",
+        {
+            "form": form,
+            "school": school,
+            "pending": pending,
+            "check": check,
+            "warnings": [services.WARNING_MESSAGES[w] for w in (check.warnings if check else [])],
+            "guidance": settings.leave_guidance,
+            "via_portal": school.leave_requests_via_portal,
+            "max_days": statutory.LEAVE_MAX_SCHOOL_DAYS,
+        },
+    )
 
 
 @login_required
@@ -473,8 +605,11 @@ def leave_create(request: HttpRequest) -> HttpResponse:
 def leave_check(request: HttpRequest) -> JsonResponse:
     """The form's live preview: school days, refusals and warnings for the dates chosen so far."""
     ids = request.GET.getlist("pupils")
-    pupils = list(rules.children_reportable_by(request.user).filter(pk__in=[i for i in ids if i.isdigit()])
-                  .select_related("school"))
+    pupils = list(
+        rules.children_reportable_by(request.user)
+        .filter(pk__in=[i for i in ids if i.isdigit()])
+        .select_related("school")
+    )
     try:
         first = dt.date.fromisoformat(request.GET.get("starts_on", ""))
         last = dt.date.fromisoformat(request.GET.get("ends_on", ""))
@@ -484,26 +619,39 @@ def leave_check(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"ok": False})
     try:
         check = services.leave_request_check(
-            actor=request.user, pupils=pupils, kind=request.GET.get("kind", ""), starts_on=first,
-            ends_on=last, has_statement=request.GET.get("statement") == "1")
+            actor=request.user,
+            pupils=pupils,
+            kind=request.GET.get("kind", ""),
+            starts_on=first,
+            ends_on=last,
+            has_statement=request.GET.get("statement") == "1",
+        )
     except (ValidationError, Http404):
         return JsonResponse({"ok": False})
-    return JsonResponse({
-        "ok": True, "school_days": check.school_days,
-        "errors": [str(e) for e in check.errors],
-        "warnings": [str(services.WARNING_MESSAGES[w]) for w in check.warnings],
-        "for_attendance_officer": check.for_attendance_officer,
-    })
+    return JsonResponse(
+        {
+            "ok": True,
+            "school_days": check.school_days,
+            "errors": [str(e) for e in check.errors],
+            "warnings": [str(services.WARNING_MESSAGES[w]) for w in check.warnings],
+            "for_attendance_officer": check.for_attendance_officer,
+        }
+    )
 
 
 @login_required
 @require_GET
 def leave_detail(request: HttpRequest, pk: int) -> HttpResponse:
     leave = selectors.leave_request_get_for(viewer=request.user, pk=pk)
-    return render(request, "absences/leave_detail.html", {
-        "leave": leave, "objection": services.objection_text(leave) if leave.is_decided else "",
-        "is_family": access.is_guardian(request.user),
-    })
+    return render(
+        request,
+        "absences/leave_detail.html",
+        {
+            "leave": leave,
+            "objection": services.objection_text(leave) if leave.is_decided else "",
+            "is_family": access.is_guardian(request.user),
+        },
+    )
 
 
 @login_required
@@ -526,9 +674,15 @@ def leave_decision_print(request: HttpRequest, pk: int) -> HttpResponse:
     leave = selectors.leave_request_get_for(viewer=request.user, pk=pk)
     if not leave.is_decided:
         raise Http404
-    return render(request, "absences/leave_print.html", {
-        "leave": leave, "objection": services.objection_text(leave), "school": leave.school,
-    })
+    return render(
+        request,
+        "absences/leave_print.html",
+        {
+            "leave": leave,
+            "objection": services.objection_text(leave),
+            "school": leave.school,
+        },
+    )
 
 
 @login_required
@@ -538,7 +692,9 @@ def leave_statement(request: HttpRequest, pk: int) -> HttpResponse:
     leave = selectors.leave_request_get_for(viewer=request.user, pk=pk)
     if not leave.statement:
         raise Http404
-    return media.private_file_response(leave.statement, content_type=leave.statement_content_type,
-                                       download_name=leave.statement_name,
-                                       as_attachment=leave.statement_content_type == "application/pdf")
-
+    return media.private_file_response(
+        leave.statement,
+        content_type=leave.statement_content_type,
+        download_name=leave.statement_name,
+        as_attachment=leave.statement_content_type == "application/pdf",
+    )

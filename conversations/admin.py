@@ -22,8 +22,16 @@ from .models import Round
 @admin.register(Round)
 class RoundAdmin(SchoolScopedAdmin):
     form = RoundAdminForm
-    list_display = ("__str__", "school", "first_date", "last_date", "opens_at", "closes_at",
-                    "booking_count", "planner_link")
+    list_display = (
+        "__str__",
+        "school",
+        "first_date",
+        "last_date",
+        "opens_at",
+        "closes_at",
+        "booking_count",
+        "planner_link",
+    )
     list_filter = ("school", "kind")
     filter_horizontal = ("groups",)
     fieldsets = (
@@ -41,5 +49,6 @@ class RoundAdmin(SchoolScopedAdmin):
 
     @admin.display(description=_("planner"))
     def planner_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("conversations:staff_round", args=[obj.pk]),
-                           _("Open"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("conversations:staff_round", args=[obj.pk]), _("Open")
+        )

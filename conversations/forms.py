@@ -18,7 +18,9 @@ class AvailabilityForm(StripBidiMixin, forms.Form):
     starts = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
     ends = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
     breaks = forms.CharField(
-        label=_("Breaks"), required=False, max_length=200,
+        label=_("Breaks"),
+        required=False,
+        max_length=200,
         help_text=_("Optional, e.g. 15:30-16:00, 18:00-18:30"),
         widget=forms.TextInput(attrs={"placeholder": "15:30-16:00", "inputmode": "numeric"}),
     )
@@ -42,7 +44,9 @@ class AvailabilityForm(StripBidiMixin, forms.Form):
 class RoundAdminForm(SchoolScopedModelForm):
     child_attends_years = forms.TypedMultipleChoiceField(
         label=_("year groups whose child attends"),
-        choices=[(year, year) for year in range(1, 9)], coerce=int, required=False,
+        choices=[(year, year) for year in range(1, 9)],
+        coerce=int,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Leave all unticked for the school's setting (usually groups 5 to 8)."),
     )

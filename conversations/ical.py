@@ -31,13 +31,16 @@ def booking_vevent(booking: Booking, *, stamp: dt.datetime | None = None) -> VEv
     ev.add("dtstart", timezone.localtime(slot.starts_at, worktime.AMSTERDAM))
     ev.add("dtend", timezone.localtime(slot.ends_at, worktime.AMSTERDAM))
     ev.add("last-modified", booking.updated_at)
-    ev.add("summary", _("%(round)s about %(child)s") % {
-        "round": booking.round.name, "child": booking.pupil.first_name})
-    lines = [_("With %(teacher)s (group %(group)s).") % {
-        "teacher": slot.staff.user.get_full_name(), "group": slot.group.name}]
+    ev.add(
+        "summary",
+        _("%(round)s about %(child)s") % {"round": booking.round.name, "child": booking.pupil.first_name},
+    )
+    lines = [
+        _("With %(teacher)s (group %(group)s).")
+        % {"teacher": slot.staff.user.get_full_name(), "group": slot.group.name}
+    ]
     if booking.round.child_attends(booking.pupil):
-        lines.append(_("%(child)s comes along to this conversation.") % {
-            "child": booking.pupil.first_name})
+        lines.append(_("%(child)s comes along to this conversation.") % {"child": booking.pupil.first_name})
     ev.add("description", "\n".join(lines))
     location = slot.availability.location or booking.round.school.name
     ev.add("location", location)

@@ -39,38 +39,52 @@ class Round(models.Model):
         REPORT = "report", _("Report conversation")
         SECONDARY_ADVICE = "vo_advice", _("Secondary-school advice conversation")
 
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="conversation_rounds",
-                               verbose_name=_("school"))
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="conversation_rounds", verbose_name=_("school")
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.REPORT)
-    title = models.CharField(_("title"), max_length=120, blank=True,
-                             help_text=_("Leave empty to use the kind, e.g. “Report conversation”."))
-    groups = models.ManyToManyField(Group, related_name="conversation_rounds",
-                                    verbose_name=_("groups"))
+    title = models.CharField(
+        _("title"),
+        max_length=120,
+        blank=True,
+        help_text=_("Leave empty to use the kind, e.g. “Report conversation”."),
+    )
+    groups = models.ManyToManyField(Group, related_name="conversation_rounds", verbose_name=_("groups"))
     first_date = models.DateField(_("first conversation day"))
     last_date = models.DateField(_("last conversation day"))
     slot_minutes = models.PositiveSmallIntegerField(
-        _("conversation length (minutes)"), default=10,
+        _("conversation length (minutes)"),
+        default=10,
         validators=[MinValueValidator(5), MaxValueValidator(120)],
     )
     gap_minutes = models.PositiveSmallIntegerField(
-        _("time between conversations (minutes)"), default=5, validators=[MaxValueValidator(60)],
+        _("time between conversations (minutes)"),
+        default=5,
+        validators=[MaxValueValidator(60)],
     )
     child_attends_years = models.JSONField(
-        _("year groups whose child attends"), default=list, blank=True,
+        _("year groups whose child attends"),
+        default=list,
+        blank=True,
         help_text=_("Filled in from the school's setting when left empty."),
     )
     obligatory = models.BooleanField(_("obligatory"), default=False)
     opens_at = models.DateTimeField(
-        _("booking opens"), blank=True,
-        help_text=_("Leave empty for the school's default (days before the first conversation day). "
-                    "Families with children in several groups of this round may book earlier."),
+        _("booking opens"),
+        blank=True,
+        help_text=_(
+            "Leave empty for the school's default (days before the first conversation day). "
+            "Families with children in several groups of this round may book earlier."
+        ),
     )
     closes_at = models.DateTimeField(
-        _("booking closes"), blank=True,
+        _("booking closes"),
+        blank=True,
         help_text=_("Leave empty for noon on the day before the first conversation day."),
     )
     cancel_cutoff_hours = models.PositiveSmallIntegerField(
-        _("parents may rebook or cancel until (hours before)"), default=24,
+        _("parents may rebook or cancel until (hours before)"),
+        default=24,
         validators=[MaxValueValidator(14 * 24)],
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -81,11 +95,13 @@ class Round(models.Model):
         ordering = ["-first_date"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(last_date__gte=models.F("first_date")), name="round_last_after_first",
+                condition=Q(last_date__gte=models.F("first_date")),
+                name="round_last_after_first",
                 violation_error_message=_("The last day cannot be before the first day."),
             ),
             models.CheckConstraint(
-                condition=Q(closes_at__gt=models.F("opens_at")), name="round_closes_after_opening",
+                condition=Q(closes_at__gt=models.F("opens_at")),
+                name="round_closes_after_opening",
                 violation_error_message=_("Booking must close after it opens."),
             ),
         ]
@@ -111,10 +127,13 @@ class Availability(models.Model):
     """A teacher's time on one day of a round, with breaks; its slots are generated from it."""
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="availabilities")
-    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE,
-                              related_name="conversation_availabilities", verbose_name=_("teacher"))
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+",
-                              verbose_name=_("group"))
+    staff = models.ForeignKey(
+        StaffMember,
+        on_delete=models.CASCADE,
+        related_name="conversation_availabilities",
+        verbose_name=_("teacher"),
+    )
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+", verbose_name=_("group"))
     date = models.DateField(_("date"))
     starts = models.TimeField(_("from"))
     ends = models.TimeField(_("until"))
@@ -129,7 +148,8 @@ class Availability(models.Model):
         ordering = ["date", "starts"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends__gt=models.F("starts")), name="availability_ends_after_start",
+                condition=Q(ends__gt=models.F("starts")),
+                name="availability_ends_after_start",
                 violation_error_message=_("“Until” must be after “from”."),
             ),
         ]
@@ -158,8 +178,9 @@ class Slot(models.Model):
         verbose_name_plural = _("slots")
         ordering = ["starts_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
-                                   name="slot_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="slot_ends_after_start"
+            ),
             models.UniqueConstraint(fields=["staff", "starts_at"], name="slot_one_per_teacher_time"),
         ]
         indexes = [models.Index(fields=["round", "group", "starts_at"])]
@@ -173,8 +194,9 @@ class SeparateBookings(models.Model):
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="separate_bookings")
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="+")
-    allowed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                   related_name="+")
+    allowed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     allowed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -200,10 +222,12 @@ class Booking(models.Model):
     # the school, round or pupil takes the booking with it.
     slot = models.ForeignKey(Slot, on_delete=models.RESTRICT, related_name="bookings")
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="conversation_bookings")
-    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, null=True, blank=True,
-                                 related_name="conversation_bookings")
-    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                  related_name="+")
+    guardian = models.ForeignKey(
+        Guardian, on_delete=models.CASCADE, null=True, blank=True, related_name="conversation_bookings"
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -211,13 +235,21 @@ class Booking(models.Model):
         verbose_name = _("booking")
         verbose_name_plural = _("bookings")
         constraints = [
-            models.UniqueConstraint(fields=["slot"], name="booking_one_per_slot",
-                                    violation_error_message=_("This time has just been taken.")),
-            models.UniqueConstraint(fields=["round", "pupil"], condition=Q(guardian__isnull=True),
-                                    name="booking_one_joint_per_pupil"),
-            models.UniqueConstraint(fields=["round", "pupil", "guardian"],
-                                    condition=Q(guardian__isnull=False),
-                                    name="booking_one_per_guardian"),
+            models.UniqueConstraint(
+                fields=["slot"],
+                name="booking_one_per_slot",
+                violation_error_message=_("This time has just been taken."),
+            ),
+            models.UniqueConstraint(
+                fields=["round", "pupil"],
+                condition=Q(guardian__isnull=True),
+                name="booking_one_joint_per_pupil",
+            ),
+            models.UniqueConstraint(
+                fields=["round", "pupil", "guardian"],
+                condition=Q(guardian__isnull=False),
+                name="booking_one_per_guardian",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -238,10 +270,10 @@ class BookingEvent(models.Model):
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="events")
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="+")
-    guardian = models.ForeignKey(Guardian, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              related_name="+")
+    guardian = models.ForeignKey(Guardian, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     action = models.CharField(max_length=10, choices=Action.choices)
     booking_id_at_time = models.PositiveIntegerField(null=True)
     old_starts_at = models.DateTimeField(null=True, blank=True)

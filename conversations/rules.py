@@ -32,8 +32,7 @@ def may_manage_group(user, group: Group) -> bool:
 
 def staff_groups_in_round(user, round_: Round) -> QuerySet[Group]:
     """The round's groups this staff member looks after (all of them for a manager)."""
-    return round_.groups.filter(
-        pk__in=access.groups_acted_for_by(user).values("pk")).order_by("year", "name")
+    return round_.groups.filter(pk__in=access.groups_acted_for_by(user).values("pk")).order_by("year", "name")
 
 
 def pupils_bookable_by(user, round_: Round) -> QuerySet[Pupil]:
@@ -43,8 +42,8 @@ def pupils_bookable_by(user, round_: Round) -> QuerySet[Pupil]:
 
 def may_see_booking(user, booking: Booking) -> bool:
     if access.can_act_for_pupil(user, booking.pupil) and (
-            booking.guardian_id is None
-            or booking.guardian_id in {g.pk for g in access.guardian_records_of(user)}):
+        booking.guardian_id is None or booking.guardian_id in {g.pk for g in access.guardian_records_of(user)}
+    ):
         return True
     staff = access.staff_member_of(user)
     return staff is not None and may_manage_group(user, booking.slot.group)

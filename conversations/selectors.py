@@ -29,16 +29,19 @@ from .models import Availability, Booking, Round, SeparateBookings, Slot
 
 # --- building blocks ---------------------------------------------------------------------------------
 
+
 def _slots(round_: Round) -> QuerySet[Slot]:
     return Slot.objects.filter(round=round_).select_related("staff__user", "availability", "group")
 
 
-def free_slots(round_: Round, *, group: Group | None = None, now: dt.datetime | None = None
-               ) -> QuerySet[Slot]:
+def free_slots(
+    round_: Round, *, group: Group | None = None, now: dt.datetime | None = None
+) -> QuerySet[Slot]:
     """Slots of the round nobody has booked, still to come, earliest first."""
     now = now or timezone.now()
-    slots = _slots(round_).filter(starts_at__gt=now).exclude(
-        Exists(Booking.objects.filter(slot=OuterRef("pk"))))
+    slots = (
+        _slots(round_).filter(starts_at__gt=now).exclude(Exists(Booking.objects.filter(slot=OuterRef("pk"))))
+    )
     if group is not None:
         slots = slots.filter(group=group)
     return slots.order_by("starts_at", "staff__user__last_name")
@@ -47,9 +50,12 @@ def free_slots(round_: Round, *, group: Group | None = None, now: dt.datetime | 
 def unbooked_pupils(round_: Round, groups: QuerySet[Group] | None = None) -> QuerySet[Pupil]:
     """Pupils of the round's groups (or of ``groups``) without any booking in the round."""
     groups = round_.groups.all() if groups is None else groups
-    return (Pupil.objects.filter(group__in=groups, left_on__isnull=True)
-            .exclude(Exists(Booking.objects.filter(round=round_, pupil=OuterRef("pk"))))
-            .select_related("group").order_by("group__year", "group__name", "first_name"))
+    return (
+        Pupil.objects.filter(group__in=groups, left_on__isnull=True)
+        .exclude(Exists(Booking.objects.filter(round=round_, pupil=OuterRef("pk"))))
+        .select_related("group")
+        .order_by("group__year", "group__name", "first_name")
+    )
 
 
 def _visible_bookings(viewer) -> QuerySet[Booking]:
@@ -63,30 +69,41 @@ def _visible_bookings(viewer) -> QuerySet[Booking]:
 
 
 def _with_details(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
-    return bookings.select_related("slot__staff__user", "slot__availability", "slot__group",
-                                   "pupil__group", "round__school", "guardian")
+    return bookings.select_related(
+        "slot__staff__user", "slot__availability", "slot__group", "pupil__group", "round__school", "guardian"
+    )
 
 
 def days_of(slots) -> list[tuple[dt.date, list[Slot]]]:
     """Slots grouped by their local day (for the pages)."""
-    return [(day, list(items)) for day, items in
-            groupby(slots, key=lambda s: rules.local(s.starts_at).date())]
+    return [
+        (day, list(items)) for day, items in groupby(slots, key=lambda s: rules.local(s.starts_at).date())
+    ]
 
 
 # --- parents ------------------------------------------------------------------------------------------
+
 
 def rounds_for_parent(*, viewer, now: dt.datetime | None = None) -> list[Round]:
     """Rounds with a group of one of the viewer's children that are not over yet."""
     now = now or timezone.now()
     groups = access.pupils_actable_by(viewer).values("group_id")
-    return list(Round.objects.filter(groups__in=groups, last_date__gte=rules.local(now).date())
-                .select_related("school").distinct().order_by("first_date"))
+    return list(
+        Round.objects.filter(groups__in=groups, last_date__gte=rules.local(now).date())
+        .select_related("school")
+        .distinct()
+        .order_by("first_date")
+    )
 
 
 def round_get_for_parent(*, viewer, pk: int) -> Round:
     try:
-        return Round.objects.select_related("school").filter(
-            groups__in=access.pupils_actable_by(viewer).values("group_id")).distinct().get(pk=pk)
+        return (
+            Round.objects.select_related("school")
+            .filter(groups__in=access.pupils_actable_by(viewer).values("group_id"))
+            .distinct()
+            .get(pk=pk)
+        )
     except Round.DoesNotExist:
         raise Http404 from None
 
@@ -125,13 +142,16 @@ def parent_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> Pa
     """Everything the booking page shows: per child the booking or the free times, and for
     a family with children in several groups, back-to-back suggestions."""
     now = now or timezone.now()
-    pupils = list(rules.pupils_bookable_by(viewer, round_).select_related("group").prefetch_related(
-        Prefetch("group__teachers", queryset=StaffMember.objects.select_related("user")))
-        .order_by("group__year", "first_name"))
-    bookings = {b.pupil_id: b for b in _with_details(
-        _visible_bookings(viewer).filter(round=round_))}
-    separate = set(SeparateBookings.objects.filter(round=round_, pupil__in=pupils)
-                   .values_list("pupil_id", flat=True))
+    pupils = list(
+        rules.pupils_bookable_by(viewer, round_)
+        .select_related("group")
+        .prefetch_related(Prefetch("group__teachers", queryset=StaffMember.objects.select_related("user")))
+        .order_by("group__year", "first_name")
+    )
+    bookings = {b.pupil_id: b for b in _with_details(_visible_bookings(viewer).filter(round=round_))}
+    separate = set(
+        SeparateBookings.objects.filter(round=round_, pupil__in=pupils).values_list("pupil_id", flat=True)
+    )
     free: dict[int | None, list[Slot]] = defaultdict(list)
     for slot in free_slots(round_, now=now):
         free[slot.group_id].append(slot)
@@ -139,23 +159,33 @@ def parent_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> Pa
     children = []
     for pupil in pupils:
         booking = bookings.get(pupil.pk)
-        children.append(ChildPlan(
-            # The round's pupils are in its groups: pupil.group is set.
-            pupil=pupil, teachers=list(pupil.group.teachers.all()),  # type: ignore[union-attr]
-            attends=round_.child_attends(pupil),
-            booking=booking, may_change=bool(booking and services.may_change(booking, viewer, now)),
-            separate=pupil.pk in separate, days=days_of(free[pupil.group_id]),
-        ))
+        children.append(
+            ChildPlan(
+                # The round's pupils are in its groups: pupil.group is set.
+                pupil=pupil,
+                teachers=list(pupil.group.teachers.all()),  # type: ignore[union-attr]
+                attends=round_.child_attends(pupil),
+                booking=booking,
+                may_change=bool(booking and services.may_change(booking, viewer, now)),
+                separate=pupil.pk in separate,
+                days=days_of(free[pupil.group_id]),
+            )
+        )
     unbooked = [c for c in children if c.booking is None]
     suggestions = []
     if len({c.pupil.group_id for c in unbooked}) > 1 and len(unbooked) == len(
-            {c.pupil.group_id for c in unbooked}):
+        {c.pupil.group_id for c in unbooked}
+    ):
         runs = services.adjacent_runs([free[c.pupil.group_id] for c in unbooked], limit=4)
         suggestions = [list(zip([c.pupil for c in unbooked], run, strict=True)) for run in runs]
     return ParentRound(
-        round=round_, opens_at=opens, head_start=opens < round_.opens_at,
-        is_open=opens <= now < round_.closes_at, is_closed=now >= round_.closes_at,
-        children=children, suggestions=suggestions,
+        round=round_,
+        opens_at=opens,
+        head_start=opens < round_.opens_at,
+        is_open=opens <= now < round_.closes_at,
+        is_closed=now >= round_.closes_at,
+        children=children,
+        suggestions=suggestions,
     )
 
 
@@ -172,11 +202,13 @@ def booking_get_for(*, viewer, pk: int) -> Booking:
 
 def upcoming_bookings_for(*, viewer, now: dt.datetime | None = None) -> list[Booking]:
     now = now or timezone.now()
-    return list(_with_details(_visible_bookings(viewer).filter(slot__ends_at__gt=now))
-                .order_by("slot__starts_at"))
+    return list(
+        _with_details(_visible_bookings(viewer).filter(slot__ends_at__gt=now)).order_by("slot__starts_at")
+    )
 
 
 # --- staff --------------------------------------------------------------------------------------------
+
 
 def rounds_for_staff(*, viewer, now: dt.datetime | None = None) -> list[Round]:
     """Rounds of the viewer's groups (a manager: of the school) that are not over yet."""
@@ -184,8 +216,11 @@ def rounds_for_staff(*, viewer, now: dt.datetime | None = None) -> list[Round]:
     staff = access.staff_member_of(viewer)
     if staff is None:
         return []
-    rounds = Round.objects.filter(school_id=staff.school_id, last_date__gte=rules.local(now).date(),
-                                  groups__in=access.groups_acted_for_by(viewer))
+    rounds = Round.objects.filter(
+        school_id=staff.school_id,
+        last_date__gte=rules.local(now).date(),
+        groups__in=access.groups_acted_for_by(viewer),
+    )
     return list(rounds.distinct().prefetch_related("groups").order_by("first_date"))
 
 
@@ -193,9 +228,14 @@ def round_get_for_staff(*, viewer, pk: int) -> Round:
     staff = access.staff_member_of(viewer)
     if staff is None:
         raise Http404
-    rounds = Round.objects.filter(
-        school_id=staff.school_id, groups__in=access.groups_acted_for_by(viewer),
-    ).select_related("school").distinct()
+    rounds = (
+        Round.objects.filter(
+            school_id=staff.school_id,
+            groups__in=access.groups_acted_for_by(viewer),
+        )
+        .select_related("school")
+        .distinct()
+    )
     try:
         return rounds.get(pk=pk)
     except Round.DoesNotExist:
@@ -224,8 +264,12 @@ class StaffRound:
 
 
 def _attach_bookings(slots: list[Slot]) -> list[Slot]:
-    bookings = {b.slot_id: b for b in Booking.objects.filter(slot__in=slots).select_related(
-        "pupil__group", "guardian", "booked_by")}
+    bookings = {
+        b.slot_id: b
+        for b in Booking.objects.filter(slot__in=slots).select_related(
+            "pupil__group", "guardian", "booked_by"
+        )
+    }
     for slot in slots:
         slot.booking = bookings.get(slot.pk)
     return slots
@@ -235,18 +279,29 @@ def staff_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> Sta
     """The teacher's view of a round: their time, the slots with bookings, who has not booked."""
     now = now or timezone.now()
     groups = list(rules.staff_groups_in_round(viewer, round_))
-    slots = _attach_bookings(list(_slots(round_).filter(group__in=groups)
-                                  .order_by("starts_at", "staff__user__last_name")))
-    availabilities = list(Availability.objects.filter(round=round_, group__in=groups)
-                          .select_related("staff__user", "group").order_by("date", "starts"))
-    pupils = list(Pupil.objects.filter(group__in=groups, left_on__isnull=True)
-                  .select_related("group").order_by("group__year", "first_name"))
+    slots = _attach_bookings(
+        list(_slots(round_).filter(group__in=groups).order_by("starts_at", "staff__user__last_name"))
+    )
+    availabilities = list(
+        Availability.objects.filter(round=round_, group__in=groups)
+        .select_related("staff__user", "group")
+        .order_by("date", "starts")
+    )
+    pupils = list(
+        Pupil.objects.filter(group__in=groups, left_on__isnull=True)
+        .select_related("group")
+        .order_by("group__year", "first_name")
+    )
     return StaffRound(
-        round=round_, groups=groups, availabilities=availabilities, days=days_of(slots),
+        round=round_,
+        groups=groups,
+        availabilities=availabilities,
+        days=days_of(slots),
         unbooked=list(unbooked_pupils(round_, Group.objects.filter(pk__in=[g.pk for g in groups]))),
         pupils=pupils,
         separate=set(SeparateBookings.objects.filter(round=round_).values_list("pupil_id", flat=True)),
-        manages=rules.manages_round(viewer, round_), is_closed=now >= round_.closes_at,
+        manages=rules.manages_round(viewer, round_),
+        is_closed=now >= round_.closes_at,
     )
 
 
@@ -254,14 +309,17 @@ def day_schedule(*, viewer, round_: Round, day: dt.date) -> list[Slot]:
     """One day of the viewer's groups' slots with bookings and the families' names (printable)."""
     groups = rules.staff_groups_in_round(viewer, round_)
     start = services.local_datetime(day, dt.time(0))
-    slots = list(_slots(round_).filter(group__in=groups, starts_at__gte=start,
-                                       starts_at__lt=start + dt.timedelta(days=1))
-                 .order_by("staff__user__last_name", "starts_at"))
+    slots = list(
+        _slots(round_)
+        .filter(group__in=groups, starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1))
+        .order_by("staff__user__last_name", "starts_at")
+    )
     _attach_bookings(slots)
     pupil_ids = [s.booking.pupil_id for s in slots if s.booking]
     parents: dict[int, list[Guardian]] = defaultdict(list)
-    for rel in GuardianRelation.objects.filter(pupil__in=pupil_ids, access__in=access.ACT_ACCESS
-                                               ).select_related("guardian"):
+    for rel in GuardianRelation.objects.filter(
+        pupil__in=pupil_ids, access__in=access.ACT_ACCESS
+    ).select_related("guardian"):
         parents[rel.pupil_id].append(rel.guardian)
     for slot in slots:
         slot.parents = []
@@ -273,6 +331,7 @@ def day_schedule(*, viewer, round_: Round, day: dt.date) -> list[Slot]:
 
 
 # --- cards for pages other apps own -----------------------------------------------------------------
+
 
 def staff_card_context(user, now: dt.datetime | None = None) -> dict:
     """Context of ``conversations/_staff_card.html`` on the staff dashboard.
@@ -291,17 +350,27 @@ def staff_card_context(user, now: dt.datetime | None = None) -> dict:
     for round_ in rounds:
         groups = rules.staff_groups_in_round(user, round_)
         slots = Slot.objects.filter(round=round_, group__in=groups)
-        rows.append({
-            "round": round_, "slots": slots.count(),
-            "booked": Booking.objects.filter(slot__in=slots).count(),
-            "unbooked": unbooked_pupils(round_, groups).count(),
-            "state": ("closed" if now >= round_.closes_at else "open" if now >= round_.opens_at
-                      else "upcoming"),
-        })
+        rows.append(
+            {
+                "round": round_,
+                "slots": slots.count(),
+                "booked": Booking.objects.filter(slot__in=slots).count(),
+                "unbooked": unbooked_pupils(round_, groups).count(),
+                "state": (
+                    "closed" if now >= round_.closes_at else "open" if now >= round_.opens_at else "upcoming"
+                ),
+            }
+        )
     start = services.local_datetime(rules.local(now).date(), dt.time(0))
-    today = list(Booking.objects.filter(
-        slot__staff=staff, slot__starts_at__gte=start, slot__starts_at__lt=start + dt.timedelta(days=1),
-    ).select_related("pupil__group", "slot").order_by("slot__starts_at"))
+    today = list(
+        Booking.objects.filter(
+            slot__staff=staff,
+            slot__starts_at__gte=start,
+            slot__starts_at__lt=start + dt.timedelta(days=1),
+        )
+        .select_related("pupil__group", "slot")
+        .order_by("slot__starts_at")
+    )
     return {"show": bool(rows or today), "rounds": rows, "today": today, "now": now}
 
 
@@ -326,18 +395,23 @@ def parent_card_context(user, now: dt.datetime | None = None) -> dict:
         mine = [b for b in bookings if b.round_id == round_.pk]
         booked_ids = {b.pupil_id for b in mine}
         opens = services.opening_for(round_, user)
-        rows.append({
-            "round": round_, "opens_at": opens, "closes_at": round_.closes_at,
-            "is_open": opens <= now < round_.closes_at, "is_closed": now >= round_.closes_at,
-            "head_start": opens < round_.opens_at, "bookings": mine,
-            "to_book": [p for p in pupils if p.group_id in group_ids and p.pk not in booked_ids],
-        })
+        rows.append(
+            {
+                "round": round_,
+                "opens_at": opens,
+                "closes_at": round_.closes_at,
+                "is_open": opens <= now < round_.closes_at,
+                "is_closed": now >= round_.closes_at,
+                "head_start": opens < round_.opens_at,
+                "bookings": mine,
+                "to_book": [p for p in pupils if p.group_id in group_ids and p.pk not in booked_ids],
+            }
+        )
         rows[-1]["to_book_names"] = ", ".join(p.first_name for p in rows[-1]["to_book"])
     return {"show": True, "rounds": rows, "now": now}
 
 
-def bookings_for_feed(user, start: dt.datetime | dt.date, end: dt.datetime | dt.date | None = None
-                      ) -> list:
+def bookings_for_feed(user, start: dt.datetime | dt.date, end: dt.datetime | dt.date | None = None) -> list:
     """The user's booked conversations between ``start`` and ``end`` as iCalendar VEVENTs.
 
     For ``communication.ical``: add each to the feed's calendar
@@ -361,5 +435,6 @@ def bookings_for_feed(user, start: dt.datetime | dt.date, end: dt.datetime | dt.
     if end is not None:
         bookings = bookings.filter(slot__starts_at__lt=aware(end, dt.time(23, 59, 59)))
     stamp = timezone.now()
-    return [booking_vevent(b, stamp=stamp) for b in
-            _with_details(bookings.distinct()).order_by("slot__starts_at")]
+    return [
+        booking_vevent(b, stamp=stamp) for b in _with_details(bookings.distinct()).order_by("slot__starts_at")
+    ]

@@ -109,8 +109,10 @@ def opening_for_guardian(round_: Round, guardian: Guardian | None) -> dt.datetim
 def _opening(round_: Round, family: Q) -> dt.datetime:
     groups = set(
         Pupil.objects.filter(
-            family, guardian_relations__access__in=access.ACT_ACCESS,
-            left_on__isnull=True, group__in=round_.groups.all(),
+            family,
+            guardian_relations__access__in=access.ACT_ACCESS,
+            left_on__isnull=True,
+            group__in=round_.groups.all(),
         ).values_list("group_id", flat=True)
     )
     return round_.opens_at - head_start(round_) if len(groups) > 1 else round_.opens_at
@@ -127,6 +129,7 @@ def is_open_for(round_: Round, user, now: dt.datetime) -> bool:
 
 
 # --- rounds (the director, also through the admin) ---------------------------------------------
+
 
 def round_save(*, actor: User, round_: Round, groups: Iterable[Group]) -> Round:
     """Create or change a round of the actor's school. Fills the school's defaults.
@@ -148,8 +151,9 @@ def round_save(*, actor: User, round_: Round, groups: Iterable[Group]) -> Round:
 
 # --- availability and slots ------------------------------------------------------------------------
 
+
 def parse_breaks(text: str) -> list[tuple[dt.time, dt.time]]:
-    """"12:00-12:30, 15:00-15:15" → [(12:00, 12:30), (15:00, 15:15)]; ValidationError otherwise."""
+    """ "12:00-12:30, 15:00-15:15" → [(12:00, 12:30), (15:00, 15:15)]; ValidationError otherwise."""
     breaks = []
     for part in (text or "").replace(";", ",").split(","):
         part = part.strip().replace("–", "-").replace(".", ":")
@@ -160,16 +164,24 @@ def parse_breaks(text: str) -> list[tuple[dt.time, dt.time]]:
             start, end = dt.time.fromisoformat(a.zfill(5)), dt.time.fromisoformat(b.zfill(5))
         except ValueError:
             raise ValidationError(
-                {"breaks": _("Write breaks as 12:00-12:30, separated by commas.")}) from None
+                {"breaks": _("Write breaks as 12:00-12:30, separated by commas.")}
+            ) from None
         if end <= start:
             raise ValidationError({"breaks": _("A break must end after it starts.")})
         breaks.append((start, end))
     return sorted(breaks)
 
 
-def slot_times(*, date: dt.date, starts: dt.time, ends: dt.time,
-               breaks: Sequence[tuple[dt.time, dt.time]], slot_minutes: int, gap_minutes: int,
-               end_by: dt.time) -> list[tuple[dt.datetime, dt.datetime]]:
+def slot_times(
+    *,
+    date: dt.date,
+    starts: dt.time,
+    ends: dt.time,
+    breaks: Sequence[tuple[dt.time, dt.time]],
+    slot_minutes: int,
+    gap_minutes: int,
+    end_by: dt.time,
+) -> list[tuple[dt.datetime, dt.datetime]]:
     """The slots of one availability block, pure.
 
     Slots follow each other at ``slot_minutes + gap_minutes``; none overlaps a break (the
@@ -192,8 +204,15 @@ def slot_times(*, date: dt.date, starts: dt.time, ends: dt.time,
 
 
 def availability_add(
-    *, actor: User, round_: Round, group: Group, date: dt.date, starts: dt.time, ends: dt.time,
-    breaks: Sequence[tuple[dt.time, dt.time]] = (), location: str = "",
+    *,
+    actor: User,
+    round_: Round,
+    group: Group,
+    date: dt.date,
+    starts: dt.time,
+    ends: dt.time,
+    breaks: Sequence[tuple[dt.time, dt.time]] = (),
+    location: str = "",
     staff: StaffMember | None = None,
 ) -> Availability:
     """A teacher publishes time on one day of the round; the slots are generated at once.
@@ -212,37 +231,55 @@ def availability_add(
         raise PermissionDenied(_("You can only publish your own time."))
     errors: dict[str, list] = defaultdict(list)
     if not round_.first_date <= date <= round_.last_date:
-        errors["date"].append(_("Choose a day between %(first)s and %(last)s.") % {
-            "first": formats.date_format(round_.first_date, "j F"),
-            "last": formats.date_format(round_.last_date, "j F")})
+        errors["date"].append(
+            _("Choose a day between %(first)s and %(last)s.")
+            % {
+                "first": formats.date_format(round_.first_date, "j F"),
+                "last": formats.date_format(round_.last_date, "j F"),
+            }
+        )
     elif not worktime.is_working_day(directory.school_calendar(round_.school), date):
         errors["date"].append(_("There is no school on that day."))
     if ends <= starts:
         errors["ends"].append(_("“Until” must be after “from”."))
     end_by = round_.school.conversations_end_by
     if ends > end_by:
-        errors["ends"].append(_("Conversations at this school end by %(time)s.") % {
-            "time": end_by.strftime("%H:%M")})
+        errors["ends"].append(
+            _("Conversations at this school end by %(time)s.") % {"time": end_by.strftime("%H:%M")}
+        )
     if errors:
         raise ValidationError(dict(errors))
-    times = slot_times(date=date, starts=starts, ends=ends, breaks=breaks,
-                       slot_minutes=round_.slot_minutes, gap_minutes=round_.gap_minutes, end_by=end_by)
+    times = slot_times(
+        date=date,
+        starts=starts,
+        ends=ends,
+        breaks=breaks,
+        slot_minutes=round_.slot_minutes,
+        gap_minutes=round_.gap_minutes,
+        end_by=end_by,
+    )
     if not times:
         raise ValidationError({"ends": _("That time is too short for one conversation.")})
     with transaction.atomic():
         # One teacher publishes at a time, so the overlap check below cannot race itself.
         StaffMember.objects.select_for_update().filter(pk=staff.pk).first()
-        overlapping = Slot.objects.filter(staff=staff, starts_at__lt=times[-1][1],
-                                          ends_at__gt=times[0][0])
+        overlapping = Slot.objects.filter(staff=staff, starts_at__lt=times[-1][1], ends_at__gt=times[0][0])
         if overlapping.exists():
             raise ValidationError({"starts": _("You already have conversations at that time.")})
         availability = Availability.objects.create(
-            round=round_, staff=staff, group=group, date=date, starts=starts, ends=ends,
+            round=round_,
+            staff=staff,
+            group=group,
+            date=date,
+            starts=starts,
+            ends=ends,
             breaks=[[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in breaks],
-            location=location.strip())
+            location=location.strip(),
+        )
         Slot.objects.bulk_create(
-            Slot(round=round_, group=group, staff=staff, availability=availability,
-                 starts_at=a, ends_at=b) for a, b in times)
+            Slot(round=round_, group=group, staff=staff, availability=availability, starts_at=a, ends_at=b)
+            for a, b in times
+        )
     return availability
 
 
@@ -252,7 +289,8 @@ def availability_delete(*, actor: User, availability: Availability) -> None:
         raise Http404
     own = access.staff_member_of(actor)
     if availability.staff_id != getattr(own, "pk", None) and not rules.manages_round(
-            actor, availability.round):
+        actor, availability.round
+    ):
         raise Http404
     with transaction.atomic():
         if Booking.objects.filter(slot__availability=availability).exists():
@@ -262,44 +300,69 @@ def availability_delete(*, actor: User, availability: Availability) -> None:
 
 # --- bookings --------------------------------------------------------------------------------------
 
+
 def sharers_of(booking: Booking) -> list[User]:
     """The users who see this booking: the guardian of a separate booking, else every
     guardian who may act for the pupil (both custodial parents share one joint booking)."""
     if booking.guardian is not None:
         user = booking.guardian.user
         return [user] if user is not None else []
-    return list(User.objects.filter(
-        is_active=True, guardian__relations__pupil=booking.pupil_id,
-        guardian__relations__access__in=access.ACT_ACCESS,
-    ).distinct())
+    return list(
+        User.objects.filter(
+            is_active=True,
+            guardian__relations__pupil=booking.pupil_id,
+            guardian__relations__access__in=access.ACT_ACCESS,
+        ).distinct()
+    )
 
 
-def _record(booking: Booking, *, actor: User | None, action: str, old: dt.datetime | None = None,
-            new: dt.datetime | None = None) -> BookingEvent:
+def _record(
+    booking: Booking,
+    *,
+    actor: User | None,
+    action: str,
+    old: dt.datetime | None = None,
+    new: dt.datetime | None = None,
+) -> BookingEvent:
     return BookingEvent.objects.create(
-        round_id=booking.round_id, pupil_id=booking.pupil_id, guardian_id=booking.guardian_id,
-        actor=actor, action=action, booking_id_at_time=booking.pk, old_starts_at=old,
-        new_starts_at=new)
+        round_id=booking.round_id,
+        pupil_id=booking.pupil_id,
+        guardian_id=booking.guardian_id,
+        actor=actor,
+        action=action,
+        booking_id_at_time=booking.pk,
+        old_starts_at=old,
+        new_starts_at=new,
+    )
 
 
 def _notify_booked(booking: Booking, event: BookingEvent) -> None:
     slot = booking.slot
-    params = {"child": booking.pupil.first_name, "when": _lazy_when(slot.starts_at),
-              "teacher": slot.staff.user.get_full_name(), "round": booking.round.name}
+    params = {
+        "child": booking.pupil.first_name,
+        "when": _lazy_when(slot.starts_at),
+        "teacher": slot.staff.user.get_full_name(),
+        "round": booking.round.name,
+    }
     title = {
         BookingEvent.Action.BOOKED: gettext_lazy("Conversation booked for %(child)s"),
         BookingEvent.Action.MOVED: gettext_lazy("Conversation for %(child)s moved"),
     }[BookingEvent.Action(event.action)]
-    notify(users=sharers_of(booking), cause=f"planner-booked:{event.pk}",
-           title=_lazy_format(title, params),
-           body=_lazy_format(gettext_lazy("%(round)s with %(teacher)s on %(when)s."), params),
-           url=reverse("conversations:booking_detail", args=[booking.pk]))
+    notify(
+        users=sharers_of(booking),
+        cause=f"planner-booked:{event.pk}",
+        title=_lazy_format(title, params),
+        body=_lazy_format(gettext_lazy("%(round)s with %(teacher)s on %(when)s."), params),
+        url=reverse("conversations:booking_detail", args=[booking.pk]),
+    )
 
 
 def _check_slot(round_: Round, pupil: Pupil, slot: Slot, now: dt.datetime) -> None:
     if slot.round_id != round_.pk or slot.group_id != pupil.group_id:
-        raise ValidationError(_("That time is not one of %(child)s's teacher in this round.") % {
-            "child": pupil.first_name}, code="wrong_slot")
+        raise ValidationError(
+            _("That time is not one of %(child)s's teacher in this round.") % {"child": pupil.first_name},
+            code="wrong_slot",
+        )
     if slot.starts_at <= now:
         raise ValidationError(_("That time has passed."), code="past")
 
@@ -317,11 +380,13 @@ def may_change(booking: Booking, user, now: dt.datetime) -> bool:
 
 def _parent_may_book(actor: User, round_: Round, now: dt.datetime) -> None:
     if now < opening_for(round_, actor):
-        raise ValidationError(_("Booking opens on %(when)s.") % {
-            "when": _when(opening_for(round_, actor))}, code="not_open")
+        raise ValidationError(
+            _("Booking opens on %(when)s.") % {"when": _when(opening_for(round_, actor))}, code="not_open"
+        )
     if now >= round_.closes_at:
-        raise ValidationError(_("Booking for this round has closed. Please contact the teacher."),
-                              code="closed")
+        raise ValidationError(
+            _("Booking for this round has closed. Please contact the teacher."), code="closed"
+        )
 
 
 def _lock_pupils(pupils: Iterable[Pupil]) -> None:
@@ -336,17 +401,25 @@ def _insert(booking: Booking) -> Booking:
             booking.save()
     except IntegrityError:
         if Booking.objects.filter(slot=booking.slot_id).exists():
-            raise SlotTaken(_("Sorry, someone else has just booked %(when)s. Please choose another "
-                              "time.") % {"when": _when(booking.slot.starts_at)},
-                            code="slot_taken") from None
-        raise AlreadyBooked(_("%(child)s already has a conversation in this round.") % {
-            "child": booking.pupil.first_name}, code="already_booked") from None
+            raise SlotTaken(
+                _("Sorry, someone else has just booked %(when)s. Please choose another time.")
+                % {"when": _when(booking.slot.starts_at)},
+                code="slot_taken",
+            ) from None
+        raise AlreadyBooked(
+            _("%(child)s already has a conversation in this round.") % {"child": booking.pupil.first_name},
+            code="already_booked",
+        ) from None
     return booking
 
 
 def bookings_create(
-    *, actor: User, round_: Round, choices: Sequence[tuple[Pupil, Slot]],
-    guardian: Guardian | None = None, now: dt.datetime | None = None,
+    *,
+    actor: User,
+    round_: Round,
+    choices: Sequence[tuple[Pupil, Slot]],
+    guardian: Guardian | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Booking]:
     """Book one slot per pupil, all or none (a family books back-to-back slots in one step).
 
@@ -380,23 +453,26 @@ def bookings_create(
     made = []
     with transaction.atomic():
         _lock_pupils(pupils)
-        separate = set(SeparateBookings.objects.filter(round=round_, pupil__in=pupils)
-                       .values_list("pupil_id", flat=True))
+        separate = set(
+            SeparateBookings.objects.filter(round=round_, pupil__in=pupils).values_list("pupil_id", flat=True)
+        )
         for pupil, slot in choices:
             owner = None
             if pupil.pk in separate:
                 if guardian is None:
-                    raise ValidationError(_("%(child)s's parents book separately: choose which parent "
-                                            "this booking is for.") % {"child": pupil.first_name},
-                                          code="choose_guardian")
+                    raise ValidationError(
+                        _("%(child)s's parents book separately: choose which parent this booking is for.")
+                        % {"child": pupil.first_name},
+                        code="choose_guardian",
+                    )
                 owner = guardian
             elif Booking.objects.filter(round=round_, pupil=pupil).exists():
-                raise AlreadyBooked(_("%(child)s already has a conversation in this round.") % {
-                    "child": pupil.first_name}, code="already_booked")
-            booking = _insert(Booking(round=round_, slot=slot, pupil=pupil, guardian=owner,
-                                      booked_by=actor))
-            event = _record(booking, actor=actor, action=BookingEvent.Action.BOOKED,
-                            new=slot.starts_at)
+                raise AlreadyBooked(
+                    _("%(child)s already has a conversation in this round.") % {"child": pupil.first_name},
+                    code="already_booked",
+                )
+            booking = _insert(Booking(round=round_, slot=slot, pupil=pupil, guardian=owner, booked_by=actor))
+            event = _record(booking, actor=actor, action=BookingEvent.Action.BOOKED, new=slot.starts_at)
             _notify_booked(booking, event)
             made.append(booking)
     return made
@@ -408,8 +484,9 @@ def booking_move(*, actor: User, booking: Booking, slot: Slot, now: dt.datetime 
     if not rules.may_see_booking(actor, booking):
         raise Http404
     if not may_change(booking, actor, now):
-        raise ValidationError(_("This conversation can no longer be changed online. Please contact "
-                                "the teacher."), code="cutoff")
+        raise ValidationError(
+            _("This conversation can no longer be changed online. Please contact the teacher."), code="cutoff"
+        )
     _check_slot(booking.round, booking.pupil, slot, now)
     if access.staff_member_of(actor) is None and change_cutoff(booking.round, slot) <= now:
         raise ValidationError(_("That time is too soon to book online."), code="cutoff")
@@ -422,10 +499,12 @@ def booking_move(*, actor: User, booking: Booking, slot: Slot, now: dt.datetime 
             with transaction.atomic():
                 locked.save(update_fields=["slot", "booked_by", "updated_at"])
         except IntegrityError:
-            raise SlotTaken(_("Sorry, someone else has just booked %(when)s. Please choose another "
-                              "time.") % {"when": _when(slot.starts_at)}, code="slot_taken") from None
-        event = _record(locked, actor=actor, action=BookingEvent.Action.MOVED, old=old,
-                        new=slot.starts_at)
+            raise SlotTaken(
+                _("Sorry, someone else has just booked %(when)s. Please choose another time.")
+                % {"when": _when(slot.starts_at)},
+                code="slot_taken",
+            ) from None
+        event = _record(locked, actor=actor, action=BookingEvent.Action.MOVED, old=old, new=slot.starts_at)
         _notify_booked(locked, event)
     return locked
 
@@ -436,27 +515,34 @@ def booking_cancel(*, actor: User, booking: Booking, now: dt.datetime | None = N
     if not rules.may_see_booking(actor, booking):
         raise Http404
     if not may_change(booking, actor, now):
-        raise ValidationError(_("This conversation can no longer be cancelled online. Please "
-                                "contact the teacher."), code="cutoff")
+        raise ValidationError(
+            _("This conversation can no longer be cancelled online. Please contact the teacher."),
+            code="cutoff",
+        )
     with transaction.atomic():
-        locked = Booking.objects.select_for_update().select_related(
-            "slot__staff__user", "pupil", "round").filter(pk=booking.pk).first()
+        locked = (
+            Booking.objects.select_for_update()
+            .select_related("slot__staff__user", "pupil", "round")
+            .filter(pk=booking.pk)
+            .first()
+        )
         if locked is None:
             return  # a double submit: already cancelled
         users = sharers_of(locked)
-        event = _record(locked, actor=actor, action=BookingEvent.Action.CANCELLED,
-                        old=locked.slot.starts_at)
+        event = _record(locked, actor=actor, action=BookingEvent.Action.CANCELLED, old=locked.slot.starts_at)
         slot = locked.slot
         locked.delete()
         params = {"child": locked.pupil.first_name, "when": _lazy_when(slot.starts_at)}
         recipients = [u for u in users if u.pk != actor.pk]
         if slot.staff.user_id != actor.pk:
             recipients.append(slot.staff.user)
-        notify(users=recipients, cause=f"planner-cancelled:{event.pk}",
-               title=_lazy_format(gettext_lazy("Conversation for %(child)s cancelled"), params),
-               body=_lazy_format(gettext_lazy("The conversation on %(when)s has been cancelled."),
-                                 params),
-               url=reverse("conversations:index"))
+        notify(
+            users=recipients,
+            cause=f"planner-cancelled:{event.pk}",
+            title=_lazy_format(gettext_lazy("Conversation for %(child)s cancelled"), params),
+            body=_lazy_format(gettext_lazy("The conversation on %(when)s has been cancelled."), params),
+            url=reverse("conversations:index"),
+        )
 
 
 def separate_bookings_set(*, actor: User, round_: Round, pupil: Pupil, allowed: bool) -> None:
@@ -465,8 +551,11 @@ def separate_bookings_set(*, actor: User, round_: Round, pupil: Pupil, allowed: 
     Refused while a booking of the other kind exists (cancel it first), so a pupil never
     has a joint and a separate booking at once.
     """
-    if pupil.group is None or not round_.groups.filter(pk=pupil.group.pk).exists() or \
-            not rules.may_manage_group(actor, pupil.group):
+    if (
+        pupil.group is None
+        or not round_.groups.filter(pk=pupil.group.pk).exists()
+        or not rules.may_manage_group(actor, pupil.group)
+    ):
         raise Http404
     with transaction.atomic():
         _lock_pupils([pupil])
@@ -474,8 +563,7 @@ def separate_bookings_set(*, actor: User, round_: Round, pupil: Pupil, allowed: 
         if allowed:
             if bookings.filter(guardian__isnull=True).exists():
                 raise ValidationError(_("There is already a joint booking. Cancel it first."))
-            SeparateBookings.objects.get_or_create(round=round_, pupil=pupil,
-                                                   defaults={"allowed_by": actor})
+            SeparateBookings.objects.get_or_create(round=round_, pupil=pupil, defaults={"allowed_by": actor})
         else:
             if bookings.filter(guardian__isnull=False).exists():
                 raise ValidationError(_("There are separate bookings. Cancel them first."))
@@ -483,6 +571,7 @@ def separate_bookings_set(*, actor: User, round_: Round, pupil: Pupil, allowed: 
 
 
 # --- proposals at closing ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Proposal:
@@ -500,8 +589,16 @@ def adjacent_runs(slot_lists: Sequence[Sequence[Slot]], *, limit: int = 5) -> li
         run = [first]
         for later in slot_lists[1:]:
             prev = run[-1]
-            nxt = next((s for s in later if prev.ends_at <= s.starts_at <= prev.ends_at + ADJACENT_WITHIN
-                        and s.staff_id != prev.staff_id and s not in run), None)
+            nxt = next(
+                (
+                    s
+                    for s in later
+                    if prev.ends_at <= s.starts_at <= prev.ends_at + ADJACENT_WITHIN
+                    and s.staff_id != prev.staff_id
+                    and s not in run
+                ),
+                None,
+            )
             if nxt is None:
                 break
             run.append(nxt)
@@ -517,7 +614,8 @@ def families(pupils: Iterable[Pupil]) -> list[list[Pupil]]:
     pupils = list(pupils)
     parent_of: dict[int, set[int]] = defaultdict(set)
     for pupil_id, guardian_id in GuardianRelation.objects.filter(
-            pupil__in=pupils, access__in=access.ACT_ACCESS).values_list("pupil_id", "guardian_id"):
+        pupil__in=pupils, access__in=access.ACT_ACCESS
+    ).values_list("pupil_id", "guardian_id"):
         parent_of[pupil_id].add(guardian_id)
     root = {p.pk: p.pk for p in pupils}
 
@@ -571,8 +669,9 @@ def proposals_for(*, actor: User, round_: Round, now: dt.datetime | None = None)
     return out
 
 
-def proposals_confirm(*, actor: User, round_: Round, pairs: Sequence[tuple[Pupil, Slot]],
-                      now: dt.datetime | None = None) -> tuple[int, list[str]]:
+def proposals_confirm(
+    *, actor: User, round_: Round, pairs: Sequence[tuple[Pupil, Slot]], now: dt.datetime | None = None
+) -> tuple[int, list[str]]:
     """Book the confirmed proposals, family by family; returns (booked, problems)."""
     if not rules.manages_round(actor, round_):
         raise Http404
@@ -591,13 +690,20 @@ def proposals_confirm(*, actor: User, round_: Round, pairs: Sequence[tuple[Pupil
 
 # --- sweeps (the system) ---------------------------------------------------------------------------
 
+
 def _guardian_users_by_round(round_: Round) -> dict[int, tuple[User, set[int]]]:
     """user id → (user, the round's groups of the children they may act for)."""
-    relations = GuardianRelation.objects.filter(
-        access__in=access.ACT_ACCESS, pupil__left_on__isnull=True,
-        pupil__group__in=round_.groups.all(), guardian__user__isnull=False,
-        guardian__user__is_active=True,
-    ).select_related("guardian__user").values_list("guardian__user_id", "pupil__group_id")
+    relations = (
+        GuardianRelation.objects.filter(
+            access__in=access.ACT_ACCESS,
+            pupil__left_on__isnull=True,
+            pupil__group__in=round_.groups.all(),
+            guardian__user__isnull=False,
+            guardian__user__is_active=True,
+        )
+        .select_related("guardian__user")
+        .values_list("guardian__user_id", "pupil__group_id")
+    )
     users = {u.pk: u for u in User.objects.filter(pk__in={uid for uid, _g in relations})}
     out: dict[int, tuple[User, set[int]]] = {}
     for user_id, group_id in relations:
@@ -614,8 +720,9 @@ def invitations_send(*, now: dt.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     sent = 0
-    rounds = Round.objects.filter(closes_at__gt=now, opens_at__lte=now + dt.timedelta(days=15)
-                                  ).select_related("school")
+    rounds = Round.objects.filter(
+        closes_at__gt=now, opens_at__lte=now + dt.timedelta(days=15)
+    ).select_related("school")
     for round_ in rounds:
         if now < round_.opens_at - head_start(round_):
             continue
@@ -625,16 +732,21 @@ def invitations_send(*, now: dt.datetime | None = None) -> int:
         except worktime.NoWorkingTime:
             continue
         early = round_.opens_at - head_start(round_)
-        due = [user for user, groups in _guardian_users_by_round(round_).values()
-               if (early if len(groups) > 1 else round_.opens_at) <= now]
+        due = [
+            user
+            for user, groups in _guardian_users_by_round(round_).values()
+            if (early if len(groups) > 1 else round_.opens_at) <= now
+        ]
         if not due:
             continue
         params = {"round": round_.name, "closes": _lazy_when(round_.closes_at)}
         sent += notify(
-            users=due, cause=f"planner-invite:{round_.pk}",
+            users=due,
+            cause=f"planner-invite:{round_.pk}",
             title=_lazy_format(gettext_lazy("%(round)s: book your conversation"), params),
-            body=_lazy_format(gettext_lazy("Booking is open until %(closes)s. Choose a time that "
-                                           "suits you."), params),
+            body=_lazy_format(
+                gettext_lazy("Booking is open until %(closes)s. Choose a time that suits you."), params
+            ),
             url=reverse("conversations:round", args=[round_.pk]),
         )
     return sent
@@ -655,8 +767,12 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
     sent = 0
     for booking in bookings:
         slot = booking.slot
-        params = {"child": booking.pupil.first_name, "when": _lazy_when(slot.starts_at),
-                  "teacher": slot.staff.user.get_full_name(), "round": booking.round.name}
+        params = {
+            "child": booking.pupil.first_name,
+            "when": _lazy_when(slot.starts_at),
+            "teacher": slot.staff.user.get_full_name(),
+            "round": booking.round.name,
+        }
         sent += notify(
             users=sharers_of(booking),
             cause=f"planner-reminder:{booking.pk}:{slot.starts_at:%Y%m%d%H%M}",
@@ -674,8 +790,9 @@ def closing_notices_send(*, now: dt.datetime | None = None) -> int:
     from .selectors import unbooked_pupils
 
     sent = 0
-    for round_ in Round.objects.filter(closes_at__lte=now, closes_at__gt=now - dt.timedelta(days=3),
-                                       last_date__gte=rules.local(now).date()):
+    for round_ in Round.objects.filter(
+        closes_at__lte=now, closes_at__gt=now - dt.timedelta(days=3), last_date__gte=rules.local(now).date()
+    ):
         missing: dict[int | None, int] = defaultdict(int)
         for pupil in unbooked_pupils(round_):
             missing[pupil.group_id] += 1

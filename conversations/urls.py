@@ -18,11 +18,15 @@ urlpatterns = [
     path("oudergesprekken/afspraak/<int:pk>/annuleren/", views.booking_cancel, name="booking_cancel"),
     path("oudergesprekken/rondes/", views.staff_rounds, name="staff_rounds"),
     path("oudergesprekken/rondes/<int:pk>/", views.staff_round, name="staff_round"),
-    path("oudergesprekken/rondes/<int:pk>/tijden/<int:availability_pk>/verwijderen/",
-         views.availability_delete, name="availability_delete"),
+    path(
+        "oudergesprekken/rondes/<int:pk>/tijden/<int:availability_pk>/verwijderen/",
+        views.availability_delete,
+        name="availability_delete",
+    ),
     path("oudergesprekken/rondes/<int:pk>/namens-ouders/", views.staff_book, name="staff_book"),
-    path("oudergesprekken/rondes/<int:pk>/apart/<int:pupil_pk>/", views.separate_toggle,
-         name="separate_toggle"),
+    path(
+        "oudergesprekken/rondes/<int:pk>/apart/<int:pupil_pk>/", views.separate_toggle, name="separate_toggle"
+    ),
     path("oudergesprekken/rondes/<int:pk>/dag/<str:day>/", views.day_print, name="day"),
     path("oudergesprekken/rondes/<int:pk>/voorstel/", views.proposals, name="proposals"),
 ]

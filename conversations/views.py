@@ -43,6 +43,7 @@ def _messages_of(exc: ValidationError) -> list[str]:
 
 # --- parents ---------------------------------------------------------------------------------------
 
+
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -65,8 +66,11 @@ def _choices_from_post(request, round_) -> list[tuple[Pupil, Slot]]:
             pupil_id, _sep, slot_id = part.partition(":")
             pairs.append((pupil_id, slot_id))
     else:
-        pairs = [(key.removeprefix("slot_"), value) for key, value in request.POST.items()
-                 if key.startswith("slot_") and value]
+        pairs = [
+            (key.removeprefix("slot_"), value)
+            for key, value in request.POST.items()
+            if key.startswith("slot_") and value
+        ]
     choices = []
     for pupil_id, slot_id in pairs:
         try:
@@ -93,15 +97,17 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             status = 409 if isinstance(exc, services.SlotTaken | services.AlreadyBooked) else 400
         else:
             if len(made) == 1:
-                messages.success(request, _("Booked: %(when)s. We sent a confirmation.") % {
-                    "when": _when(made[0].slot.starts_at)})
+                messages.success(
+                    request,
+                    _("Booked: %(when)s. We sent a confirmation.") % {"when": _when(made[0].slot.starts_at)},
+                )
                 return redirect("conversations:booking_detail", made[0].pk)
-            messages.success(request, _("Booked %(n)s conversations. We sent a confirmation.") % {
-                "n": len(made)})
+            messages.success(
+                request, _("Booked %(n)s conversations. We sent a confirmation.") % {"n": len(made)}
+            )
             return redirect("conversations:round", round_.pk)
     plan = selectors.parent_round(viewer=request.user, round_=round_)
-    return render(request, "conversations/round.html", {"plan": plan, "errors": errors},
-                  status=status)
+    return render(request, "conversations/round.html", {"plan": plan, "errors": errors}, status=status)
 
 
 @login_required
@@ -112,15 +118,24 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     may_change = services.may_change(booking, request.user, now)
     free = []
     if may_change:
-        free = [s for s in selectors.free_slots(booking.round, group=booking.slot.group, now=now)
-                if access.staff_member_of(request.user) is not None
-                or services.change_cutoff(booking.round, s) > now]
-    return render(request, "conversations/booking.html", {
-        "booking": booking, "may_change": may_change, "free_days": selectors.days_of(free),
-        "cutoff": services.change_cutoff(booking.round, booking.slot),
-        "attends": booking.round.child_attends(booking.pupil),
-        "is_staff_view": not access.can_act_for_pupil(request.user, booking.pupil),
-    })
+        free = [
+            s
+            for s in selectors.free_slots(booking.round, group=booking.slot.group, now=now)
+            if access.staff_member_of(request.user) is not None
+            or services.change_cutoff(booking.round, s) > now
+        ]
+    return render(
+        request,
+        "conversations/booking.html",
+        {
+            "booking": booking,
+            "may_change": may_change,
+            "free_days": selectors.days_of(free),
+            "cutoff": services.change_cutoff(booking.round, booking.slot),
+            "attends": booking.round.child_attends(booking.pupil),
+            "is_staff_view": not access.can_act_for_pupil(request.user, booking.pupil),
+        },
+    )
 
 
 @login_required
@@ -137,8 +152,9 @@ def booking_ics(request: HttpRequest, pk: int) -> HttpResponse:
 def booking_move(request: HttpRequest, pk: int) -> HttpResponse:
     booking = selectors.booking_get_for(viewer=request.user, pk=pk)
     try:
-        moved = services.booking_move(actor=request.user, booking=booking,
-                                      slot=_slot_or_404(request.POST.get("slot")))
+        moved = services.booking_move(
+            actor=request.user, booking=booking, slot=_slot_or_404(request.POST.get("slot"))
+        )
     except ValidationError as exc:
         for message in _messages_of(exc):
             messages.error(request, message)
@@ -166,6 +182,7 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- staff -------------------------------------------------------------------------------------------
 
+
 def _staff_or_404(request):
     staff = access.staff_member_of(request.user)
     if staff is None:
@@ -187,31 +204,52 @@ def staff_round(request: HttpRequest, pk: int) -> HttpResponse:
     staff = _staff_or_404(request)
     round_ = selectors.round_get_for_staff(viewer=request.user, pk=pk)
     groups = rules.staff_groups_in_round(request.user, round_)
-    form = AvailabilityForm(request.POST or None, groups=groups,
-                            initial={"date": round_.first_date, "starts": dt.time(13, 0),
-                                     "ends": round_.school.conversations_end_by})
+    form = AvailabilityForm(
+        request.POST or None,
+        groups=groups,
+        initial={
+            "date": round_.first_date,
+            "starts": dt.time(13, 0),
+            "ends": round_.school.conversations_end_by,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             availability = services.availability_add(
-                actor=request.user, round_=round_, group=data["group"], date=data["date"],
-                starts=data["starts"], ends=data["ends"], breaks=data["breaks"],
-                location=data["location"], staff=staff)
+                actor=request.user,
+                round_=round_,
+                group=data["group"],
+                date=data["date"],
+                starts=data["starts"],
+                ends=data["ends"],
+                breaks=data["breaks"],
+                location=data["location"],
+                staff=staff,
+            )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
         else:
-            messages.success(request, _("%(n)s conversation times published.") % {
-                "n": availability.slots.count()})
+            messages.success(
+                request, _("%(n)s conversation times published.") % {"n": availability.slots.count()}
+            )
             return redirect("conversations:staff_round", round_.pk)
     view = selectors.staff_round(viewer=request.user, round_=round_)
     families = services.families(view.unbooked)
-    return render(request, "conversations/staff_round.html", {
-        "view": view, "form": form, "families": families, "staff": staff,
-        "free_slots": list(selectors.free_slots(round_).filter(group__in=groups)),
-        "end_by": round_.school.conversations_end_by,
-    })
+    return render(
+        request,
+        "conversations/staff_round.html",
+        {
+            "view": view,
+            "form": form,
+            "families": families,
+            "staff": staff,
+            "free_slots": list(selectors.free_slots(round_).filter(group__in=groups)),
+            "end_by": round_.school.conversations_end_by,
+        },
+    )
 
 
 @login_required
@@ -235,15 +273,24 @@ def staff_book(request: HttpRequest, pk: int) -> HttpResponse:
     """Book on a family's behalf (a parent phoned, or has no account)."""
     round_ = selectors.round_get_for_staff(viewer=request.user, pk=pk)
     groups = rules.staff_groups_in_round(request.user, round_)
-    pupil = get_object_or_404(Pupil, pk=request.POST.get("pupil") or 0, group__in=groups,
-                              left_on__isnull=True)
+    pupil = get_object_or_404(
+        Pupil, pk=request.POST.get("pupil") or 0, group__in=groups, left_on__isnull=True
+    )
     guardian = None
     if request.POST.get("guardian"):
-        guardian = get_object_or_404(Guardian, pk=request.POST["guardian"], relations__pupil=pupil,
-                                     relations__access__in=access.ACT_ACCESS)
+        guardian = get_object_or_404(
+            Guardian,
+            pk=request.POST["guardian"],
+            relations__pupil=pupil,
+            relations__access__in=access.ACT_ACCESS,
+        )
     try:
-        services.bookings_create(actor=request.user, round_=round_, guardian=guardian,
-                                 choices=[(pupil, _slot_or_404(request.POST.get("slot")))])
+        services.bookings_create(
+            actor=request.user,
+            round_=round_,
+            guardian=guardian,
+            choices=[(pupil, _slot_or_404(request.POST.get("slot")))],
+        )
     except ValidationError as exc:
         for message in _messages_of(exc):
             messages.error(request, message)
@@ -258,8 +305,9 @@ def separate_toggle(request: HttpRequest, pk: int, pupil_pk: int) -> HttpRespons
     round_ = selectors.round_get_for_staff(viewer=request.user, pk=pk)
     pupil = get_object_or_404(Pupil, pk=pupil_pk)
     try:
-        services.separate_bookings_set(actor=request.user, round_=round_, pupil=pupil,
-                                       allowed=request.POST.get("allowed") == "1")
+        services.separate_bookings_set(
+            actor=request.user, round_=round_, pupil=pupil, allowed=request.POST.get("allowed") == "1"
+        )
     except ValidationError as exc:
         for message in _messages_of(exc):
             messages.error(request, message)
@@ -282,9 +330,17 @@ def day_print(request: HttpRequest, pk: int, day: str) -> HttpResponse:
     by_teacher: dict = {}
     for slot in slots:
         by_teacher.setdefault(slot.staff, []).append(slot)
-    return render(request, "conversations/day.html", {
-        "round": round_, "day": date, "by_teacher": by_teacher.items(),
-        "booked": sum(1 for s in slots if s.booking), "total": len(slots)})
+    return render(
+        request,
+        "conversations/day.html",
+        {
+            "round": round_,
+            "day": date,
+            "by_teacher": by_teacher.items(),
+            "booked": sum(1 for s in slots if s.booking),
+            "total": len(slots),
+        },
+    )
 
 
 @login_required
@@ -301,13 +357,19 @@ def proposals(request: HttpRequest, pk: int) -> HttpResponse:
             pairs.append((pupil, _slot_or_404(slot_id)))
         booked, problems = services.proposals_confirm(actor=request.user, round_=round_, pairs=pairs)
         if booked:
-            messages.success(request, _("%(n)s conversations booked; the families are notified.") % {
-                "n": booked})
+            messages.success(
+                request, _("%(n)s conversations booked; the families are notified.") % {"n": booked}
+            )
         for problem in problems:
             messages.error(request, problem)
         return redirect("conversations:staff_round", round_.pk)
     proposed = services.proposals_for(actor=request.user, round_=round_)
-    return render(request, "conversations/proposals.html", {
-        "round": round_, "proposals": proposed,
-        "unplaced": selectors.unbooked_pupils(round_).count() - len(proposed),
-    })
+    return render(
+        request,
+        "conversations/proposals.html",
+        {
+            "round": round_,
+            "proposals": proposed,
+            "unplaced": selectors.unbooked_pupils(round_).count() - len(proposed),
+        },
+    )

@@ -45,7 +45,13 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     groups = list(selectors.groups_for_staff(viewer=request.user))
     now = timezone.now()
-    return render(request, "dashboard/staff_dashboard.html", {
-        "staff": staff, "groups": groups, "now": now,
-        "open_messages": open_parent_messages_for(viewer=request.user, now=now),
-    })
+    return render(
+        request,
+        "dashboard/staff_dashboard.html",
+        {
+            "staff": staff,
+            "groups": groups,
+            "now": now,
+            "open_messages": open_parent_messages_for(viewer=request.user, now=now),
+        },
+    )

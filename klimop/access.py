@@ -47,9 +47,7 @@ def staff_records_of(user: User | AnonymousUser | None) -> list[StaffMember]:
         return []
     cached = user.__dict__.get("_klimop_staff_records")
     if cached is None:
-        cached = list(
-            StaffMember.objects.filter(user=user).select_related("school").order_by("pk")
-        )
+        cached = list(StaffMember.objects.filter(user=user).select_related("school").order_by("pk"))
         user.__dict__["_klimop_staff_records"] = cached
     return cached
 
@@ -111,6 +109,7 @@ def is_school_manager(user, school: School | None = None) -> bool:
 
 
 # --- querysets -------------------------------------------------------------------
+
 
 def _guardian_pupil_filter(user: User, accesses) -> Q:
     return Q(
@@ -246,6 +245,7 @@ def may_act_for_group(user, group: Group) -> bool:
 
 # --- predicates --------------------------------------------------------------------
 
+
 def can_view_pupil(user, pupil: Pupil) -> bool:
     return pupils_visible_to(user).filter(pk=pupil.pk).exists()
 
@@ -289,6 +289,7 @@ def can_view_contact_details(user, guardian: Guardian) -> bool:
 
 
 # --- logins: whose are they? --------------------------------------------------------
+
 
 def login_school_ids(user: User) -> set[int]:
     """The schools whose directory holds a record of this login (staff, or a child's guardian)."""

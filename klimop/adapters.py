@@ -35,7 +35,8 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
                     "Too many failed attempts. Try again in %(minutes)d minutes, or choose a new "
                     "password via 'Forgot your password?'.",
                     minutes,
-                ) % {"minutes": minutes},
+                )
+                % {"minutes": minutes},
                 code=LIMITED,
             ) from error
 

@@ -53,6 +53,7 @@ from .resources import CSV, GroupResource, GuardianResource, PupilResource, Staf
 
 # --- scoping ----------------------------------------------------------------------------------
 
+
 def managed_school_ids(request) -> list[int]:
     """The schools the user manages, looked up once per request."""
     if not hasattr(request, "_klimop_managed_school_ids"):
@@ -115,9 +116,7 @@ class _ScopedFormfieldsMixin:
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if not request.user.is_superuser and "queryset" not in kwargs:
             related = db_field.remote_field.model
-            kwargs["queryset"] = scope_to_schools(
-                related._default_manager.all(), managed_school_ids(request)
-            )
+            kwargs["queryset"] = scope_to_schools(related._default_manager.all(), managed_school_ids(request))
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
@@ -269,20 +268,19 @@ class SchoolImportExportMixin(ImportExportMixin):
         school = getattr(form, "cleaned_data", {}).get("school")
         return {
             **super().get_import_resource_kwargs(request, **kwargs),
-            "school": school, "actor": request.user,
+            "school": school,
+            "actor": request.user,
         }
 
     def process_result(self, result, request):
         # The confirm step is only offered for a clean dry run; if the data changed
         # in between, the resource has rolled everything back. Say so; log nothing.
         if result.has_errors() or result.has_validation_errors():
-            messages.error(request, _(
-                "Nothing was imported: the file has errors now. Upload it again to see them."
-            ))
-            opts = self.model._meta
-            return HttpResponseRedirect(
-                reverse(f"admin:{opts.app_label}_{opts.model_name}_import")
+            messages.error(
+                request, _("Nothing was imported: the file has errors now. Upload it again to see them.")
             )
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_import"))
         return super().process_result(result, request)
 
     def _schools(self, request) -> QuerySet[School]:
@@ -291,19 +289,26 @@ class SchoolImportExportMixin(ImportExportMixin):
 
 def _report(request, sent: int, skipped: int, failed: list[str]) -> None:
     if sent:
-        messages.success(request, ngettext(
-            "%(count)d invitation sent.", "%(count)d invitations sent.", sent
-        ) % {"count": sent})
+        messages.success(
+            request,
+            ngettext("%(count)d invitation sent.", "%(count)d invitations sent.", sent) % {"count": sent},
+        )
     if skipped:
-        messages.warning(request, ngettext(
-            "%(count)d skipped: no e-mail address.", "%(count)d skipped: no e-mail address.",
-            skipped,
-        ) % {"count": skipped})
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d skipped: no e-mail address.",
+                "%(count)d skipped: no e-mail address.",
+                skipped,
+            )
+            % {"count": skipped},
+        )
     for message in failed:
         messages.error(request, message)
 
 
 # --- school and calendar ----------------------------------------------------------------------
+
 
 class OfficeHoursInline(SchoolScopedInline):
     model = OfficeHours
@@ -320,21 +325,50 @@ class SchoolAdmin(SchoolScopedAdmin):
     search_fields = ["name", "slug"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "region", "phone", "email", "address"]}),
-        (_("Messages and posts"), {"fields": [
-            "remind_after_working_days", "escalate_after_working_days", "acknowledgement_stops",
-            "parents_may_start_chats", "parent_to_parent_chats", "atmosphere_posts_per_week",
-        ]}),
-        (_("Absences and leave"), {"fields": [
-            "sick_report_cutoff", "sick_reports_via_portal", "sickness_follow_up_school_days",
-            "leave_requests_via_portal",
-        ]}),
-        (_("Conversations"), {"fields": [
-            "planner_opens_days_before", "planner_siblings_head_start_days",
-            "child_attends_years", "conversations_end_by",
-        ]}),
-        (_("Calendar and privacy"), {"fields": [
-            "closed_on_liberation_day", "renew_consent_each_year",
-        ]}),
+        (
+            _("Messages and posts"),
+            {
+                "fields": [
+                    "remind_after_working_days",
+                    "escalate_after_working_days",
+                    "acknowledgement_stops",
+                    "parents_may_start_chats",
+                    "parent_to_parent_chats",
+                    "atmosphere_posts_per_week",
+                ]
+            },
+        ),
+        (
+            _("Absences and leave"),
+            {
+                "fields": [
+                    "sick_report_cutoff",
+                    "sick_reports_via_portal",
+                    "sickness_follow_up_school_days",
+                    "leave_requests_via_portal",
+                ]
+            },
+        ),
+        (
+            _("Conversations"),
+            {
+                "fields": [
+                    "planner_opens_days_before",
+                    "planner_siblings_head_start_days",
+                    "child_attends_years",
+                    "conversations_end_by",
+                ]
+            },
+        ),
+        (
+            _("Calendar and privacy"),
+            {
+                "fields": [
+                    "closed_on_liberation_day",
+                    "renew_consent_each_year",
+                ]
+            },
+        ),
     ]
 
     def has_add_permission(self, request):
@@ -367,35 +401,50 @@ class SchoolYearAdmin(SchoolScopedAdmin):
         days = (
             NonSchoolDay.objects.filter(
                 school=OuterRef("school"),
-                date__gte=OuterRef("starts_on"), date__lte=OuterRef("ends_on"),
+                date__gte=OuterRef("starts_on"),
+                date__lte=OuterRef("ends_on"),
             )
-            .order_by().values("school").annotate(n=Count("pk")).values("n")
+            .order_by()
+            .values("school")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
         return (
-            super().get_queryset(request)
+            super()
+            .get_queryset(request)
             .select_related("school")
             .annotate(non_school_day_count=Coalesce(Subquery(days), 0))
         )
 
     @admin.display(description=_("days without school"), ordering="non_school_day_count")
     def non_school_days(self, year: SchoolYear):
-        url = reverse("admin:klimop_nonschoolday_changelist") + "?" + urlencode({
-            "school__id__exact": year.school_id,
-            "date__gte": year.starts_on.isoformat(),
-            "date__lte": year.ends_on.isoformat(),
-        })
+        url = (
+            reverse("admin:klimop_nonschoolday_changelist")
+            + "?"
+            + urlencode(
+                {
+                    "school__id__exact": year.school_id,
+                    "date__gte": year.starts_on.isoformat(),
+                    "date__lte": year.ends_on.isoformat(),
+                }
+            )
+        )
         return format_html('<a href="{}">{}</a>', url, year.non_school_day_count)
 
     @admin.action(description=_("Fill in holidays from the national calendar"))
     def fill_in_holidays(self, request, queryset):
         added = 0
         for year in queryset.select_related("school"):
-            added += services.non_school_days_fill(
-                school=year.school, start=year.starts_on, end=year.ends_on
+            added += services.non_school_days_fill(school=year.school, start=year.starts_on, end=year.ends_on)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d day without school added.",
+                "%(count)d days without school added.",
+                added,
             )
-        messages.success(request, ngettext(
-            "%(count)d day without school added.", "%(count)d days without school added.", added,
-        ) % {"count": added})
+            % {"count": added},
+        )
 
 
 @admin.register(NonSchoolDay)
@@ -416,6 +465,7 @@ class NonSchoolDayAdmin(SchoolScopedAdmin):
 
 # --- groups and pupils ------------------------------------------------------------------------
 
+
 @admin.register(Group)
 class GroupAdmin(SchoolImportExportMixin, SchoolScopedAdmin):
     resource_classes = [GroupResource]
@@ -427,14 +477,16 @@ class GroupAdmin(SchoolImportExportMixin, SchoolScopedAdmin):
     def get_queryset(self, request):
         pupils = (
             Pupil.objects.filter(group=OuterRef("pk"), left_on__isnull=True)
-            .order_by().values("group").annotate(n=Count("pk")).values("n")
+            .order_by()
+            .values("group")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
         return (
-            super().get_queryset(request)
+            super()
+            .get_queryset(request)
             .select_related("school_year", "school")
-            .prefetch_related(Prefetch(
-                "teachers", queryset=StaffMember.objects.select_related("user")
-            ))
+            .prefetch_related(Prefetch("teachers", queryset=StaffMember.objects.select_related("user")))
             .annotate(pupil_count=Coalesce(Subquery(pupils), 0))
         )
 
@@ -475,33 +527,44 @@ class PupilAdmin(SchoolImportExportMixin, SchoolScopedAdmin):
     resource_classes = [PupilResource]
     inlines = [GuardianOfPupilInline]
     list_display = [
-        "last_name", "first_name", "group", "date_of_birth", "guardian_names", "external_id",
-        "left_on", "school",
+        "last_name",
+        "first_name",
+        "group",
+        "date_of_birth",
+        "guardian_names",
+        "external_id",
+        "left_on",
+        "school",
     ]
     list_display_links = ["last_name", "first_name"]
     list_filter = [("group", admin.RelatedOnlyFieldListFilter), LeftSchoolFilter, "school"]
     search_fields = ["first_name", "last_name", "external_id", "group__name"]
     list_select_related = ["group", "school"]
-    fields = ["school", "external_id", "first_name", "last_name", "date_of_birth", "group",
-              "left_on"]
+    fields = ["school", "external_id", "first_name", "last_name", "date_of_birth", "group", "left_on"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related(Prefetch(
-            "guardian_relations",
-            queryset=GuardianRelation.objects.select_related("guardian").order_by(
-                "guardian__last_name", "guardian__first_name"
-            ),
-        ))
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch(
+                    "guardian_relations",
+                    queryset=GuardianRelation.objects.select_related("guardian").order_by(
+                        "guardian__last_name", "guardian__first_name"
+                    ),
+                )
+            )
+        )
 
     @admin.display(description=_("guardians"))
     def guardian_names(self, pupil: Pupil) -> str:
         return ", ".join(
-            f"{r.guardian.full_name} ({r.get_kind_display()})"
-            for r in pupil.guardian_relations.all()
+            f"{r.guardian.full_name} ({r.get_kind_display()})" for r in pupil.guardian_relations.all()
         )
 
 
 # --- guardians and staff ----------------------------------------------------------------------
+
 
 class ChildOfGuardianInline(SchoolScopedInline):
     model = GuardianRelation
@@ -559,9 +622,7 @@ class GuardianAdmin(SchoolImportExportMixin, SchoolScopedAdmin):
         relations = GuardianRelation.objects.select_related("pupil").order_by("pupil__first_name")
         if not request.user.is_superuser:
             relations = relations.filter(pupil__school__in=managed_school_ids(request))
-        return super().get_queryset(request).prefetch_related(
-            Prefetch("relations", queryset=relations)
-        )
+        return super().get_queryset(request).prefetch_related(Prefetch("relations", queryset=relations))
 
     def get_readonly_fields(self, request, obj=None):
         # The login is made by the invitation, never chosen from a list of accounts.
@@ -573,8 +634,11 @@ class GuardianAdmin(SchoolImportExportMixin, SchoolScopedAdmin):
         return ["user"]
 
     def save_model(self, request, obj, form, change):
-        if change and not request.user.is_superuser and form.changed_data and not (
-            access.may_edit_guardian_details(request.user, Guardian.objects.get(pk=obj.pk))
+        if (
+            change
+            and not request.user.is_superuser
+            and form.changed_data
+            and not (access.may_edit_guardian_details(request.user, Guardian.objects.get(pk=obj.pk)))
         ):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
@@ -630,16 +694,28 @@ class StaffMemberAdmin(SchoolImportExportMixin, SchoolScopedAdmin):
     filter_horizontal = ["groups"]
     actions = ["send_invitation"]
     fieldsets = [
-        (None, {"fields": [
-            "school", "external_id", "email", "first_name", "last_name", "role",
-        ]}),
+        (
+            None,
+            {
+                "fields": [
+                    "school",
+                    "external_id",
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "role",
+                ]
+            },
+        ),
         (_("Groups taught"), {"fields": ["groups"]}),
         (_("Working days"), {"fields": list(StaffMember.WEEKDAY_FIELDS)}),
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related(
-            Prefetch("groups", queryset=Group.objects.order_by("name"))
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -685,6 +761,7 @@ class StaffMemberAdmin(SchoolImportExportMixin, SchoolScopedAdmin):
 
 # --- accounts (administrators only) -----------------------------------------------------------
 
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Logins, for administrators. Schools manage people through guardians and staff."""
@@ -693,7 +770,12 @@ class UserAdmin(DjangoUserAdmin):
     add_form = UserAdminCreationForm
     ordering = ["email"]
     list_display = [
-        "email", "first_name", "last_name", "is_superuser", "is_active", "last_login",
+        "email",
+        "first_name",
+        "last_name",
+        "is_superuser",
+        "is_active",
+        "last_login",
         "invited_at",
     ]
     list_filter = ["is_superuser", "is_active", "language"]
@@ -702,15 +784,33 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (_("Personal info"), {"fields": ["first_name", "last_name", "language"]}),
-        (_("Permissions"), {"fields": [
-            "is_active", "is_staff", "is_superuser", "groups", "user_permissions",
-        ]}),
+        (
+            _("Permissions"),
+            {
+                "fields": [
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ]
+            },
+        ),
         (_("Important dates"), {"fields": ["last_login", "date_joined", "invited_at"]}),
     ]
     add_fieldsets = [
-        (None, {"classes": ["wide"], "fields": [
-            "email", "usable_password", "password1", "password2",
-        ]}),
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": [
+                    "email",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ],
+            },
+        ),
     ]
 
     def has_module_permission(self, request):

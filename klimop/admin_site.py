@@ -26,9 +26,7 @@ from . import access
 class KlimopAdminSite(admin.AdminSite):
     def has_permission(self, request) -> bool:
         user = request.user
-        return bool(
-            user.is_active and (user.is_superuser or access.is_school_manager(user))
-        )
+        return bool(user.is_active and (user.is_superuser or access.is_school_manager(user)))
 
     def login(self, request, extra_context=None):
         """Log in through allauth, so its rate limits and two-factor step apply here too.

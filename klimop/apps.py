@@ -14,7 +14,6 @@ class KlimopConfig(AppConfig):
         from . import privacy_tasks, tasks  # noqa: F401
 
 
-
 class KlimopAdminConfig(admin_apps.AdminConfig):
     """``django.contrib.admin`` with Klimop's site, which school managers may enter.
 

@@ -22,6 +22,7 @@ from .text import StripBidiMixin
 
 # --- staff logins -------------------------------------------------------------------------
 
+
 def staff_user_for(
     *, actor, staff: StaffMember, school: School, email: str, first_name: str, last_name: str
 ) -> User:
@@ -54,29 +55,38 @@ def staff_user_for(
         manageable = _may_manage(actor, current, school)
         if current.email.lower() != email:
             if not manageable:
-                raise ValidationError({"email": gettext(
-                    "%(name)s's login is theirs: only they can change its e-mail address "
-                    "(in Klimop, under their account)."
-                ) % {"name": current.get_full_name() or current.email}})
+                raise ValidationError(
+                    {
+                        "email": gettext(
+                            "%(name)s's login is theirs: only they can change its e-mail address "
+                            "(in Klimop, under their account)."
+                        )
+                        % {"name": current.get_full_name() or current.email}
+                    }
+                )
             if other is not None:
-                raise ValidationError({"email": gettext(
-                    "Another account already uses this e-mail address.")})
+                raise ValidationError({"email": gettext("Another account already uses this e-mail address.")})
             current.email = email
         if (current.first_name, current.last_name) != (first_name, last_name):
             if not manageable:
-                raise ValidationError({"first_name": gettext(
-                    "%(name)s keeps their own name up to date; it cannot be changed here."
-                ) % {"name": current.get_full_name() or current.email}})
+                raise ValidationError(
+                    {
+                        "first_name": gettext(
+                            "%(name)s keeps their own name up to date; it cannot be changed here."
+                        )
+                        % {"name": current.get_full_name() or current.email}
+                    }
+                )
             current.first_name, current.last_name = first_name, last_name
         return current
     if other is None:
         return User(email=email, first_name=first_name, last_name=last_name)
     if StaffMember.objects.filter(user=other, school=school).exists():
-        raise ValidationError({"email": gettext(
-            "This e-mail address already belongs to another staff member.")})
+        raise ValidationError(
+            {"email": gettext("This e-mail address already belongs to another staff member.")}
+        )
     if other.is_superuser and not getattr(actor, "is_superuser", False):
-        raise ValidationError({"email": gettext(
-            "This e-mail address belongs to an administrator's login.")})
+        raise ValidationError({"email": gettext("This e-mail address belongs to an administrator's login.")})
     if _may_manage(actor, other, school):
         other.first_name, other.last_name = first_name, last_name
     other._klimop_linked = True  # type: ignore[attr-defined]  (staff_user_save tells them)
@@ -86,8 +96,7 @@ def staff_user_for(
 def _may_manage(actor, user: User, school: School) -> bool:
     if actor is None:  # the system, for this school: as its manager would be
         return user.pk is None or (
-            user.last_login is None and not user.is_superuser
-            and access.login_school_ids(user) <= {school.pk}
+            user.last_login is None and not user.is_superuser and access.login_school_ids(user) <= {school.pk}
         )
     return access.may_manage_login(actor, user)
 
@@ -111,6 +120,7 @@ def staff_user_save(user: User, *, school: School, role: str) -> None:
 
 
 # --- one school per object ------------------------------------------------------------------
+
 
 def _school_ids(value) -> set[int]:
     """The schools a form value belongs to (a school, an object with a school, or several)."""
@@ -143,6 +153,7 @@ class SchoolScopedModelForm(StripBidiMixin, forms.ModelForm):
 
 
 # --- admin forms ------------------------------------------------------------------------------
+
 
 class SchoolAdminForm(SchoolScopedModelForm):
     child_attends_years = forms.TypedMultipleChoiceField(
@@ -198,11 +209,16 @@ class StaffMemberAdminForm(SchoolScopedModelForm):
     def clean(self):
         cleaned = super().clean()
         school = cleaned.get("school") or (self.instance.school if self.instance.school_id else None)
-        if school is not None and all(cleaned.get(n) is not None for n in (
-                "email", "first_name", "last_name")):
+        if school is not None and all(
+            cleaned.get(n) is not None for n in ("email", "first_name", "last_name")
+        ):
             self._user = staff_user_for(
-                actor=self.actor, staff=self.instance, school=school, email=cleaned["email"],
-                first_name=cleaned["first_name"], last_name=cleaned["last_name"],
+                actor=self.actor,
+                staff=self.instance,
+                school=school,
+                email=cleaned["email"],
+                first_name=cleaned["first_name"],
+                last_name=cleaned["last_name"],
             )
         return cleaned
 
@@ -211,7 +227,8 @@ class StaffMemberAdminForm(SchoolScopedModelForm):
         # without it. The admin saves inside one transaction, so a refusal later
         # on rolls this back too.
         staff_user_save(
-            self._user, school=self.cleaned_data.get("school") or self.instance.school,
+            self._user,
+            school=self.cleaned_data.get("school") or self.instance.school,
             role=self.cleaned_data["role"],
         )
         self.instance.user = self._user
@@ -241,6 +258,7 @@ class UserAdminChangeForm(StripBidiMixin, UserChangeForm):
 
 # --- CSV import: into which school ------------------------------------------------------------
 
+
 class _SchoolChoiceMixin:
     """The school to import into: one of the schools the importing user manages.
 
@@ -250,7 +268,9 @@ class _SchoolChoiceMixin:
 
     def _init_school(self, schools: QuerySet[School]) -> None:
         field = forms.ModelChoiceField(
-            queryset=schools, label=_("School"), required=False,
+            queryset=schools,
+            label=_("School"),
+            required=False,
             help_text=_("The rows are imported into this school."),
         )
         self._only_school = schools.first() if schools.count() == 1 else None
@@ -284,13 +304,16 @@ class ContactDetailsForm(StripBidiMixin, forms.Form):
 
     email = forms.EmailField(label=_("E-mail address for the school"), max_length=254)
     phone = forms.RegexField(
-        label=_("Phone number"), required=False, max_length=30,
+        label=_("Phone number"),
+        required=False,
+        max_length=30,
         regex=r"^\+?[0-9][0-9 \-()]{5,28}$",
         error_messages={"invalid": _("Enter a phone number with digits only, e.g. 06-12345678.")},
         help_text=_("Only the school sees this. Other parents never do."),
     )
     notify_by_email = forms.BooleanField(
-        label=_("Also send me notifications by e-mail"), required=False,
+        label=_("Also send me notifications by e-mail"),
+        required=False,
         help_text=_("New posts and answers always appear in Klimop."),
     )
 

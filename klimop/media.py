@@ -117,8 +117,10 @@ def check_post_pixels(uploads) -> None:
     total = sum(photo_pixels(upload) for upload in uploads)
     if total > MAX_POST_PIXELS:
         raise ValidationError(
-            _("These photos have %(mp)s megapixels together; one post may have at most "
-              "%(limit)s megapixels. Choose fewer or smaller photos, or spread them over two posts.")
+            _(
+                "These photos have %(mp)s megapixels together; one post may have at most "
+                "%(limit)s megapixels. Choose fewer or smaller photos, or spread them over two posts."
+            )
             % {"mp": round(total / 1_000_000), "limit": MAX_POST_PIXELS // 1_000_000},
             code="too_many_pixels_in_post",
         )
@@ -149,7 +151,8 @@ def process_photo(upload) -> ProcessedImage:
     if _size_of(upload) > MAX_PHOTO_BYTES:
         raise ValidationError(
             _("%(name)s is larger than %(mb)s MB. Please choose a smaller photo.")
-            % {"name": name, "mb": _mb(MAX_PHOTO_BYTES)}, code="too_large",
+            % {"name": name, "mb": _mb(MAX_PHOTO_BYTES)},
+            code="too_large",
         )
     not_an_image = ValidationError(
         _("%(name)s is not a photo Klimop can read. Use a JPEG, PNG or WebP image.") % {"name": name},
@@ -171,9 +174,7 @@ def process_photo(upload) -> ProcessedImage:
                 )
             _draft(img)
             img.load()
-            has_alpha = img.mode in ("RGBA", "LA", "PA") or (
-                img.mode == "P" and "transparency" in img.info
-            )
+            has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
             mode = "RGBA" if has_alpha else "RGB"
             if img.mode != mode:
                 img = img.convert(mode)  # keeps img.info (the EXIF orientation)
@@ -196,7 +197,9 @@ def process_photo(upload) -> ProcessedImage:
     return ProcessedImage(
         image=ContentFile(_encode(clean, fmt), name=f"photo.{ext}"),
         thumbnail=ContentFile(_encode(thumb, fmt), name=f"thumb.{ext}"),
-        content_type=content_type, width=clean.width, height=clean.height,
+        content_type=content_type,
+        width=clean.width,
+        height=clean.height,
     )
 
 
@@ -226,11 +229,14 @@ def safe_download_name(name: str) -> str:
     return base[:120]
 
 
-def private_file_response(field_file, *, content_type: str, download_name: str | None = None,
-                          as_attachment: bool = False) -> FileResponse:
+def private_file_response(
+    field_file, *, content_type: str, download_name: str | None = None, as_attachment: bool = False
+) -> FileResponse:
     """Serve a private file after the caller checked access; never cached by shared caches."""
     response = FileResponse(
-        field_file.open("rb"), content_type=content_type, as_attachment=as_attachment,
+        field_file.open("rb"),
+        content_type=content_type,
+        as_attachment=as_attachment,
         filename=download_name or "",
     )
     response["Cache-Control"] = "private, max-age=3600"

@@ -53,12 +53,11 @@ class User(AbstractUser):
     # Django's documented way to drop AbstractUser's field; the stubs type it as a str.
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("e-mail address"), unique=True)
-    language = models.CharField(
-        _("language"), max_length=5, choices=Language.choices, default=Language.DUTCH
-    )
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.DUTCH)
     invited_at = models.DateTimeField(_("invited at"), null=True, blank=True)
     notify_by_email = models.BooleanField(
-        _("also send notifications by e-mail"), default=True,
+        _("also send notifications by e-mail"),
+        default=True,
         help_text=_("Notifications always appear in Klimop; this also sends them by e-mail."),
     )
 
@@ -97,9 +96,7 @@ class School(models.Model):
     region = models.CharField(
         _("holiday region"), max_length=6, choices=Region.choices, default=Region.MIDDLE
     )
-    phone = models.CharField(
-        _("phone number for urgent matters"), max_length=30, blank=True
-    )
+    phone = models.CharField(_("phone number for urgent matters"), max_length=30, blank=True)
     email = models.EmailField(_("office e-mail address"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
 
@@ -111,32 +108,39 @@ class School(models.Model):
     # Communication agreements (defaults from the design brief).
     sick_report_cutoff = models.TimeField(_("sick reports before"), default=dt.time(8, 20))
     remind_after_working_days = models.PositiveSmallIntegerField(
-        _("remind staff after (working days)"), default=2,
+        _("remind staff after (working days)"),
+        default=2,
         validators=[MinValueValidator(1), MaxValueValidator(20)],
     )
     escalate_after_working_days = models.PositiveSmallIntegerField(
-        _("escalate to the director after (working days)"), default=5,
+        _("escalate to the director after (working days)"),
+        default=5,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
     )
     atmosphere_posts_per_week = models.PositiveSmallIntegerField(
-        _("atmosphere posts per group per week"), default=1,
+        _("atmosphere posts per group per week"),
+        default=1,
         validators=[MaxValueValidator(14)],
     )
     planner_opens_days_before = models.PositiveSmallIntegerField(
-        _("conversation planner opens (days before the round)"), default=14,
+        _("conversation planner opens (days before the round)"),
+        default=14,
         validators=[MaxValueValidator(90)],
     )
     planner_siblings_head_start_days = models.PositiveSmallIntegerField(
-        _("head start for families with several children (days)"), default=1,
+        _("head start for families with several children (days)"),
+        default=1,
         validators=[MaxValueValidator(14)],
     )
     child_attends_years = models.JSONField(
-        _("year groups whose child attends conversations"), default=default_attending_years,
+        _("year groups whose child attends conversations"),
+        default=default_attending_years,
         blank=True,
     )
     conversations_end_by = models.TimeField(_("conversations end by"), default=dt.time(17, 0))
     sickness_follow_up_school_days = models.PositiveSmallIntegerField(
-        _("follow up sickness after (school days)"), default=3,
+        _("follow up sickness after (school days)"),
+        default=3,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
     )
     parents_may_start_chats = models.BooleanField(
@@ -146,8 +150,10 @@ class School(models.Model):
         _("parents may write to other parents of their child's group"), default=True
     )
     acknowledgement_stops = models.CharField(
-        _("a staff member's \"read, I'll get back to you\" stops"), max_length=12,
-        choices=AcknowledgementStops.choices, default=AcknowledgementStops.REMINDER,
+        _("a staff member's \"read, I'll get back to you\" stops"),
+        max_length=12,
+        choices=AcknowledgementStops.choices,
+        default=AcknowledgementStops.REMINDER,
     )
     leave_requests_via_portal = models.BooleanField(_("leave requests via the portal"), default=True)
     sick_reports_via_portal = models.BooleanField(_("sick reports via the portal"), default=True)
@@ -281,7 +287,8 @@ class Group(models.Model):
             models.UniqueConstraint(fields=["school_year", "name"], name="group_unique_name_per_year"),
             models.UniqueConstraint(fields=["school", "external_id"], name="group_unique_external_id"),
             models.CheckConstraint(
-                condition=Q(year__gte=1, year__lte=8), name="group_year_1_to_8",
+                condition=Q(year__gte=1, year__lte=8),
+                name="group_year_1_to_8",
                 violation_error_message=_("The year group must be between 1 and 8."),
             ),
         ]
@@ -297,7 +304,11 @@ class Pupil(models.Model):
     last_name = models.CharField(_("last name"), max_length=80)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     group = models.ForeignKey(
-        Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="pupils",
+        Group,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="pupils",
         verbose_name=_("group"),
     )
     left_on = models.DateField(_("left school on"), null=True, blank=True)
@@ -326,7 +337,11 @@ class Guardian(models.Model):
 
     #: A school's record of a person; one login may have a record at each school of a board.
     user = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="guardian_records",
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="guardian_records",
         related_query_name="guardian",
     )
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
@@ -406,7 +421,11 @@ class StaffMember(models.Model):
     works_friday = models.BooleanField(_("works on Friday"), default=True)
 
     WEEKDAY_FIELDS = (
-        "works_monday", "works_tuesday", "works_wednesday", "works_thursday", "works_friday",
+        "works_monday",
+        "works_tuesday",
+        "works_wednesday",
+        "works_thursday",
+        "works_friday",
     )
 
     class Meta:

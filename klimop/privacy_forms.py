@@ -13,9 +13,7 @@ EXPLANATIONS = {
         "Photos of class activities on the closed group page in Klimop. Only the parents of "
         "the group and the school's staff can see them."
     ),
-    ConsentPurpose.WEBSITE: _(
-        "Photos on the school's public website. Anyone on the internet can see them."
-    ),
+    ConsentPurpose.WEBSITE: _("Photos on the school's public website. Anyone on the internet can see them."),
     ConsentPurpose.SOCIAL_MEDIA: _(
         "Photos on the school's social media accounts, such as Facebook or Instagram. "
         "These are public and can be shared further."
@@ -23,9 +21,7 @@ EXPLANATIONS = {
     ConsentPurpose.SCHOOL_GUIDE: _(
         "Photos in the school guide (printed and online) that introduces the school to new parents."
     ),
-    ConsentPurpose.NEWSLETTER: _(
-        "Photos in the newsletter that is sent to all families of the school."
-    ),
+    ConsentPurpose.NEWSLETTER: _("Photos in the newsletter that is sent to all families of the school."),
     ConsentPurpose.VIDEO: _(
         "Video recordings in which your child can be recognised, such as a class performance "
         "shared with the parents."
@@ -41,7 +37,8 @@ class ConsentForm(forms.Form):
         initial_choices = initial_choices or {}
         for purpose in ConsentPurpose:
             self.fields[purpose.value] = forms.BooleanField(
-                label=purpose.label, required=False,
+                label=purpose.label,
+                required=False,
                 initial=bool(initial_choices.get(purpose.value)),
                 help_text=EXPLANATIONS[purpose],
             )

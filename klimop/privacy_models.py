@@ -33,11 +33,14 @@ class PrivacySettings(models.Model):
     """A school's privacy settings beside ``School`` (created on demand with the defaults)."""
 
     school = models.OneToOneField(
-        "klimop.School", on_delete=models.CASCADE, related_name="privacy_settings",
+        "klimop.School",
+        on_delete=models.CASCADE,
+        related_name="privacy_settings",
         verbose_name=_("school"),
     )
     grace_days = models.PositiveSmallIntegerField(
-        _("last year's consent still counts for (days)"), default=30,
+        _("last year's consent still counts for (days)"),
+        default=30,
         validators=[MaxValueValidator(365)],
         help_text=_(
             "When consent is asked again each school year, last year's choices keep counting "
@@ -50,7 +53,8 @@ class PrivacySettings(models.Model):
         verbose_name_plural = _("privacy settings")
         constraints = [
             models.CheckConstraint(
-                condition=Q(grace_days__lte=365), name="privacy_settings_grace_at_most_a_year",
+                condition=Q(grace_days__lte=365),
+                name="privacy_settings_grace_at_most_a_year",
                 violation_error_message=_("The grace period can be at most 365 days."),
             ),
         ]
@@ -63,23 +67,33 @@ class ConsentDecision(models.Model):
     """One parent's current choice for one child, purpose and school year."""
 
     pupil = models.ForeignKey(
-        "klimop.Pupil", on_delete=models.CASCADE, related_name="consent_decisions",
+        "klimop.Pupil",
+        on_delete=models.CASCADE,
+        related_name="consent_decisions",
         verbose_name=_("pupil"),
     )
     guardian = models.ForeignKey(
-        "klimop.Guardian", on_delete=models.CASCADE, related_name="consent_decisions",
+        "klimop.Guardian",
+        on_delete=models.CASCADE,
+        related_name="consent_decisions",
         verbose_name=_("guardian"),
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
     school_year = models.ForeignKey(
-        "klimop.SchoolYear", on_delete=models.CASCADE, related_name="consent_decisions",
+        "klimop.SchoolYear",
+        on_delete=models.CASCADE,
+        related_name="consent_decisions",
         verbose_name=_("school year"),
     )
     granted = models.BooleanField(_("consent given"))
     decided_at = models.DateTimeField(_("decided at"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("decided by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
 
     class Meta:
@@ -93,7 +107,8 @@ class ConsentDecision(models.Model):
                 violation_error_message=_("This parent already decided for this purpose this year."),
             ),
             models.CheckConstraint(
-                condition=Q(purpose__in=ConsentPurpose.values), name="consent_decision_known_purpose",
+                condition=Q(purpose__in=ConsentPurpose.values),
+                name="consent_decision_known_purpose",
             ),
         ]
         indexes = [models.Index(fields=["pupil", "purpose"], name="consent_decision_pupil")]
@@ -110,23 +125,33 @@ class ConsentEvent(models.Model):
     """
 
     pupil = models.ForeignKey(
-        "klimop.Pupil", on_delete=models.CASCADE, related_name="consent_events",
+        "klimop.Pupil",
+        on_delete=models.CASCADE,
+        related_name="consent_events",
         verbose_name=_("pupil"),
     )
     guardian = models.ForeignKey(
-        "klimop.Guardian", on_delete=models.CASCADE, related_name="consent_events",
+        "klimop.Guardian",
+        on_delete=models.CASCADE,
+        related_name="consent_events",
         verbose_name=_("guardian"),
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
     school_year = models.ForeignKey(
-        "klimop.SchoolYear", on_delete=models.CASCADE, related_name="consent_events",
+        "klimop.SchoolYear",
+        on_delete=models.CASCADE,
+        related_name="consent_events",
         verbose_name=_("school year"),
     )
     old_granted = models.BooleanField(_("before"), null=True, blank=True)
     new_granted = models.BooleanField(_("after"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("changed by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
     at = models.DateTimeField(_("changed at"), db_index=True)
 
@@ -136,7 +161,8 @@ class ConsentEvent(models.Model):
         ordering = ["-at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(purpose__in=ConsentPurpose.values), name="consent_event_known_purpose",
+                condition=Q(purpose__in=ConsentPurpose.values),
+                name="consent_event_known_purpose",
             ),
         ]
 

@@ -35,6 +35,7 @@ PURPOSES: tuple[str, ...] = tuple(ConsentPurpose.values)
 
 # --- school years and settings ------------------------------------------------------------
 
+
 def local_date(on: dt.date | dt.datetime | None = None) -> dt.date:
     """The school's calendar date (Europe/Amsterdam) of ``on`` (default: now)."""
     if on is None:
@@ -56,7 +57,8 @@ def school_year_on(school: School | int, on: dt.date) -> SchoolYear | None:
 def previous_school_year(year: SchoolYear) -> SchoolYear | None:
     return (
         SchoolYear.objects.filter(school_id=year.school_id, starts_on__lt=year.starts_on)
-        .order_by("-starts_on").first()
+        .order_by("-starts_on")
+        .first()
     )
 
 
@@ -111,6 +113,7 @@ def _counting(rule: _Rule, decisions: list[ConsentDecision]) -> ConsentDecision 
 
 # --- the consent of many pupils at once ----------------------------------------------------
 
+
 @dataclass
 class PupilConsent:
     """A pupil's consent per purpose, and (for a parent's page) each decider's own choice."""
@@ -138,7 +141,8 @@ def consent_for_pupils(pupils: Iterable[Pupil], on=None) -> dict[int, PupilConse
         return result
     deciders: dict[int, list[int]] = defaultdict(list)
     for pupil_id, guardian_id in GuardianRelation.objects.filter(
-        pupil__in=[p.pk for p in pupils], kind=access.Kind.PARENT_WITH_AUTHORITY,
+        pupil__in=[p.pk for p in pupils],
+        kind=access.Kind.PARENT_WITH_AUTHORITY,
         access=access.Access.FULL,
     ).values_list("pupil_id", "guardian_id"):
         deciders[pupil_id].append(guardian_id)
@@ -188,6 +192,7 @@ def pupils_without_consent(*, group: Group, purpose: str, on=None) -> QuerySet[P
 
 # --- what a parent sees --------------------------------------------------------------------
 
+
 def consent_pupils_for(viewer) -> QuerySet[Pupil]:
     """The children the viewer may decide for (access.can_set_consent_for, as a queryset)."""
     if not access.is_guardian(viewer):
@@ -236,8 +241,7 @@ def consent_children_for(*, viewer, on=None) -> list[ChildConsent]:
     records = {g.pk for g in access.guardian_records_of(viewer)}
     if not records:
         return []
-    pupils = list(consent_pupils_for(viewer).select_related("group").order_by(
-        "date_of_birth", "first_name"))
+    pupils = list(consent_pupils_for(viewer).select_related("group").order_by("date_of_birth", "first_name"))
     consent = consent_for_pupils(pupils, on=on)
     children = []
     for pupil in pupils:
@@ -245,16 +249,20 @@ def consent_children_for(*, viewer, on=None) -> list[ChildConsent]:
         # The viewer decides through their record at this child's school.
         mine = next((entry.choices[g] for g in entry.choices if g in records), {})
         rows = [
-            PurposeRow(purpose=p, label=ConsentPurpose(p).label, mine=mine.get(p),
-                       effective=entry.effective.get(p, False))
+            PurposeRow(
+                purpose=p,
+                label=ConsentPurpose(p).label,
+                mine=mine.get(p),
+                effective=entry.effective.get(p, False),
+            )
             for p in PURPOSES
         ]
-        children.append(ChildConsent(pupil=pupil, rows=rows,
-                                     several_deciders=len(entry.deciders) > 1))
+        children.append(ChildConsent(pupil=pupil, rows=rows, several_deciders=len(entry.deciders) > 1))
     return children
 
 
 # --- what staff see ------------------------------------------------------------------------
+
 
 def _staff_groups(viewer) -> QuerySet[Group]:
     """Groups whose consent list the viewer may see: taught by them, or (director, office,
@@ -275,8 +283,7 @@ def consent_group_get_for(*, viewer, pk: int) -> Group:
 
 def group_consent(*, group: Group, on=None) -> list[PupilConsent]:
     """The group's pupils with their consent per purpose, in a fixed number of queries."""
-    pupils = Pupil.objects.filter(group=group, left_on__isnull=True).order_by(
-        "first_name", "last_name")
+    pupils = Pupil.objects.filter(group=group, left_on__isnull=True).order_by("first_name", "last_name")
     consent = consent_for_pupils(pupils, on=on)
     return list(consent.values())
 
@@ -292,10 +299,12 @@ def consent_overview_for(*, viewer, on=None) -> list[tuple[Group, list[PupilCons
     year = school_year_on(staff.school, local_date(on))
     groups = list(
         Group.objects.filter(school_id=staff.school_id, school_year=year)
-        .prefetch_related(Prefetch(
-            "pupils", queryset=Pupil.objects.filter(left_on__isnull=True).order_by(
-                "first_name", "last_name"),
-        ))
+        .prefetch_related(
+            Prefetch(
+                "pupils",
+                queryset=Pupil.objects.filter(left_on__isnull=True).order_by("first_name", "last_name"),
+            )
+        )
         .order_by("year", "name")
     )
     consent = consent_for_pupils([p for g in groups for p in g.pupils.all()], on=on)
@@ -310,57 +319,77 @@ def teachers_of_pupil(pupil: Pupil) -> QuerySet[StaffMember]:
 
 # --- a parent's own data (AVG art. 15 and 20) ---------------------------------------------
 
+
 def my_data_for(*, viewer) -> dict:
     """The guardian records (one per school), their relations and the consent history they took part in."""
     records = access.guardian_records_of(viewer)
     if not records:
         raise Http404
     guardian = records[0]
-    relations = GuardianRelation.objects.filter(guardian__user=viewer).select_related(
-        "pupil__group").order_by("pupil__first_name")
+    relations = (
+        GuardianRelation.objects.filter(guardian__user=viewer)
+        .select_related("pupil__group")
+        .order_by("pupil__first_name")
+    )
     # Only the children the parent may see: a barred parent's export shows the relation
     # exists (it is their own record) but nothing about the child's group.
     visible = set(access.pupils_visible_to(viewer).values_list("pk", flat=True))
-    decisions = ConsentDecision.objects.filter(guardian__user=viewer).select_related(
-        "pupil", "school_year").order_by("pupil_id", "purpose", "school_year__starts_on")
-    events = ConsentEvent.objects.filter(guardian__user=viewer).select_related(
-        "pupil", "school_year", "actor").order_by("at", "pk")
+    decisions = (
+        ConsentDecision.objects.filter(guardian__user=viewer)
+        .select_related("pupil", "school_year")
+        .order_by("pupil_id", "purpose", "school_year__starts_on")
+    )
+    events = (
+        ConsentEvent.objects.filter(guardian__user=viewer)
+        .select_related("pupil", "school_year", "actor")
+        .order_by("at", "pk")
+    )
     return {
         "exported_at": timezone.now().isoformat(),
         "user": {
-            "email": viewer.email, "first_name": viewer.first_name,
-            "last_name": viewer.last_name, "language": viewer.language,
+            "email": viewer.email,
+            "first_name": viewer.first_name,
+            "last_name": viewer.last_name,
+            "language": viewer.language,
         },
         "guardian": {
-            "first_name": guardian.first_name, "last_name": guardian.last_name,
-            "email": guardian.email, "phone": guardian.phone,
+            "first_name": guardian.first_name,
+            "last_name": guardian.last_name,
+            "email": guardian.email,
+            "phone": guardian.phone,
         },
         # A parent known at several schools has a record at each; all are theirs.
         "guardian_records": [
-            {"first_name": g.first_name, "last_name": g.last_name, "email": g.email,
-             "phone": g.phone}
+            {"first_name": g.first_name, "last_name": g.last_name, "email": g.email, "phone": g.phone}
             for g in records
         ],
         "relations": [
             {
                 "child": r.pupil.full_name,
                 "group": (r.pupil.group.name if r.pupil.group and r.pupil_id in visible else None),
-                "relation": r.kind, "access": r.access,
+                "relation": r.kind,
+                "access": r.access,
             }
             for r in relations
         ],
         "consent_decisions": [
             {
-                "child": d.pupil.full_name, "purpose": d.purpose,
-                "school_year": d.school_year.name, "granted": d.granted,
+                "child": d.pupil.full_name,
+                "purpose": d.purpose,
+                "school_year": d.school_year.name,
+                "granted": d.granted,
                 "decided_at": d.decided_at.isoformat(),
             }
             for d in decisions
         ],
         "consent_history": [
             {
-                "child": e.pupil.full_name, "purpose": e.purpose, "school_year": e.school_year.name,
-                "before": e.old_granted, "after": e.new_granted, "at": e.at.isoformat(),
+                "child": e.pupil.full_name,
+                "purpose": e.purpose,
+                "school_year": e.school_year.name,
+                "before": e.old_granted,
+                "after": e.new_granted,
+                "at": e.at.isoformat(),
                 "by_me": e.actor_id == viewer.pk,
             }
             for e in events

@@ -31,9 +31,7 @@ def _lazy_format(message, **params):
     return lazy(lambda: str(message) % params, str)()
 
 
-def consent_set_many(
-    *, actor: User, pupil: Pupil, choices: Mapping[str, bool]
-) -> list[ConsentEvent]:
+def consent_set_many(*, actor: User, pupil: Pupil, choices: Mapping[str, bool]) -> list[ConsentEvent]:
     """Record the actor's choices for one child (purpose → yes/no) for the current school year.
 
     Preconditions: the actor is a parent with gezag and full access of the pupil
@@ -46,8 +44,9 @@ def consent_set_many(
         raise PermissionDenied
     unknown = set(choices) - set(ConsentPurpose.values)
     if unknown:
-        raise ValidationError(_("Unknown purpose: %(purpose)s"),
-                              params={"purpose": ", ".join(sorted(unknown))})
+        raise ValidationError(
+            _("Unknown purpose: %(purpose)s"), params={"purpose": ", ".join(sorted(unknown))}
+        )
     guardian = access.guardian_for(actor, pupil)  # the record of the school of this child
     if guardian is None:  # can_set_consent_for holds only for a guardian of the child
         raise PermissionDenied
@@ -72,17 +71,28 @@ def consent_set_many(
                 if existing_this_year or not pupil.school.renew_consent_each_year:
                     continue
             decision, created = ConsentDecision.objects.select_for_update().get_or_create(
-                pupil=pupil, guardian=guardian, purpose=purpose, school_year=year,
+                pupil=pupil,
+                guardian=guardian,
+                purpose=purpose,
+                school_year=year,
                 defaults={"granted": granted, "decided_at": now, "decided_by": actor},
             )
             if not created:
                 decision.granted, decision.decided_at, decision.decided_by = granted, now, actor
                 decision.full_clean()
                 decision.save(update_fields=["granted", "decided_at", "decided_by"])
-            events.append(ConsentEvent(
-                pupil=pupil, guardian=guardian, purpose=purpose, school_year=year,
-                old_granted=mine.get(purpose), new_granted=granted, actor=actor, at=now,
-            ))
+            events.append(
+                ConsentEvent(
+                    pupil=pupil,
+                    guardian=guardian,
+                    purpose=purpose,
+                    school_year=year,
+                    old_granted=mine.get(purpose),
+                    new_granted=granted,
+                    actor=actor,
+                    at=now,
+                )
+            )
         if not events:
             return []
         for event in events:
@@ -90,8 +100,9 @@ def consent_set_many(
             event.save()
         after = consent_read.consent_for_pupils([pupil], on=now)[pupil.pk]
         if after.effective != before.effective:
-            enqueue_on_commit("klimop.privacy_tasks.notify_teachers_of_consent_change",
-                              pupil.pk, events[-1].pk)
+            enqueue_on_commit(
+                "klimop.privacy_tasks.notify_teachers_of_consent_change", pupil.pk, events[-1].pk
+            )
     return events
 
 
@@ -105,8 +116,11 @@ def consent_withdraw_all(*, actor: User) -> int:
     changes = 0
     with transaction.atomic():
         for pupil in consent_read.consent_pupils_for(actor).select_related("school"):
-            changes += len(consent_set_many(
-                actor=actor, pupil=pupil, choices=dict.fromkeys(ConsentPurpose.values, False)))
+            changes += len(
+                consent_set_many(
+                    actor=actor, pupil=pupil, choices=dict.fromkeys(ConsentPurpose.values, False)
+                )
+            )
     return changes
 
 
@@ -117,6 +131,7 @@ def privacy_settings_get_or_create(*, school: School) -> PrivacySettings:
 
 
 # --- system actions (actor=None: Celery) -----------------------------------------------------
+
 
 def consent_change_notify_teachers(*, pupil_id: int, event_id: int) -> int:
     """Tell the child's teachers that the child's consent changed (at most once per change).
@@ -138,9 +153,11 @@ def consent_change_notify_teachers(*, pupil_id: int, event_id: int) -> int:
     else:
         body = _("Consent has been given for every purpose.")
     return notify(
-        users=teachers, cause=f"consent-change:{pupil.pk}:{event_id}",
+        users=teachers,
+        cause=f"consent-change:{pupil.pk}:{event_id}",
         title=_lazy_format(_("Photo consent of %(name)s changed"), name=pupil.full_name),
-        body=body, url=reverse("privacy_group", args=[pupil.group_id]),
+        body=body,
+        url=reverse("privacy_group", args=[pupil.group_id]),
     )
 
 
@@ -162,8 +179,7 @@ def consent_renewal_sweep(*, now: dt.datetime | None = None) -> int:
     for school in School.objects.filter(renew_consent_each_year=True):
         if not worktime.is_working_time(directory.school_calendar(school), now):
             continue
-        year = SchoolYear.objects.filter(
-            school=school, starts_on__lte=today, ends_on__gte=today).first()
+        year = SchoolYear.objects.filter(school=school, starts_on__lte=today, ends_on__gte=today).first()
         if year is None:
             continue
         grace = consent_read.privacy_settings_for(school).grace_days
@@ -176,16 +192,18 @@ def consent_renewal_sweep(*, now: dt.datetime | None = None) -> int:
 def _ask_again(*, school: School, year: SchoolYear, notify, notification) -> int:
     """Private: the sweep's work for one school; trusts its caller."""
     prefix = f"consent-renewal:{year.pk}:"
-    asked = set(notification.objects.filter(cause__startswith=prefix)
-                .values_list("user_id", "cause"))
+    asked = set(notification.objects.filter(cause__startswith=prefix).values_list("user_id", "cause"))
     decided: dict[tuple[int, int], int] = {}
     for pupil_id, guardian_id in ConsentDecision.objects.filter(
         school_year=year, pupil__school=school
     ).values_list("pupil_id", "guardian_id"):
         decided[(pupil_id, guardian_id)] = decided.get((pupil_id, guardian_id), 0) + 1
     relations = GuardianRelation.objects.filter(
-        pupil__school=school, pupil__left_on__isnull=True, guardian__user__isnull=False,
-        kind=access.Kind.PARENT_WITH_AUTHORITY, access=access.Access.FULL,
+        pupil__school=school,
+        pupil__left_on__isnull=True,
+        guardian__user__isnull=False,
+        kind=access.Kind.PARENT_WITH_AUTHORITY,
+        access=access.Access.FULL,
         guardian__user__is_active=True,
     ).select_related("guardian__user", "pupil")
     made = 0
@@ -199,11 +217,15 @@ def _ask_again(*, school: School, year: SchoolYear, notify, notification) -> int
         if decided.get((relation.pupil_id, relation.guardian_id), 0) >= len(ConsentPurpose.values):
             continue
         made += notify(
-            users=[user], cause=cause,
-            title=_lazy_format(_("Please check the photo consent for %(name)s"),
-                               name=relation.pupil.first_name),
-            body=_("A new school year has started. The school asks you to confirm or change "
-                   "your choices about photos and video of your child."),
+            users=[user],
+            cause=cause,
+            title=_lazy_format(
+                _("Please check the photo consent for %(name)s"), name=relation.pupil.first_name
+            ),
+            body=_(
+                "A new school year has started. The school asks you to confirm or change "
+                "your choices about photos and video of your child."
+            ),
             url=reverse("privacy_home"),
         )
     return made

@@ -50,10 +50,14 @@ def privacy_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     ]
     for card in cards:
         card["fields"] = [(field, card["rows"][field.name]) for field in card["form"]]
-    return render(request, "klimop/privacy/home.html", {
-        "cards": cards,
-        "is_guardian": access.is_guardian(request.user),
-    })
+    return render(
+        request,
+        "klimop/privacy/home.html",
+        {
+            "cards": cards,
+            "is_guardian": access.is_guardian(request.user),
+        },
+    )
 
 
 @login_required
@@ -64,8 +68,9 @@ def privacy_child_update(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     if form.is_valid():
         events = services.consent_set_many(actor=request.user, pupil=pupil, choices=form.choices())
         if events:
-            messages.success(request, _("Your choices for %(name)s have been saved.")
-                             % {"name": pupil.first_name})
+            messages.success(
+                request, _("Your choices for %(name)s have been saved.") % {"name": pupil.first_name}
+            )
         else:
             messages.info(request, _("Nothing changed for %(name)s.") % {"name": pupil.first_name})
     return redirect(f"{reverse('privacy_home')}#child-{pupil.pk}")
@@ -88,10 +93,17 @@ def privacy_group(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     group = selectors.consent_group_get_for(viewer=request.user, pk=pk)
     pupils = selectors.group_consent(group=group)
     not_recognisable = [p for p in pupils if not p.effective.get(ConsentPurpose.GROUP_PAGE)]
-    return render(request, "klimop/privacy/group.html", {
-        "group": group, "pupils": pupils, "not_recognisable": not_recognisable,
-        "purposes": list(ConsentPurpose), "explanations": EXPLANATIONS,
-    })
+    return render(
+        request,
+        "klimop/privacy/group.html",
+        {
+            "group": group,
+            "pupils": pupils,
+            "not_recognisable": not_recognisable,
+            "purposes": list(ConsentPurpose),
+            "explanations": EXPLANATIONS,
+        },
+    )
 
 
 @login_required
@@ -112,9 +124,14 @@ def privacy_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
         }
         for group, pupils in overview
     ]
-    return render(request, "klimop/privacy/overview.html", {
-        "groups": groups, "purposes": list(ConsentPurpose),
-    })
+    return render(
+        request,
+        "klimop/privacy/overview.html",
+        {
+            "groups": groups,
+            "purposes": list(ConsentPurpose),
+        },
+    )
 
 
 def _overview_csv(overview) -> HttpResponse:
@@ -127,10 +144,13 @@ def _overview_csv(overview) -> HttpResponse:
     yes, no = _("yes"), _("no")
     for group, pupils in overview:
         for entry in pupils:
-            writer.writerow([
-                _csv_safe(group.name), _csv_safe(entry.pupil.full_name),
-                *[yes if entry.effective.get(p) else no for p in ConsentPurpose.values],
-            ])
+            writer.writerow(
+                [
+                    _csv_safe(group.name),
+                    _csv_safe(entry.pupil.full_name),
+                    *[yes if entry.effective.get(p) else no for p in ConsentPurpose.values],
+                ]
+            )
     return response
 
 
@@ -146,7 +166,8 @@ def privacy_my_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     """AVG art. 15/20: a parent downloads what the school holds about them, as JSON."""
     data = selectors.my_data_for(viewer=request.user)
     response = HttpResponse(
-        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json",
+        json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json",
     )
     response["Content-Disposition"] = 'attachment; filename="mijn-gegevens.json"'
     return response

@@ -27,8 +27,9 @@ def _send(task, args: tuple, kwargs: dict) -> None:
         task.apply_async(args=args, kwargs=kwargs, retry=False)
     except Exception:
         # Broker unreachable: the database still holds the work; a sweep sends it.
-        logger.warning("Could not enqueue %s; left for the periodic sweep.",
-                       getattr(task, "name", task), exc_info=True)
+        logger.warning(
+            "Could not enqueue %s; left for the periodic sweep.", getattr(task, "name", task), exc_info=True
+        )
 
 
 def enqueue_on_commit(task, *args, **kwargs) -> None:

@@ -76,6 +76,7 @@ class CSV(base_formats.CSV):
 
 # --- what a resource knows about the school it imports into --------------------------------
 
+
 def _key(value: str) -> str:
     """Compare codes and labels loosely: case, spaces, dashes and underscores don't matter."""
     return re.sub(r"[\s_\-]+", " ", value.strip().lower())
@@ -120,6 +121,7 @@ class ImportScope:
 
 # --- widgets: one column's text to a value and back -------------------------------------------
 
+
 def _text(value) -> str:
     if value is None:
         return ""
@@ -143,9 +145,7 @@ class EmailWidget(TextWidget):
             try:
                 validate_email(email)
             except ValidationError:
-                raise ValueError(
-                    _("“%(value)s” is not a valid e-mail address.") % {"value": email}
-                ) from None
+                raise ValueError(_("“%(value)s” is not a valid e-mail address.") % {"value": email}) from None
         return email
 
 
@@ -154,8 +154,7 @@ class YearWidget(widgets.Widget):
         text = _text(value)
         if not re.fullmatch(r"[1-8]", text):
             raise ValueError(
-                _("The year group must be a number from 1 to 8, not “%(value)s”.")
-                % {"value": text}
+                _("The year group must be a number from 1 to 8, not “%(value)s”.") % {"value": text}
             )
         return int(text)
 
@@ -288,9 +287,7 @@ class PupilWidget(ScopedWidget):
             raise ValueError(_("Fill in the pupil's external id."))
         pupil = self.scope.pupil(text)
         if pupil is None:
-            raise ValueError(
-                _("Unknown pupil “%(value)s”: import the pupils first.") % {"value": text}
-            )
+            raise ValueError(_("Unknown pupil “%(value)s”: import the pupils first.") % {"value": text})
         return pupil
 
     def render(self, value, obj=None, **kwargs):
@@ -340,6 +337,7 @@ class WeekdaysField(fields.Field):
 
 # --- resources --------------------------------------------------------------------------------
 
+
 class SchoolResource(resources.ModelResource):
     """Imports into ``school``, matches rows on external ids, imports all rows or none."""
 
@@ -368,14 +366,26 @@ class SchoolResource(resources.ModelResource):
     def school(self) -> School | None:
         return self.scope.school
 
-    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
-                    collect_failed_rows=False, rollback_on_validation_errors=True, **kwargs):
+    def import_data(
+        self,
+        dataset,
+        dry_run=False,
+        raise_errors=False,
+        use_transactions=None,
+        collect_failed_rows=False,
+        rollback_on_validation_errors=True,
+        **kwargs,
+    ):
         # All or nothing, whatever the caller asks: half a file would leave pupils
         # without their parents, or parents of a child the file meant to change.
         return super().import_data(
-            dataset, dry_run=dry_run, raise_errors=raise_errors,
-            use_transactions=use_transactions, collect_failed_rows=collect_failed_rows,
-            rollback_on_validation_errors=True, **kwargs,
+            dataset,
+            dry_run=dry_run,
+            raise_errors=raise_errors,
+            use_transactions=use_transactions,
+            collect_failed_rows=collect_failed_rows,
+            rollback_on_validation_errors=True,
+            **kwargs,
         )
 
     def before_import(self, dataset, **kwargs):
@@ -392,7 +402,8 @@ class SchoolResource(resources.ModelResource):
         # Export-only columns (a group's school year) are not asked for in a file.
         ids = set(self.get_import_id_fields())
         return [
-            field for field in super().get_user_visible_fields()
+            field
+            for field in super().get_user_visible_fields()
             if not field.readonly or self.get_field_name(field) in ids
         ]
 
@@ -474,10 +485,15 @@ class GroupResource(SchoolResource):
     def after_init_instance(self, instance, new, row, **kwargs):
         year = self.scope.school_year
         if not new and year is not None and instance.school_year_id != year.pk:
-            raise ValidationError({"external_id": _(
-                "Group “%(id)s” belongs to school year %(other)s; this file is imported "
-                "into %(year)s. Give the new group its own external id."
-            ) % {"id": instance.external_id, "other": instance.school_year, "year": year}})
+            raise ValidationError(
+                {
+                    "external_id": _(
+                        "Group “%(id)s” belongs to school year %(other)s; this file is imported "
+                        "into %(year)s. Give the new group its own external id."
+                    )
+                    % {"id": instance.external_id, "other": instance.school_year, "year": year}
+                }
+            )
 
 
 class PupilResource(SchoolResource):
@@ -576,7 +592,11 @@ class GuardianResource(SchoolResource):
     access = fields.Field("access", "access", ChoiceWidget(Access, ACCESS_ALIASES))
 
     required_columns = (
-        "guardian_external_id", "first_name", "last_name", "pupil_external_id", "kind",
+        "guardian_external_id",
+        "first_name",
+        "last_name",
+        "pupil_external_id",
+        "kind",
     )
     error_columns = {"external_id": "guardian_external_id", "guardian": "guardian_external_id"}
     SELF_MAINTAINED = ("guardian__email", "guardian__phone")
@@ -584,8 +604,14 @@ class GuardianResource(SchoolResource):
     class Meta:
         model = GuardianRelation
         fields = (
-            "guardian_external_id", "first_name", "last_name", "email", "phone",
-            "pupil_external_id", "kind", "access",
+            "guardian_external_id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "pupil_external_id",
+            "kind",
+            "access",
         )
         import_id_fields = ("guardian_external_id", "pupil_external_id")
         instance_loader_class = ModelInstanceLoader  # get_instance below does the lookup
@@ -597,35 +623,30 @@ class GuardianResource(SchoolResource):
         self._editable: dict[int, bool] = {}
 
     def get_queryset(self):
-        return GuardianRelation.objects.filter(pupil__school=self.school).select_related(
-            "guardian", "pupil"
-        )
+        return GuardianRelation.objects.filter(pupil__school=self.school).select_related("guardian", "pupil")
 
     def get_instance(self, instance_loader, row):
         guardian_id = _text(row.get("guardian_external_id"))
         pupil_id = _text(row.get("pupil_external_id"))
         if not guardian_id or not pupil_id:
             return None
-        return self.get_queryset().filter(
-            guardian__external_id=guardian_id, pupil__external_id=pupil_id
-        ).first()
+        return (
+            self.get_queryset().filter(guardian__external_id=guardian_id, pupil__external_id=pupil_id).first()
+        )
 
     def before_import_row(self, row, **kwargs):
         guardian_id = _text(row.get("guardian_external_id"))
         if not guardian_id:
-            raise ValidationError(
-                {"guardian_external_id": _("Fill in the guardian's external id.")}
-            )
+            raise ValidationError({"guardian_external_id": _("Fill in the guardian's external id.")})
         # A guardian with two children has two rows; they must agree.
-        details = tuple(
-            _text(row.get(c)).lower() for c in ("first_name", "last_name", "email", "phone")
-        )
+        details = tuple(_text(row.get(c)).lower() for c in ("first_name", "last_name", "email", "phone"))
         number = kwargs.get("row_number")
         seen, seen_in = self._guardian_rows.setdefault(guardian_id, (details, number))
         if seen != details:
-            raise ValidationError(_(
-                "Guardian “%(id)s” has other names or contact details here than in row %(row)s."
-            ) % {"id": guardian_id, "row": seen_in})
+            raise ValidationError(
+                _("Guardian “%(id)s” has other names or contact details here than in row %(row)s.")
+                % {"id": guardian_id, "row": seen_in}
+            )
 
     def init_instance(self, row=None):
         guardian_id = _text(row.get("guardian_external_id"))
@@ -634,9 +655,14 @@ class GuardianResource(SchoolResource):
             guardian = Guardian(external_id=guardian_id)
         elif not self._may_update(guardian):
             # Another school's guardian: never overwrite their details from this file.
-            raise ValidationError({"guardian_external_id": _(
-                "External id “%(id)s” is already used for a guardian of another school."
-            ) % {"id": guardian_id}})
+            raise ValidationError(
+                {
+                    "guardian_external_id": _(
+                        "External id “%(id)s” is already used for a guardian of another school."
+                    )
+                    % {"id": guardian_id}
+                }
+            )
         return GuardianRelation(guardian=guardian)
 
     def _may_edit(self, guardian: Guardian) -> bool:
@@ -644,7 +670,8 @@ class GuardianResource(SchoolResource):
             return True
         if guardian.pk not in self._editable:
             self._editable[guardian.pk] = self.actor is None or access.may_edit_guardian_details(
-                self.actor, guardian)  # actor None: the system (a management command)
+                self.actor, guardian
+            )  # actor None: the system (a management command)
         return self._editable[guardian.pk]
 
     def _may_update(self, guardian: Guardian) -> bool:
@@ -716,7 +743,13 @@ class StaffResource(SchoolResource):
     class Meta:
         model = StaffMember
         fields = (
-            "external_id", "email", "first_name", "last_name", "role", "groups", "weekdays",
+            "external_id",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "groups",
+            "weekdays",
         )
         import_id_fields = ("external_id",)
         name = gettext_lazy("Staff")
@@ -740,7 +773,10 @@ class StaffResource(SchoolResource):
                 # The name goes with the address: both are the login's, set together
                 # and only where the importing manager may (access.may_manage_login).
                 instance.user = staff_user_for(
-                    actor=self.actor, staff=instance, school=self.school, email=email,
+                    actor=self.actor,
+                    staff=instance,
+                    school=self.school,
+                    email=email,
                     first_name=self.fields["first_name"].clean(row),
                     last_name=self.fields["last_name"].clean(row),
                 )

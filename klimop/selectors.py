@@ -15,6 +15,7 @@ from .models import Group, Guardian, GuardianRelation, Pupil, School, SchoolYear
 
 # --- working-time calendars (the pure module gets plain data from here) -------------------
 
+
 def school_calendar(school: School) -> worktime.WorkCalendar:
     """The school's working time: office hours, days without school, its school years."""
     hours = {oh.weekday: (oh.opens, oh.closes) for oh in school.office_hours.all()}
@@ -36,13 +37,15 @@ def date_bounds(school: School | int, today: dt.date) -> tuple[dt.date, dt.date]
 def too_far_ahead(latest: dt.date) -> str:
     """The message for a date after ``latest_plannable_date``, naming the last possible day."""
     return _("That is too far ahead: the last possible day is %(date)s.") % {
-        "date": formats.date_format(latest, "j F Y")}
+        "date": formats.date_format(latest, "j F Y")
+    }
 
 
 def too_long_ago(earliest: dt.date) -> str:
     """The message for a date before ``earliest_recordable_date``."""
     return _("That is too long ago: the earliest possible day is %(date)s.") % {
-        "date": formats.date_format(earliest, "j F Y")}
+        "date": formats.date_format(earliest, "j F Y")
+    }
 
 
 def staff_calendar(staff: StaffMember) -> worktime.WorkCalendar:
@@ -51,6 +54,7 @@ def staff_calendar(staff: StaffMember) -> worktime.WorkCalendar:
 
 
 # --- the directory as a viewer sees it -----------------------------------------------------
+
 
 def pupil_get_for(*, viewer, pk: int) -> Pupil:
     """One pupil, or 404 for both "missing" and "not yours"."""
@@ -118,8 +122,10 @@ def groups_for_staff(*, viewer) -> QuerySet[Group]:
     staff = access.staff_member_of(viewer)
     if staff is None:
         return Group.objects.none()
-    groups = Group.objects.filter(teachers=staff) if not staff.sees_whole_school else (
-        Group.objects.filter(school_id=staff.school_id)
+    groups = (
+        Group.objects.filter(teachers=staff)
+        if not staff.sees_whole_school
+        else (Group.objects.filter(school_id=staff.school_id))
     )
     return (
         groups.select_related("school_year")
@@ -146,11 +152,13 @@ def guardians_of_pupil_for(*, viewer, pupil: Pupil) -> list[dict]:
     for relation in relations:
         guardian: Guardian = relation.guardian
         show = staff is not None and access.can_view_contact_details(viewer, guardian)
-        rows.append({
-            "name": guardian.full_name,
-            "kind": relation.get_kind_display(),
-            "access": relation.get_access_display(),
-            "email": guardian.email if show else None,
-            "phone": guardian.phone if show else None,
-        })
+        rows.append(
+            {
+                "name": guardian.full_name,
+                "kind": relation.get_kind_display(),
+                "access": relation.get_access_display(),
+                "email": guardian.email if show else None,
+                "phone": guardian.phone if show else None,
+            }
+        )
     return rows

@@ -35,6 +35,7 @@ def _require_manager(actor: User | None, school: School) -> None:
 
 # --- schools and calendars -------------------------------------------------------------
 
+
 def school_create(*, actor: User | None, name: str, slug: str, **settings_: object) -> School:
     """Create a school with the default office hours (Mon–Fri 08:00–16:30)."""
     if actor is not None and not actor.is_superuser:
@@ -64,7 +65,9 @@ def school_year_bounds(*, region: str, start_year: int) -> tuple[dt.date, dt.dat
     """
     summer = "Zomervakantie"
     cal = holidays.NL(
-        subdiv=region.capitalize(), categories=("school",), language="nl",
+        subdiv=region.capitalize(),
+        categories=("school",),
+        language="nl",
         years=[start_year, start_year + 1],
     )
     this_summer = sorted(d for d, n in cal.items() if summer in n and d.year == start_year)
@@ -81,8 +84,12 @@ def school_year_bounds(*, region: str, start_year: int) -> tuple[dt.date, dt.dat
 
 
 def school_year_create(
-    *, actor: User | None, school: School, start_year: int,
-    starts_on: dt.date | None = None, ends_on: dt.date | None = None,
+    *,
+    actor: User | None,
+    school: School,
+    start_year: int,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
 ) -> SchoolYear:
     """Create a school year and fill in its holidays and public holidays.
 
@@ -124,9 +131,7 @@ def non_school_days_fill(*, school: School, start: dt.date, end: dt.date) -> int
         for year in years:
             days.setdefault(dt.date(year, 5, 5), (NonSchoolDay.Kind.PUBLIC_HOLIDAY, "Bevrijdingsdag"))
     existing = set(
-        NonSchoolDay.objects.filter(school=school, date__range=(start, end)).values_list(
-            "date", flat=True
-        )
+        NonSchoolDay.objects.filter(school=school, date__range=(start, end)).values_list("date", flat=True)
     )
     rows = [
         NonSchoolDay(school=school, date=day, kind=kind, name=name, from_calendar=True)
@@ -138,6 +143,7 @@ def non_school_days_fill(*, school: School, start: dt.date, end: dt.date) -> int
 
 
 # --- accounts and invitations ------------------------------------------------------------
+
 
 def _invitation_url(user: User) -> str:
     path = reverse(
@@ -186,12 +192,12 @@ def guardian_invite(*, actor: User | None, guardian: Guardian) -> User:
                 _link_existing_login(actor=actor, guardian=guardian, user=user)
                 if not _may_invite(actor, user):
                     user_pk = user.pk
-                    transaction.on_commit(
-                        lambda: _send_added_notice(user_pk, school_name, "guardian"))
+                    transaction.on_commit(lambda: _send_added_notice(user_pk, school_name, "guardian"))
                     return user
             else:
                 user = _user_for(
-                    email=guardian.email, first_name=guardian.first_name,
+                    email=guardian.email,
+                    first_name=guardian.first_name,
                     last_name=guardian.last_name,
                 )
             guardian.user = user
@@ -218,15 +224,21 @@ def _may_invite(actor: User | None, user: User) -> bool:
 
 def _no_invitation_needed(user: User) -> ValidationError:
     if user.last_login is not None:
-        return ValidationError(_(
-            "%(name)s has already signed in; an invitation is not needed. Forgotten "
-            "password? They choose “Forgot your password?” on the login page."
-        ) % {"name": user.get_full_name() or user.email})
-    return ValidationError(_(
-        "%(name)s already has a login, also known at another school; they have been told "
-        "about your school. To set a password they choose “Forgot your password?” on the "
-        "login page."
-    ) % {"name": user.get_full_name() or user.email})
+        return ValidationError(
+            _(
+                "%(name)s has already signed in; an invitation is not needed. Forgotten "
+                "password? They choose “Forgot your password?” on the login page."
+            )
+            % {"name": user.get_full_name() or user.email}
+        )
+    return ValidationError(
+        _(
+            "%(name)s already has a login, also known at another school; they have been told "
+            "about your school. To set a password they choose “Forgot your password?” on the "
+            "login page."
+        )
+        % {"name": user.get_full_name() or user.email}
+    )
 
 
 def _link_existing_login(*, actor: User | None, guardian: Guardian, user: User) -> None:
@@ -269,8 +281,12 @@ def _send_added_notice(user_id: int, school_name: str, as_what: str) -> None:
     with translation.override(user.language):
         roles = dict(StaffMember.Role.choices)
         what = str(roles[as_what]).lower() if as_what in roles else _("parent or guardian")
-        context = {"user": user, "school_name": school_name, "as_what": what,
-                   "login_url": f"{settings.SITE_URL}{reverse('account_login')}"}
+        context = {
+            "user": user,
+            "school_name": school_name,
+            "as_what": what,
+            "login_url": f"{settings.SITE_URL}{reverse('account_login')}",
+        }
         subject = _("%(school)s has added you in Klimop") % {"school": school_name}
         body = render_to_string("account/email/added_to_school.txt", context)
     send_mail(f"[Klimop] {subject}", body, None, [user.email])
@@ -368,8 +384,8 @@ def _contact_email_token(token: str) -> dict:
         return signing.loads(token, salt=CONTACT_EMAIL_SALT, max_age=CONTACT_EMAIL_MAX_AGE)
     except signing.SignatureExpired:
         raise ValidationError(
-            _("This link has expired. Enter the new address again to get a new link."),
-            code="expired") from None
+            _("This link has expired. Enter the new address again to get a new link."), code="expired"
+        ) from None
     except signing.BadSignature:
         raise ValidationError(_("This link is not valid."), code="invalid") from None
 
@@ -387,8 +403,9 @@ def guardian_confirm_contact_email(*, actor: User, token: str) -> Guardian:
     with transaction.atomic():
         guardian = Guardian.objects.select_for_update().get(pk=data["g"])
         if (guardian.email or "").lower() != data["old"]:
-            raise ValidationError(_("This link has already been used, or your address "
-                                    "has changed since."), code="used")
+            raise ValidationError(
+                _("This link has already been used, or your address has changed since."), code="used"
+            )
         Guardian.objects.filter(user=actor).update(email=data["new"])
         guardian.email = data["new"]
     return guardian

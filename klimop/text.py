@@ -13,9 +13,7 @@ from __future__ import annotations
 from django.utils.datastructures import MultiValueDict
 
 #: LRE RLE PDF LRO RLO (U+202A–U+202E), LRI RLI FSI PDI (U+2066–U+2069), LRM RLM, ALM.
-BIDI_CONTROLS = frozenset(
-    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-)
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 _DELETE = dict.fromkeys(map(ord, BIDI_CONTROLS))
 
 
@@ -41,8 +39,11 @@ def _stripped_data(data):
 def _uploads(files):
     if isinstance(files, MultiValueDict):
         return [upload for key in files for upload in files.getlist(key)]
-    return [upload for value in files.values()
-            for upload in (value if isinstance(value, list | tuple) else [value])]
+    return [
+        upload
+        for value in files.values()
+        for upload in (value if isinstance(value, list | tuple) else [value])
+    ]
 
 
 class StripBidiMixin:

@@ -35,21 +35,30 @@ def contact_details(request: AuthenticatedHttpRequest) -> HttpResponse:
     guardian = records[0]
     form = ContactDetailsForm(
         request.POST or None,
-        initial={"email": guardian.email, "phone": guardian.phone,
-                 "notify_by_email": request.user.notify_by_email},
+        initial={
+            "email": guardian.email,
+            "phone": guardian.phone,
+            "notify_by_email": request.user.notify_by_email,
+        },
     )
     if request.method == "POST" and form.is_valid():
         pending = services.guardian_update_contact(
-            actor=request.user, guardian=guardian,
-            email=form.cleaned_data["email"], phone=form.cleaned_data["phone"],
+            actor=request.user,
+            guardian=guardian,
+            email=form.cleaned_data["email"],
+            phone=form.cleaned_data["phone"],
             notify_by_email=form.cleaned_data["notify_by_email"],
         )
         messages.success(request, _("Your contact details have been saved."))
         if pending:
-            messages.info(request, _(
-                "We have sent a link to %(email)s. The school uses the new address once you "
-                "have opened that link; until then it keeps the previous one."
-            ) % {"email": form.cleaned_data["email"].strip().lower()})
+            messages.info(
+                request,
+                _(
+                    "We have sent a link to %(email)s. The school uses the new address once you "
+                    "have opened that link; until then it keeps the previous one."
+                )
+                % {"email": form.cleaned_data["email"].strip().lower()},
+            )
         return redirect("contact_details")
     return render(request, "klimop/contact_details.html", {"form": form, "guardian": guardian})
 
@@ -58,8 +67,9 @@ def contact_details(request: AuthenticatedHttpRequest) -> HttpResponse:
 def my_name(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The person keeps the name on their login current (school managers cannot)."""
     user = request.user
-    form = NameForm(request.POST or None,
-                    initial={"first_name": user.first_name, "last_name": user.last_name})
+    form = NameForm(
+        request.POST or None, initial={"first_name": user.first_name, "last_name": user.last_name}
+    )
     if request.method == "POST" and form.is_valid():
         services.user_update_name(actor=user, **form.cleaned_data)
         messages.success(request, _("Your name has been saved."))
@@ -83,8 +93,12 @@ def contact_email_confirm(request: AuthenticatedHttpRequest, token: str) -> Http
         else:
             messages.success(request, _("Thank you: the school now uses %(email)s.") % {"email": email})
             return redirect("contact_details")
-    return render(request, "klimop/contact_email_confirm.html",
-                  {"email": email, "error": error}, status=400 if error else 200)
+    return render(
+        request,
+        "klimop/contact_email_confirm.html",
+        {"email": email, "error": error},
+        status=400 if error else 200,
+    )
 
 
 @login_required
@@ -122,8 +136,12 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         services.user_set_language(actor=request.user, language=language)
     response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
-        secure=request.is_secure(), httponly=True,
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
     )
     return response
 
@@ -147,5 +165,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # noqa: BLE001
         checks["broker"] = f"error: {exc.__class__.__name__}"
     healthy = all(v == "ok" for v in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks},
-                        status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+    )

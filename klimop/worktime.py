@@ -423,18 +423,15 @@ def _next_term_day(cal: WorkCalendar, d: date, step: int) -> date:
         candidates = [first for first, _ in cal.terms if first > d]
         if candidates:
             return min(candidates)
-        raise NoWorkingTime(
-            f"no working day after {d}: it is past the last school year in this calendar"
-        )
+        raise NoWorkingTime(f"no working day after {d}: it is past the last school year in this calendar")
     candidates = [last for _, last in cal.terms if last < d]
     if candidates:
         return max(candidates)
-    raise NoWorkingTime(
-        f"no working day before {d}: it is before the first school year in this calendar"
-    )
+    raise NoWorkingTime(f"no working day before {d}: it is before the first school year in this calendar")
 
 
 # --- how far ahead and back a date may lie ----------------------------------------------------
+
 
 def latest_plannable_date(terms: Iterable[tuple[date, date]], today: date) -> date:
     """The last day for which anything may be planned or requested: the end of the next school year.
@@ -482,6 +479,7 @@ def is_late(moment: datetime, deadline: datetime) -> bool:
 # --- the school's clock: dates, times and weeks in Europe/Amsterdam ----------------------------
 # Every "today at the school", "this school week" and "at 08:20 on that day" goes through
 # these, so no feature does its own date arithmetic on UTC.
+
 
 def local_date(moment: datetime) -> date:
     """The school's calendar date of an aware moment."""

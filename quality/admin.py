@@ -55,8 +55,9 @@ class SurveyAdmin(SchoolScopedAdmin):
 
     @admin.display(description=_("results"))
     def results(self, obj: Survey) -> str:
-        return format_html('<a href="{}">{}</a>', reverse("quality:survey_results", args=[obj.pk]),
-                           _("View results"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("quality:survey_results", args=[obj.pk]), _("View results")
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -70,5 +71,8 @@ class SurveyAdmin(SchoolScopedAdmin):
             if survey.is_open_at(timezone.now()) or survey.opens_at > timezone.now():
                 quality_services.survey_close(actor=request.user, survey=survey)
                 closed += 1
-        self.message_user(request, ngettext("%(n)d survey closed.", "%(n)d surveys closed.", closed)
-                          % {"n": closed}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d survey closed.", "%(n)d surveys closed.", closed) % {"n": closed},
+            messages.SUCCESS,
+        )

@@ -20,16 +20,24 @@ SCORE_LABELS = {
 
 class SurveyAnswerForm(StripBidiMixin, forms.Form):
     score = forms.TypedChoiceField(
-        label=_("Your answer"), coerce=int, widget=forms.RadioSelect,
+        label=_("Your answer"),
+        coerce=int,
+        widget=forms.RadioSelect,
         choices=[(score, f"{score} · {label}") for score, label in SCORE_LABELS.items()],
-        error_messages={"required": _("Please choose a score from 1 to 5."),
-                        "invalid_choice": _("Please choose a score from 1 to 5.")},
+        error_messages={
+            "required": _("Please choose a score from 1 to 5."),
+            "invalid_choice": _("Please choose a score from 1 to 5."),
+        },
     )
     comment = forms.CharField(
-        label=_("Comment (optional)"), required=False, max_length=MAX_COMMENT_CHARS,
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=MAX_COMMENT_CHARS,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Anonymous: the school sees your comment without your name. Please do not "
-                    "write names of children or other parents."),
+        help_text=_(
+            "Anonymous: the school sees your comment without your name. Please do not "
+            "write names of children or other parents."
+        ),
     )
 
 

@@ -27,7 +27,9 @@ SCORE_MIN, SCORE_MAX = 1, 5
 
 def _percent(verbose_name, default: int, help_text=""):
     return models.PositiveSmallIntegerField(
-        verbose_name, default=default, help_text=help_text,
+        verbose_name,
+        default=default,
+        help_text=help_text,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
 
@@ -40,25 +42,32 @@ class QualityTargets(models.Model):
     """
 
     school = models.OneToOneField(
-        "klimop.School", on_delete=models.CASCADE, related_name="quality_targets",
+        "klimop.School",
+        on_delete=models.CASCADE,
+        related_name="quality_targets",
         verbose_name=_("school"),
     )
     satisfied_percent = _percent(
-        _("parents satisfied (%)"), 90,
+        _("parents satisfied (%)"),
+        90,
         _("Share of survey answers 4 or 5 on a scale of 1 to 5."),
     )
     active_parents_percent = _percent(
-        _("parents active (%)"), 90,
+        _("parents active (%)"),
+        90,
         _("Share of parents with access who logged in during the period."),
     )
     post_weeks_percent = _percent(
-        _("group weeks with enough atmosphere posts (%)"), 90,
+        _("group weeks with enough atmosphere posts (%)"),
+        90,
     )
     answered_in_time_percent = _percent(
-        _("parent messages answered in time (%)"), 90,
+        _("parent messages answered in time (%)"),
+        90,
     )
     sick_reports_on_time_percent = _percent(
-        _("sick reports before the cutoff (%)"), 90,
+        _("sick reports before the cutoff (%)"),
+        90,
     )
 
     class Meta:
@@ -66,9 +75,13 @@ class QualityTargets(models.Model):
         verbose_name_plural = _("quality-card targets")
         constraints = [
             models.CheckConstraint(
-                condition=Q(satisfied_percent__lte=100, active_parents_percent__lte=100,
-                            post_weeks_percent__lte=100, answered_in_time_percent__lte=100,
-                            sick_reports_on_time_percent__lte=100),
+                condition=Q(
+                    satisfied_percent__lte=100,
+                    active_parents_percent__lte=100,
+                    post_weeks_percent__lte=100,
+                    answered_in_time_percent__lte=100,
+                    sick_reports_on_time_percent__lte=100,
+                ),
                 name="quality_targets_are_percentages",
                 violation_error_message=_("A target is a percentage: at most 100."),
             ),
@@ -82,19 +95,27 @@ class Survey(models.Model):
     """A parent satisfaction survey, open from ``opens_at`` until ``closes_at``."""
 
     school = models.ForeignKey(
-        "klimop.School", on_delete=models.CASCADE, related_name="surveys", verbose_name=_("school"),
+        "klimop.School",
+        on_delete=models.CASCADE,
+        related_name="surveys",
+        verbose_name=_("school"),
     )
     title = models.CharField(_("title"), max_length=140)
     question = models.CharField(
-        _("question"), max_length=300,
+        _("question"),
+        max_length=300,
         default=_("How satisfied are you with the communication between school and parents?"),
         help_text=_("Parents answer on a scale of 1 (very dissatisfied) to 5 (very satisfied)."),
     )
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("opened by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("opened by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -104,7 +125,8 @@ class Survey(models.Model):
         ordering = ["school", "-opens_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(closes_at__gt=F("opens_at")), name="survey_closes_after_opening",
+                condition=Q(closes_at__gt=F("opens_at")),
+                name="survey_closes_after_opening",
                 violation_error_message=_("A survey must close after it opens."),
             ),
         ]
@@ -122,7 +144,9 @@ class SurveyParticipation(models.Model):
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="participations")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="survey_participations",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="survey_participations",
     )
 
     class Meta:
@@ -130,7 +154,8 @@ class SurveyParticipation(models.Model):
         verbose_name_plural = _("survey participations")
         constraints = [
             models.UniqueConstraint(
-                fields=["survey", "user"], name="survey_one_response_per_user",
+                fields=["survey", "user"],
+                name="survey_one_response_per_user",
                 violation_error_message=_("You have already answered this survey."),
             ),
         ]
@@ -145,7 +170,8 @@ class SurveyResponse(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
     score = models.PositiveSmallIntegerField(
-        _("satisfaction"), validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)],
+        _("satisfaction"),
+        validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)],
     )
     comment = models.TextField(_("comment"), blank=True, max_length=1000)
 
@@ -155,7 +181,8 @@ class SurveyResponse(models.Model):
         ordering = ["survey", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(score__gte=SCORE_MIN, score__lte=SCORE_MAX), name="survey_score_1_to_5",
+                condition=Q(score__gte=SCORE_MIN, score__lte=SCORE_MAX),
+                name="survey_score_1_to_5",
                 violation_error_message=_("Please choose a score from 1 to 5."),
             ),
         ]

@@ -45,6 +45,7 @@ SATISFIED_FROM = 4
 
 # --- periods -----------------------------------------------------------------------------------
 
+
 class PeriodKey:
     WEEKS = "4-weken"
     YEAR = "schooljaar"
@@ -93,18 +94,40 @@ def period_options(years: Sequence[SchoolYear], today: dt.date) -> list[Period]:
     options = []
     year = current_year(years, today)
     if year is not None and year.starts_on <= today:
-        options.append(Period(PeriodKey.YEAR, str(_("This school year")), year.starts_on,
-                              min(today, year.ends_on), today, year))
-    options.append(Period(PeriodKey.WEEKS, str(_("Last 4 weeks")), monday - dt.timedelta(weeks=4),
-                          today, today, year if year and year.starts_on <= monday else None))
+        options.append(
+            Period(
+                PeriodKey.YEAR,
+                str(_("This school year")),
+                year.starts_on,
+                min(today, year.ends_on),
+                today,
+                year,
+            )
+        )
+    options.append(
+        Period(
+            PeriodKey.WEEKS,
+            str(_("Last 4 weeks")),
+            monday - dt.timedelta(weeks=4),
+            today,
+            today,
+            year if year and year.starts_on <= monday else None,
+        )
+    )
     if year is not None:
         before = [y for y in years if y.starts_on < year.starts_on]
         if before:
             prev = max(before, key=lambda y: y.starts_on)
-            options.append(Period(
-                PeriodKey.PREVIOUS, str(_("Previous school year (%(name)s)") % {"name": prev.name}),
-                prev.starts_on, min(prev.ends_on, today), today, prev,
-            ))
+            options.append(
+                Period(
+                    PeriodKey.PREVIOUS,
+                    str(_("Previous school year (%(name)s)") % {"name": prev.name}),
+                    prev.starts_on,
+                    min(prev.ends_on, today),
+                    today,
+                    prev,
+                )
+            )
     return options
 
 
@@ -116,12 +139,14 @@ def choose_period(options: Sequence[Period], key: str | None) -> Period:
 
 # --- pure helpers ------------------------------------------------------------------------------
 
+
 def percent(part: int, whole: int) -> float | None:
     return None if not whole else 100 * part / whole
 
 
-def school_weeks(cal: worktime.WorkCalendar, starts_on: dt.date, ends_on: dt.date,
-                 today: dt.date) -> list[dt.date]:
+def school_weeks(
+    cal: worktime.WorkCalendar, starts_on: dt.date, ends_on: dt.date, today: dt.date
+) -> list[dt.date]:
     """The Mondays of the weeks that count for the post rhythm: weeks that are over by
     ``today`` and have at least one school day between ``starts_on`` and ``ends_on``.
 
@@ -217,6 +242,7 @@ def answer_stats(rows: Iterable[AnswerRow], cal: worktime.WorkCalendar, now: dt.
 
 
 # --- the card ----------------------------------------------------------------------------------
+
 
 class State:
     ON = "on"
@@ -349,8 +375,9 @@ def managed_school(viewer) -> School:
     return staff.school
 
 
-def quality_card_for(*, viewer, school: School | None = None, period_key: str | None = None,
-                     now: dt.datetime | None = None) -> QualityCard:
+def quality_card_for(
+    *, viewer, school: School | None = None, period_key: str | None = None, now: dt.datetime | None = None
+) -> QualityCard:
     """The quality card of ``school`` (default: the viewer's) over the chosen period.
 
     Preconditions: the viewer is the school's director or office
@@ -376,9 +403,17 @@ def quality_card_for(*, viewer, school: School | None = None, period_key: str | 
     reports, phone = _sick_reports(school, period, targets, groups)
     rows = sorted(groups.values(), key=lambda g: (g.year, g.name))
     return QualityCard(
-        school=school, period=period, periods=periods, targets=targets, quota=quota,
-        figures=[satisfaction, active, posts, answers_figure, reports], groups=rows,
-        surveys=surveys, answers=answers, teachers=teachers, phone_reports=phone,
+        school=school,
+        period=period,
+        periods=periods,
+        targets=targets,
+        quota=quota,
+        figures=[satisfaction, active, posts, answers_figure, reports],
+        groups=rows,
+        surveys=surveys,
+        answers=answers,
+        teachers=teachers,
+        phone_reports=phone,
         guardians_with_account=with_account,
     )
 
@@ -386,10 +421,17 @@ def quality_card_for(*, viewer, school: School | None = None, period_key: str | 
 def _group_rows(school: School, period: Period) -> dict[int, GroupRow]:
     """The groups of the school years from the period on (pupils point at their current group)."""
     groups = Group.objects.filter(school=school, school_year__ends_on__gte=period.starts_on).values_list(
-        "pk", "name", "year", "school_year__starts_on", "school_year__ends_on")
+        "pk", "name", "year", "school_year__starts_on", "school_year__ends_on"
+    )
     return {
-        pk: GroupRow(group_id=pk, name=name, year=year, in_period=starts_on <= period.ends_on,
-                     year_starts_on=starts_on, year_ends_on=ends_on)
+        pk: GroupRow(
+            group_id=pk,
+            name=name,
+            year=year,
+            in_period=starts_on <= period.ends_on,
+            year_starts_on=starts_on,
+            year_ends_on=ends_on,
+        )
         for pk, name, year, starts_on, ends_on in groups
     }
 
@@ -398,8 +440,9 @@ def _satisfaction(school, period, targets) -> tuple[Figure, list[SurveySummary]]
     """The latest survey that ran in the period is the figure; earlier ones are the history."""
     surveys = (
         Survey.objects.filter(school=school, opens_at__lt=period.end, closes_at__gt=period.start)
-        .annotate(n=Count("responses"),
-                  satisfied=Count("responses", filter=Q(responses__score__gte=SATISFIED_FROM)))
+        .annotate(
+            n=Count("responses"), satisfied=Count("responses", filter=Q(responses__score__gte=SATISFIED_FROM))
+        )
         .order_by("-opens_at")
     )
     summaries = [SurveySummary(survey=s, responses=s.n, satisfied=s.satisfied) for s in surveys]
@@ -410,29 +453,38 @@ def _satisfaction(school, period, targets) -> tuple[Figure, list[SurveySummary]]
         latest = summaries[0]
         figure.value = latest.share
         if latest.shown:
-            figure.summary = str(_("%(n)s of %(total)s answers 4 or 5 (%(title)s)")
-                                 % {"n": latest.satisfied, "total": latest.responses,
-                                    "title": latest.survey.title})
+            figure.summary = str(
+                _("%(n)s of %(total)s answers 4 or 5 (%(title)s)")
+                % {"n": latest.satisfied, "total": latest.responses, "title": latest.survey.title}
+            )
         else:
-            figure.note = str(_("%(title)s: results show from %(min)s answers on (%(n)s so far).")
-                              % {"title": latest.survey.title, "min": MIN_RESPONSES_SHOWN,
-                                 "n": latest.responses})
+            figure.note = str(
+                _("%(title)s: results show from %(min)s answers on (%(n)s so far).")
+                % {"title": latest.survey.title, "min": MIN_RESPONSES_SHOWN, "n": latest.responses}
+            )
     return figure, summaries
 
 
 def _active_parents(school, period, targets, groups) -> tuple[Figure, int]:
     """Guardians with access to a pupil of the school, and who of them logged in."""
-    rows = GuardianRelation.objects.filter(
-        pupil__school=school, access__in=access.VIEW_ACCESS,
-    ).filter(Q(pupil__left_on__isnull=True) | Q(pupil__left_on__gte=period.starts_on)).values_list(
-        "guardian_id", "pupil__group_id", "guardian__user_id", "guardian__user__is_active",
-        "guardian__user__last_login",
+    rows = (
+        GuardianRelation.objects.filter(
+            pupil__school=school,
+            access__in=access.VIEW_ACCESS,
+        )
+        .filter(Q(pupil__left_on__isnull=True) | Q(pupil__left_on__gte=period.starts_on))
+        .values_list(
+            "guardian_id",
+            "pupil__group_id",
+            "guardian__user_id",
+            "guardian__user__is_active",
+            "guardian__user__last_login",
+        )
     )
     everyone, with_account, active = set(), set(), set()
     for guardian_id, group_id, user_id, is_active, last_login in rows:
         everyone.add(guardian_id)
-        logged_in = bool(user_id and is_active and last_login
-                         and period.start <= last_login < period.end)
+        logged_in = bool(user_id and is_active and last_login and period.start <= last_login < period.end)
         if user_id and is_active:
             with_account.add(guardian_id)
         if logged_in:
@@ -442,10 +494,16 @@ def _active_parents(school, period, targets, groups) -> tuple[Figure, int]:
             group.guardians.add(guardian_id)
             if logged_in:
                 group.active.add(guardian_id)
-    figure = Figure("active", str(_("Parents active")), percent(len(active), len(everyone)),
-                    targets.active_parents_percent)
-    figure.summary = str(_("%(n)s of %(total)s parents logged in; %(accounts)s have an account")
-                         % {"n": len(active), "total": len(everyone), "accounts": len(with_account)})
+    figure = Figure(
+        "active",
+        str(_("Parents active")),
+        percent(len(active), len(everyone)),
+        targets.active_parents_percent,
+    )
+    figure.summary = str(
+        _("%(n)s of %(total)s parents logged in; %(accounts)s have an account")
+        % {"n": len(active), "total": len(everyone), "accounts": len(with_account)}
+    )
     if period.is_past:
         # Only the latest login is kept: a parent active then who logged in since looks inactive.
         figure.value = None
@@ -463,8 +521,11 @@ def _post_rhythm(school, period, targets, groups, cal, quota, now) -> Figure:
     from communication.models import Post
 
     posts = Post.objects.filter(
-        school=school, group__isnull=False, kind=Post.Kind.ATMOSPHERE,
-        publish_at__gte=period.start, publish_at__lt=min(period.end, now),
+        school=school,
+        group__isnull=False,
+        kind=Post.Kind.ATMOSPHERE,
+        publish_at__gte=period.start,
+        publish_at__lt=min(period.end, now),
     ).values_list("group_id", "publish_at")
     per_week: dict[tuple[int, dt.date], int] = defaultdict(int)
     for group_id, publish_at in posts:
@@ -484,8 +545,10 @@ def _post_rhythm(school, period, targets, groups, cal, quota, now) -> Figure:
         total += group.weeks
         met += group.weeks_met
     figure = Figure("posts", str(_("Post rhythm")), percent(met, total), targets.post_weeks_percent)
-    figure.summary = str(_("%(met)s of %(total)s group weeks with at least %(quota)s atmosphere post(s)")
-                         % {"met": met, "total": total, "quota": quota})
+    figure.summary = str(
+        _("%(met)s of %(total)s group weeks with at least %(quota)s atmosphere post(s)")
+        % {"met": met, "total": total, "quota": quota}
+    )
     if not total:
         figure.summary = ""
         figure.note = str(_("No school week has ended in this period yet."))
@@ -496,17 +559,22 @@ def _answer_times(school, period, targets, cal, now) -> tuple[Figure, AnswerStat
     from communication.models import Message, Participant
 
     messages = Message.objects.filter(
-        conversation__school=school, needs_answer=True, removed_at__isnull=True,
-        created_at__gte=period.start, created_at__lt=period.end,
-    ).values_list("conversation_id", "created_at", "answer_by", "answered_at", "acknowledged_at",
-                  "escalated_at")
+        conversation__school=school,
+        needs_answer=True,
+        removed_at__isnull=True,
+        created_at__gte=period.start,
+        created_at__lt=period.end,
+    ).values_list(
+        "conversation_id", "created_at", "answer_by", "answered_at", "acknowledged_at", "escalated_at"
+    )
     # answer_by is always set with needs_answer (communication.services.chats), which the
     # model's nullable column cannot tell the type checker.
     rows = [AnswerRow(*values) for values in messages]  # type: ignore[arg-type]
     stats = answer_stats(rows, cal, now)
     # Per teacher: the messages of the conversations they took part in when the message came.
     staff = Participant.objects.filter(
-        conversation_id__in={r.conversation_id for r in rows}, is_staff=True,
+        conversation_id__in={r.conversation_id for r in rows},
+        is_staff=True,
     ).values_list("conversation_id", "user_id", "left_at", "user__first_name", "user__last_name")
     members: dict[int, list[tuple[int, dt.datetime | None]]] = defaultdict(list)
     names: dict[int, str] = {}
@@ -519,15 +587,18 @@ def _answer_times(school, period, targets, cal, now) -> tuple[Figure, AnswerStat
             if left_at is None or left_at > row.created_at:
                 by_teacher[user_id].append(row)
     teachers = sorted(
-        (TeacherRow(user_id=u, name=names[u], stats=answer_stats(r, cal, now))
-         for u, r in by_teacher.items()),
+        (
+            TeacherRow(user_id=u, name=names[u], stats=answer_stats(r, cal, now))
+            for u, r in by_teacher.items()
+        ),
         key=lambda t: t.name,
     )
     figure = Figure("answers", str(_("Answer times")), stats.share, targets.answered_in_time_percent)
     if stats.decided:
-        figure.summary = str(_("%(n)s of %(total)s parent messages answered in time; median %(median)s "
-                               "of working time")
-                             % {"n": stats.on_time, "total": stats.decided, "median": stats.median_display})
+        figure.summary = str(
+            _("%(n)s of %(total)s parent messages answered in time; median %(median)s of working time")
+            % {"n": stats.on_time, "total": stats.decided, "median": stats.median_display}
+        )
     else:
         figure.note = str(_("No parent message whose answer time has passed in this period."))
     return figure, stats, teachers
@@ -539,8 +610,11 @@ def _sick_reports(school, period, targets, groups) -> tuple[Figure, int]:
     from absences.models import AbsenceReport
 
     reports = AbsenceReport.objects.filter(
-        school=school, kind=AbsenceReport.Kind.SICK, cancelled_at__isnull=True,
-        starts_on__gte=period.starts_on, starts_on__lte=period.ends_on,
+        school=school,
+        kind=AbsenceReport.Kind.SICK,
+        cancelled_at__isnull=True,
+        starts_on__gte=period.starts_on,
+        starts_on__lte=period.ends_on,
         channel__in=(AbsenceReport.Channel.PORTAL, AbsenceReport.Channel.PHONE),
     ).values_list("pupil__group_id", "channel", "reported_late")
     total = on_time = phone = 0
@@ -554,18 +628,21 @@ def _sick_reports(school, period, targets, groups) -> tuple[Figure, int]:
         if group is not None:
             group.reports += 1
             group.reports_on_time += not late
-    figure = Figure("sick", str(_("Sick reports on time")), percent(on_time, total),
-                    targets.sick_reports_on_time_percent)
+    figure = Figure(
+        "sick", str(_("Sick reports on time")), percent(on_time, total), targets.sick_reports_on_time_percent
+    )
     if total:
-        figure.summary = str(_("%(n)s of %(total)s sick reports before %(cutoff)s")
-                             % {"n": on_time, "total": total,
-                                "cutoff": school.sick_report_cutoff.strftime("%H:%M")})
+        figure.summary = str(
+            _("%(n)s of %(total)s sick reports before %(cutoff)s")
+            % {"n": on_time, "total": total, "cutoff": school.sick_report_cutoff.strftime("%H:%M")}
+        )
     else:
         figure.note = str(_("No sick reports in Klimop in this period."))
     return figure, phone
 
 
 # --- a survey's results (director) -----------------------------------------------------------
+
 
 @dataclass
 class SurveyResults:
@@ -607,33 +684,53 @@ def survey_results_for(*, viewer, pk: int) -> SurveyResults:
     if survey is None or not access.is_school_manager(viewer, survey.school):
         raise Http404
     scores = dict(
-        SurveyResponse.objects.filter(survey=survey).values_list("score").annotate(n=Count("id"))
+        SurveyResponse.objects.filter(survey=survey)
+        .values_list("score")
+        .annotate(n=Count("id"))
         .values_list("score", "n")
     )
     total = sum(scores.values())
     shown = total >= MIN_RESPONSES_SHOWN
-    distribution = [(s, scores.get(s, 0), round(100 * scores.get(s, 0) / total) if total else 0)
-                    for s in range(5, 0, -1)] if shown else []
-    comments = list(
-        SurveyResponse.objects.filter(survey=survey).exclude(comment="").order_by("id")
-        .values_list("comment", flat=True)
-    ) if shown else []
+    distribution = (
+        [
+            (s, scores.get(s, 0), round(100 * scores.get(s, 0) / total) if total else 0)
+            for s in range(5, 0, -1)
+        ]
+        if shown
+        else []
+    )
+    comments = (
+        list(
+            SurveyResponse.objects.filter(survey=survey)
+            .exclude(comment="")
+            .order_by("id")
+            .values_list("comment", flat=True)
+        )
+        if shown
+        else []
+    )
     relations = _eligible_relations(survey.school)
     eligible = User.objects.filter(is_active=True, guardian__relations__in=relations).distinct().count()
     return SurveyResults(
-        survey=survey, responses=total,
+        survey=survey,
+        responses=total,
         satisfied=sum(n for s, n in scores.items() if s >= SATISFIED_FROM),
-        distribution=distribution, comments=comments, eligible=eligible,
+        distribution=distribution,
+        comments=comments,
+        eligible=eligible,
         target=targets_for(survey.school).satisfied_percent,
     )
 
 
 # --- the parent's side -------------------------------------------------------------------------
 
+
 def _eligible_relations(school: School | int):
     school_id = school if isinstance(school, int) else school.pk
     return GuardianRelation.objects.filter(
-        pupil__school_id=school_id, pupil__left_on__isnull=True, access__in=access.VIEW_ACCESS,
+        pupil__school_id=school_id,
+        pupil__left_on__isnull=True,
+        access__in=access.VIEW_ACCESS,
     )
 
 
@@ -653,13 +750,16 @@ def surveys_open_for(*, viewer, now: dt.datetime | None = None) -> list[Survey]:
     return list(
         Survey.objects.filter(school_id__in=schools, opens_at__lte=now, closes_at__gt=now)
         .exclude(pk__in=SurveyParticipation.objects.filter(user=viewer).values("survey_id"))
-        .select_related("school").order_by("closes_at")
+        .select_related("school")
+        .order_by("closes_at")
     )
 
 
 def _eligible_relations_of(user):
     return GuardianRelation.objects.filter(
-        guardian__user=user, pupil__left_on__isnull=True, access__in=access.VIEW_ACCESS,
+        guardian__user=user,
+        pupil__left_on__isnull=True,
+        access__in=access.VIEW_ACCESS,
     )
 
 

@@ -23,8 +23,15 @@ from .models import SCORE_MAX, SCORE_MIN, Survey, SurveyParticipation, SurveyRes
 MAX_COMMENT_CHARS = 1000
 
 
-def survey_open(*, actor: User, school: School, title: str, opens_at: dt.datetime,
-                closes_at: dt.datetime, question: str = "") -> Survey:
+def survey_open(
+    *,
+    actor: User,
+    school: School,
+    title: str,
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    question: str = "",
+) -> Survey:
     """Open a satisfaction survey for the school's parents from ``opens_at`` to ``closes_at``.
 
     Preconditions: the actor manages the school (``access.is_school_manager``), else
@@ -32,8 +39,9 @@ def survey_open(*, actor: User, school: School, title: str, opens_at: dt.datetim
     """
     if not access.is_school_manager(actor, school):
         raise PermissionDenied
-    survey = Survey(school=school, title=(title or "").strip(), opens_at=opens_at,
-                    closes_at=closes_at, created_by=actor)
+    survey = Survey(
+        school=school, title=(title or "").strip(), opens_at=opens_at, closes_at=closes_at, created_by=actor
+    )
     if question.strip():
         survey.question = question.strip()
     survey.full_clean()
@@ -58,8 +66,9 @@ def survey_close(*, actor: User, survey: Survey, now: dt.datetime | None = None)
     return survey
 
 
-def survey_respond(*, actor: User, survey: Survey, score: int, comment: str = "",
-                   now: dt.datetime | None = None) -> SurveyResponse:
+def survey_respond(
+    *, actor: User, survey: Survey, score: int, comment: str = "", now: dt.datetime | None = None
+) -> SurveyResponse:
     """A parent answers an open survey of their child's school, once.
 
     Preconditions: the actor is a guardian with access to a current pupil of the survey's
@@ -81,8 +90,9 @@ def survey_respond(*, actor: User, survey: Survey, score: int, comment: str = ""
         raise ValidationError({"score": _("Please choose a score from 1 to 5.")})
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT_CHARS:
-        raise ValidationError({"comment": _("Please keep the comment under %(n)s characters.")
-                               % {"n": MAX_COMMENT_CHARS}})
+        raise ValidationError(
+            {"comment": _("Please keep the comment under %(n)s characters.") % {"n": MAX_COMMENT_CHARS}}
+        )
     try:
         with transaction.atomic():
             SurveyParticipation.objects.create(survey=survey, user=actor)

@@ -32,9 +32,14 @@ def quality_card(request: HttpRequest) -> HttpResponse:
     card = quality.quality_card_for(viewer=request.user, period_key=request.GET.get("periode"))
     if request.GET.get("format") == "csv":
         return _card_csv(card)
-    return render(request, "quality/card.html", {
-        "card": card, "min_shown": quality.MIN_RESPONSES_SHOWN,
-    })
+    return render(
+        request,
+        "quality/card.html",
+        {
+            "card": card,
+            "min_shown": quality.MIN_RESPONSES_SHOWN,
+        },
+    )
 
 
 def _card_csv(card: quality.QualityCard) -> HttpResponse:
@@ -45,37 +50,86 @@ def _card_csv(card: quality.QualityCard) -> HttpResponse:
     )
     response.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
     writer = csv.writer(response, delimiter=";")
-    states = {quality.State.ON: _("on target"), quality.State.BELOW: _("below target"),
-              quality.State.NONE: _("no data")}
+    states = {
+        quality.State.ON: _("on target"),
+        quality.State.BELOW: _("below target"),
+        quality.State.NONE: _("no data"),
+    }
     writer.writerow([_("Period"), f"{period.starts_on:%d-%m-%Y}", f"{period.ends_on:%d-%m-%Y}"])
     writer.writerow([_("Figure"), _("Name"), _("Value (%)"), _("Target (%)"), _("Status"), _("Detail")])
     for figure in card.figures:
-        writer.writerow([figure.title, "", _number(figure.value), figure.target,
-                         states[figure.state], _csv_safe(figure.summary or figure.note)])
+        writer.writerow(
+            [
+                figure.title,
+                "",
+                _number(figure.value),
+                figure.target,
+                states[figure.state],
+                _csv_safe(figure.summary or figure.note),
+            ]
+        )
     for row in card.post_groups:
-        writer.writerow([_("Post rhythm"), _csv_safe(row.name), _number(row.weeks_share),
-                         card.targets.post_weeks_percent, "",
-                         _("%(posts)s posts in %(weeks)s school weeks")
-                         % {"posts": row.posts, "weeks": row.weeks}])
+        writer.writerow(
+            [
+                _("Post rhythm"),
+                _csv_safe(row.name),
+                _number(row.weeks_share),
+                card.targets.post_weeks_percent,
+                "",
+                _("%(posts)s posts in %(weeks)s school weeks") % {"posts": row.posts, "weeks": row.weeks},
+            ]
+        )
     for row in card.parent_groups:
-        writer.writerow([_("Parents active"), _csv_safe(row.name), _number(row.active_share),
-                         card.targets.active_parents_percent, "",
-                         f"{len(row.active)}/{len(row.guardians)}"])
+        writer.writerow(
+            [
+                _("Parents active"),
+                _csv_safe(row.name),
+                _number(row.active_share),
+                card.targets.active_parents_percent,
+                "",
+                f"{len(row.active)}/{len(row.guardians)}",
+            ]
+        )
     for row in card.report_groups:
-        writer.writerow([_("Sick reports on time"), _csv_safe(row.name), _number(row.reports_share),
-                         card.targets.sick_reports_on_time_percent, "",
-                         f"{row.reports_on_time}/{row.reports}"])
+        writer.writerow(
+            [
+                _("Sick reports on time"),
+                _csv_safe(row.name),
+                _number(row.reports_share),
+                card.targets.sick_reports_on_time_percent,
+                "",
+                f"{row.reports_on_time}/{row.reports}",
+            ]
+        )
     for teacher in card.teachers:
         stats = teacher.stats
-        writer.writerow([_("Answer times"), _csv_safe(teacher.name), _number(stats.share),
-                         card.targets.answered_in_time_percent, "",
-                         _("%(n)s of %(total)s in time; median %(median)s; %(escalated)s escalated")
-                         % {"n": stats.on_time, "total": stats.decided, "median": stats.median_display,
-                            "escalated": stats.escalated}])
+        writer.writerow(
+            [
+                _("Answer times"),
+                _csv_safe(teacher.name),
+                _number(stats.share),
+                card.targets.answered_in_time_percent,
+                "",
+                _("%(n)s of %(total)s in time; median %(median)s; %(escalated)s escalated")
+                % {
+                    "n": stats.on_time,
+                    "total": stats.decided,
+                    "median": stats.median_display,
+                    "escalated": stats.escalated,
+                },
+            ]
+        )
     for summary in card.surveys:
-        writer.writerow([_("Parent satisfaction"), _csv_safe(summary.survey.title),
-                         _number(summary.share), card.targets.satisfied_percent, "",
-                         _("%(n)s answers") % {"n": summary.responses}])
+        writer.writerow(
+            [
+                _("Parent satisfaction"),
+                _csv_safe(summary.survey.title),
+                _number(summary.share),
+                card.targets.satisfied_percent,
+                "",
+                _("%(n)s answers") % {"n": summary.responses},
+            ]
+        )
     return response
 
 
@@ -94,10 +148,16 @@ def _csv_safe(value: str) -> str:
 def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
     """Counts, the share satisfied, the scores and the comments of one survey — never names."""
     results = quality.survey_results_for(viewer=request.user, pk=pk)
-    return render(request, "quality/survey_results.html", {
-        "results": results, "labels": SCORE_LABELS, "min_shown": quality.MIN_RESPONSES_SHOWN,
-        "is_open": results.survey.is_open_at(timezone.now()),
-    })
+    return render(
+        request,
+        "quality/survey_results.html",
+        {
+            "results": results,
+            "labels": SCORE_LABELS,
+            "min_shown": quality.MIN_RESPONSES_SHOWN,
+            "is_open": results.survey.is_open_at(timezone.now()),
+        },
+    )
 
 
 @login_required
@@ -110,8 +170,12 @@ def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
     form = answer_form_for(survey, request.POST or None)
     if request.method == "POST" and not answered and is_open and form.is_valid():
         try:
-            services.survey_respond(actor=request.user, survey=survey,
-                                    score=form.cleaned_data["score"], comment=form.cleaned_data["comment"])
+            services.survey_respond(
+                actor=request.user,
+                survey=survey,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+            )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 for name, errors in exc.message_dict.items():
@@ -123,9 +187,19 @@ def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Thank you! Your answer has been saved anonymously."))
             return redirect("home")
     elif request.method == "POST" and (answered or not is_open):
-        messages.error(request, _("You have already answered this survey.") if answered
-                       else _("This survey is closed."))
+        messages.error(
+            request, _("You have already answered this survey.") if answered else _("This survey is closed.")
+        )
         return redirect("quality:survey_answer", pk=survey.pk)
-    return render(request, "quality/survey_answer.html", {
-        "survey": survey, "form": form, "answered": answered, "is_open": is_open, "scale": SCALE,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "quality/survey_answer.html",
+        {
+            "survey": survey,
+            "form": form,
+            "answered": answered,
+            "is_open": is_open,
+            "scale": SCALE,
+        },
+        status=400 if form.errors else 200,
+    )

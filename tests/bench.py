@@ -45,8 +45,11 @@ PAGES = [
     ("absent today (whole school)", "administratie@klimop.example", "/afwezigheid/vandaag/"),
     ("absence register", "administratie@klimop.example", "/afwezigheid/register/"),
     ("parent planner", "ouder@klimop.example", "/oudergesprekken/"),
-    ("admin leave requests (open)", "directeur@klimop.example",
-     "/admin/absences/leaverequest/?status__exact=submitted"),
+    (
+        "admin leave requests (open)",
+        "directeur@klimop.example",
+        "/admin/absences/leaverequest/?status__exact=submitted",
+    ),
     ("quality card (school year)", "directeur@klimop.example", "/kwaliteit/"),
     ("health check", None, "/healthz"),
 ]
@@ -58,8 +61,7 @@ def main() -> None:
     call_command("createcachetable", verbosity=0)
     started = time.perf_counter()
     call_command("demo_school", "--reset", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    print(f"demo school built in {time.perf_counter() - started:.2f} s "
-          f"on {connection.vendor}")
+    print(f"demo school built in {time.perf_counter() - started:.2f} s on {connection.vendor}")
     print(f"{'page':34} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'peak KiB':>9}")
     for name, email, path in PAGES:
         client = Client()
@@ -80,8 +82,7 @@ def main() -> None:
             tracemalloc.stop()
         timings.sort()
         p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
-        print(f"{name:34} {statistics.median(timings):10.1f} {p95:8.1f} "
-              f"{len(queries):8d} {peak:9.0f}")
+        print(f"{name:34} {statistics.median(timings):10.1f} {p95:8.1f} {len(queries):8d} {peak:9.0f}")
 
 
 if __name__ == "__main__":

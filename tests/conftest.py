@@ -46,8 +46,14 @@ def _no_content_security_policy_violations(request):
     violations = []
 
     def watch(page):
-        page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
-                if "Content Security Policy" in message.text else None)
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
 
     new_page, new_context = browser.new_page, browser.new_context
 
@@ -144,8 +150,7 @@ def demo_built(django_db_setup, django_db_blocker):
         module_transaction = transaction.atomic()
         module_transaction.__enter__()
         try:
-            with time_machine.travel(DEMO_BUILT_AT, tick=False), \
-                    translation.override(settings.LANGUAGE_CODE):
+            with time_machine.travel(DEMO_BUILT_AT, tick=False), translation.override(settings.LANGUAGE_CODE):
                 call_command("demo_school", date=DEMO_DAY, stdout=out)
             connection.run_on_commit.clear()
         except BaseException:
@@ -183,16 +188,23 @@ def other_group(school_year):
 @pytest.fixture
 def teacher(school, group):
     return f.StaffMemberFactory(
-        school=school, groups=[group], user__email="teacher@example.test",
-        works_thursday=False, works_friday=False,
+        school=school,
+        groups=[group],
+        user__email="teacher@example.test",
+        works_thursday=False,
+        works_friday=False,
     )
 
 
 @pytest.fixture
 def duo_teacher(school, group):
     return f.StaffMemberFactory(
-        school=school, groups=[group], user__email="duo@example.test",
-        works_monday=False, works_tuesday=False, works_wednesday=False,
+        school=school,
+        groups=[group],
+        user__email="duo@example.test",
+        works_monday=False,
+        works_tuesday=False,
+        works_wednesday=False,
     )
 
 
@@ -226,9 +238,7 @@ def barred_child(other_group):
 
 
 def _guardian(pupil, email, kind=Kind.PARENT_WITH_AUTHORITY, access=Access.FULL):
-    relation = f.GuardianRelationFactory(
-        pupil=pupil, guardian__user__email=email, kind=kind, access=access
-    )
+    relation = f.GuardianRelationFactory(pupil=pupil, guardian__user__email=email, kind=kind, access=access)
     return relation.guardian
 
 

@@ -19,14 +19,44 @@ from klimop.models import (
 
 # None contains "Noor" or "Sem", the fixed pupils of conftest, or another entry.
 FIRST_NAMES = (
-    "Puck", "Dion", "Floor", "Jelte", "Marit", "Ruben", "Sanne", "Wessel", "Ilse",
-    "Teun", "Femke", "Joris", "Lotte", "Gijs", "Maaike", "Stijn", "Wietske",
+    "Puck",
+    "Dion",
+    "Floor",
+    "Jelte",
+    "Marit",
+    "Ruben",
+    "Sanne",
+    "Wessel",
+    "Ilse",
+    "Teun",
+    "Femke",
+    "Joris",
+    "Lotte",
+    "Gijs",
+    "Maaike",
+    "Stijn",
+    "Wietske",
 )
 LAST_NAMES = (
-    "Versluijs", "Heriponda", "Kastelein", "Wolterbeek", "Brouwershaven",
-    "Zonneveldt", "Ekelmans", "Tuinstra", "Oudehand", "Rijkeboer", "Valkenhorst",
-    "Molengraaf", "Sterkenburgh", "Dijkhuizer", "Lindeboom", "Verwoerdt", "Haverkamp",
-    "Blankestijn", "Kortenhoeve",
+    "Versluijs",
+    "Heriponda",
+    "Kastelein",
+    "Wolterbeek",
+    "Brouwershaven",
+    "Zonneveldt",
+    "Ekelmans",
+    "Tuinstra",
+    "Oudehand",
+    "Rijkeboer",
+    "Valkenhorst",
+    "Molengraaf",
+    "Sterkenburgh",
+    "Dijkhuizer",
+    "Lindeboom",
+    "Verwoerdt",
+    "Haverkamp",
+    "Blankestijn",
+    "Kortenhoeve",
 )
 
 
@@ -58,8 +88,7 @@ class SchoolFactory(DjangoModelFactory):
     def office_hours(obj, create, extracted, **kwargs):  # noqa: N805
         if create:
             OfficeHours.objects.bulk_create(
-                OfficeHours(school=obj, weekday=d, opens=dt.time(8), closes=dt.time(16, 30))
-                for d in range(5)
+                OfficeHours(school=obj, weekday=d, opens=dt.time(8), closes=dt.time(16, 30)) for d in range(5)
             )
 
 

@@ -26,8 +26,12 @@ def sibling(other_group, parent, divorced_parent):
 
 @pytest.fixture
 def conversation_round(school, group, other_group, director):
-    round_ = Round(school=school, kind=Round.Kind.REPORT, first_date=FIRST_DAY,
-                   last_date=FIRST_DAY + dt.timedelta(days=2))
+    round_ = Round(
+        school=school,
+        kind=Round.Kind.REPORT,
+        first_date=FIRST_DAY,
+        last_date=FIRST_DAY + dt.timedelta(days=2),
+    )
     return services.round_save(actor=director.user, round_=round_, groups=[group, other_group])
 
 
@@ -35,14 +39,26 @@ def conversation_round(school, group, other_group, director):
 def slots_5a(conversation_round, teacher, group):
     """Tuesday 9 February 13:00–15:00 for 5a: eight conversations of 10 minutes, 5 between."""
     availability = services.availability_add(
-        actor=teacher.user, round_=conversation_round, group=group, date=FIRST_DAY,
-        starts=dt.time(13, 0), ends=dt.time(15, 0), location="Lokaal 5a")
+        actor=teacher.user,
+        round_=conversation_round,
+        group=group,
+        date=FIRST_DAY,
+        starts=dt.time(13, 0),
+        ends=dt.time(15, 0),
+        location="Lokaal 5a",
+    )
     return list(availability.slots.order_by("starts_at"))
 
 
 @pytest.fixture
 def slots_6b(conversation_round, other_teacher, other_group):
     availability = services.availability_add(
-        actor=other_teacher.user, round_=conversation_round, group=other_group, date=FIRST_DAY,
-        starts=dt.time(13, 0), ends=dt.time(15, 0), location="Lokaal 6b")
+        actor=other_teacher.user,
+        round_=conversation_round,
+        group=other_group,
+        date=FIRST_DAY,
+        starts=dt.time(13, 0),
+        ends=dt.time(15, 0),
+        location="Lokaal 6b",
+    )
     return list(availability.slots.order_by("starts_at"))

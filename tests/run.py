@@ -72,8 +72,9 @@ def main(argv: list[str]) -> int:
     if not any(a.startswith("--randomly-seed") or "no:randomly" in a for a in argv):
         seed = random.SystemRandom().randrange(10**9)
         args.append(f"--randomly-seed={seed}")
-        print(f"make test: random test order, seed {seed} "
-              f"(repeat: ARGS=\"--randomly-seed={seed}\")", flush=True)
+        print(
+            f'make test: random test order, seed {seed} (repeat: ARGS="--randomly-seed={seed}")', flush=True
+        )
     if not any(a.startswith("-n") for a in argv):
         args += ["-n", env.get("KLIMOP_TEST_WORKERS", "2"), "--dist", "loadfile"]
     return subprocess.call(args, cwd=ROOT, env=env)  # noqa: S603 - our own interpreter

@@ -44,8 +44,20 @@ def _english():
 
 
 @pytest.fixture
-def cast(teacher, duo_teacher, other_teacher, director, office, parent, divorced_parent, step_parent,
-         info_parent, barred_parent, child, barred_child):
+def cast(
+    teacher,
+    duo_teacher,
+    other_teacher,
+    director,
+    office,
+    parent,
+    divorced_parent,
+    step_parent,
+    info_parent,
+    barred_parent,
+    child,
+    barred_child,
+):
     return None
 
 
@@ -60,12 +72,14 @@ def sibling(parent, other_group):
 def report(actor, pupils, kind=Kind.SICK, *, starts_on=TUESDAY, **kwargs):
     if not isinstance(pupils, list | tuple):
         pupils = [pupils]
-    return services.absence_reports_create(actor=actor.user, pupils=pupils, kind=kind,
-                                           starts_on=starts_on, **kwargs)
+    return services.absence_reports_create(
+        actor=actor.user, pupils=pupils, kind=kind, starts_on=starts_on, **kwargs
+    )
 
 
-def holiday(school, first: dt.date, last: dt.date, name="Herfstvakantie",
-            kind=NonSchoolDay.Kind.SCHOOL_HOLIDAY):
+def holiday(
+    school, first: dt.date, last: dt.date, name="Herfstvakantie", kind=NonSchoolDay.Kind.SCHOOL_HOLIDAY
+):
     day = first
     while day <= last:
         if day.weekday() < 5:
@@ -74,6 +88,7 @@ def holiday(school, first: dt.date, last: dt.date, name="Herfstvakantie",
 
 
 # --- reporting ------------------------------------------------------------------------------------
+
 
 class TestReporting:
     def test_a_parent_reports_two_children_sick_in_one_form(self, cast, parent, child, sibling):
@@ -85,15 +100,17 @@ class TestReporting:
         assert reports[0].events.get().action == "created"
 
     @pytest.mark.parametrize(("minute", "late"), [(19, False), (20, True), (21, True)])
-    def test_a_report_before_the_cutoff_is_on_time_and_from_the_cutoff_late(self, cast, parent, child,
-                                                                             minute, late):
-        """"Before 08:20": 08:19 is on time, 08:20 is late (issue 11, one definition)."""
+    def test_a_report_before_the_cutoff_is_on_time_and_from_the_cutoff_late(
+        self, cast, parent, child, minute, late
+    ):
+        """ "Before 08:20": 08:19 is on time, 08:20 is late (issue 11, one definition)."""
         with time_machine.travel(at(TUESDAY, 8, minute), tick=False):
             [made] = report(parent, child)
         assert made.reported_late is late
 
-    def test_after_lessons_started_a_report_is_late_even_before_a_later_cutoff(self, cast, school, parent,
-                                                                             child):
+    def test_after_lessons_started_a_report_is_late_even_before_a_later_cutoff(
+        self, cast, school, parent, child
+    ):
         school.sick_report_cutoff = dt.time(8, 45)
         school.save()
         with time_machine.travel(at(TUESDAY, 8, 35), tick=False):
@@ -143,7 +160,8 @@ class TestReporting:
         with time_machine.travel(at(TUESDAY, 7, 50), tick=False), pytest.raises(ValidationError) as exc:
             report(parent, child, starts_on=dt.date(2026, 12, 22))
         assert exc.value.message_dict["starts_on"] == [
-            "Tuesday 22 December is not a school day (Kerstvakantie)."]
+            "Tuesday 22 December is not a school day (Kerstvakantie)."
+        ]
 
     def test_a_report_on_a_saturday_is_refused(self, cast, parent, child):
         with time_machine.travel(at(TUESDAY, 7, 50), tick=False), pytest.raises(ValidationError) as exc:
@@ -167,11 +185,24 @@ class TestReporting:
     def test_an_appointment_has_a_time_span_that_ends_after_it_starts(self, cast, parent, child):
         with time_machine.travel(at(TUESDAY, 7, 50), tick=False):
             with pytest.raises(ValidationError) as exc:
-                report(parent, child, Kind.APPOINTMENT, starts_on=WEDNESDAY,
-                       from_time=dt.time(11), until_time=dt.time(10))
+                report(
+                    parent,
+                    child,
+                    Kind.APPOINTMENT,
+                    starts_on=WEDNESDAY,
+                    from_time=dt.time(11),
+                    until_time=dt.time(10),
+                )
             assert exc.value.message_dict["until_time"] == ["The end time must be after the start time."]
-            [made] = report(parent, child, Kind.APPOINTMENT, starts_on=WEDNESDAY,
-                            from_time=dt.time(10), until_time=dt.time(11, 30), note="Tandarts")
+            [made] = report(
+                parent,
+                child,
+                Kind.APPOINTMENT,
+                starts_on=WEDNESDAY,
+                from_time=dt.time(10),
+                until_time=dt.time(11, 30),
+                note="Tandarts",
+            )
         assert (made.ends_on, made.hours) == (WEDNESDAY, Decimal("1.50"))
 
     def test_a_late_arrival_is_after_lessons_start(self, cast, parent, child):
@@ -181,8 +212,9 @@ class TestReporting:
             [made] = report(parent, child, Kind.LATE, until_time=dt.time(10, 0))
         assert made.hours == Decimal("1.50")
 
-    def test_a_second_appointment_at_the_same_time_is_refused_but_a_later_one_is_fine(self, cast, parent,
-                                                                                      child):
+    def test_a_second_appointment_at_the_same_time_is_refused_but_a_later_one_is_fine(
+        self, cast, parent, child
+    ):
         with time_machine.travel(at(TUESDAY, 7, 50), tick=False):
             report(parent, child, Kind.APPOINTMENT, from_time=dt.time(10), until_time=dt.time(11))
             with pytest.raises(ValidationError):
@@ -249,8 +281,9 @@ class TestStaffRecords:
         with time_machine.travel(at(TUESDAY, 9, 0), tick=False), pytest.raises(PermissionDenied):
             report(parent, child, Kind.UNEXPLAINED)
 
-    def test_unexplained_absence_notifies_the_acting_guardians_within_office_hours(self, cast, teacher,
-                                                                                  child, parent):
+    def test_unexplained_absence_notifies_the_acting_guardians_within_office_hours(
+        self, cast, teacher, child, parent
+    ):
         with time_machine.travel(at(TUESDAY, 16, 45), tick=False):
             [mark] = report(teacher, child, Kind.UNEXPLAINED, channel=Channel.SCHOOL)
         notes = Notification.objects.filter(cause=f"absence-unexplained:{mark.pk}")
@@ -261,8 +294,14 @@ class TestStaffRecords:
 
     def test_unexplained_absence_during_office_hours_is_delivered_at_once(self, cast, teacher, child):
         with time_machine.travel(at(TUESDAY, 9, 0), tick=False):
-            [mark] = report(teacher, child, Kind.UNEXPLAINED, channel=Channel.SCHOOL,
-                            from_time=dt.time(8, 30), until_time=dt.time(10, 30))
+            [mark] = report(
+                teacher,
+                child,
+                Kind.UNEXPLAINED,
+                channel=Channel.SCHOOL,
+                from_time=dt.time(8, 30),
+                until_time=dt.time(10, 30),
+            )
         assert mark.hours == Decimal("2.00")
         assert Notification.objects.filter(deliver_at=at(TUESDAY, 9, 0)).count() == 2
 
@@ -289,9 +328,11 @@ class TestStaffRecords:
 
 # --- the teacher's list --------------------------------------------------------------------------
 
+
 class TestTodaysList:
-    def test_teachers_see_their_groups_and_the_office_the_whole_school(self, cast, parent, child, sibling,
-                                                                      teacher, other_teacher, office):
+    def test_teachers_see_their_groups_and_the_office_the_whole_school(
+        self, cast, parent, child, sibling, teacher, other_teacher, office
+    ):
         with time_machine.travel(at(TUESDAY, 7, 50), tick=False):
             report(parent, [child, sibling])
         with time_machine.travel(at(TUESDAY, 8, 20), tick=False):
@@ -308,8 +349,13 @@ class TestTodaysList:
             assert selectors.absences_on(viewer=parent.user, day=TUESDAY) == []
 
     def test_a_sickness_shows_since_when_and_on_which_school_day(self, cast, school, parent, teacher, child):
-        holiday(school, dt.date(2026, 11, 20), dt.date(2026, 11, 20), name="Studiedag",
-                kind=NonSchoolDay.Kind.STUDY_DAY)
+        holiday(
+            school,
+            dt.date(2026, 11, 20),
+            dt.date(2026, 11, 20),
+            name="Studiedag",
+            kind=NonSchoolDay.Kind.STUDY_DAY,
+        )
         with time_machine.travel(at(dt.date(2026, 11, 19), 7, 50), tick=False):
             report(parent, child, starts_on=dt.date(2026, 11, 19))
         [row] = selectors.absences_on(viewer=teacher.user, day=TUESDAY)
@@ -324,10 +370,19 @@ class TestTodaysList:
     def test_granted_leave_shows_on_its_days_only(self, cast, parent, director, teacher, child):
         with time_machine.travel(at(dt.date(2026, 9, 1), 10), tick=False):
             leave = services.leave_request_create(
-                actor=parent.user, pupils=[child], kind=LeaveRequest.Kind.IMPORTANT,
-                starts_on=TUESDAY, ends_on=WEDNESDAY, reason="Bruiloft van een oom")
-            services.leave_decide(actor=director.user, leave_request=leave,
-                                  decision=LeaveRequest.Status.GRANTED, reasons="Bruiloft: twee dagen.")
+                actor=parent.user,
+                pupils=[child],
+                kind=LeaveRequest.Kind.IMPORTANT,
+                starts_on=TUESDAY,
+                ends_on=WEDNESDAY,
+                reason="Bruiloft van een oom",
+            )
+            services.leave_decide(
+                actor=director.user,
+                leave_request=leave,
+                decision=LeaveRequest.Status.GRANTED,
+                reasons="Bruiloft: twee dagen.",
+            )
         [row] = selectors.absences_on(viewer=teacher.user, day=WEDNESDAY)
         assert (row.kind, row.pupil, row.leave) == ("leave", child, leave)
         assert selectors.absences_on(viewer=teacher.user, day=dt.date(2026, 11, 26)) == []
@@ -341,8 +396,13 @@ class TestTodaysList:
             pupil = f.PupilFactory(group=child.group)
             f.GuardianRelationFactory(pupil=pupil)
             with time_machine.travel(at(TUESDAY, 8, 30), tick=False):
-                services.absence_reports_create(actor=office.user, pupils=[pupil], kind=Kind.SICK,
-                                                starts_on=TUESDAY, channel=Channel.PHONE)
+                services.absence_reports_create(
+                    actor=office.user,
+                    pupils=[pupil],
+                    kind=Kind.SICK,
+                    starts_on=TUESDAY,
+                    channel=Channel.PHONE,
+                )
         client.force_login(office.user)
         with time_machine.travel(at(TUESDAY, 8, 45), tick=False):
             with django_assert_max_num_queries(25):
@@ -363,6 +423,7 @@ class TestTodaysList:
 
 
 # --- follow-up after three school days -------------------------------------------------------------
+
 
 class TestFollowUp:
     THURSDAY = dt.date(2026, 11, 19)
@@ -391,8 +452,13 @@ class TestFollowUp:
         assert notes[teacher.user_id].title == "Noor is al 3 schooldagen ziek"
 
     def test_a_study_day_neither_counts_nor_breaks_the_spell(self, cast, school, parent, child):
-        holiday(school, dt.date(2026, 11, 20), dt.date(2026, 11, 20), name="Studiedag",
-                kind=NonSchoolDay.Kind.STUDY_DAY)
+        holiday(
+            school,
+            dt.date(2026, 11, 20),
+            dt.date(2026, 11, 20),
+            name="Studiedag",
+            kind=NonSchoolDay.Kind.STUDY_DAY,
+        )
         self._sick_from_thursday(parent, child)
         with time_machine.travel(at(self.MONDAY, 12), tick=False):
             assert services.follow_ups_create_due() == 0
@@ -414,8 +480,9 @@ class TestFollowUp:
         with time_machine.travel(at(dt.date(2026, 11, 20), 8, 0), tick=False):
             assert services.follow_ups_create_due() == 1
 
-    def test_the_task_is_marked_done_with_a_note_by_a_teacher_of_the_group(self, cast, parent, child,
-                                                                         teacher, other_teacher):
+    def test_the_task_is_marked_done_with_a_note_by_a_teacher_of_the_group(
+        self, cast, parent, child, teacher, other_teacher
+    ):
         self._sick_from_thursday(parent, child)
         with time_machine.travel(at(self.MONDAY, 8, 0), tick=False):
             services.follow_ups_create_due()
@@ -438,12 +505,19 @@ class TestFollowUp:
 
 # --- register: the statutory threshold and long absence ----------------------------------------
 
+
 def mark(teacher, pupil, day, hours):
     until = (dt.datetime.combine(day, dt.time(8, 30)) + dt.timedelta(hours=hours)).time()
     with time_machine.travel(at(day, 15, 0), tick=False):
         return services.absence_reports_create(
-            actor=teacher.user, pupils=[pupil], kind=Kind.UNEXPLAINED, starts_on=day,
-            from_time=dt.time(8, 30), until_time=until, channel=Channel.SCHOOL)[0]
+            actor=teacher.user,
+            pupils=[pupil],
+            kind=Kind.UNEXPLAINED,
+            starts_on=day,
+            from_time=dt.time(8, 30),
+            until_time=until,
+            channel=Channel.SCHOOL,
+        )[0]
 
 
 class TestRegister:
@@ -457,19 +531,31 @@ class TestRegister:
         mark(teacher, child, dt.date(2026, 10, 27), 4)
         mark(teacher, child, dt.date(2026, 11, 3), 4)
         with time_machine.travel(at(dt.date(2026, 11, 4), 10), tick=False):
-            over, _long = selectors.school_register(viewer=office.user, school_year=school_year,
-                                                    today=dt.date(2026, 11, 4))
+            over, _long = selectors.school_register(
+                viewer=office.user, school_year=school_year, today=dt.date(2026, 11, 4)
+            )
         [row] = over
         assert (row.pupil, row.hit.started_on, row.hit.reached_on, row.hit.hours) == (
-            child, dt.date(2026, 10, 6), dt.date(2026, 11, 3), Decimal(16))
+            child,
+            dt.date(2026, 10, 6),
+            dt.date(2026, 11, 3),
+            Decimal(16),
+        )
 
-    def test_sixteen_hours_spread_over_five_school_weeks_do_not(self, cast, school_year, office, teacher,
-                                                                child):
-        for day in (dt.date(2026, 10, 6), dt.date(2026, 10, 13), dt.date(2026, 10, 20),
-                    dt.date(2026, 10, 27), dt.date(2026, 11, 3)):
+    def test_sixteen_hours_spread_over_five_school_weeks_do_not(
+        self, cast, school_year, office, teacher, child
+    ):
+        for day in (
+            dt.date(2026, 10, 6),
+            dt.date(2026, 10, 13),
+            dt.date(2026, 10, 20),
+            dt.date(2026, 10, 27),
+            dt.date(2026, 11, 3),
+        ):
             mark(teacher, child, day, 3.5)
-        over, _long = selectors.school_register(viewer=office.user, school_year=school_year,
-                                                today=dt.date(2026, 11, 4))
+        over, _long = selectors.school_register(
+            viewer=office.user, school_year=school_year, today=dt.date(2026, 11, 4)
+        )
         assert over == []
 
     def test_explained_hours_do_not_count(self, cast, school_year, office, teacher, parent, child):
@@ -477,8 +563,9 @@ class TestRegister:
             mark(teacher, child, day, 6)
         with time_machine.travel(at(dt.date(2026, 11, 4), 15, 30), tick=False):
             report(parent, child, starts_on=dt.date(2026, 11, 4))  # explains Wednesday
-        over, _long = selectors.school_register(viewer=office.user, school_year=school_year,
-                                                today=dt.date(2026, 11, 5))
+        over, _long = selectors.school_register(
+            viewer=office.user, school_year=school_year, today=dt.date(2026, 11, 5)
+        )
         assert over == []
 
     def test_the_office_exports_the_list_as_csv_with_start_and_threshold_dates(
@@ -495,21 +582,29 @@ class TestRegister:
         lines = response.content.decode("utf-8-sig").splitlines()
         assert lines[0].startswith("Leerling;Groep;")
         assert lines[1].split(";")[:5] == [
-            "Noor Testkind", "5a", child.external_id, "2026-11-02", "2026-11-04"]
+            "Noor Testkind",
+            "5a",
+            child.external_id,
+            "2026-11-02",
+            "2026-11-04",
+        ]
 
     def test_teachers_do_not_see_the_school_register(self, cast, client, teacher):
         client.force_login(teacher.user)
         assert client.get(reverse("absences:register")).status_code == 404
 
-    def test_a_sickness_of_more_than_four_school_weeks_is_flagged(self, cast, school_year, office, parent,
-                                                                  child):
+    def test_a_sickness_of_more_than_four_school_weeks_is_flagged(
+        self, cast, school_year, office, parent, child
+    ):
         with time_machine.travel(at(dt.date(2026, 10, 26), 7, 30), tick=False):
             report(parent, child, starts_on=dt.date(2026, 10, 26))
-        over, long_rows = selectors.school_register(viewer=office.user, school_year=school_year,
-                                                    today=dt.date(2026, 11, 20))
+        over, long_rows = selectors.school_register(
+            viewer=office.user, school_year=school_year, today=dt.date(2026, 11, 20)
+        )
         assert long_rows == []  # 20 school days: not yet over four weeks
-        over, long_rows = selectors.school_register(viewer=office.user, school_year=school_year,
-                                                    today=dt.date(2026, 11, 23))
+        over, long_rows = selectors.school_register(
+            viewer=office.user, school_year=school_year, today=dt.date(2026, 11, 23)
+        )
         assert [(r.pupil, r.school_days) for r in long_rows] == [(child, 21)]
 
     def test_the_pupil_register_counts_absences_by_kind(self, cast, client, parent, teacher, child):
@@ -517,13 +612,23 @@ class TestRegister:
             [sick] = report(parent, child, starts_on=dt.date(2026, 11, 2))
         with time_machine.travel(at(dt.date(2026, 11, 4), 18), tick=False):
             services.absence_report_recover(actor=parent.user, report=sick, back_on=dt.date(2026, 11, 5))
-            report(parent, child, Kind.APPOINTMENT, starts_on=dt.date(2026, 11, 10),
-                   from_time=dt.time(9), until_time=dt.time(10))
+            report(
+                parent,
+                child,
+                Kind.APPOINTMENT,
+                starts_on=dt.date(2026, 11, 10),
+                from_time=dt.time(9),
+                until_time=dt.time(10),
+            )
         mark(teacher, child, dt.date(2026, 11, 12), 2)
         year = child.group.school_year
         data = selectors.pupil_register(pupil=child, school_year=year, today=dt.date(2026, 11, 20))
         assert (data.sick_spells, data.sick_days, data.appointments, data.unexplained_hours) == (
-            1, 3, 1, Decimal(2))
+            1,
+            3,
+            1,
+            Decimal(2),
+        )
         client.force_login(teacher.user)
         with time_machine.travel(at(dt.date(2026, 11, 20), 10), tick=False):
             page = client.get(reverse("absences:pupil_register", args=[child.pk])).content.decode()
@@ -534,12 +639,17 @@ class TestStatutory:
     def test_before_the_cutoff_means_up_to_the_last_second_before_it(self):
         def late(hh, mm, ss=0):
             return statutory.is_late_report(
-                reported_at=dt.datetime(2026, 11, 24, hh, mm, ss, tzinfo=AMSTERDAM), first_day=TUESDAY,
-                cutoff=dt.time(8, 20), lessons_start=dt.time(8, 30))
+                reported_at=dt.datetime(2026, 11, 24, hh, mm, ss, tzinfo=AMSTERDAM),
+                first_day=TUESDAY,
+                cutoff=dt.time(8, 20),
+                lessons_start=dt.time(8, 30),
+            )
+
         assert (late(8, 19, 59), late(8, 20), late(8, 20, 59)) == (False, True, True)
 
-    @pytest.mark.parametrize(("hh", "mm", "ss", "late"), [
-        (8, 19, 59, False), (8, 20, 0, True), (8, 20, 1, True), (7, 0, 0, False)])
+    @pytest.mark.parametrize(
+        ("hh", "mm", "ss", "late"), [(8, 19, 59, False), (8, 20, 0, True), (8, 20, 1, True), (7, 0, 0, False)]
+    )
     def test_the_banner_and_the_stored_report_agree_to_the_second(
         self, cast, client, parent, child, hh, mm, ss, late
     ):
@@ -567,8 +677,8 @@ def test_absence_settings_default_without_a_row(school):
     assert selectors.absence_settings_for(school).lessons_start == dt.time(8, 45)
 
 
-
 # --- pages ------------------------------------------------------------------------------------------
+
 
 class TestPages:
     def test_a_parent_reports_two_children_in_one_form_and_sees_the_cutoff_and_phone(
@@ -579,13 +689,27 @@ class TestPages:
             form = client.get(reverse("absences:report_sick")).content.decode()
             assert "08:20" in form
             assert "010-0000000" in form
-            response = client.post(reverse("absences:report_sick"), {
-                "submission": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupils": [child.pk, sibling.pk],
-                "kind": "sick", "starts_on": "2026-11-24", "note": "Griep"})
+            response = client.post(
+                reverse("absences:report_sick"),
+                {
+                    "submission": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                    "pupils": [child.pk, sibling.pk],
+                    "kind": "sick",
+                    "starts_on": "2026-11-24",
+                    "note": "Griep",
+                },
+            )
             assert response.status_code == 302
-            again = client.post(reverse("absences:report_sick"), {
-                "submission": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupils": [child.pk, sibling.pk],
-                "kind": "sick", "starts_on": "2026-11-24", "note": "Griep"})
+            again = client.post(
+                reverse("absences:report_sick"),
+                {
+                    "submission": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                    "pupils": [child.pk, sibling.pk],
+                    "kind": "sick",
+                    "starts_on": "2026-11-24",
+                    "note": "Griep",
+                },
+            )
             assert again.status_code == 302
             overview = client.get(response["Location"]).content.decode()
         assert AbsenceReport.objects.count() == 2
@@ -595,10 +719,18 @@ class TestPages:
     def test_bad_input_keeps_what_the_parent_typed(self, cast, client, parent, child):
         client.force_login(parent.user)
         with time_machine.travel(at(TUESDAY, 7, 50), tick=False):
-            page = client.post(reverse("absences:report"), {
-                "submission": "2e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupils": [child.pk],
-                "kind": "appointment", "starts_on": "2026-11-25", "from_time": "11:00",
-                "until_time": "10:00", "note": "Orthodontist in Utrecht"})
+            page = client.post(
+                reverse("absences:report"),
+                {
+                    "submission": "2e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                    "pupils": [child.pk],
+                    "kind": "appointment",
+                    "starts_on": "2026-11-25",
+                    "from_time": "11:00",
+                    "until_time": "10:00",
+                    "note": "Orthodontist in Utrecht",
+                },
+            )
         content = page.content.decode()
         assert page.status_code == 200
         assert "Orthodontist in Utrecht" in content
@@ -608,9 +740,15 @@ class TestPages:
     def test_a_report_for_someone_elses_child_is_not_found(self, cast, client, parent, barred_child):
         client.force_login(parent.user)
         with time_machine.travel(at(TUESDAY, 7, 50), tick=False):
-            response = client.post(reverse("absences:report_sick"), {
-                "submission": "3e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupils": [barred_child.pk],
-                "kind": "sick", "starts_on": "2026-11-24"})
+            response = client.post(
+                reverse("absences:report_sick"),
+                {
+                    "submission": "3e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                    "pupils": [barred_child.pk],
+                    "kind": "sick",
+                    "starts_on": "2026-11-24",
+                },
+            )
         assert response.status_code == 404
 
     def test_recovery_from_the_overview(self, cast, client, parent, child):
@@ -629,9 +767,15 @@ class TestPages:
         client.force_login(teacher.user)
         with time_machine.travel(at(TUESDAY, 8, 40), tick=False):
             assert client.get(reverse("absences:staff_report")).status_code == 200
-            response = client.post(reverse("absences:staff_report"), {
-                "submission": "4e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupil": child.pk,
-                "kind": "unexplained", "starts_on": "2026-11-24"})
+            response = client.post(
+                reverse("absences:staff_report"),
+                {
+                    "submission": "4e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                    "pupil": child.pk,
+                    "kind": "unexplained",
+                    "starts_on": "2026-11-24",
+                },
+            )
         assert response.status_code == 302
         assert AbsenceReport.objects.get().kind == Kind.UNEXPLAINED
         assert Notification.objects.filter(cause__startswith="absence-unexplained:").count() == 2
@@ -650,15 +794,21 @@ class TestPages:
         assert task.note == "Vader gebeld"
         assert task.done_by == teacher.user
 
-    def test_the_include_templates_render_for_their_audience_only(self, cast, rf, parent, child, teacher,
-                                                                  director):
+    def test_the_include_templates_render_for_their_audience_only(
+        self, cast, rf, parent, child, teacher, director
+    ):
         from django.template.loader import render_to_string
 
         with time_machine.travel(at(TUESDAY, 7, 50), tick=False):
             report(parent, child)
             leave = services.leave_request_create(
-                actor=parent.user, pupils=[child], kind=LeaveRequest.Kind.OTHER,
-                starts_on=dt.date(2027, 2, 1), ends_on=dt.date(2027, 2, 1), reason="Jubileum opa")
+                actor=parent.user,
+                pupils=[child],
+                kind=LeaveRequest.Kind.OTHER,
+                starts_on=dt.date(2027, 2, 1),
+                ends_on=dt.date(2027, 2, 1),
+                reason="Jubileum opa",
+            )
 
         def render(name, user):
             request = rf.get("/")

@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TUESDAY_0750 = dt.datetime(2026, 11, 24, 7, 50, tzinfo=AMSTERDAM)
 TUESDAY_0820 = dt.datetime(2026, 11, 24, 8, 20, tzinfo=AMSTERDAM)
 
+
 def new_page(browser, viewport):
     # A Dutch browser, so date fields read dd-mm-jjjj as a Dutch parent sees them.
     return browser.new_page(viewport=viewport, locale="nl-NL", timezone_id="Europe/Amsterdam")
@@ -37,13 +38,14 @@ def show_include(page, live_server, user, name, viewport):
     page.set_content(
         f'<!DOCTYPE html><html lang="nl"><head><meta name="viewport" content="width=device-width">'
         f'<link rel="stylesheet" href="/static/css/klimop.css"></head><body><main class="site-main">'
-        f'<div class="container">{html}</div></main></body></html>', wait_until="networkidle")
+        f'<div class="container">{html}</div></main></body></html>',
+        wait_until="networkidle",
+    )
     return page
 
 
 if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
-    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 @pytest.fixture
@@ -58,8 +60,14 @@ def cast(school, group, other_group, teacher, other_teacher, director, child, pa
                 from absences import services
 
                 services.absence_reports_create(
-                    actor=teacher.user, pupils=[classmate], kind="sick", starts_on=dt.date(2026, 11, 19),
-                    channel="phone", caller="vader", note="Griep")
+                    actor=teacher.user,
+                    pupils=[classmate],
+                    kind="sick",
+                    starts_on=dt.date(2026, 11, 19),
+                    channel="phone",
+                    caller="vader",
+                    note="Griep",
+                )
     for person in (teacher.user, other_teacher.user, director.user, parent.user):
         verified(person)
     return {"sibling": sibling}
@@ -134,8 +142,9 @@ def test_a_parent_reports_two_children_sick_and_both_teachers_see_them_at_the_cu
         shot(page, "absences-report-late-phone")
 
 
-def test_a_parent_requests_leave_and_reads_the_directors_decision(browser, live_server, cast, parent,
-                                                                  director, child):
+def test_a_parent_requests_leave_and_reads_the_directors_decision(
+    browser, live_server, cast, parent, director, child
+):
     with time_machine.travel(dt.datetime(2026, 11, 24, 19, 0, tzinfo=AMSTERDAM), tick=True) as traveller:
         page = new_page(browser, PHONE)
         log_in(page, live_server, parent.user)
@@ -153,9 +162,11 @@ def test_a_parent_requests_leave_and_reads_the_directors_decision(browser, live_
         page.wait_for_load_state("networkidle")
         expect(page.locator(".field__errors")).to_contain_text("licht de omstandigheden hier toe")
         expect(page.get_by_label("Reden")).to_have_value(
-            "Mijn man werkt in de kassenteelt; in de zomer is er geen vrij.")
+            "Mijn man werkt in de kassenteelt; in de zomer is er geen vrij."
+        )
         page.get_by_label("Toelichting (als de school u waarschuwt)").fill(
-            "Het rooster voor december kwam vorige week; de verklaring volgt per post.")
+            "Het rooster voor december kwam vorige week; de verklaring volgt per post."
+        )
         page.get_by_role("button", name="Aanvraag versturen").click()
         page.wait_for_load_state("networkidle")
         expect(page.locator(".leave-steps .is-current")).to_contain_text("Bij de directeur")
@@ -175,7 +186,8 @@ def test_a_parent_requests_leave_and_reads_the_directors_decision(browser, live_
         desk.wait_for_load_state("networkidle")
         desk.get_by_label("Toekennen").check()
         desk.get_by_label("Motivering:").fill(
-            "Het seizoenswerk van vader is aannemelijk; de werkgeversverklaring volgt. Eenmalig toegekend.")
+            "Het seizoenswerk van vader is aannemelijk; de werkgeversverklaring volgt. Eenmalig toegekend."
+        )
         shot(desk, "absences-admin-decide-desktop")
         desk.get_by_role("button", name="Opslaan", exact=True).click()
         desk.wait_for_load_state("networkidle")
@@ -192,15 +204,17 @@ def test_a_parent_requests_leave_and_reads_the_directors_decision(browser, live_
         shot(page, "absences-leave-letter-desktop")
 
 
-def test_the_office_sees_the_register_and_a_teacher_records_a_phone_report(browser, live_server, cast,
-                                                                            teacher, office, child):
+def test_the_office_sees_the_register_and_a_teacher_records_a_phone_report(
+    browser, live_server, cast, teacher, office, child
+):
     from absences import services
 
     verified(office.user)
     for day in (dt.date(2026, 11, 16), dt.date(2026, 11, 17), dt.date(2026, 11, 18)):
         with time_machine.travel(dt.datetime.combine(day, dt.time(10), tzinfo=AMSTERDAM), tick=False):
-            services.absence_reports_create(actor=teacher.user, pupils=[child], kind="unexplained",
-                                            starts_on=day, channel="school")
+            services.absence_reports_create(
+                actor=teacher.user, pupils=[child], kind="unexplained", starts_on=day, channel="school"
+            )
     with time_machine.travel(TUESDAY_0820 + dt.timedelta(minutes=25), tick=True):
         desk = new_page(browser, DESKTOP)
         log_in(desk, live_server, office.user)

@@ -15,19 +15,40 @@ Kind = GuardianRelation.Kind
 
 @pytest.fixture
 def cast(
-    school, group, other_group, teacher, duo_teacher, other_teacher, director, office,
-    child, barred_child, parent, divorced_parent, step_parent, info_parent, barred_parent,
-    other_director, other_group_elsewhere,
+    school,
+    group,
+    other_group,
+    teacher,
+    duo_teacher,
+    other_teacher,
+    director,
+    office,
+    child,
+    barred_child,
+    parent,
+    divorced_parent,
+    step_parent,
+    info_parent,
+    barred_parent,
+    other_director,
+    other_group_elsewhere,
 ):
     ib = f.StaffMemberFactory(school=school, role="ib", user__email="ib@example.test")
     superuser = f.UserFactory(email="root@example.test", is_superuser=True, is_staff=True)
     return {
-        "parent": parent.user, "divorced_parent": divorced_parent.user,
-        "step_parent": step_parent.user, "info_parent": info_parent.user,
+        "parent": parent.user,
+        "divorced_parent": divorced_parent.user,
+        "step_parent": step_parent.user,
+        "info_parent": info_parent.user,
         "barred_parent": barred_parent.user,
-        "teacher": teacher.user, "duo_teacher": duo_teacher.user,
-        "other_teacher": other_teacher.user, "director": director.user, "office": office.user,
-        "ib": ib.user, "other_director": other_director.user, "superuser": superuser,
+        "teacher": teacher.user,
+        "duo_teacher": duo_teacher.user,
+        "other_teacher": other_teacher.user,
+        "director": director.user,
+        "office": office.user,
+        "ib": ib.user,
+        "other_director": other_director.user,
+        "superuser": superuser,
         "anonymous": AnonymousUser(),
     }
 
@@ -80,9 +101,7 @@ def test_a_court_order_on_one_child_does_not_hide_a_sibling(cast, barred_parent,
     assert len(visible) == 1
 
 
-def test_step_parent_with_custodial_consent_sees_the_child_but_cannot_set_photo_consent(
-    child, group
-):
+def test_step_parent_with_custodial_consent_sees_the_child_but_cannot_set_photo_consent(child, group):
     relation = f.GuardianRelationFactory(pupil=child, kind=Kind.STEP_PARENT, access=Access.FULL)
     user = relation.guardian.user
     assert access.can_view_pupil(user, child)

@@ -16,46 +16,83 @@ pytestmark = pytest.mark.django_db
 Y, N = True, False
 
 COLUMNS = (
-    "view_pupil", "act_for_pupil", "set_consent", "view_group", "pupil_in_care",
-    "act_for_group", "act_for_other_group", "manager", "contact_details", "prepare_login",
+    "view_pupil",
+    "act_for_pupil",
+    "set_consent",
+    "view_group",
+    "pupil_in_care",
+    "act_for_group",
+    "act_for_other_group",
+    "manager",
+    "contact_details",
+    "prepare_login",
 )
 
 TABLE = {
     #                   view act  cons grp  care actg oth  mgr  cont login
-    "anonymous":       (N,   N,   N,   N,   N,   N,   N,   N,   N,   N),
-    "parent":          (Y,   Y,   Y,   Y,   N,   N,   N,   N,   Y,   N),
-    "other_parent":    (N,   N,   N,   N,   N,   N,   N,   N,   N,   N),
-    "info_parent":     (Y,   N,   N,   Y,   N,   N,   N,   N,   N,   N),
-    "step_parent":     (N,   N,   N,   N,   N,   N,   N,   N,   N,   N),
-    "barred_parent":   (N,   N,   N,   N,   N,   N,   N,   N,   N,   N),
-    "teacher":         (Y,   N,   N,   Y,   Y,   Y,   N,   N,   Y,   N),
-    "duo_teacher":     (Y,   N,   N,   Y,   Y,   Y,   N,   N,   Y,   N),
-    "other_teacher":   (N,   N,   N,   N,   N,   N,   Y,   N,   N,   N),
-    "care_coordinator": (Y,  N,   N,   Y,   Y,   N,   N,   N,   Y,   N),
-    "office":          (Y,   N,   N,   Y,   Y,   Y,   Y,   Y,   Y,   Y),
-    "director":        (Y,   N,   N,   Y,   Y,   Y,   Y,   Y,   Y,   Y),
-    "other_director":  (N,   N,   N,   N,   N,   N,   N,   N,   N,   N),
+    "anonymous": (N, N, N, N, N, N, N, N, N, N),
+    "parent": (Y, Y, Y, Y, N, N, N, N, Y, N),
+    "other_parent": (N, N, N, N, N, N, N, N, N, N),
+    "info_parent": (Y, N, N, Y, N, N, N, N, N, N),
+    "step_parent": (N, N, N, N, N, N, N, N, N, N),
+    "barred_parent": (N, N, N, N, N, N, N, N, N, N),
+    "teacher": (Y, N, N, Y, Y, Y, N, N, Y, N),
+    "duo_teacher": (Y, N, N, Y, Y, Y, N, N, Y, N),
+    "other_teacher": (N, N, N, N, N, N, Y, N, N, N),
+    "care_coordinator": (Y, N, N, Y, Y, N, N, N, Y, N),
+    "office": (Y, N, N, Y, Y, Y, Y, Y, Y, Y),
+    "director": (Y, N, N, Y, Y, Y, Y, Y, Y, Y),
+    "other_director": (N, N, N, N, N, N, N, N, N, N),
 }
 
 
 @pytest.fixture
-def cast(request, school, group, other_group, child, parent, info_parent, step_parent,
-         barred_parent, teacher, duo_teacher, other_teacher, office, director, other_director):
+def cast(
+    request,
+    school,
+    group,
+    other_group,
+    child,
+    parent,
+    info_parent,
+    step_parent,
+    barred_parent,
+    teacher,
+    duo_teacher,
+    other_teacher,
+    office,
+    director,
+    other_director,
+):
     other_child = f.PupilFactory(group=other_group, first_name="Ander", last_name="Kind")
     other_parent = f.GuardianRelationFactory(pupil=other_child).guardian
     coordinator = f.StaffMemberFactory(school=school, role=StaffMember.Role.CARE_COORDINATOR)
     people = {
-        "anonymous": None, "parent": parent, "other_parent": other_parent,
-        "info_parent": info_parent, "step_parent": step_parent, "barred_parent": barred_parent,
-        "teacher": teacher, "duo_teacher": duo_teacher, "other_teacher": other_teacher,
-        "care_coordinator": coordinator, "office": office, "director": director,
+        "anonymous": None,
+        "parent": parent,
+        "other_parent": other_parent,
+        "info_parent": info_parent,
+        "step_parent": step_parent,
+        "barred_parent": barred_parent,
+        "teacher": teacher,
+        "duo_teacher": duo_teacher,
+        "other_teacher": other_teacher,
+        "care_coordinator": coordinator,
+        "office": office,
+        "director": director,
         "other_director": other_director,
     }
     from django.contrib.auth.models import AnonymousUser
 
     users = {role: (p.user if p is not None else AnonymousUser()) for role, p in people.items()}
-    return {"users": users, "school": school, "group": group, "other_group": other_group,
-            "child": child, "parent": parent}
+    return {
+        "users": users,
+        "school": school,
+        "group": group,
+        "other_group": other_group,
+        "child": child,
+        "parent": parent,
+    }
 
 
 def answers(user, c) -> tuple[bool, ...]:

@@ -46,12 +46,15 @@ def superuser(db):
 @pytest.fixture
 def pupil_elsewhere(other_group_elsewhere):
     return f.PupilFactory(
-        group=other_group_elsewhere, first_name="Vreemd", last_name="Anderschool",
+        group=other_group_elsewhere,
+        first_name="Vreemd",
+        last_name="Anderschool",
         external_id="X1",
     )
 
 
 # --- who gets in ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ["director", "office"])
 def test_directors_and_the_office_enter_the_admin_without_the_staff_flag(client, request, role):
@@ -93,6 +96,7 @@ def test_a_former_director_gets_no_admin(client, director):
 
 # --- their own school only --------------------------------------------------------------------
 
+
 def test_the_pupil_list_shows_only_the_directors_school(
     client, director, child, barred_child, pupil_elsewhere
 ):
@@ -132,9 +136,7 @@ def test_another_schools_guardian_and_staff_are_absent(
     assert client.get(url("guardian", "change", theirs.guardian.pk)).status_code == 302
 
 
-def test_choices_in_forms_are_limited_to_the_school(
-    client, director, group, other_group_elsewhere, school
-):
+def test_choices_in_forms_are_limited_to_the_school(client, director, group, other_group_elsewhere, school):
     response = login(client, director).get(url("pupil", "add"))
 
     form = response.context["adminform"].form
@@ -143,16 +145,21 @@ def test_choices_in_forms_are_limited_to_the_school(
     assert form.fields["school"].disabled
 
 
-def test_a_pupil_cannot_be_saved_into_another_school(
-    client, director, other_school, other_group_elsewhere
-):
+def test_a_pupil_cannot_be_saved_into_another_school(client, director, other_school, other_group_elsewhere):
     login(client, director)
 
-    response = client.post(url("pupil", "add"), {
-        "school": other_school.pk, "group": other_group_elsewhere.pk, "external_id": "P9",
-        "first_name": "Indringer", "last_name": "Test",
-        "guardian_relations-TOTAL_FORMS": 0, "guardian_relations-INITIAL_FORMS": 0,
-    })
+    response = client.post(
+        url("pupil", "add"),
+        {
+            "school": other_school.pk,
+            "group": other_group_elsewhere.pk,
+            "external_id": "P9",
+            "first_name": "Indringer",
+            "last_name": "Test",
+            "guardian_relations-TOTAL_FORMS": 0,
+            "guardian_relations-INITIAL_FORMS": 0,
+        },
+    )
 
     assert response.status_code == 200  # the form again, with errors
     pupil = Pupil.objects.filter(first_name="Indringer").first()
@@ -163,10 +170,17 @@ def test_a_pupil_cannot_be_saved_into_another_school(
 def test_a_director_adds_a_pupil_to_their_own_school(client, director, group, school):
     login(client, director)
 
-    response = client.post(url("pupil", "add"), {
-        "group": group.pk, "external_id": "P9", "first_name": "Lotte", "last_name": "Test",
-        "guardian_relations-TOTAL_FORMS": 0, "guardian_relations-INITIAL_FORMS": 0,
-    })
+    response = client.post(
+        url("pupil", "add"),
+        {
+            "group": group.pk,
+            "external_id": "P9",
+            "first_name": "Lotte",
+            "last_name": "Test",
+            "guardian_relations-TOTAL_FORMS": 0,
+            "guardian_relations-INITIAL_FORMS": 0,
+        },
+    )
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Pupil.objects.get(first_name="Lotte").school == school
@@ -175,12 +189,21 @@ def test_a_director_adds_a_pupil_to_their_own_school(client, director, group, sc
 def test_a_director_adds_a_guardian_with_a_child_of_the_school(client, director, child):
     login(client, director)
 
-    response = client.post(url("guardian", "add"), {
-        "external_id": "O77", "first_name": "Marloes", "last_name": "Jansen",
-        "email": "marloes@example.test", "phone": "",
-        "relations-TOTAL_FORMS": 1, "relations-INITIAL_FORMS": 0,
-        "relations-0-pupil": child.pk, "relations-0-kind": "parent", "relations-0-access": "full",
-    })
+    response = client.post(
+        url("guardian", "add"),
+        {
+            "external_id": "O77",
+            "first_name": "Marloes",
+            "last_name": "Jansen",
+            "email": "marloes@example.test",
+            "phone": "",
+            "relations-TOTAL_FORMS": 1,
+            "relations-INITIAL_FORMS": 0,
+            "relations-0-pupil": child.pk,
+            "relations-0-kind": "parent",
+            "relations-0-access": "full",
+        },
+    )
 
     assert response.status_code == 302
     guardian = Guardian.objects.get(external_id="O77")
@@ -188,15 +211,18 @@ def test_a_director_adds_a_guardian_with_a_child_of_the_school(client, director,
     assert guardian.user is None  # the invitation makes the login
 
 
-def test_the_pupil_search_of_a_form_finds_only_the_schools_pupils(
-    client, director, child, pupil_elsewhere
-):
+def test_the_pupil_search_of_a_form_finds_only_the_schools_pupils(client, director, child, pupil_elsewhere):
     login(client, director)
 
-    response = client.get(reverse("admin:autocomplete"), {
-        "app_label": "klimop", "model_name": "guardianrelation", "field_name": "pupil",
-        "term": "",
-    })
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "klimop",
+            "model_name": "guardianrelation",
+            "field_name": "pupil",
+            "term": "",
+        },
+    )
 
     assert response.status_code == 200
     assert [r["id"] for r in response.json()["results"]] == [str(child.pk)]
@@ -241,10 +267,12 @@ def form_data(response) -> dict:
     add(response.context["adminform"].form)
     for inline in response.context["inline_admin_formsets"]:
         formset = inline.formset
-        data.update({
-            f"{formset.prefix}-TOTAL_FORMS": len(formset.forms),
-            f"{formset.prefix}-INITIAL_FORMS": formset.initial_form_count(),
-        })
+        data.update(
+            {
+                f"{formset.prefix}-TOTAL_FORMS": len(formset.forms),
+                f"{formset.prefix}-INITIAL_FORMS": formset.initial_form_count(),
+            }
+        )
         for form in formset.forms:
             add(form)
     return data
@@ -272,9 +300,13 @@ def test_only_administrators_manage_logins(client, director, superuser):
 
     client.force_login(superuser)
     assert client.get(reverse("admin:klimop_user_changelist")).status_code == 200
-    response = client.post(reverse("admin:klimop_user_add"), {
-        "email": "Nieuw@Example.test", "usable_password": "false",
-    })
+    response = client.post(
+        reverse("admin:klimop_user_add"),
+        {
+            "email": "Nieuw@Example.test",
+            "usable_password": "false",
+        },
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert not User.objects.get(email="nieuw@example.test").has_usable_password()
 
@@ -334,20 +366,26 @@ def test_other_lists_cost_the_same_for_more_rows(
 
 # --- actions ----------------------------------------------------------------------------------
 
-def test_send_invitation_to_guardians(
-    client, director, parent, child, django_capture_on_commit_callbacks
-):
+
+def test_send_invitation_to_guardians(client, director, parent, child, django_capture_on_commit_callbacks):
     no_email = f.GuardianRelationFactory(
-        pupil=child, guardian__user=None, guardian__email="", guardian__first_name="Zonder",
+        pupil=child,
+        guardian__user=None,
+        guardian__email="",
+        guardian__first_name="Zonder",
         guardian__last_name="Adres",
     )
     login(client, director)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url("guardian"), {
-            "action": "send_invitation",
-            "_selected_action": [parent.pk, no_email.guardian.pk],
-        }, follow=True)
+        response = client.post(
+            url("guardian"),
+            {
+                "action": "send_invitation",
+                "_selected_action": [parent.pk, no_email.guardian.pk],
+            },
+            follow=True,
+        )
 
     texts = [str(m) for m in get_messages(response.wsgi_request)]
     assert "1 invitation sent." in texts
@@ -357,15 +395,18 @@ def test_send_invitation_to_guardians(
     assert parent.user.invited_at is not None
 
 
-def test_send_invitation_to_staff(
-    client, office, teacher, django_capture_on_commit_callbacks
-):
+def test_send_invitation_to_staff(client, office, teacher, django_capture_on_commit_callbacks):
     login(client, office)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url("staffmember"), {
-            "action": "send_invitation", "_selected_action": [teacher.pk],
-        }, follow=True)
+        response = client.post(
+            url("staffmember"),
+            {
+                "action": "send_invitation",
+                "_selected_action": [teacher.pk],
+            },
+            follow=True,
+        )
 
     assert "1 invitation sent." in [str(m) for m in get_messages(response.wsgi_request)]
     assert [m.to for m in mail.outbox] == [["teacher@example.test"]]
@@ -374,45 +415,59 @@ def test_send_invitation_to_staff(
 def test_fill_in_holidays_from_the_national_calendar(client, director, school_year):
     login(client, director)
 
-    response = client.post(url("schoolyear"), {
-        "action": "fill_in_holidays", "_selected_action": [school_year.pk],
-    }, follow=True)
+    response = client.post(
+        url("schoolyear"),
+        {
+            "action": "fill_in_holidays",
+            "_selected_action": [school_year.pk],
+        },
+        follow=True,
+    )
 
     added = NonSchoolDay.objects.filter(school=school_year.school).count()
     assert added > 10  # autumn, Christmas, spring and May holidays, Easter, ...
-    assert f"{added} days without school added." in [
-        str(m) for m in get_messages(response.wsgi_request)
-    ]
+    assert f"{added} days without school added." in [str(m) for m in get_messages(response.wsgi_request)]
     assert str(added) in client.get(url("schoolyear")).content.decode()
 
 
 def test_a_director_adds_a_staff_member_with_their_login(client, director, group, school):
     login(client, director)
 
-    response = client.post(url("staffmember", "add"), {
-        "external_id": "M77", "email": "Nieuw@Example.test", "first_name": "Fenna",
-        "last_name": "de Vries", "role": "teacher", "groups": [group.pk],
-        "works_monday": "on", "works_tuesday": "on",
-    })
+    response = client.post(
+        url("staffmember", "add"),
+        {
+            "external_id": "M77",
+            "email": "Nieuw@Example.test",
+            "first_name": "Fenna",
+            "last_name": "de Vries",
+            "role": "teacher",
+            "groups": [group.pk],
+            "works_monday": "on",
+            "works_tuesday": "on",
+        },
+    )
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     staff = StaffMember.objects.get(external_id="M77")
-    assert (staff.school, staff.user.email, staff.working_weekdays) == (
-        school, "nieuw@example.test", {0, 1}
-    )
+    assert (staff.school, staff.user.email, staff.working_weekdays) == (school, "nieuw@example.test", {0, 1})
     assert not staff.user.has_usable_password()
 
 
-def test_a_staff_member_cannot_teach_another_schools_group(
-    client, superuser, school, other_group_elsewhere
-):
+def test_a_staff_member_cannot_teach_another_schools_group(client, superuser, school, other_group_elsewhere):
     client.force_login(superuser)
 
-    response = client.post(url("staffmember", "add"), {
-        "school": school.pk, "external_id": "M78", "email": "m78@example.test",
-        "first_name": "A", "last_name": "B", "role": "teacher",
-        "groups": [other_group_elsewhere.pk],
-    })
+    response = client.post(
+        url("staffmember", "add"),
+        {
+            "school": school.pk,
+            "external_id": "M78",
+            "email": "m78@example.test",
+            "first_name": "A",
+            "last_name": "B",
+            "role": "teacher",
+            "groups": [other_group_elsewhere.pk],
+        },
+    )
 
     assert response.status_code == 200
     assert "different schools" in response.content.decode()
@@ -421,19 +476,22 @@ def test_a_staff_member_cannot_teach_another_schools_group(
 
 # --- import through the admin -----------------------------------------------------------------
 
+
 def upload(name: str, text: str):
     return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
 
 
-def test_the_import_dry_run_lists_the_bad_rows_and_offers_no_confirm(
-    client, director, school_year
-):
+def test_the_import_dry_run_lists_the_bad_rows_and_offers_no_confirm(client, director, school_year):
     login(client, director)
     text = "external_id,name,year\nG1,1a,1\nG2,9a,9\n"
 
-    response = client.post(url("group", "import"), {
-        "format": "0", "import_file": upload("groups.csv", text),
-    })
+    response = client.post(
+        url("group", "import"),
+        {
+            "format": "0",
+            "import_file": upload("groups.csv", text),
+        },
+    )
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -448,9 +506,13 @@ def test_the_import_dry_run_then_confirm_imports_into_the_directors_school(
 ):
     login(client, director)
 
-    response = client.post(url("group", "import"), {
-        "format": "0", "import_file": upload("groups.csv", (SAMPLES / "groups.csv").read_text()),
-    })
+    response = client.post(
+        url("group", "import"),
+        {
+            "format": "0",
+            "import_file": upload("groups.csv", (SAMPLES / "groups.csv").read_text()),
+        },
+    )
 
     confirm = response.context["confirm_form"]
     assert confirm is not None
@@ -466,13 +528,15 @@ def test_the_import_dry_run_then_confirm_imports_into_the_directors_school(
     assert any("4 new" in str(m) for m in get_messages(response.wsgi_request))
 
 
-def test_the_confirm_step_refuses_another_schools_id(
-    client, director, school_year, other_school
-):
+def test_the_confirm_step_refuses_another_schools_id(client, director, school_year, other_school):
     login(client, director)
-    response = client.post(url("group", "import"), {
-        "format": "0", "import_file": upload("groups.csv", (SAMPLES / "groups.csv").read_text()),
-    })
+    response = client.post(
+        url("group", "import"),
+        {
+            "format": "0",
+            "import_file": upload("groups.csv", (SAMPLES / "groups.csv").read_text()),
+        },
+    )
     confirm = response.context["confirm_form"]
     data = {n: confirm[n].value() for n in confirm.fields}
     data["school"] = other_school.pk
@@ -486,9 +550,13 @@ def test_the_confirm_step_refuses_another_schools_id(
 def test_a_confirm_after_the_data_changed_imports_nothing(client, director, group):
     login(client, director)
     text = "external_id,first_name,last_name,group\nL1,Noa,Jansen,5a\nL2,Tijn,Jansen,5a\n"
-    response = client.post(url("pupil", "import"), {
-        "format": "0", "import_file": upload("pupils.csv", text),
-    })
+    response = client.post(
+        url("pupil", "import"),
+        {
+            "format": "0",
+            "import_file": upload("pupils.csv", text),
+        },
+    )
     confirm = response.context["confirm_form"]
     data = {n: confirm[n].value() for n in confirm.fields}
     group.delete()  # someone removes the group between the preview and the confirm
@@ -503,12 +571,18 @@ def test_all_four_sample_files_import_through_the_admin(client, office, school, 
     login(client, office)
 
     for model, name in [
-        ("group", "groups.csv"), ("staffmember", "staff.csv"),
-        ("pupil", "pupils.csv"), ("guardian", "guardians.csv"),
+        ("group", "groups.csv"),
+        ("staffmember", "staff.csv"),
+        ("pupil", "pupils.csv"),
+        ("guardian", "guardians.csv"),
     ]:
-        response = client.post(url(model, "import"), {
-            "format": "0", "import_file": upload(name, (SAMPLES / name).read_text()),
-        })
+        response = client.post(
+            url(model, "import"),
+            {
+                "format": "0",
+                "import_file": upload(name, (SAMPLES / name).read_text()),
+            },
+        )
         confirm = response.context["confirm_form"]
         assert confirm is not None, (name, response.content.decode()[-3000:])
         data = {n: confirm[n].value() for n in confirm.fields}
@@ -520,18 +594,22 @@ def test_all_four_sample_files_import_through_the_admin(client, office, school, 
     assert User.objects.filter(staff_members__school=school).count() == 6 + 1  # + office
 
 
-def test_the_export_holds_only_the_directors_school(
-    client, director, child, parent, pupil_elsewhere
-):
+def test_the_export_holds_only_the_directors_school(client, director, child, parent, pupil_elsewhere):
     f.GuardianRelationFactory(pupil=pupil_elsewhere, guardian__external_id="ELDERS")
     login(client, director)
 
-    pupils = client.post(url("pupil", "export"), {"format": "0", "pupilresource_external_id": "on",
-                                                  "pupilresource_last_name": "on"})
-    guardians = client.post(url("guardian", "export"), {
-        "format": "0", "guardianresource_guardian_external_id": "on",
-        "guardianresource_pupil_external_id": "on",
-    })
+    pupils = client.post(
+        url("pupil", "export"),
+        {"format": "0", "pupilresource_external_id": "on", "pupilresource_last_name": "on"},
+    )
+    guardians = client.post(
+        url("guardian", "export"),
+        {
+            "format": "0",
+            "guardianresource_guardian_external_id": "on",
+            "guardianresource_pupil_external_id": "on",
+        },
+    )
 
     assert pupils.status_code == guardians.status_code == 200
     assert "Testkind" in pupils.content.decode()

@@ -26,27 +26,49 @@ def at(*args) -> dt.datetime:
 
 def add_christmas(school):
     days = [dt.date(2026, 12, d) for d in (21, 22, 23, 24, 28, 29, 30, 31)]
-    rows = [NonSchoolDay(school=school, date=d, kind=NonSchoolDay.Kind.SCHOOL_HOLIDAY,
-                         name="Kerstvakantie") for d in days]
-    rows.append(NonSchoolDay(school=school, date=dt.date(2026, 12, 25),
-                             kind=NonSchoolDay.Kind.PUBLIC_HOLIDAY, name="Eerste Kerstdag"))
-    rows.append(NonSchoolDay(school=school, date=dt.date(2027, 1, 1),
-                             kind=NonSchoolDay.Kind.PUBLIC_HOLIDAY, name="Nieuwjaarsdag"))
+    rows = [
+        NonSchoolDay(school=school, date=d, kind=NonSchoolDay.Kind.SCHOOL_HOLIDAY, name="Kerstvakantie")
+        for d in days
+    ]
+    rows.append(
+        NonSchoolDay(
+            school=school,
+            date=dt.date(2026, 12, 25),
+            kind=NonSchoolDay.Kind.PUBLIC_HOLIDAY,
+            name="Eerste Kerstdag",
+        )
+    )
+    rows.append(
+        NonSchoolDay(
+            school=school,
+            date=dt.date(2027, 1, 1),
+            kind=NonSchoolDay.Kind.PUBLIC_HOLIDAY,
+            name="Nieuwjaarsdag",
+        )
+    )
     NonSchoolDay.objects.bulk_create(rows)
 
 
 def group_event(teacher, group, title="Schoolreis", day=dt.date(2026, 12, 10), **kw):
     return services.event_create(
-        actor=teacher.user, group=group, title=title, kind=Event.Kind.TRIP,
-        starts_at=at(day.year, day.month, day.day, 9), ends_at=at(day.year, day.month, day.day, 15),
+        actor=teacher.user,
+        group=group,
+        title=title,
+        kind=Event.Kind.TRIP,
+        starts_at=at(day.year, day.month, day.day, 9),
+        ends_at=at(day.year, day.month, day.day, 15),
         **kw,
     )
 
 
 def school_event(director, title="Koffie-uurtje", day=dt.date(2026, 12, 11), **kw):
     return services.event_create(
-        actor=director.user, title=title, kind=Event.Kind.COFFEE_HOUR, all_day=True,
-        starts_on=day, **kw,
+        actor=director.user,
+        title=title,
+        kind=Event.Kind.COFFEE_HOUR,
+        all_day=True,
+        starts_on=day,
+        **kw,
     )
 
 
@@ -75,28 +97,47 @@ def test_teacher_cannot_plan_for_another_group_or_the_whole_school(teacher, othe
 @time_machine.travel(at(2026, 11, 23, 10), tick=False)
 def test_parent_and_other_director_cannot_plan(parent, group, other_director):
     with pytest.raises(PermissionDenied):
-        services.event_create(actor=parent.user, group=group, title="x", all_day=True,
-                              starts_on=dt.date(2026, 12, 1))
+        services.event_create(
+            actor=parent.user, group=group, title="x", all_day=True, starts_on=dt.date(2026, 12, 1)
+        )
     with pytest.raises(PermissionDenied):
-        services.event_create(actor=other_director.user, group=group, title="x", all_day=True,
-                              starts_on=dt.date(2026, 12, 1))
+        services.event_create(
+            actor=other_director.user, group=group, title="x", all_day=True, starts_on=dt.date(2026, 12, 1)
+        )
 
 
 @time_machine.travel(at(2026, 11, 23, 10), tick=False)
 def test_event_cannot_end_before_it_starts(teacher, group):
     with pytest.raises(ValidationError):
-        services.event_create(actor=teacher.user, group=group, title="x",
-                              starts_at=at(2026, 12, 1, 10), ends_at=at(2026, 12, 1, 9))
+        services.event_create(
+            actor=teacher.user,
+            group=group,
+            title="x",
+            starts_at=at(2026, 12, 1, 10),
+            ends_at=at(2026, 12, 1, 9),
+        )
     with pytest.raises(ValidationError):
-        services.event_create(actor=teacher.user, group=group, title="x", all_day=True,
-                              starts_on=dt.date(2026, 12, 2), ends_on=dt.date(2026, 12, 1))
+        services.event_create(
+            actor=teacher.user,
+            group=group,
+            title="x",
+            all_day=True,
+            starts_on=dt.date(2026, 12, 2),
+            ends_on=dt.date(2026, 12, 1),
+        )
 
 
 def test_database_refuses_end_before_start(school):
     from django.db import IntegrityError, transaction
+
     with pytest.raises(IntegrityError), transaction.atomic():
-        Event.objects.create(school=school, title="x", all_day=True,
-                             starts_on=dt.date(2026, 12, 2), ends_on=dt.date(2026, 12, 1))
+        Event.objects.create(
+            school=school,
+            title="x",
+            all_day=True,
+            starts_on=dt.date(2026, 12, 2),
+            ends_on=dt.date(2026, 12, 1),
+        )
 
 
 @time_machine.travel(at(2026, 11, 23, 10), tick=False)
@@ -106,8 +147,13 @@ def test_only_planners_edit_and_delete(teacher, other_teacher, group, parent):
         services.event_update(actor=other_teacher.user, event=event, title="Changed")
     with pytest.raises(PermissionDenied):
         services.event_delete(actor=parent.user, event=event)
-    services.event_update(actor=teacher.user, event=event, title="Changed",
-                          starts_at=at(2026, 12, 11, 9), ends_at=at(2026, 12, 11, 12))
+    services.event_update(
+        actor=teacher.user,
+        event=event,
+        title="Changed",
+        starts_at=at(2026, 12, 11, 9),
+        ends_at=at(2026, 12, 11, 12),
+    )
     event.refresh_from_db()
     assert event.title == "Changed"
     assert event.starts_on == dt.date(2026, 12, 11)
@@ -120,7 +166,14 @@ def test_only_planners_edit_and_delete(teacher, other_teacher, group, parent):
 
 @time_machine.travel(at(2026, 11, 23, 10), tick=False)
 def test_parent_sees_own_group_and_school_events_and_holidays_only(
-    parent, teacher, other_teacher, group, other_group, director, school, barred_child,
+    parent,
+    teacher,
+    other_teacher,
+    group,
+    other_group,
+    director,
+    school,
+    barred_child,
 ):
     add_christmas(school)
     mine = group_event(teacher, group, title="Schoolreis 5a")
@@ -136,7 +189,12 @@ def test_parent_sees_own_group_and_school_events_and_holidays_only(
 
 @time_machine.travel(at(2026, 11, 23, 10), tick=False)
 def test_barred_and_step_parent_see_no_events_of_that_group(
-    barred_parent, step_parent, other_teacher, other_group, teacher, group,
+    barred_parent,
+    step_parent,
+    other_teacher,
+    other_group,
+    teacher,
+    group,
 ):
     group_event(other_teacher, other_group, title="Toets 6b")
     group_event(teacher, group, title="Schoolreis 5a")
@@ -154,8 +212,9 @@ def test_other_school_sees_nothing_and_detail_404s(client, other_director, teach
 
 
 @time_machine.travel(at(2026, 11, 23, 10), tick=False)
-def test_filter_by_child_group_ignores_groups_not_visible(client, parent, teacher, group,
-                                                          other_teacher, other_group):
+def test_filter_by_child_group_ignores_groups_not_visible(
+    client, parent, teacher, group, other_teacher, other_group
+):
     group_event(teacher, group, title="Schoolreis 5a")
     group_event(other_teacher, other_group, title="Toets 6b")
     client.force_login(parent.user)
@@ -173,8 +232,9 @@ def test_bring_request_for_monday_written_on_friday_needs_confirmation(teacher, 
     with pytest.raises(ValidationError) as error:
         group_event(teacher, group, title="Gymles", day=monday, bring="gymkleren")
     assert "confirm_short_notice" in error.value.message_dict
-    event = group_event(teacher, group, title="Gymles", day=monday, bring="gymkleren",
-                        short_notice_confirmed=True)
+    event = group_event(
+        teacher, group, title="Gymles", day=monday, bring="gymkleren", short_notice_confirmed=True
+    )
     assert event.pk
 
 
@@ -189,15 +249,21 @@ def test_bring_request_two_school_days_ahead_across_the_weekend_is_fine(teacher,
 @time_machine.travel(at(2026, 11, 27, 10), tick=False)
 def test_bring_warning_in_the_form_requires_the_checkbox(client, teacher, group):
     client.force_login(teacher.user)
-    data = {"group": group.pk, "title": "Gymles", "kind": "activity", "starts_on": "2026-11-30",
-            "start_time": "09:00", "end_time": "10:00", "bring": "gymkleren",
-            "remind_days_before": 14}
+    data = {
+        "group": group.pk,
+        "title": "Gymles",
+        "kind": "activity",
+        "starts_on": "2026-11-30",
+        "start_time": "09:00",
+        "end_time": "10:00",
+        "bring": "gymkleren",
+        "remind_days_before": 14,
+    }
     response = client.post(reverse("communication:event_create"), data)
     assert response.status_code == 200
     assert not Event.objects.exists()
     assert 'name="confirm_short_notice"' in response.content.decode()
-    response = client.post(reverse("communication:event_create"),
-                           {**data, "confirm_short_notice": "on"})
+    response = client.post(reverse("communication:event_create"), {**data, "confirm_short_notice": "on"})
     assert response.status_code == 302
     event = Event.objects.get()
     assert event.starts_at == at(2026, 11, 30, 9)
@@ -208,10 +274,15 @@ def test_bring_warning_in_the_form_requires_the_checkbox(client, teacher, group)
 
 @time_machine.travel(at(2026, 11, 23, 10), tick=False)
 def test_reminder_sent_once_to_parents_who_may_see_it(
-    parent, divorced_parent, step_parent, barred_parent, teacher, group, other_teacher,
+    parent,
+    divorced_parent,
+    step_parent,
+    barred_parent,
+    teacher,
+    group,
+    other_teacher,
 ):
-    event = group_event(teacher, group, day=dt.date(2026, 12, 7), important=True,
-                        remind_days_before=14)
+    event = group_event(teacher, group, day=dt.date(2026, 12, 7), important=True, remind_days_before=14)
     assert send_event_reminders() == 2
     assert send_event_reminders() == 0
     notes = Notification.objects.filter(cause=f"event-reminder:{event.pk}")
@@ -285,10 +356,17 @@ def test_parent_cannot_open_create_form(client, parent):
 def test_teacher_edits_event_through_the_form(client, teacher, group):
     event = group_event(teacher, group)
     client.force_login(teacher.user)
-    response = client.post(reverse("communication:event_edit", args=[event.pk]), {
-        "group": group.pk, "title": "Schoolreis (verplaatst)", "kind": "trip",
-        "starts_on": "2026-12-11", "all_day": "on", "remind_days_before": 7,
-    })
+    response = client.post(
+        reverse("communication:event_edit", args=[event.pk]),
+        {
+            "group": group.pk,
+            "title": "Schoolreis (verplaatst)",
+            "kind": "trip",
+            "starts_on": "2026-12-11",
+            "all_day": "on",
+            "remind_days_before": 7,
+        },
+    )
     assert response.status_code == 302
     event.refresh_from_db()
     assert event.title == "Schoolreis (verplaatst)"

@@ -18,8 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
-    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -31,39 +30,96 @@ def agenda(school, group, other_group, teacher, director):
     today = timezone.localdate()
     days = [dt.date(2026, 12, d) for d in (21, 22, 23, 24, 28, 29, 30, 31)]
     NonSchoolDay.objects.bulk_create(
-        [NonSchoolDay(school=school, date=d, kind=NonSchoolDay.Kind.SCHOOL_HOLIDAY,
-                      name="Kerstvakantie") for d in days]
-        + [NonSchoolDay(school=school, date=dt.date(2026, 12, 25),
-                        kind=NonSchoolDay.Kind.PUBLIC_HOLIDAY, name="Eerste Kerstdag"),
-           NonSchoolDay(school=school, date=dt.date(2027, 1, 1),
-                        kind=NonSchoolDay.Kind.PUBLIC_HOLIDAY, name="Nieuwjaarsdag"),
-           NonSchoolDay(school=school, date=dt.date(2026, 12, 7),
-                        kind=NonSchoolDay.Kind.STUDY_DAY, name="Studiedag")]
+        [
+            NonSchoolDay(school=school, date=d, kind=NonSchoolDay.Kind.SCHOOL_HOLIDAY, name="Kerstvakantie")
+            for d in days
+        ]
+        + [
+            NonSchoolDay(
+                school=school,
+                date=dt.date(2026, 12, 25),
+                kind=NonSchoolDay.Kind.PUBLIC_HOLIDAY,
+                name="Eerste Kerstdag",
+            ),
+            NonSchoolDay(
+                school=school,
+                date=dt.date(2027, 1, 1),
+                kind=NonSchoolDay.Kind.PUBLIC_HOLIDAY,
+                name="Nieuwjaarsdag",
+            ),
+            NonSchoolDay(
+                school=school, date=dt.date(2026, 12, 7), kind=NonSchoolDay.Kind.STUDY_DAY, name="Studiedag"
+            ),
+        ]
     )
     soon = today + dt.timedelta(days=3)
     rows = [
-        Event(school=school, group=group, title="Excursie naar het bos", kind=Event.Kind.TRIP,
-              starts_on=soon, ends_on=soon, starts_at=_at(soon, 9), ends_at=_at(soon, 14, 30),
-              location="Amsterdamse Bos", bring="Laarzen en een regenjas", important=True,
-              created_by=teacher),
-        Event(school=school, group=other_group, title="Toets 6b", kind=Event.Kind.TEST,
-              starts_on=soon, ends_on=soon, all_day=True, created_by=teacher),
-        Event(school=school, title="Koffie-uurtje met de directie", kind=Event.Kind.COFFEE_HOUR,
-              starts_on=today + dt.timedelta(days=8), ends_on=today + dt.timedelta(days=8),
-              starts_at=_at(today + dt.timedelta(days=8), 8, 30),
-              ends_at=_at(today + dt.timedelta(days=8), 9, 30), location="Teamkamer",
-              created_by=director),
-        Event(school=school, title="Sinterklaasviering", kind=Event.Kind.ACTIVITY,
-              starts_on=dt.date(2026, 12, 4), ends_on=dt.date(2026, 12, 4), all_day=True,
-              created_by=director),
-        Event(school=school, title="MR-vergadering", kind=Event.Kind.MR_MEETING,
-              starts_on=dt.date(2026, 12, 15), ends_on=dt.date(2026, 12, 15),
-              starts_at=_at(dt.date(2026, 12, 15), 19, 30),
-              ends_at=_at(dt.date(2026, 12, 15), 21), created_by=director),
-        Event(school=school, group=group, title="Kerstdiner groep 5a", kind=Event.Kind.ACTIVITY,
-              starts_on=dt.date(2026, 12, 17), ends_on=dt.date(2026, 12, 17),
-              starts_at=_at(dt.date(2026, 12, 17), 17), ends_at=_at(dt.date(2026, 12, 17), 19),
-              bring="Een bord, beker en bestek", created_by=teacher),
+        Event(
+            school=school,
+            group=group,
+            title="Excursie naar het bos",
+            kind=Event.Kind.TRIP,
+            starts_on=soon,
+            ends_on=soon,
+            starts_at=_at(soon, 9),
+            ends_at=_at(soon, 14, 30),
+            location="Amsterdamse Bos",
+            bring="Laarzen en een regenjas",
+            important=True,
+            created_by=teacher,
+        ),
+        Event(
+            school=school,
+            group=other_group,
+            title="Toets 6b",
+            kind=Event.Kind.TEST,
+            starts_on=soon,
+            ends_on=soon,
+            all_day=True,
+            created_by=teacher,
+        ),
+        Event(
+            school=school,
+            title="Koffie-uurtje met de directie",
+            kind=Event.Kind.COFFEE_HOUR,
+            starts_on=today + dt.timedelta(days=8),
+            ends_on=today + dt.timedelta(days=8),
+            starts_at=_at(today + dt.timedelta(days=8), 8, 30),
+            ends_at=_at(today + dt.timedelta(days=8), 9, 30),
+            location="Teamkamer",
+            created_by=director,
+        ),
+        Event(
+            school=school,
+            title="Sinterklaasviering",
+            kind=Event.Kind.ACTIVITY,
+            starts_on=dt.date(2026, 12, 4),
+            ends_on=dt.date(2026, 12, 4),
+            all_day=True,
+            created_by=director,
+        ),
+        Event(
+            school=school,
+            title="MR-vergadering",
+            kind=Event.Kind.MR_MEETING,
+            starts_on=dt.date(2026, 12, 15),
+            ends_on=dt.date(2026, 12, 15),
+            starts_at=_at(dt.date(2026, 12, 15), 19, 30),
+            ends_at=_at(dt.date(2026, 12, 15), 21),
+            created_by=director,
+        ),
+        Event(
+            school=school,
+            group=group,
+            title="Kerstdiner groep 5a",
+            kind=Event.Kind.ACTIVITY,
+            starts_on=dt.date(2026, 12, 17),
+            ends_on=dt.date(2026, 12, 17),
+            starts_at=_at(dt.date(2026, 12, 17), 17),
+            ends_at=_at(dt.date(2026, 12, 17), 19),
+            bring="Een bord, beker en bestek",
+            created_by=teacher,
+        ),
     ]
     Event.objects.bulk_create(rows)
 

@@ -5,7 +5,6 @@ launch arguments point at /usr/bin/chromium. Screenshots go to /tmp/klimop-shots
 the repository.
 """
 
-
 import pytest
 
 from klimop.models import StaffMember
@@ -16,16 +15,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
-    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 # --- scenarios ------------------------------------------------------------------------------
 
 
-def test_parent_logs_in_and_sees_child_and_teacher(
-    page, live_server, parent, child, teacher, duo_teacher
-):
+def test_parent_logs_in_and_sees_child_and_teacher(page, live_server, parent, child, teacher, duo_teacher):
     log_in(page, live_server, verified(parent.user))
 
     assert page.url == f"{live_server.url}/"
@@ -36,9 +32,7 @@ def test_parent_logs_in_and_sees_child_and_teacher(
     assert page.get_by_role("heading", name=child.full_name).is_visible()
 
 
-def test_teacher_logs_in_and_sees_the_groups_pupils(
-    page, live_server, teacher, child, barred_child
-):
+def test_teacher_logs_in_and_sees_the_groups_pupils(page, live_server, teacher, child, barred_child):
     classmate = f.PupilFactory(group=child.group, first_name="Daan", last_name="Klasgenoot")
 
     log_in(page, live_server, verified(teacher.user))
@@ -90,19 +84,29 @@ def test_account_menu_logs_out(page, live_server, parent, child):
 
 
 @pytest.fixture
-def demo_school(school, group, other_group, teacher, duo_teacher, director, child, parent,
-                divorced_parent, info_parent):
+def demo_school(
+    school, group, other_group, teacher, duo_teacher, director, child, parent, divorced_parent, info_parent
+):
     """A few more pupils and a second child, so the pages look like a real school."""
-    names = ["Sanne de Vries", "Milan Jansen", "Julia van den Berg", "Luuk Bakker",
-             "Tess Visser", "Finn Smit", "Mila Meijer", "Lucas de Boer"]
+    names = [
+        "Sanne de Vries",
+        "Milan Jansen",
+        "Julia van den Berg",
+        "Luuk Bakker",
+        "Tess Visser",
+        "Finn Smit",
+        "Mila Meijer",
+        "Lucas de Boer",
+    ]
     for name in names:
         first, last = name.split(" ", 1)
         f.PupilFactory(group=group, first_name=first, last_name=last)
     for name in ["Emma Mulder", "Daan de Groot", "Zoë Bos"]:
         first, last = name.split(" ", 1)
         f.PupilFactory(group=other_group, first_name=first, last_name=last)
-    f.StaffMemberFactory(school=school, groups=[other_group], user__email="groep6@example.test",
-                         role=StaffMember.Role.TEACHER)
+    f.StaffMemberFactory(
+        school=school, groups=[other_group], user__email="groep6@example.test", role=StaffMember.Role.TEACHER
+    )
     sibling = f.PupilFactory(group=other_group, first_name="Bram", last_name=child.last_name)
     f.GuardianRelationFactory(pupil=sibling, guardian=parent)
     for user in (parent.user, teacher.user, director.user):

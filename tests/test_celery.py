@@ -75,10 +75,25 @@ def _start_worker(tmp_path: Path, env_extra: dict[str, str], queue: str) -> subp
     }
     log = (tmp_path / "worker.log").open("w")
     return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "celery", "-A", "klimop", "worker", "--pool=solo",
-         "--loglevel=info", "-Q", queue, "--without-gossip", "--without-mingle",
-         "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "klimop",
+            "worker",
+            "--pool=solo",
+            "--loglevel=info",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -115,8 +130,11 @@ def test_the_embedded_filesystem_broker_delivers_to_a_real_worker(tmp_path):
     queue = f"test-{uuid.uuid4().hex[:8]}"
     worker = _start_worker(
         tmp_path,
-        {"CELERY_BROKER_URL": "filesystem://", "CELERY_FILESYSTEM_DIR": str(folder),
-         "CELERY_RESULT_BACKEND": backend},
+        {
+            "CELERY_BROKER_URL": "filesystem://",
+            "CELERY_FILESYSTEM_DIR": str(folder),
+            "CELERY_RESULT_BACKEND": backend,
+        },
         queue,
     )
     try:
@@ -125,9 +143,11 @@ def test_the_embedded_filesystem_broker_delivers_to_a_real_worker(tmp_path):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         sender = Celery("sender", broker="filesystem://", backend=backend, set_as_current=False)
         sender.conf.broker_transport_options = {
-            "data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
-            "control_folder": str(folder / "control"), "store_processed": False,
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
         }
         token = uuid.uuid4().hex
         result = sender.send_task("klimop.tasks.ping", args=[token], queue=queue)

@@ -33,8 +33,19 @@ THURSDAY_OPENING = dt.datetime(2026, 10, 8, 8, 0, tzinfo=AMSTERDAM)
 
 
 @pytest.fixture
-def cast(teacher, duo_teacher, other_teacher, director, parent, divorced_parent, step_parent,
-         info_parent, barred_parent, child, barred_child):
+def cast(
+    teacher,
+    duo_teacher,
+    other_teacher,
+    director,
+    parent,
+    divorced_parent,
+    step_parent,
+    info_parent,
+    barred_parent,
+    child,
+    barred_child,
+):
     return None
 
 
@@ -54,9 +65,11 @@ def _pdf(name="brief.pdf"):
 
 # --- who may start and read what ---------------------------------------------------------------
 
+
 class TestAccess:
-    def test_a_parent_reaches_both_duo_teachers_of_the_childs_group(self, cast, parent, child, teacher,
-                                                                    duo_teacher):
+    def test_a_parent_reaches_both_duo_teachers_of_the_childs_group(
+        self, cast, parent, child, teacher, duo_teacher
+    ):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             conversation = _start(parent, child)
         users = set(conversation.participants.values_list("user_id", flat=True))
@@ -97,13 +110,17 @@ class TestAccess:
             message = conversation.messages.get()
             assert client.get(reverse("communication:chat_attachment", args=[message.pk])).status_code == 404
 
-    def test_staff_write_to_the_guardians_who_may_be_contacted(self, cast, teacher, child, parent,
-                                                             divorced_parent, step_parent, info_parent):
+    def test_staff_write_to_the_guardians_who_may_be_contacted(
+        self, cast, teacher, child, parent, divorced_parent, step_parent, info_parent
+    ):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             guardians = services.guardians_reachable_about(child)
             assert set(guardians) == {parent, divorced_parent}
             conversation = services.conversation_start_direct(
-                actor=teacher.user, pupil=child, guardians=guardians, body="Even een vraag",
+                actor=teacher.user,
+                pupil=child,
+                guardians=guardians,
+                body="Even een vraag",
             )
             with pytest.raises(ValidationError):
                 services.conversation_start_direct(actor=teacher.user, pupil=child, guardians=[step_parent])
@@ -116,21 +133,25 @@ class TestAccess:
     def test_the_director_may_start_about_any_child_of_the_school(self, cast, director, child, parent):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             conversation = services.conversation_start_direct(
-                actor=director.user, pupil=child, guardians=[parent], body="Goedemorgen")
+                actor=director.user, pupil=child, guardians=[parent], body="Goedemorgen"
+            )
         assert conversation.messages.count() == 1
 
 
 # --- office hours and the answer clock ------------------------------------------------------------
 
+
 class TestDelivery:
-    def test_a_friday_evening_parent_message_is_visible_to_staff_at_once(self, cast, parent, child, teacher,
-                                                                       duo_teacher):
+    def test_a_friday_evening_parent_message_is_visible_to_staff_at_once(
+        self, cast, parent, child, teacher, duo_teacher
+    ):
         with time_machine.travel(FRIDAY_EVENING, tick=False):
             conversation = _start(parent, child)
             message = conversation.messages.get()
             assert message.deliver_at == FRIDAY_EVENING
             assert [m.pk for m in selectors.messages_for(viewer=teacher.user, conversation=conversation)] == [
-                message.pk]
+                message.pk
+            ]
             assert [m.pk for m in selectors.open_parent_messages_for(viewer=teacher.user)] == [message.pk]
         # Two working days on the school calendar (duo: one of them works every day):
         # Monday and Tuesday, so by Tuesday's closing rather than Wednesday 08:00.
@@ -156,15 +177,18 @@ class TestDelivery:
         with time_machine.travel(MONDAY_EVENING + dt.timedelta(days=1), tick=False):
             reply = services.message_send(actor=teacher.user, conversation=conversation, body="Dat is goed.")
             assert reply.deliver_at == dt.datetime(2026, 10, 7, 8, 0, tzinfo=AMSTERDAM)
-            assert reply.pk not in [m.pk for m in selectors.messages_for(viewer=parent.user,
-                                                                          conversation=conversation)]
-            assert reply.pk in [m.pk for m in selectors.messages_for(viewer=teacher.user,
-                                                                      conversation=conversation)]
+            assert reply.pk not in [
+                m.pk for m in selectors.messages_for(viewer=parent.user, conversation=conversation)
+            ]
+            assert reply.pk in [
+                m.pk for m in selectors.messages_for(viewer=teacher.user, conversation=conversation)
+            ]
             note = Notification.objects.get(user=parent.user, cause=f"message:{reply.pk}")
             assert note.deliver_at == reply.deliver_at
         with time_machine.travel(dt.datetime(2026, 10, 7, 8, 0, 1, tzinfo=AMSTERDAM), tick=False):
-            assert reply.pk in [m.pk for m in selectors.messages_for(viewer=parent.user,
-                                                                      conversation=conversation)]
+            assert reply.pk in [
+                m.pk for m in selectors.messages_for(viewer=parent.user, conversation=conversation)
+            ]
         assert conversation.messages.get(sender=parent.user).answered_at is not None
 
     def test_the_staff_page_says_when_a_message_will_be_delivered(self, client, cast, parent, child, teacher):
@@ -172,8 +196,11 @@ class TestDelivery:
             conversation = _start(parent, child)
         with time_machine.travel(MONDAY_EVENING + dt.timedelta(days=1), tick=False):
             client.force_login(teacher.user)
-            response = client.post(reverse("communication:chat_detail", args=[conversation.pk]),
-                                   {"body": "Tot morgen"}, follow=True)
+            response = client.post(
+                reverse("communication:chat_detail", args=[conversation.pk]),
+                {"body": "Tot morgen"},
+                follow=True,
+            )
         assert "woensdag 7 oktober, 08:00" in response.content.decode()
 
     def test_a_holiday_is_not_working_time(self, cast, school, parent, child, teacher):
@@ -192,8 +219,9 @@ class TestDelivery:
         assert note.deliver_at == dt.datetime(2026, 10, 26, 7, 0, tzinfo=dt.UTC)
         assert message.answer_by == dt.datetime(2026, 10, 27, 15, 30, tzinfo=dt.UTC)
 
-    def test_a_single_staff_recipient_answers_in_their_own_working_days(self, cast, school, parent, child,
-                                                                       duo_teacher, teacher):
+    def test_a_single_staff_recipient_answers_in_their_own_working_days(
+        self, cast, school, parent, child, duo_teacher, teacher
+    ):
         teacher.groups.clear()
         with time_machine.travel(FRIDAY_EVENING, tick=False):
             message = _start(parent, child).messages.get()
@@ -206,8 +234,9 @@ class TestAnswerClock:
         with time_machine.travel(FRIDAY_EVENING, tick=False):
             return _start(parent, child).messages.get()
 
-    def test_the_reminder_is_sent_once_even_when_the_task_runs_twice(self, cast, parent, child, teacher,
-                                                                   duo_teacher):
+    def test_the_reminder_is_sent_once_even_when_the_task_runs_twice(
+        self, cast, parent, child, teacher, duo_teacher
+    ):
         message = self._message(parent, child)
         assert message.remind_at == TUESDAY_OPENING
         with time_machine.travel(TUESDAY_OPENING - dt.timedelta(minutes=1), tick=False):
@@ -217,8 +246,9 @@ class TestAnswerClock:
             assert services.answer_reminders_send() == 0
         assert Notification.objects.filter(cause=f"answer-reminder:{message.pk}").count() == 2
 
-    def test_the_acknowledgement_stops_the_reminder_but_not_the_escalation(self, cast, parent, child,
-                                                                          teacher, director):
+    def test_the_acknowledgement_stops_the_reminder_but_not_the_escalation(
+        self, cast, parent, child, teacher, director
+    ):
         message = self._message(parent, child)
         with time_machine.travel(MONDAY_OPENING, tick=False):
             services.message_acknowledge(actor=teacher.user, message=message)
@@ -258,6 +288,7 @@ class TestAnswerClock:
 
 # --- bad input ----------------------------------------------------------------------------------------
 
+
 class TestInput:
     def test_script_in_a_message_is_stripped(self, cast, parent, child):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
@@ -280,25 +311,31 @@ class TestInput:
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             conversation = _start(parent, child)
             with pytest.raises(ValidationError) as exc:
-                services.message_send(actor=parent.user, conversation=conversation, body="",
-                                      attachment=_pdf())
+                services.message_send(
+                    actor=parent.user, conversation=conversation, body="", attachment=_pdf()
+                )
             assert "MB" in str(exc.value)
             monkeypatch.setattr("communication.forms.chats.MAX_ATTACHMENT_BYTES", 10)
             client.force_login(parent.user)
-            response = client.post(reverse("communication:chat_detail", args=[conversation.pk]),
-                                   {"body": "", "attachment": _pdf()})
+            response = client.post(
+                reverse("communication:chat_detail", args=[conversation.pk]),
+                {"body": "", "attachment": _pdf()},
+            )
         assert response.status_code == 400
         assert "groter dan" in response.content.decode() or "larger than" in response.content.decode()
         assert conversation.messages.count() == 1
 
-    def test_a_pdf_and_a_photo_are_stored_and_served_to_participants_only(self, client, cast, parent, child,
-                                                                          teacher, divorced_parent):
+    def test_a_pdf_and_a_photo_are_stored_and_served_to_participants_only(
+        self, client, cast, parent, child, teacher, divorced_parent
+    ):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             conversation = _start(parent, child)
-            pdf = services.message_send(actor=parent.user, conversation=conversation, body="",
-                                        attachment=_pdf())
-            photo = services.message_send(actor=parent.user, conversation=conversation, body="Kijk",
-                                          attachment=_jpeg())
+            pdf = services.message_send(
+                actor=parent.user, conversation=conversation, body="", attachment=_pdf()
+            )
+            photo = services.message_send(
+                actor=parent.user, conversation=conversation, body="Kijk", attachment=_jpeg()
+            )
             assert pdf.attachment_kind == "pdf"
             assert photo.attachment_kind == "image"
             client.force_login(teacher.user)
@@ -310,31 +347,46 @@ class TestInput:
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             conversation = _start(parent, child)
             with pytest.raises(ValidationError):
-                services.message_send(actor=parent.user, conversation=conversation, body="",
-                                      attachment=SimpleUploadedFile("x.jpg", b"not an image"))
+                services.message_send(
+                    actor=parent.user,
+                    conversation=conversation,
+                    body="",
+                    attachment=SimpleUploadedFile("x.jpg", b"not an image"),
+                )
 
 
 # --- group conversations, parents among themselves, moderation -----------------------------------------
 
+
 class TestGroupConversations:
     def test_a_teacher_starts_a_group_conversation_with_the_parents_who_may_act(
-        self, cast, teacher, group, parent, divorced_parent, step_parent, info_parent,
+        self,
+        cast,
+        teacher,
+        group,
+        parent,
+        divorced_parent,
+        step_parent,
+        info_parent,
     ):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            conversation = services.conversation_start_group(actor=teacher.user, group=group,
-                                                             title="Schoolreis", body="Wie rijdt er mee?")
+            conversation = services.conversation_start_group(
+                actor=teacher.user, group=group, title="Schoolreis", body="Wie rijdt er mee?"
+            )
         users = set(conversation.participants.values_list("user_id", flat=True))
         assert users == {teacher.user_id, parent.user_id, divorced_parent.user_id}
 
-    def test_parents_cannot_start_group_conversations_or_share_photos_there(self, cast, teacher, group,
-                                                                            parent):
+    def test_parents_cannot_start_group_conversations_or_share_photos_there(
+        self, cast, teacher, group, parent
+    ):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             with pytest.raises(PermissionDenied):
                 services.conversation_start_group(actor=parent.user, group=group, title="x")
             conversation = services.conversation_start_group(actor=teacher.user, group=group, title="Uitje")
             with pytest.raises(ValidationError):
-                services.message_send(actor=parent.user, conversation=conversation, body="",
-                                      attachment=_jpeg())
+                services.message_send(
+                    actor=parent.user, conversation=conversation, body="", attachment=_jpeg()
+                )
 
     def test_staff_remove_a_message_and_parents_leave(self, cast, teacher, group, parent):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
@@ -353,19 +405,22 @@ class TestGroupConversations:
 
     def test_parents_chat_within_a_shared_group_without_contact_details(self, client, cast, parent, group):
         other = f.GuardianRelationFactory(
-            pupil=f.PupilFactory(group=group), guardian__user__email="buur@example.test",
-            kind=GuardianRelation.Kind.PARENT_WITH_AUTHORITY, access=GuardianRelation.Access.FULL,
+            pupil=f.PupilFactory(group=group),
+            guardian__user__email="buur@example.test",
+            kind=GuardianRelation.Kind.PARENT_WITH_AUTHORITY,
+            access=GuardianRelation.Access.FULL,
         ).guardian
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             conversation = services.conversation_start_parents(
-                actor=parent.user, other=other.user, group=group, body="Samen fietsen?")
+                actor=parent.user, other=other.user, group=group, body="Samen fietsen?"
+            )
             assert conversation.messages.get().needs_answer is False
             client.force_login(other.user)
             page = client.get(reverse("communication:chat_detail", args=[conversation.pk])).content.decode()
         import re
 
         page = re.sub(r'<details class="account-menu.*?</details>', "", page, flags=re.S)
-        assert parent.user.email not in page, page[page.index(parent.user.email) - 300:][:600]
+        assert parent.user.email not in page, page[page.index(parent.user.email) - 300 :][:600]
         assert parent.user.get_full_name() in page
 
     def test_parents_without_a_shared_group_cannot_chat(self, cast, parent, barred_parent, group):
@@ -375,10 +430,20 @@ class TestGroupConversations:
 
 # --- per-child chats -----------------------------------------------------------------------------------
 
+
 class TestChildConversations:
     def test_sync_creates_one_chat_per_child_with_custodial_parents_and_teachers(
-        self, cast, school_year, child, parent, divorced_parent, teacher, duo_teacher, barred_child,
-        barred_parent, other_teacher,
+        self,
+        cast,
+        school_year,
+        child,
+        parent,
+        divorced_parent,
+        teacher,
+        duo_teacher,
+        barred_child,
+        barred_parent,
+        other_teacher,
     ):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             first = services.child_conversations_sync(school_year=school_year)
@@ -387,17 +452,28 @@ class TestChildConversations:
         assert second == {"created": 0, "joined": 0, "left": 0, "closed": 0}
         chat = Conversation.objects.get(kind="child", pupil=child)
         assert set(chat.participants.values_list("user_id", flat=True)) == {
-            parent.user_id, divorced_parent.user_id, teacher.user_id, duo_teacher.user_id}
+            parent.user_id,
+            divorced_parent.user_id,
+            teacher.user_id,
+            duo_teacher.user_id,
+        }
         barred_chat = Conversation.objects.get(kind="child", pupil=barred_child)
         assert set(barred_chat.participants.values_list("user_id", flat=True)) == {other_teacher.user_id}
 
     def test_sync_follows_the_directory_and_closes_chats_of_pupils_who_left(
-        self, cast, school_year, child, parent, divorced_parent, teacher,
+        self,
+        cast,
+        school_year,
+        child,
+        parent,
+        divorced_parent,
+        teacher,
     ):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             services.child_conversations_sync(school_year=school_year)
             GuardianRelation.objects.filter(guardian=divorced_parent).update(
-                access=GuardianRelation.Access.BARRED)
+                access=GuardianRelation.Access.BARRED
+            )
             result = services.child_conversations_sync(school_year=school_year)
             assert result["left"] == 1
             chat = Conversation.objects.get(kind="child", pupil=child)
@@ -416,9 +492,11 @@ class TestChildConversations:
 
 # --- inbox, unread counts, queries -------------------------------------------------------------------------
 
+
 class TestInbox:
-    def test_unread_counts_count_delivered_messages_of_others_since_last_read(self, cast, parent, child,
-                                                                             teacher):
+    def test_unread_counts_count_delivered_messages_of_others_since_last_read(
+        self, cast, parent, child, teacher
+    ):
         with time_machine.travel(MONDAY_OPENING, tick=False):
             conversation = _start(parent, child)
             services.message_send(actor=parent.user, conversation=conversation, body="En nog iets")
@@ -443,7 +521,12 @@ class TestInbox:
         assert [p.user_id for p in readers] == [teacher.user_id]
 
     def test_the_inbox_needs_the_same_number_of_queries_for_more_conversations(
-        self, client, cast, parent, child, teacher,
+        self,
+        client,
+        cast,
+        parent,
+        child,
+        teacher,
     ):
         client.force_login(teacher.user)
         with time_machine.travel(MONDAY_OPENING, tick=False):
@@ -458,26 +541,28 @@ class TestInbox:
         assert len(many) == len(few)
         assert "Ouders wachten op antwoord" in page.content.decode() or "waiting" in page.content.decode()
 
-    def test_polling_returns_what_became_visible_since_the_last_poll(self, client, cast, parent, child,
-                                                                     teacher):
+    def test_polling_returns_what_became_visible_since_the_last_poll(
+        self, client, cast, parent, child, teacher
+    ):
         with time_machine.travel(MONDAY_EVENING, tick=False):
             conversation = _start(parent, child)
             first = conversation.messages.get()
-            held = services.message_send(actor=teacher.user, conversation=conversation,
-                                         body="Morgen <b>meer</b>")
+            held = services.message_send(
+                actor=teacher.user, conversation=conversation, body="Morgen <b>meer</b>"
+            )
             client.force_login(parent.user)
             page = client.get(reverse("communication:chat_detail", args=[conversation.pk]))
             since = page.context["since"]
             assert f'id="m{held.pk}"' not in page.content.decode()
         with time_machine.travel(TUESDAY_OPENING + dt.timedelta(seconds=5), tick=False):
-            response = client.get(reverse("communication:chat_poll", args=[conversation.pk]),
-                                  {"since": since})
+            response = client.get(
+                reverse("communication:chat_poll", args=[conversation.pk]), {"since": since}
+            )
         html = response.content.decode()
         # The held message was written before the page loaded, but delivered after it.
         assert f'id="m{held.pk}"' in html
         assert f'id="m{first.pk}"' not in html
         assert dt.datetime.fromisoformat(response["X-Since"]) == TUESDAY_OPENING + dt.timedelta(seconds=5)
-
 
     def test_start_page_sends_a_parent_to_the_new_conversation(self, client, cast, parent, child):
         client.force_login(parent.user)
@@ -490,8 +575,9 @@ class TestInbox:
     def test_a_barred_parent_cannot_start_through_the_page(self, client, cast, barred_parent, barred_child):
         client.force_login(barred_parent.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            response = client.post(reverse("communication:chat_start"),
-                                   {"pupil": barred_child.pk, "body": "x"})
+            response = client.post(
+                reverse("communication:chat_start"), {"pupil": barred_child.pk, "body": "x"}
+            )
         assert response.status_code in (200, 404)
         assert not Conversation.objects.exists()
 
@@ -507,9 +593,17 @@ class TestInbox:
 
 # --- reliability and privacy -----------------------------------------------------------------------------
 
+
 class TestReliability:
     def test_with_the_broker_down_the_message_is_saved_and_the_sweep_sends_its_email(
-        self, cast, parent, child, teacher, monkeypatch, mailoutbox, django_capture_on_commit_callbacks,
+        self,
+        cast,
+        parent,
+        child,
+        teacher,
+        monkeypatch,
+        mailoutbox,
+        django_capture_on_commit_callbacks,
     ):
         from klimop.notifications import services as notification_services
         from klimop.notifications import tasks as notification_tasks
@@ -533,8 +627,9 @@ class TestReliability:
 
 
 class TestExport:
-    def test_a_guardian_exports_their_own_messages_only(self, client, cast, parent, divorced_parent, child,
-                                                        teacher):
+    def test_a_guardian_exports_their_own_messages_only(
+        self, client, cast, parent, divorced_parent, child, teacher
+    ):
         with time_machine.travel(MONDAY_OPENING, tick=False):
             conversation = _start(parent, child, body="Mijn eigen vraag")
             services.message_send(actor=teacher.user, conversation=conversation, body="Antwoord van school")
@@ -549,7 +644,12 @@ class TestExport:
 
 class TestConversationPage:
     def test_the_conversation_page_needs_the_same_number_of_queries_for_more_messages(
-        self, client, cast, parent, child, teacher,
+        self,
+        client,
+        cast,
+        parent,
+        child,
+        teacher,
     ):
         with time_machine.travel(MONDAY_OPENING, tick=False):
             conversation = _start(parent, child)

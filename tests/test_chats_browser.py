@@ -20,8 +20,7 @@ MONDAY_EVENING = dt.datetime(2026, 11, 23, 20, 0, tzinfo=AMSTERDAM)
 TUESDAY_OPENING = dt.datetime(2026, 11, 24, 8, 0, tzinfo=AMSTERDAM)
 
 if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
-    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 @pytest.fixture
@@ -31,9 +30,7 @@ def cast(school, group, teacher, duo_teacher, child, parent, divorced_parent):
     return {"teacher": teacher, "parent": parent}
 
 
-def test_a_parent_writes_at_20h_and_sees_the_teachers_answer_without_reloading(
-    browser, live_server, cast
-):
+def test_a_parent_writes_at_20h_and_sees_the_teachers_answer_without_reloading(browser, live_server, cast):
     with time_machine.travel(MONDAY_EVENING, tick=True) as traveller:
         parent_page = browser.new_page(viewport=PHONE)
         log_in(parent_page, live_server, cast["parent"].user)

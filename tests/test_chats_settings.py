@@ -27,8 +27,19 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cast(teacher, duo_teacher, other_teacher, director, parent, divorced_parent, step_parent,
-         info_parent, barred_parent, child, barred_child):
+def cast(
+    teacher,
+    duo_teacher,
+    other_teacher,
+    director,
+    parent,
+    divorced_parent,
+    step_parent,
+    info_parent,
+    barred_parent,
+    child,
+    barred_child,
+):
     return None
 
 
@@ -36,9 +47,11 @@ def cast(teacher, duo_teacher, other_teacher, director, parent, divorced_parent,
 def neighbour(group):
     """Another parent with gezag of a child in group 5a, with an account."""
     return f.GuardianRelationFactory(
-        pupil=f.PupilFactory(group=group), guardian__user__email="buur@example.test",
+        pupil=f.PupilFactory(group=group),
+        guardian__user__email="buur@example.test",
         guardian__phone="06-99887766",
-        kind=GuardianRelation.Kind.PARENT_WITH_AUTHORITY, access=GuardianRelation.Access.FULL,
+        kind=GuardianRelation.Kind.PARENT_WITH_AUTHORITY,
+        access=GuardianRelation.Access.FULL,
     ).guardian
 
 
@@ -49,12 +62,14 @@ def _without_account_menu(html: str) -> str:
 def _parent_message(parent, child):
     with time_machine.travel(FRIDAY_EVENING, tick=False):
         return services.conversation_start_direct(
-            actor=parent.user, pupil=child, body="Mag Noor eerder weg?").messages.get()
+            actor=parent.user, pupil=child, body="Mag Noor eerder weg?"
+        ).messages.get()
 
 
 class TestWhatParentsMayStart:
-    def test_a_school_can_keep_parents_from_starting_chats_with_teachers(self, client, cast, school,
-                                                                        parent, child):
+    def test_a_school_can_keep_parents_from_starting_chats_with_teachers(
+        self, client, cast, school, parent, child
+    ):
         School.objects.filter(pk=school.pk).update(parents_may_start_chats=False)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             with pytest.raises(PermissionDenied):
@@ -65,8 +80,9 @@ class TestWhatParentsMayStart:
         assert f'href="{reverse("communication:chat_start")}"' not in inbox
         assert "U kunt geen gesprek beginnen" in page
 
-    def test_a_school_can_turn_off_chats_between_parents(self, client, cast, school, parent, group,
-                                                          neighbour):
+    def test_a_school_can_turn_off_chats_between_parents(
+        self, client, cast, school, parent, group, neighbour
+    ):
         School.objects.filter(pk=school.pk).update(parent_to_parent_chats=False)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             with pytest.raises(PermissionDenied):
@@ -81,8 +97,9 @@ class TestWhatTheAcknowledgementStops:
     def test_by_default_it_stops_the_reminder_only(self, cast, school, parent, child, teacher):
         assert school.acknowledgement_stops == School.AcknowledgementStops.REMINDER
 
-    def test_a_school_can_let_it_stop_the_escalation_too(self, cast, school, parent, child, teacher,
-                                                         director):
+    def test_a_school_can_let_it_stop_the_escalation_too(
+        self, cast, school, parent, child, teacher, director
+    ):
         School.objects.filter(pk=school.pk).update(acknowledgement_stops="both")
         message = _parent_message(parent, child)
         with time_machine.travel(MONDAY_OPENING, tick=False):
@@ -92,39 +109,45 @@ class TestWhatTheAcknowledgementStops:
             assert services.answer_escalations_send() == 0
         assert not Notification.objects.filter(user=director.user).exists()
 
-    def test_a_school_can_let_only_an_answer_stop_the_clock(self, cast, school, parent, child, teacher,
-                                                            duo_teacher):
+    def test_a_school_can_let_only_an_answer_stop_the_clock(
+        self, cast, school, parent, child, teacher, duo_teacher
+    ):
         School.objects.filter(pk=school.pk).update(acknowledgement_stops="nothing")
         message = _parent_message(parent, child)
         with time_machine.travel(MONDAY_OPENING, tick=False):
             services.message_acknowledge(actor=teacher.user, message=message)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             assert services.answer_reminders_send() == 2
-        assert Notification.objects.filter(cause=f"answer-reminder:{message.pk}",
-                                           user=teacher.user).exists()
+        assert Notification.objects.filter(cause=f"answer-reminder:{message.pk}", user=teacher.user).exists()
 
 
 class TestStartPages:
-    def test_a_teacher_writes_to_the_parents_of_her_group(self, client, cast, teacher, group, other_group,
-                                                          parent, divorced_parent):
+    def test_a_teacher_writes_to_the_parents_of_her_group(
+        self, client, cast, teacher, group, other_group, parent, divorced_parent
+    ):
         client.force_login(teacher.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             page = client.get(reverse("communication:chat_start_group")).content.decode()
             assert group.name in page
             assert other_group.name not in page
-            response = client.post(reverse("communication:chat_start_group"), {
-                "group": group.pk, "title": "Schoolreis", "body": "Wie kan er meerijden?"})
+            response = client.post(
+                reverse("communication:chat_start_group"),
+                {"group": group.pk, "title": "Schoolreis", "body": "Wie kan er meerijden?"},
+            )
         conversation = Conversation.objects.get(kind="group")
         assert response.url == reverse("communication:chat_detail", args=[conversation.pk])
         assert conversation.title == "Schoolreis"
         assert {parent.user_id, divorced_parent.user_id} <= set(
-            conversation.participants.values_list("user_id", flat=True))
+            conversation.participants.values_list("user_id", flat=True)
+        )
 
     def test_a_teacher_cannot_address_another_group_by_id(self, client, cast, teacher, other_group):
         client.force_login(teacher.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            response = client.post(reverse("communication:chat_start_group"), {
-                "group": other_group.pk, "title": "x", "body": "y"})
+            response = client.post(
+                reverse("communication:chat_start_group"),
+                {"group": other_group.pk, "title": "x", "body": "y"},
+            )
         assert response.status_code == 400
         assert "Selecteer een geldige keuze" in response.content.decode()
         assert not Conversation.objects.exists()
@@ -133,29 +156,38 @@ class TestStartPages:
         client.force_login(parent.user)
         assert client.get(reverse("communication:chat_start_group")).status_code == 404
 
-    def test_a_parent_writes_to_another_parent_by_name_only(self, client, cast, parent, group, neighbour,
-                                                            barred_parent):
+    def test_a_parent_writes_to_another_parent_by_name_only(
+        self, client, cast, parent, group, neighbour, barred_parent
+    ):
         client.force_login(parent.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             page = _without_account_menu(
-                client.get(reverse("communication:chat_start_parent")).content.decode())
+                client.get(reverse("communication:chat_start_parent")).content.decode()
+            )
             assert neighbour.user.get_full_name() in page
             assert neighbour.email not in page
             assert neighbour.phone not in page
             assert barred_parent.user.get_full_name() not in page
-            response = client.post(reverse("communication:chat_start_parent"), {
-                "other": f"{neighbour.user_id}-{group.pk}", "body": "Zullen we samen fietsen?"})
+            response = client.post(
+                reverse("communication:chat_start_parent"),
+                {"other": f"{neighbour.user_id}-{group.pk}", "body": "Zullen we samen fietsen?"},
+            )
         conversation = Conversation.objects.get(kind="parents")
         assert response.url == reverse("communication:chat_detail", args=[conversation.pk])
         assert set(conversation.participants.values_list("user_id", flat=True)) == {
-            parent.user_id, neighbour.user_id}
+            parent.user_id,
+            neighbour.user_id,
+        }
 
-    def test_a_parent_outside_the_shared_groups_cannot_be_chosen_by_id(self, client, cast, parent, group,
-                                                                       barred_parent):
+    def test_a_parent_outside_the_shared_groups_cannot_be_chosen_by_id(
+        self, client, cast, parent, group, barred_parent
+    ):
         client.force_login(parent.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            response = client.post(reverse("communication:chat_start_parent"), {
-                "other": f"{barred_parent.user_id}-{group.pk}", "body": "Hallo"})
+            response = client.post(
+                reverse("communication:chat_start_parent"),
+                {"other": f"{barred_parent.user_id}-{group.pk}", "body": "Hallo"},
+            )
         assert response.status_code == 400
         assert not Conversation.objects.exists()
 
@@ -180,8 +212,9 @@ class TestHourlySync:
         assert Conversation.objects.filter(kind="child").count() == 2
 
     def test_next_years_chats_appear_in_the_week_before_it_starts(self, cast, school):
-        next_year = f.SchoolYearFactory(school=school, name="2027/2028", starts_on=dt.date(2027, 8, 30),
-                                        ends_on=dt.date(2028, 7, 14))
+        next_year = f.SchoolYearFactory(
+            school=school, name="2027/2028", starts_on=dt.date(2027, 8, 30), ends_on=dt.date(2028, 7, 14)
+        )
         pupil = f.PupilFactory(group=f.GroupFactory(school=school, school_year=next_year, year=3))
         services.child_conversations_sync_all(today=dt.date(2027, 8, 1))
         assert not Conversation.objects.filter(kind="child", pupil=pupil).exists()
@@ -190,8 +223,9 @@ class TestHourlySync:
 
 
 class TestDashboardAndNavigation:
-    def test_the_teachers_dashboard_lists_parents_waiting_for_an_answer(self, client, cast, parent, child,
-                                                                        teacher):
+    def test_the_teachers_dashboard_lists_parents_waiting_for_an_answer(
+        self, client, cast, parent, child, teacher
+    ):
         message = _parent_message(parent, child)
         client.force_login(teacher.user)
         with time_machine.travel(MONDAY_OPENING, tick=False):
@@ -201,7 +235,12 @@ class TestDashboardAndNavigation:
         assert "Mag Noor eerder weg?" in page
 
     def test_the_navigation_badge_counts_unread_conversations_and_follows_reading(
-        self, client, cast, parent, child, teacher,
+        self,
+        client,
+        cast,
+        parent,
+        child,
+        teacher,
     ):
         message = _parent_message(parent, child)
         client.force_login(teacher.user)
@@ -218,8 +257,10 @@ class TestDashboardAndNavigation:
         message = _parent_message(parent, child)
         client.force_login(teacher.user)
         with time_machine.travel(MONDAY_OPENING, tick=False):
-            response = client.get(reverse("communication:chat_poll", args=[message.conversation_id]),
-                                  {"since": (FRIDAY_EVENING - dt.timedelta(minutes=1)).isoformat()})
+            response = client.get(
+                reverse("communication:chat_poll", args=[message.conversation_id]),
+                {"since": (FRIDAY_EVENING - dt.timedelta(minutes=1)).isoformat()},
+            )
         assert response["X-Unread-Chats"] == "0"
         assert "Mag Noor eerder weg?" in response.content.decode()
 

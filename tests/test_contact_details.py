@@ -19,7 +19,8 @@ def test_a_parent_corrects_their_phone_at_once_and_their_address_once_they_confi
     assert parent.email in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            URL, {"email": "Nieuw.Adres@Example.test", "phone": "06-11223344"}, follow=True)
+            URL, {"email": "Nieuw.Adres@Example.test", "phone": "06-11223344"}, follow=True
+        )
     assert response.status_code == 200
     assert "nieuw.adres@example.test" in response.content.decode()  # "we sent a link to …"
     parent.refresh_from_db()

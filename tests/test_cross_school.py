@@ -30,8 +30,7 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 AMS = zoneinfo.ZoneInfo("Europe/Amsterdam")
-APPS = ("klimop", "notifications", "communication", "absences", "conversations", "quality",
-        "account", "mfa")
+APPS = ("klimop", "notifications", "communication", "absences", "conversations", "quality", "account", "mfa")
 #: New rows of school B may point at an existing login: B adds its own record to it.
 ALLOWED_LINKS = {(StaffMember, "user"), (Guardian, "user")}
 SAMPLE = 2  # objects of each model tried per view
@@ -44,18 +43,24 @@ def _models():
 def _snapshot(victim: dict) -> dict:
     """School A's rows as they are now (the rows that existed when A was built)."""
     return {
-        model: {row["pk"]: row for row in model.objects.filter(pk__in=victim[model]).values(
-            "pk", *[f.attname for f in model._meta.concrete_fields]
-        )}
+        model: {
+            row["pk"]: row
+            for row in model.objects.filter(pk__in=victim[model]).values(
+                "pk", *[f.attname for f in model._meta.concrete_fields]
+            )
+        }
         for model in _models()
     }
 
 
 def _assert_nothing_of_a_changed(before: dict, what: str) -> None:
     for model, rows in before.items():
-        now = {row["pk"]: row for row in model.objects.filter(pk__in=list(rows)).values("pk", *[
-            f.attname for f in model._meta.concrete_fields
-        ])}
+        now = {
+            row["pk"]: row
+            for row in model.objects.filter(pk__in=list(rows)).values(
+                "pk", *[f.attname for f in model._meta.concrete_fields]
+            )
+        }
         missing = set(rows) - set(now)
         assert not missing, f"{what}: {model.__name__} rows {sorted(missing)[:5]} of school A deleted"
         changed = [pk for pk, row in rows.items() if now[pk] != row]
@@ -70,8 +75,7 @@ def _assert_nothing_of_a_changed(before: dict, what: str) -> None:
             target = before.get(field.related_model)
             if not target:
                 continue
-            new = model.objects.exclude(pk__in=list(rows)).filter(
-                **{f"{field.attname}__in": list(target)})
+            new = model.objects.exclude(pk__in=list(rows)).filter(**{f"{field.attname}__in": list(target)})
             assert not new.exists(), (
                 f"{what}: a new {model.__name__} points at school A's "
                 f"{field.related_model.__name__} through {field.name}"
@@ -88,15 +92,29 @@ def world(demo_built):
         school_b = f.SchoolFactory(name="Basisschool Elders", slug="elders")
         year_b = f.SchoolYearFactory(school=school_b)
         group_b = f.GroupFactory(school_year=year_b, name="5a", year=5, external_id="B5A")
-        pupil_b = f.PupilFactory(group=group_b, first_name="Bram", last_name="Elders",
-                                 external_id="BP1")
-        director_b = f.StaffMemberFactory(school=school_b, role=StaffMember.Role.DIRECTOR,
-                                          user__email="directie@elders.test", user__language="en")
-        office_b = f.StaffMemberFactory(school=school_b, role=StaffMember.Role.OFFICE,
-                                        user__email="office@elders.test", user__language="en")
+        pupil_b = f.PupilFactory(group=group_b, first_name="Bram", last_name="Elders", external_id="BP1")
+        director_b = f.StaffMemberFactory(
+            school=school_b,
+            role=StaffMember.Role.DIRECTOR,
+            user__email="directie@elders.test",
+            user__language="en",
+        )
+        office_b = f.StaffMemberFactory(
+            school=school_b,
+            role=StaffMember.Role.OFFICE,
+            user__email="office@elders.test",
+            user__language="en",
+        )
         mail.outbox.clear()
-        yield {"a": school_a, "b": school_b, "victim": victim, "group_b": group_b,
-               "pupil_b": pupil_b, "director": director_b, "office": office_b}
+        yield {
+            "a": school_a,
+            "b": school_b,
+            "victim": victim,
+            "group_b": group_b,
+            "pupil_b": pupil_b,
+            "director": director_b,
+            "office": office_b,
+        }
 
 
 def _url(model, view: str, *args) -> str | None:
@@ -122,8 +140,11 @@ def _is_refused(response) -> bool:
     """403, 404, or the admin's "doesn't exist" redirect to its index."""
     if response.status_code in (403, 404):
         return True
-    return response.status_code == 302 and "/change/" not in response["Location"] \
+    return (
+        response.status_code == 302
+        and "/change/" not in response["Location"]
         and "/delete/" not in response["Location"]
+    )
 
 
 @pytest.mark.parametrize("role", ["director", "office"])
@@ -153,15 +174,22 @@ def test_school_b_changes_nothing_of_school_a_through_any_admin_view_or_action(c
         changelist = _url(model, "changelist")
         if sample and changelist and model_admin.has_view_permission(request):
             for action in model_admin.get_actions(request):
-                response = client.post(changelist, {
-                    "action": action, "_selected_action": sample, "post": "yes", "index": "0",
-                })
+                response = client.post(
+                    changelist,
+                    {
+                        "action": action,
+                        "_selected_action": sample,
+                        "post": "yes",
+                        "index": "0",
+                    },
+                )
                 assert response.status_code in (200, 302, 403), (model.__name__, action)
                 tried += 1
     assert tried > 50
     _assert_nothing_of_a_changed(before, f"{role} of school B")
-    assert not [m for m in mail.outbox if m.to[0].endswith("@klimop.example")], \
+    assert not [m for m in mail.outbox if m.to[0].endswith("@klimop.example")], (
         "nobody of school A was sent an invitation or a password link"
+    )
 
 
 @pytest.mark.parametrize("role", ["director", "office"])
@@ -220,39 +248,65 @@ def test_school_b_imports_and_invitations_change_nothing_of_school_a(
     assert never
 
     with django_capture_on_commit_callbacks(execute=True):
-        _attack_by_import_and_invitation(client, world, a_director, a_teacher, signed_in, never,
-                                         a_relation, a_pupil)
+        _attack_by_import_and_invitation(
+            client, world, a_director, a_teacher, signed_in, never, a_relation, a_pupil
+        )
 
     _assert_nothing_of_a_changed(before, "imports and invitations of school B")
     for staff in a_staff:
         assert User.objects.get(pk=staff.user_id).first_name != "Over"
     # No password link went to anyone; those whose login B linked to its record were told.
     assert not [m for m in mail.outbox if "/accounts/password/reset/key/" in m.body]
-    told = {m.to[0] for m in mail.outbox if "Klimop" in m.subject and m.to[0] in (
-        signed_in.user.email, never.user.email, a_teacher.user.email)}
+    told = {
+        m.to[0]
+        for m in mail.outbox
+        if "Klimop" in m.subject and m.to[0] in (signed_in.user.email, never.user.email, a_teacher.user.email)
+    }
     assert told == {signed_in.user.email, never.user.email, a_teacher.user.email}
 
 
-def _attack_by_import_and_invitation(client, world, a_director, a_teacher, signed_in, never,
-                                     a_relation, a_pupil):
+def _attack_by_import_and_invitation(
+    client, world, a_director, a_teacher, signed_in, never, a_relation, a_pupil
+):
     # Groups and pupils with A's external ids become B's own rows.
-    _import(client, Group, "groups.csv",
-            f"external_id,name,year\n{a_pupil.group.external_id},{a_pupil.group.name},5\n")
-    _import(client, Pupil, "pupils.csv", "external_id,first_name,last_name,group\n"
-            f"{a_pupil.external_id},Kopie,Kind,B5A\n")
+    _import(
+        client,
+        Group,
+        "groups.csv",
+        f"external_id,name,year\n{a_pupil.group.external_id},{a_pupil.group.name},5\n",
+    )
+    _import(
+        client,
+        Pupil,
+        "pupils.csv",
+        f"external_id,first_name,last_name,group\n{a_pupil.external_id},Kopie,Kind,B5A\n",
+    )
     # A guardian of A by external id, and A's people by e-mail address, one file each.
-    _import(client, Guardian, "guardians.csv",
-            "guardian_external_id,first_name,last_name,email,pupil_external_id,kind\n"
-            f"{a_relation.guardian.external_id},Over,Genomen,aanvaller@elders.test,BP1,ouder met gezag\n")
-    for email in (a_director.user.email, a_teacher.user.email, signed_in.user.email,
-                  never.user.email):
-        _import(client, StaffMember, "staff.csv", "external_id,email,first_name,last_name\n"
-                f"S-{email.split('@')[0]},{email},Over,Genomen\n")
+    _import(
+        client,
+        Guardian,
+        "guardians.csv",
+        "guardian_external_id,first_name,last_name,email,pupil_external_id,kind\n"
+        f"{a_relation.guardian.external_id},Over,Genomen,aanvaller@elders.test,BP1,ouder met gezag\n",
+    )
+    for email in (a_director.user.email, a_teacher.user.email, signed_in.user.email, never.user.email):
+        _import(
+            client,
+            StaffMember,
+            "staff.csv",
+            f"external_id,email,first_name,last_name\nS-{email.split('@')[0]},{email},Over,Genomen\n",
+        )
     # B's own guardian record with the address of A's parents and staff, then invited.
     for n, email in enumerate((signed_in.user.email, never.user.email, a_teacher.user.email)):
-        guardian = f.GuardianFactory(external_id=f"BG{n}", email=email, user=None,
-                                     first_name="Bea", last_name="Elders")
+        guardian = f.GuardianFactory(
+            external_id=f"BG{n}", email=email, user=None, first_name="Bea", last_name="Elders"
+        )
         f.GuardianRelationFactory(guardian=guardian, pupil=world["pupil_b"])
-        client.post(_url(Guardian, "changelist"), {
-            "action": "send_invitation", "_selected_action": [guardian.pk], "index": "0",
-        })
+        client.post(
+            _url(Guardian, "changelist"),
+            {
+                "action": "send_invitation",
+                "_selected_action": [guardian.pk],
+                "index": "0",
+            },
+        )

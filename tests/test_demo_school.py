@@ -58,10 +58,16 @@ TODAY = DEMO_DAY
 #: People, places and a phone number named in the real schools' agreements that Klimop's
 #: settings were drawn from; the demo must not reuse them. Kept as (length, the first 16 hex
 #: digits of the SHA-256 of the lower-cased text), so the repository does not repeat them.
-SEED_NAME_HASHES = frozenset({
-    (5, "05a331a7f4f1929f"), (5, "2143d0865cae4439"), (16, "1ce531aa5988f99c"),
-    (6, "308c02faa8cffc8e"), (9, "f08192f359b64a95"), (8, "45a46883096a45cd"),
-})
+SEED_NAME_HASHES = frozenset(
+    {
+        (5, "05a331a7f4f1929f"),
+        (5, "2143d0865cae4439"),
+        (16, "1ce531aa5988f99c"),
+        (6, "308c02faa8cffc8e"),
+        (9, "f08192f359b64a95"),
+        (8, "45a46883096a45cd"),
+    }
+)
 #: Where the maintainers keep those documents, beside the repository. Optional: when the
 #: folder is there, the test also checks that every hashed name still occurs in them.
 SEEDS_DIR = Path(settings.BASE_DIR).parent / "shared" / "seeds"
@@ -73,7 +79,7 @@ def _hashes_in(text: str) -> set[tuple[int, str]]:
     found = set()
     for length in {n for n, _h in SEED_NAME_HASHES}:
         for i in range(len(text) - length + 1):
-            digest = hashlib.sha256(text[i:i + length].encode()).hexdigest()[:16]
+            digest = hashlib.sha256(text[i : i + length].encode()).hexdigest()[:16]
             if (length, digest) in SEED_NAME_HASHES:
                 found.add((length, digest))
     return found
@@ -142,43 +148,54 @@ def counts() -> dict[str, int]:
 def people() -> list[tuple]:
     """Everyone in the demo by their stable ids, without database keys or password salts."""
     pupils = sorted(
-        Pupil.objects.values_list(
-            "external_id", "first_name", "last_name", "date_of_birth", "group__name"
-        )
+        Pupil.objects.values_list("external_id", "first_name", "last_name", "date_of_birth", "group__name")
     )
     relations = sorted(
         GuardianRelation.objects.values_list(
-            "pupil__external_id", "guardian__external_id", "guardian__first_name",
-            "guardian__last_name", "guardian__email", "guardian__phone", "kind", "access",
+            "pupil__external_id",
+            "guardian__external_id",
+            "guardian__first_name",
+            "guardian__last_name",
+            "guardian__email",
+            "guardian__phone",
+            "kind",
+            "access",
         )
     )
-    staff = sorted(
-        StaffMember.objects.values_list("external_id", "user__email", "role", "groups__name")
-    )
+    staff = sorted(StaffMember.objects.values_list("external_id", "user__email", "role", "groups__name"))
     return [*pupils, *relations, *staff]
 
 
 def school_life() -> list[tuple]:
     """Posts, events, consent and reads by stable keys (dates follow --date, not the clock)."""
-    posts = Post.objects.values_list(
-        "group__name", "author__email", "kind", "title", "body", "publish_at")
-    events = Event.objects.values_list(
-        "group__name", "title", "kind", "starts_at", "ends_at", "bring")
+    posts = Post.objects.values_list("group__name", "author__email", "kind", "title", "body", "publish_at")
+    events = Event.objects.values_list("group__name", "title", "kind", "starts_at", "ends_at", "bring")
     consent = ConsentDecision.objects.values_list(
-        "pupil__external_id", "guardian__external_id", "purpose", "granted", "decided_at")
+        "pupil__external_id", "guardian__external_id", "purpose", "granted", "decided_at"
+    )
     reads = PostRead.objects.values_list("post__title", "post__group__name", "user__email")
     absences = AbsenceReport.objects.values_list(
-        "pupil__external_id", "kind", "starts_on", "ends_on", "reported_at", "reported_late",
-        "reported_by__email", "follow_up__due_on")
+        "pupil__external_id",
+        "kind",
+        "starts_on",
+        "ends_on",
+        "reported_at",
+        "reported_late",
+        "reported_by__email",
+        "follow_up__due_on",
+    )
     leave = LeaveRequest.objects.values_list(
-        "pupils__external_id", "kind", "starts_on", "ends_on", "status", "submitted_at", "decided_at")
+        "pupils__external_id", "kind", "starts_on", "ends_on", "status", "submitted_at", "decided_at"
+    )
     slots = Slot.objects.values_list("group__name", "staff__user__email", "starts_at")
-    bookings = Booking.objects.values_list("pupil__external_id", "slot__starts_at", "booked_by__email",
-                                           "created_at")
+    bookings = Booking.objects.values_list(
+        "pupil__external_id", "slot__starts_at", "booked_by__email", "created_at"
+    )
     return sorted([*posts, *events, *consent, *reads, *absences, *leave, *slots, *bookings], key=repr)
 
 
 # --- size and shape -----------------------------------------------------------------------
+
 
 def test_demo_school_has_the_promised_size(school):
     assert Group.objects.filter(school=school).count() == 16
@@ -261,6 +278,7 @@ def test_the_family_situations_are_all_there(school):
 
 # --- idempotence -----------------------------------------------------------------------
 
+
 def test_running_twice_changes_nothing(school):
     before, everyone, life = counts(), people(), school_life()
     out = run_demo()
@@ -296,12 +314,11 @@ def test_reset_leaves_other_schools_alone(school):
 
 # --- logins -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("email", demo.LOGINS)
 def test_every_demo_login_can_log_in_with_a_verified_address(school, email):
     assert authenticate(email=email, password=settings.KLIMOP_DEMO_PASSWORD) == user(email)
-    assert EmailAddress.objects.filter(
-        user__email=email, email=email, verified=True, primary=True
-    ).exists()
+    assert EmailAddress.objects.filter(user__email=email, email=email, verified=True, primary=True).exists()
     assert user(email).language == "nl"
 
 
@@ -312,7 +329,10 @@ def test_demo_login_through_the_client(client, school):
 def test_most_families_are_active_and_some_not_invited_yet(school):
     with_login = Guardian.objects.filter(user__isnull=False)
     assert {
-        demo.LOGIN_PARENT, demo.LOGIN_DIVORCED, demo.LOGIN_STEP, demo.LOGIN_BARRED,
+        demo.LOGIN_PARENT,
+        demo.LOGIN_DIVORCED,
+        demo.LOGIN_STEP,
+        demo.LOGIN_BARRED,
     } <= set(with_login.values_list("email", flat=True))
     assert 450 <= with_login.count() <= 600
     assert Guardian.objects.filter(user__isnull=True).count() >= 50
@@ -321,8 +341,7 @@ def test_most_families_are_active_and_some_not_invited_yet(school):
     assert not active.filter(invited_at__isnull=True).exists()
     assert EmailAddress.objects.filter(user__in=active, verified=True).count() == active.count()
     # Only guardians who see a child have an account; a barred parent never gets one.
-    assert not with_login.filter(relations__access=Access.BARRED).exclude(
-        email=demo.LOGIN_BARRED).exists()
+    assert not with_login.filter(relations__access=Access.BARRED).exclude(email=demo.LOGIN_BARRED).exists()
 
 
 def test_only_the_demo_logins_have_a_usable_password(school):
@@ -339,6 +358,7 @@ def test_output_lists_the_logins_with_the_password_and_a_summary(output):
 
 
 # --- what each login sees ------------------------------------------------------------
+
 
 def test_parent_sees_exactly_their_two_children_in_different_groups(school):
     parent = user(demo.LOGIN_PARENT)
@@ -362,9 +382,7 @@ def test_barred_parent_sees_nothing(school):
     assert not access.groups_visible_to(barred).exists()
     # The child still has a parent with gezag who sees them.
     child = relations[0].pupil
-    assert child.guardian_relations.filter(
-        kind=Kind.PARENT_WITH_AUTHORITY, access=Access.FULL
-    ).exists()
+    assert child.guardian_relations.filter(kind=Kind.PARENT_WITH_AUTHORITY, access=Access.FULL).exists()
 
 
 def test_divorced_parent_shares_the_child_with_an_ex_with_gezag(school):
@@ -411,6 +429,7 @@ def test_director_and_office_see_the_whole_school(school):
 
 # --- fictional data ---------------------------------------------------------------------
 
+
 def test_contact_details_are_fictional(school):
     emails = list(Guardian.objects.values_list("email", flat=True))
     emails += list(User.objects.values_list("email", flat=True))
@@ -437,6 +456,7 @@ def test_no_name_from_the_seed_documents(school):
 
 
 # --- school life: posts, agenda, consent, notifications ---------------------------------
+
 
 def published_before(moment: dt.datetime):
     return Post.objects.filter(publish_at__lt=moment)
@@ -482,8 +502,10 @@ def test_the_photo_post_went_through_the_photo_pipeline(school):
 
 def test_photos_are_served_only_to_the_groups_parents(school, client):
     photo = PostPhoto.objects.filter(post__group__name="5a").first()
-    urls = [reverse("communication:post_photo", args=[photo.pk]),
-            reverse("communication:post_photo_thumb", args=[photo.pk])]
+    urls = [
+        reverse("communication:post_photo", args=[photo.pk]),
+        reverse("communication:post_photo_thumb", args=[photo.pk]),
+    ]
     assert client.login(email=demo.LOGIN_PARENT, password=settings.KLIMOP_DEMO_PASSWORD)
     for url in urls:
         response = client.get(url)
@@ -524,7 +546,8 @@ def test_agenda_has_upcoming_events_for_the_parents_groups(school):
     assert events.filter(group__name="2b", kind=Event.Kind.PARENT_EVENING).exists()
     school_events = events.filter(group=None)
     assert {"Koffie-uurtje", "MR-vergadering", "Sinterklaasviering", "Kerstviering"} <= set(
-        school_events.values_list("title", flat=True))
+        school_events.values_list("title", flat=True)
+    )
     # 5 December 2026 is a Saturday: the school celebrates on Friday the 4th.
     assert school_events.get(title="Sinterklaasviering").starts_on == dt.date(2026, 12, 4)
     for event in Event.objects.all():
@@ -545,8 +568,7 @@ def test_consent_decisions_with_their_history(school):
     assert len(latest) == decisions.count()
     for d in decisions:
         event = latest[(d.pupil_id, d.guardian_id, d.purpose)]
-        assert (event.new_granted, event.at, event.actor_id) == (
-            d.granted, d.decided_at, d.decided_by_id)
+        assert (event.new_granted, event.at, event.actor_id) == (d.granted, d.decided_at, d.decided_by_id)
         assert d.decided_by.guardian_records.get().pk == d.guardian_id
     assert ConsentEvent.objects.filter(old_granted=True, new_granted=False).exists()
     # Mostly yes for the group page, mixed for social media; silence is no consent.
@@ -574,9 +596,18 @@ def test_divorced_parents_differ_and_the_stricter_choice_holds(school):
 
 
 def test_summary_has_a_line_per_kind(output):
-    for kind in ("posts", "post reads", "agenda events", "consent decisions", "notifications",
-                 "conversations", "absences", "leave requests", "planner",
-                 "parent accounts"):
+    for kind in (
+        "posts",
+        "post reads",
+        "agenda events",
+        "consent decisions",
+        "notifications",
+        "conversations",
+        "absences",
+        "leave requests",
+        "planner",
+        "parent accounts",
+    ):
         assert re.search(rf"^{kind}\s+\d", output, re.MULTILINE), kind
 
 
@@ -666,8 +697,9 @@ def test_the_director_has_one_open_leave_request_and_granted_one_earlier(school)
     assert set(waiting.pupils.all()) == set(access.pupils_actable_by(parent))
     assert waiting.starts_on > TODAY
     assert waiting.submitted_at < MORNING
-    assert Notification.objects.filter(user=director, cause=f"leave-request:{waiting.pk}",
-                                       read_at__isnull=True).exists()
+    assert Notification.objects.filter(
+        user=director, cause=f"leave-request:{waiting.pk}", read_at__isnull=True
+    ).exists()
     assert absence_selectors.director_leave_context(director, now=MORNING)["requests"] == [waiting]
     card = absence_selectors.parent_card_context(parent, now=MORNING)
     assert waiting in card["leave_requests"]
@@ -682,6 +714,7 @@ def test_the_director_has_one_open_leave_request_and_granted_one_earlier(school)
 
 
 # --- conversation planner ---------------------------------------------------------------------
+
 
 def test_report_conversations_about_two_weeks_ahead_on_school_days(school):
     round_ = Round.objects.get(school=school)
@@ -716,15 +749,24 @@ def test_ouder_can_book_right_away_with_the_siblings_head_start(school):
     assert all(c.booking is None and c.free_count > 0 for c in plan.children)
     assert {c.pupil.group.name: c.attends for c in plan.children} == {"5a": True, "2b": False}
     assert plan.suggestions, "back-to-back times with both teachers"
-    assert Notification.objects.filter(user=parent, cause=f"planner-invite:{round_.pk}",
-                                       read_at__isnull=True).exists()
-    booked = planner_services.bookings_create(actor=parent, round_=round_,
-                                              choices=plan.suggestions[0], now=MORNING)
+    assert Notification.objects.filter(
+        user=parent, cause=f"planner-invite:{round_.pk}", read_at__isnull=True
+    ).exists()
+    booked = planner_services.bookings_create(
+        actor=parent, round_=round_, choices=plan.suggestions[0], now=MORNING
+    )
     assert len(booked) == 2
     # A family with one child in the round waits for the opening at 08:00.
-    single = next(u for u in User.objects.filter(
-        guardian__relations__pupil__group__name="6a", guardian__relations__access=Access.FULL,
-    ).exclude(email__in=demo.LOGINS).order_by("pk") if access.pupils_actable_by(u).count() == 1)
+    single = next(
+        u
+        for u in User.objects.filter(
+            guardian__relations__pupil__group__name="6a",
+            guardian__relations__access=Access.FULL,
+        )
+        .exclude(email__in=demo.LOGINS)
+        .order_by("pk")
+        if access.pupils_actable_by(u).count() == 1
+    )
     assert planner_services.opening_for(round_, single) == round_.opens_at > MORNING
 
 
@@ -745,7 +787,6 @@ def test_the_round_has_free_slots_and_bookings_by_other_families(school):
         assert booking.booked_by.guardian_records.get().pupils.values("group").distinct().count() > 1
     view = planner_selectors.staff_round(viewer=user(demo.LOGIN_TEACHER), round_=round_, now=MORNING)
     assert 0 < view.booked_count < view.slot_count
-
 
 
 def test_the_quality_card_has_figures_to_show(school):

@@ -105,8 +105,9 @@ def test_changed_office_hours_change_the_calendar(school):
 def test_a_guardian_is_invited_by_email_and_sets_a_password_with_the_link(
     director, child, client, django_capture_on_commit_callbacks
 ):
-    guardian = f.GuardianFactory(user=None, email="nieuwe.ouder@example.test", first_name="Mira",
-                                 last_name="Testouder")
+    guardian = f.GuardianFactory(
+        user=None, email="nieuwe.ouder@example.test", first_name="Mira", last_name="Testouder"
+    )
     f.GuardianRelationFactory(pupil=child, guardian=guardian)
     with django_capture_on_commit_callbacks(execute=True):
         user = services.guardian_invite(actor=director.user, guardian=guardian)
@@ -120,7 +121,8 @@ def test_a_guardian_is_invited_by_email_and_sets_a_password_with_the_link(
     assert response.status_code == 200
     form_url = response.redirect_chain[-1][0] if response.redirect_chain else path
     response = client.post(
-        form_url, {"password1": "een-sterk-wachtwoord-42", "password2": "een-sterk-wachtwoord-42"},
+        form_url,
+        {"password1": "een-sterk-wachtwoord-42", "password2": "een-sterk-wachtwoord-42"},
         follow=True,
     )
     user.refresh_from_db()
@@ -136,6 +138,7 @@ def test_a_teacher_cannot_invite_guardians(teacher, parent):
 def test_a_rolled_back_invitation_sends_no_email(director, child, django_capture_on_commit_callbacks):
     guardian = f.GuardianFactory(user=None, email="x@example.test", first_name="Ad", last_name="Test")
     f.GuardianRelationFactory(pupil=child, guardian=guardian)
+
     def invite_then_fail():
         with transaction.atomic():
             services.guardian_invite(actor=director.user, guardian=guardian)

@@ -26,23 +26,47 @@ def at(*args) -> dt.datetime:
 @pytest.fixture
 def events(teacher, other_teacher, director, group, other_group, school):
     NonSchoolDay.objects.bulk_create(
-        NonSchoolDay(school=school, date=dt.date(2026, 12, d), name="Kerstvakantie",
-                     kind=NonSchoolDay.Kind.SCHOOL_HOLIDAY) for d in (21, 22, 23, 24)
+        NonSchoolDay(
+            school=school,
+            date=dt.date(2026, 12, d),
+            name="Kerstvakantie",
+            kind=NonSchoolDay.Kind.SCHOOL_HOLIDAY,
+        )
+        for d in (21, 22, 23, 24)
     )
     with time_machine.travel(at(2026, 11, 23, 10), tick=False):
         return {
             "mine": services.event_create(
-                actor=teacher.user, group=group, title="Schoolreis 5a", kind=Event.Kind.TRIP,
-                starts_at=at(2026, 12, 10, 9), ends_at=at(2026, 12, 10, 15), location="Artis"),
+                actor=teacher.user,
+                group=group,
+                title="Schoolreis 5a",
+                kind=Event.Kind.TRIP,
+                starts_at=at(2026, 12, 10, 9),
+                ends_at=at(2026, 12, 10, 15),
+                location="Artis",
+            ),
             "other": services.event_create(
-                actor=other_teacher.user, group=other_group, title="Toets 6b",
-                kind=Event.Kind.TEST, all_day=True, starts_on=dt.date(2026, 12, 9)),
+                actor=other_teacher.user,
+                group=other_group,
+                title="Toets 6b",
+                kind=Event.Kind.TEST,
+                all_day=True,
+                starts_on=dt.date(2026, 12, 9),
+            ),
             "school": services.event_create(
-                actor=director.user, title="MR-vergadering", kind=Event.Kind.MR_MEETING,
-                starts_at=at(2026, 12, 14, 19, 30), ends_at=at(2026, 12, 14, 21)),
+                actor=director.user,
+                title="MR-vergadering",
+                kind=Event.Kind.MR_MEETING,
+                starts_at=at(2026, 12, 14, 19, 30),
+                ends_at=at(2026, 12, 14, 21),
+            ),
             "dst": services.event_create(
-                actor=teacher.user, group=group, title="Lentewandeling",
-                starts_at=at(2027, 3, 28, 10), ends_at=at(2027, 3, 28, 11)),
+                actor=teacher.user,
+                group=group,
+                title="Lentewandeling",
+                starts_at=at(2027, 3, 28, 10),
+                ends_at=at(2027, 3, 28, 11),
+            ),
         }
 
 
@@ -61,7 +85,9 @@ def summaries(body: bytes) -> set[str]:
 
 
 def test_feed_parses_in_icalendar_and_vobject_with_exactly_the_parents_events(
-    client, parent, events,
+    client,
+    parent,
+    events,
 ):
     body = feed(client, parent.user)
     cal = icalendar.Calendar.from_ical(body)
@@ -112,13 +138,17 @@ def test_uids_are_stable_and_dtstamp_present(client, parent, events):
 
 
 def test_another_parents_token_shows_only_that_parents_events(
-    client, parent, barred_parent, info_parent, step_parent, events,
+    client,
+    parent,
+    barred_parent,
+    info_parent,
+    step_parent,
+    events,
 ):
     # The token is the identity: whoever fetches it, the owner's access decides.
     client.force_login(parent.user)
     barred = summaries(feed(client, barred_parent.user))
-    assert not any("Schoolreis 5a" in s or "Toets 6b" in s or "Lentewandeling" in s
-                   for s in barred)
+    assert not any("Schoolreis 5a" in s or "Toets 6b" in s or "Lentewandeling" in s for s in barred)
     assert barred == set()  # barred from their only child: not even that child's school
     assert not any("Toets 6b" in s for s in summaries(feed(client, info_parent.user)))
     assert summaries(feed(client, step_parent.user)) == set()
@@ -151,6 +181,7 @@ def test_renew_makes_a_new_token_and_kills_the_old(client, parent):
 
 def test_database_allows_one_active_token_per_user(parent):
     from django.db import IntegrityError, transaction
+
     FeedToken.objects.create(user=parent.user)
     with pytest.raises(IntegrityError), transaction.atomic():
         FeedToken.objects.create(user=parent.user)

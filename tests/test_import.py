@@ -68,6 +68,7 @@ def messages_of(result) -> list[str]:
 
 # --- the sample files ------------------------------------------------------------------------
 
+
 def test_sample_files_import_into_the_schools_current_year(school, school_year, other_school):
     results = import_samples(school)
 
@@ -144,9 +145,7 @@ def test_a_file_from_dutch_excel_imports(school, school_year):
     pupils = "External ID;First name;Last name;Group\r\nL1;Zoë;Daniëls;1a\r\n"
 
     groups = GroupResource(school=school).import_data(CSV().create_dataset(text.encode("cp1252")))
-    result = PupilResource(school=school).import_data(
-        CSV().create_dataset(pupils.encode("cp1252"))
-    )
+    result = PupilResource(school=school).import_data(CSV().create_dataset(pupils.encode("cp1252")))
 
     assert not groups.has_validation_errors()
     assert not result.has_validation_errors(), messages_of(result)
@@ -176,6 +175,7 @@ def test_a_changed_row_updates_only_that_row(school, school_year):
 
 # --- the importing user's school --------------------------------------------------------------
 
+
 def test_rows_go_to_the_importing_school_even_when_another_school_has_the_same_ids(
     school, school_year, other_school, other_group_elsewhere
 ):
@@ -202,47 +202,57 @@ def test_a_group_of_another_school_is_unknown(school, school_year, other_group_e
 
 def test_a_guardian_of_another_school_is_not_overwritten(school, school_year, other_school):
     theirs = f.GuardianRelationFactory(
-        pupil__group__school_year__school=other_school, guardian__external_id="O501",
+        pupil__group__school_year__school=other_school,
+        guardian__external_id="O501",
         guardian__first_name="Anders",
     ).guardian
     f.PupilFactory(group__school_year=school_year, external_id="L1001")
-    text = "guardian_external_id,first_name,last_name,pupil_external_id,kind\n" \
-        "O501,Marloes,Jansen,L1001,parent\n"
+    text = (
+        "guardian_external_id,first_name,last_name,pupil_external_id,kind\nO501,Marloes,Jansen,L1001,parent\n"
+    )
 
     result = run(GuardianResource, text, school)
 
-    assert result.invalid_rows[0].error_dict == {"guardian_external_id": [
-        "External id “O501” is already used for a guardian of another school."
-    ]}
+    assert result.invalid_rows[0].error_dict == {
+        "guardian_external_id": ["External id “O501” is already used for a guardian of another school."]
+    }
     theirs.refresh_from_db()
     assert theirs.first_name == "Anders"
 
 
 def test_a_parent_keeps_the_contact_details_they_maintain_themselves(school, school_year):
     relation = f.GuardianRelationFactory(
-        pupil__group__school_year=school_year, pupil__external_id="L1",
-        guardian__external_id="O1", guardian__email="new@example.test", guardian__phone="06-1",
+        pupil__group__school_year=school_year,
+        pupil__external_id="L1",
+        guardian__external_id="O1",
+        guardian__email="new@example.test",
+        guardian__phone="06-1",
     )
-    text = "guardian_external_id,first_name,last_name,email,phone,pupil_external_id,kind\n" \
+    text = (
+        "guardian_external_id,first_name,last_name,email,phone,pupil_external_id,kind\n"
         f"O1,{relation.guardian.first_name},Nieuw,old@example.test,06-9,L1,parent\n"
+    )
 
     result = run(GuardianResource, text, school)
 
     assert result.totals[RowResult.IMPORT_TYPE_UPDATE] == 1
     guardian = Guardian.objects.get(external_id="O1")
-    assert (guardian.last_name, guardian.email, guardian.phone) == (
-        "Nieuw", "new@example.test", "06-1"
-    )
+    assert (guardian.last_name, guardian.email, guardian.phone) == ("Nieuw", "new@example.test", "06-1")
 
 
 def test_empty_access_keeps_what_the_school_recorded(school, school_year):
     relation = f.GuardianRelationFactory(
-        pupil__group__school_year=school_year, pupil__external_id="L1",
-        guardian__external_id="O1", kind=Kind.STEP_PARENT, access=Access.FULL,
+        pupil__group__school_year=school_year,
+        pupil__external_id="L1",
+        guardian__external_id="O1",
+        kind=Kind.STEP_PARENT,
+        access=Access.FULL,
     )
     g = relation.guardian
-    text = "guardian_external_id,first_name,last_name,email,phone,pupil_external_id,kind,access\n" \
+    text = (
+        "guardian_external_id,first_name,last_name,email,phone,pupil_external_id,kind,access\n"
         f"O1,{g.first_name},{g.last_name},{g.email},{g.phone},L1,stiefouder,\n"
+    )
 
     result = run(GuardianResource, text, school)
 
@@ -251,20 +261,24 @@ def test_empty_access_keeps_what_the_school_recorded(school, school_year):
     assert relation.access == Access.FULL
 
 
-@pytest.mark.parametrize(("kind", "access", "expected"), [
-    ("ouder met gezag", "volledig", (Kind.PARENT_WITH_AUTHORITY, Access.FULL)),
-    ("Parent", "FULL", (Kind.PARENT_WITH_AUTHORITY, Access.FULL)),
-    ("Ouder zonder gezag", "informatie op verzoek",
-     (Kind.PARENT_WITHOUT_AUTHORITY, Access.ON_REQUEST)),
-    ("parent_no_authority", "on_request", (Kind.PARENT_WITHOUT_AUTHORITY, Access.ON_REQUEST)),
-    ("Step-parent", "none", (Kind.STEP_PARENT, Access.NONE)),
-    ("verzorger", "", (Kind.CARER, Access.NONE)),
-    ("ouder met gezag", "contactverbod", (Kind.PARENT_WITH_AUTHORITY, Access.BARRED)),
-])
+@pytest.mark.parametrize(
+    ("kind", "access", "expected"),
+    [
+        ("ouder met gezag", "volledig", (Kind.PARENT_WITH_AUTHORITY, Access.FULL)),
+        ("Parent", "FULL", (Kind.PARENT_WITH_AUTHORITY, Access.FULL)),
+        ("Ouder zonder gezag", "informatie op verzoek", (Kind.PARENT_WITHOUT_AUTHORITY, Access.ON_REQUEST)),
+        ("parent_no_authority", "on_request", (Kind.PARENT_WITHOUT_AUTHORITY, Access.ON_REQUEST)),
+        ("Step-parent", "none", (Kind.STEP_PARENT, Access.NONE)),
+        ("verzorger", "", (Kind.CARER, Access.NONE)),
+        ("ouder met gezag", "contactverbod", (Kind.PARENT_WITH_AUTHORITY, Access.BARRED)),
+    ],
+)
 def test_relation_kinds_and_access_in_dutch_or_english(school, school_year, kind, access, expected):
     f.PupilFactory(group__school_year=school_year, external_id="L1")
-    text = "guardian_external_id,first_name,last_name,pupil_external_id,kind,access\n" \
+    text = (
+        "guardian_external_id,first_name,last_name,pupil_external_id,kind,access\n"
         f"O1,Marloes,Jansen,L1,{kind},{access}\n"
+    )
 
     result = run(GuardianResource, text, school)
 
@@ -275,9 +289,9 @@ def test_relation_kinds_and_access_in_dutch_or_english(school, school_year, kind
 
 # --- staff logins -----------------------------------------------------------------------------
 
+
 def test_a_parent_who_also_teaches_keeps_one_login(school, school_year, parent):
-    text = "external_id,email,first_name,last_name,role\n" \
-        "M9,PARENT@example.test,Fenna,de Vries,leerkracht\n"
+    text = "external_id,email,first_name,last_name,role\nM9,PARENT@example.test,Fenna,de Vries,leerkracht\n"
 
     result = run(StaffResource, text, school)
 
@@ -288,21 +302,25 @@ def test_a_parent_who_also_teaches_keeps_one_login(school, school_year, parent):
 def test_the_import_does_not_change_the_login_of_someone_who_signed_in(school, teacher):
     teacher.user.last_login = teacher.user.date_joined
     teacher.user.save()
-    text = "external_id,email,first_name,last_name\n" \
-        f"{teacher.external_id},taken-over@example.test,A,B\n"
+    text = f"external_id,email,first_name,last_name\n{teacher.external_id},taken-over@example.test,A,B\n"
 
     result = run(StaffResource, text, school)
 
-    assert result.invalid_rows[0].error_dict["email"][0].endswith(
-        "login is theirs: only they can change its e-mail address (in Klimop, under their account)."
+    assert (
+        result.invalid_rows[0]
+        .error_dict["email"][0]
+        .endswith(
+            "login is theirs: only they can change its e-mail address (in Klimop, under their account)."
+        )
     )
     teacher.user.refresh_from_db()
     assert teacher.user.email == "teacher@example.test"
 
 
 def test_an_unused_login_follows_a_changed_e_mail_address(school, teacher):
-    text = "external_id,email,first_name,last_name\n" \
-        f"{teacher.external_id},nieuw@example.test,Fenna,de Vries\n"
+    text = (
+        f"external_id,email,first_name,last_name\n{teacher.external_id},nieuw@example.test,Fenna,de Vries\n"
+    )
 
     result = run(StaffResource, text, school)
 
@@ -324,7 +342,9 @@ def test_a_teacher_of_another_school_keeps_one_login_with_a_record_per_school(
     user = other_director.user
     user.refresh_from_db()
     assert set(StaffMember.objects.filter(user=user).values_list("school", flat=True)) == {
-        school.pk, other_director.school_id}
+        school.pk,
+        other_director.school_id,
+    }
     assert user.last_name != "Naam"  # the other school's person: their name stays theirs
     (notice,) = mailoutbox
     assert notice.to == [user.email]
@@ -334,74 +354,121 @@ def test_a_teacher_of_another_school_keeps_one_login_with_a_record_per_school(
 
 BAD_FILES = [
     pytest.param(
-        GroupResource, "external_id,name,year\nG1,2a,2\nG2,9a,9\n", 2, "year",
-        "The year group must be a number from 1 to 8, not “9”.", id="year-9",
+        GroupResource,
+        "external_id,name,year\nG1,2a,2\nG2,9a,9\n",
+        2,
+        "year",
+        "The year group must be a number from 1 to 8, not “9”.",
+        id="year-9",
     ),
     pytest.param(
-        GroupResource, "external_id,name,year\nG1,2a,2\nG2,2a,2\n", 2, "__all__",
-        "Group with this School year and Name already exists.", id="duplicate-group-name",
+        GroupResource,
+        "external_id,name,year\nG1,2a,2\nG2,2a,2\n",
+        2,
+        "__all__",
+        "Group with this School year and Name already exists.",
+        id="duplicate-group-name",
     ),
     pytest.param(
-        PupilResource, "external_id,first_name,last_name,group\nL1,Noa,Jansen,1a\n"
-        "L2,Tijn,Jansen,7z\n", 2, "group", "Unknown group “7z” in school year 2026/2027.",
+        PupilResource,
+        "external_id,first_name,last_name,group\nL1,Noa,Jansen,1a\nL2,Tijn,Jansen,7z\n",
+        2,
+        "group",
+        "Unknown group “7z” in school year 2026/2027.",
         id="unknown-group",
     ),
     pytest.param(
-        PupilResource, "external_id,first_name,last_name,date_of_birth\nL1,Noa,Jansen,31-02-2019\n",
-        1, "date_of_birth", "“31-02-2019” is not a date; write it as 21-03-2017 or 2017-03-21.",
+        PupilResource,
+        "external_id,first_name,last_name,date_of_birth\nL1,Noa,Jansen,31-02-2019\n",
+        1,
+        "date_of_birth",
+        "“31-02-2019” is not a date; write it as 21-03-2017 or 2017-03-21.",
         id="bad-date",
     ),
     pytest.param(
-        PupilResource, "external_id,first_name,last_name\nL1,Noa,Jansen\nL2,,Jansen\n", 2,
-        "first_name", "This field cannot be blank.", id="missing-first-name",
+        PupilResource,
+        "external_id,first_name,last_name\nL1,Noa,Jansen\nL2,,Jansen\n",
+        2,
+        "first_name",
+        "This field cannot be blank.",
+        id="missing-first-name",
     ),
     pytest.param(
-        GuardianResource, "guardian_external_id,first_name,last_name,pupil_external_id,kind\n"
-        "O1,Marloes,Jansen,L1,parent\nO2,Pieter,Jansen,L404,parent\n", 2, "pupil_external_id",
-        "Unknown pupil “L404”: import the pupils first.", id="unknown-pupil",
+        GuardianResource,
+        "guardian_external_id,first_name,last_name,pupil_external_id,kind\n"
+        "O1,Marloes,Jansen,L1,parent\nO2,Pieter,Jansen,L404,parent\n",
+        2,
+        "pupil_external_id",
+        "Unknown pupil “L404”: import the pupils first.",
+        id="unknown-pupil",
     ),
     pytest.param(
-        GuardianResource, "guardian_external_id,first_name,last_name,pupil_external_id,kind\n"
-        "O1,Marloes,Jansen,L1,oma\n", 1, "kind",
-        "“oma” is not one of: parent, parent_no_authority, step_parent, carer.", id="bad-kind",
+        GuardianResource,
+        "guardian_external_id,first_name,last_name,pupil_external_id,kind\nO1,Marloes,Jansen,L1,oma\n",
+        1,
+        "kind",
+        "“oma” is not one of: parent, parent_no_authority, step_parent, carer.",
+        id="bad-kind",
     ),
     pytest.param(
         GuardianResource,
         "guardian_external_id,first_name,last_name,pupil_external_id,kind,access\n"
-        "O1,Marloes,Jansen,L1,parent,soms\n", 1, "access",
-        "“soms” is not one of: full, on_request, none, barred.", id="bad-access",
+        "O1,Marloes,Jansen,L1,parent,soms\n",
+        1,
+        "access",
+        "“soms” is not one of: full, on_request, none, barred.",
+        id="bad-access",
     ),
     pytest.param(
-        GuardianResource, "guardian_external_id,first_name,last_name,email,pupil_external_id,kind\n"
-        "O1,Marloes,Jansen,marloes.example.test,L1,parent\n", 1, "email",
-        "“marloes.example.test” is not a valid e-mail address.", id="bad-email",
+        GuardianResource,
+        "guardian_external_id,first_name,last_name,email,pupil_external_id,kind\n"
+        "O1,Marloes,Jansen,marloes.example.test,L1,parent\n",
+        1,
+        "email",
+        "“marloes.example.test” is not a valid e-mail address.",
+        id="bad-email",
     ),
     pytest.param(
-        GuardianResource, "guardian_external_id,first_name,last_name,email,pupil_external_id,kind\n"
+        GuardianResource,
+        "guardian_external_id,first_name,last_name,email,pupil_external_id,kind\n"
         "O1,Marloes,Jansen,m@example.test,L1,parent\nO1,Marloes,Jansen,x@example.test,L1,parent\n",
-        2, "__all__",
+        2,
+        "__all__",
         "Guardian “O1” has other names or contact details here than in row 1.",
         id="guardian-disagrees-with-itself",
     ),
     pytest.param(
-        StaffResource, "external_id,email,first_name,last_name,role\n"
-        "M1,a@example.test,Fenna,de Vries,conciërge\n", 1, "role",
-        "“conciërge” is not one of: teacher, ib, director, office.", id="bad-role",
+        StaffResource,
+        "external_id,email,first_name,last_name,role\nM1,a@example.test,Fenna,de Vries,conciërge\n",
+        1,
+        "role",
+        "“conciërge” is not one of: teacher, ib, director, office.",
+        id="bad-role",
     ),
     pytest.param(
-        StaffResource, "external_id,email,first_name,last_name,groups\n"
-        "M1,a@example.test,Fenna,de Vries,1a;9x\n", 1, "groups",
-        "Unknown group(s) “9x” in school year 2026/2027.", id="unknown-group-of-teacher",
+        StaffResource,
+        "external_id,email,first_name,last_name,groups\nM1,a@example.test,Fenna,de Vries,1a;9x\n",
+        1,
+        "groups",
+        "Unknown group(s) “9x” in school year 2026/2027.",
+        id="unknown-group-of-teacher",
     ),
     pytest.param(
-        StaffResource, "external_id,email,first_name,last_name,weekdays\n"
-        "M1,a@example.test,Fenna,de Vries,ma;za\n", 1, "weekdays",
-        "Unknown working day(s) “za”; use ma, di, wo, do, vr.", id="saturday",
+        StaffResource,
+        "external_id,email,first_name,last_name,weekdays\nM1,a@example.test,Fenna,de Vries,ma;za\n",
+        1,
+        "weekdays",
+        "Unknown working day(s) “za”; use ma, di, wo, do, vr.",
+        id="saturday",
     ),
     pytest.param(
-        StaffResource, "external_id,email,first_name,last_name\n"
-        "M1,a@example.test,Fenna,de Vries\nM2,A@example.test,Joost,Bakker\n", 2, "email",
-        "This e-mail address already belongs to another staff member.", id="same-address-twice",
+        StaffResource,
+        "external_id,email,first_name,last_name\n"
+        "M1,a@example.test,Fenna,de Vries\nM2,A@example.test,Joost,Bakker\n",
+        2,
+        "email",
+        "This e-mail address already belongs to another staff member.",
+        id="same-address-twice",
     ),
 ]
 
@@ -424,8 +491,7 @@ def test_one_bad_row_imports_nothing_and_says_which_row_and_why(
 def test_a_file_without_a_required_column_imports_nothing(school, school_year):
     result = run(PupilResource, "external_id,first_name\nL1,Noa\n", school)
 
-    assert [str(e.error) for e in result.base_errors][0] == \
-        "The file lacks the column(s): last_name."
+    assert [str(e.error) for e in result.base_errors][0] == "The file lacks the column(s): last_name."
     assert not Pupil.objects.exists()
 
 

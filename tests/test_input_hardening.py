@@ -32,6 +32,7 @@ def cast(teacher, duo_teacher, director, parent, divorced_parent, child):
 
 # --- files that are not what they claim --------------------------------------------------------
 
+
 def _jpeg(name="foto.jpg", size=(64, 48)):
     out = io.BytesIO()
     Image.new("RGB", size, (10, 120, 200)).save(out, format="JPEG")
@@ -39,13 +40,16 @@ def _jpeg(name="foto.jpg", size=(64, 48)):
 
 
 def _fake_jpeg():
-    return SimpleUploadedFile("vakantie.jpg", b"Dit is gewoon tekst, geen foto.\n" * 20,
-                              content_type="image/jpeg")
+    return SimpleUploadedFile(
+        "vakantie.jpg", b"Dit is gewoon tekst, geen foto.\n" * 20, content_type="image/jpeg"
+    )
 
 
 def _svg():
-    svg = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
-           b'<script>alert(1)</script><circle cx="50" cy="50" r="40"/></svg>')
+    svg = (
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
+        b'<script>alert(1)</script><circle cx="50" cy="50" r="40"/></svg>'
+    )
     return SimpleUploadedFile("tekening.svg", svg, content_type="image/svg+xml")
 
 
@@ -57,8 +61,12 @@ def _pixel_bomb(width=30_000, height=30_000, name="bom.png"):
     """A tiny PNG whose header declares a huge canvas: decoding it would need gigabytes."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
     idat = zlib.compress(b"\x00" * 1024)
-    data = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat)
-            + _png_chunk(b"IEND", b""))
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
     return SimpleUploadedFile(name, data, content_type="image/png")
 
 
@@ -71,19 +79,24 @@ REFUSED = {
 
 def _post(client, conversation, upload, *, htmx=False, body=TYPED):
     headers = {"HX-Request": "true"} if htmx else {}
-    return client.post(reverse("communication:chat_detail", args=[conversation.pk]),
-                       {"body": body, "attachment": upload}, headers=headers)
+    return client.post(
+        reverse("communication:chat_detail", args=[conversation.pk]),
+        {"body": body, "attachment": upload},
+        headers=headers,
+    )
 
 
 class TestRefusedChatAttachments:
     @pytest.mark.parametrize("htmx", [False, True], ids=["post", "htmx"])
     @pytest.mark.parametrize("kind", sorted(REFUSED))
-    def test_a_refused_attachment_gives_the_form_back_with_a_message(self, client, cast, parent, child,
-                                                                     kind, htmx):
+    def test_a_refused_attachment_gives_the_form_back_with_a_message(
+        self, client, cast, parent, child, kind, htmx
+    ):
         make, texts = REFUSED[kind]
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            conversation = chat_services.conversation_start_direct(actor=parent.user, pupil=child,
-                                                                   body="Eerste bericht")
+            conversation = chat_services.conversation_start_direct(
+                actor=parent.user, pupil=child, body="Eerste bericht"
+            )
             client.force_login(parent.user)
             response = _post(client, conversation, make(), htmx=htmx)
         html = htmllib.unescape(response.content.decode())
@@ -94,11 +107,13 @@ class TestRefusedChatAttachments:
         assert conversation.messages.count() == 1
 
     @pytest.mark.parametrize("htmx", [False, True], ids=["post", "htmx"])
-    def test_a_parents_photo_in_a_group_chat_gives_the_form_back(self, client, cast, teacher, group,
-                                                                  parent, htmx):
+    def test_a_parents_photo_in_a_group_chat_gives_the_form_back(
+        self, client, cast, teacher, group, parent, htmx
+    ):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            conversation = chat_services.conversation_start_group(actor=teacher.user, group=group,
-                                                                  title="Schoolreis", body="Foto's?")
+            conversation = chat_services.conversation_start_group(
+                actor=teacher.user, group=group, title="Schoolreis", body="Foto's?"
+            )
             client.force_login(parent.user)
             response = _post(client, conversation, _jpeg(), htmx=htmx)
         html = htmllib.unescape(response.content.decode())
@@ -109,8 +124,9 @@ class TestRefusedChatAttachments:
 
     def test_an_accepted_photo_still_arrives(self, client, cast, parent, child):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            conversation = chat_services.conversation_start_direct(actor=parent.user, pupil=child,
-                                                                   body="Eerste bericht")
+            conversation = chat_services.conversation_start_direct(
+                actor=parent.user, pupil=child, body="Eerste bericht"
+            )
             client.force_login(parent.user)
             response = _post(client, conversation, _jpeg())
         assert response.status_code == 302
@@ -135,7 +151,11 @@ class TestPixelBudget:
         assert "8000 × 6000" in exc.value.messages[0]
 
     def test_a_post_over_the_budget_gives_the_form_back_before_any_photo_is_decoded(
-        self, client, teacher, group, monkeypatch,
+        self,
+        client,
+        teacher,
+        group,
+        monkeypatch,
     ):
         decoded = []
         monkeypatch.setattr(media, "process_photo", lambda upload: decoded.append(upload))
@@ -143,10 +163,17 @@ class TestPixelBudget:
         photos = [_pixel_bomb(6000, 6000, name=f"groot{i}.png") for i in range(3)]
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
-            response = client.post(reverse("communication:post_create"), {
-                "audience": str(group.pk), "kind": "atmosphere", "title": "Schoolreis naar de Efteling",
-                "body": "Wat een dag!", "photos": photos, "consent_confirmed": "on",
-            })
+            response = client.post(
+                reverse("communication:post_create"),
+                {
+                    "audience": str(group.pk),
+                    "kind": "atmosphere",
+                    "title": "Schoolreis naar de Efteling",
+                    "body": "Wat een dag!",
+                    "photos": photos,
+                    "consent_confirmed": "on",
+                },
+            )
         html = htmllib.unescape(response.content.decode())
         assert response.status_code == 200
         assert "108 megapixel" in html
@@ -158,10 +185,17 @@ class TestPixelBudget:
     def test_a_post_within_the_budget_is_saved(self, client, teacher, group):
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
-            response = client.post(reverse("communication:post_create"), {
-                "audience": str(group.pk), "kind": "atmosphere", "title": "Herfst", "body": "Bladeren",
-                "photos": [_jpeg(f"f{i}.jpg") for i in range(3)], "consent_confirmed": "on",
-            })
+            response = client.post(
+                reverse("communication:post_create"),
+                {
+                    "audience": str(group.pk),
+                    "kind": "atmosphere",
+                    "title": "Herfst",
+                    "body": "Bladeren",
+                    "photos": [_jpeg(f"f{i}.jpg") for i in range(3)],
+                    "consent_confirmed": "on",
+                },
+            )
         assert response.status_code == 302
         assert Post.objects.get().photos.count() == 3
 
@@ -194,10 +228,10 @@ class TestDateBounds:
         assert worktime.latest_plannable_date([], today) == dt.date(2027, 12, 25)
 
     def test_in_the_summer_the_coming_year_counts_as_this_one(self):
-        assert worktime.latest_plannable_date([YEAR_2026, YEAR_2027], dt.date(2027, 7, 30)) \
-            == dt.date(2028, 8, 29)  # 2027/28 is the coming year; the one after is not entered
-        assert worktime.earliest_recordable_date([YEAR_2026, YEAR_2027], dt.date(2027, 7, 30)) \
-            == YEAR_2026[0]
+        assert worktime.latest_plannable_date([YEAR_2026, YEAR_2027], dt.date(2027, 7, 30)) == dt.date(
+            2028, 8, 29
+        )  # 2027/28 is the coming year; the one after is not entered
+        assert worktime.earliest_recordable_date([YEAR_2026, YEAR_2027], dt.date(2027, 7, 30)) == YEAR_2026[0]
 
     def test_the_earliest_day_is_the_start_of_this_school_year(self):
         earlier = (dt.date(2025, 9, 1), dt.date(2026, 7, 17))
@@ -218,30 +252,51 @@ class TestBoundedDatesInTheForms:
         f.SchoolYearFactory(school=school, name="2027/2028", starts_on=YEAR_2027[0], ends_on=YEAR_2027[1])
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
-            response = client.post(reverse("communication:post_create"), {
-                "audience": str(group.pk), "kind": "functional", "title": "Afscheid groep 8",
-                "body": "Tot ziens", "publish_at": "2028-07-17T10:00",
-            })
+            response = client.post(
+                reverse("communication:post_create"),
+                {
+                    "audience": str(group.pk),
+                    "kind": "functional",
+                    "title": "Afscheid groep 8",
+                    "body": "Tot ziens",
+                    "publish_at": "2028-07-17T10:00",
+                },
+            )
             html = _text(response)
             assert response.status_code == 200
             assert f"{TOO_FAR} 14 juli 2028." in html
             assert "Afscheid groep 8" in html
             assert not Post.objects.exists()
-            ok = client.post(reverse("communication:post_create"), {
-                "audience": str(group.pk), "kind": "functional", "title": "Afscheid groep 8",
-                "body": "Tot ziens", "publish_at": "2028-07-14T10:00",
-            })
+            ok = client.post(
+                reverse("communication:post_create"),
+                {
+                    "audience": str(group.pk),
+                    "kind": "functional",
+                    "title": "Afscheid groep 8",
+                    "body": "Tot ziens",
+                    "publish_at": "2028-07-14T10:00",
+                },
+            )
         assert ok.status_code == 302
 
-    @pytest.mark.parametrize(("day", "message"), [("2027-12-27", f"{TOO_FAR} 25 december 2027."),
-                                                  ("9999-12-31", f"{TOO_FAR} 25 december 2027.")])
+    @pytest.mark.parametrize(
+        ("day", "message"),
+        [("2027-12-27", f"{TOO_FAR} 25 december 2027."), ("9999-12-31", f"{TOO_FAR} 25 december 2027.")],
+    )
     def test_an_event_far_ahead_is_refused(self, client, teacher, group, day, message):
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
-            response = client.post(reverse("communication:event_create"), {
-                "group": group.pk, "title": "Schoolfeest", "kind": "activity", "starts_on": day,
-                "all_day": "on", "remind_days_before": 2,
-            })
+            response = client.post(
+                reverse("communication:event_create"),
+                {
+                    "group": group.pk,
+                    "title": "Schoolfeest",
+                    "kind": "activity",
+                    "starts_on": day,
+                    "all_day": "on",
+                    "remind_days_before": 2,
+                },
+            )
         html = _text(response)
         assert response.status_code == 200
         assert message in html
@@ -251,10 +306,17 @@ class TestBoundedDatesInTheForms:
     def test_a_sick_report_with_a_last_day_years_ahead_is_refused(self, client, parent, child):
         client.force_login(parent.user)
         with time_machine.travel(dt.datetime(2026, 11, 24, 7, 30, tzinfo=AMSTERDAM), tick=False):
-            response = client.post(reverse("absences:report"), {
-                "submission": "5e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupils": [child.pk], "kind": "sick",
-                "starts_on": "2026-11-24", "ends_on": "2031-01-01", "note": "Gebroken been",
-            })
+            response = client.post(
+                reverse("absences:report"),
+                {
+                    "submission": "5e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                    "pupils": [child.pk],
+                    "kind": "sick",
+                    "starts_on": "2026-11-24",
+                    "ends_on": "2031-01-01",
+                    "note": "Gebroken been",
+                },
+            )
         html = _text(response)
         assert response.status_code == 200
         assert f"{TOO_FAR} 25 december 2027." in html
@@ -262,14 +324,21 @@ class TestBoundedDatesInTheForms:
         assert not AbsenceReport.objects.exists()
 
     def test_staff_cannot_record_an_absence_in_an_earlier_school_year(self, client, teacher, child, school):
-        f.SchoolYearFactory(school=school, name="2025/2026", starts_on=dt.date(2025, 9, 1),
-                            ends_on=dt.date(2026, 7, 17))
+        f.SchoolYearFactory(
+            school=school, name="2025/2026", starts_on=dt.date(2025, 9, 1), ends_on=dt.date(2026, 7, 17)
+        )
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
-            response = client.post(reverse("absences:staff_report"), {
-                "submission": "6e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupil": child.pk,
-                "kind": "unexplained", "starts_on": "2026-03-03", "note": "Niet op school",
-            })
+            response = client.post(
+                reverse("absences:staff_report"),
+                {
+                    "submission": "6e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                    "pupil": child.pk,
+                    "kind": "unexplained",
+                    "starts_on": "2026-03-03",
+                    "note": "Niet op school",
+                },
+            )
         html = _text(response)
         assert response.status_code == 200
         assert f"{TOO_LONG_AGO} 31 augustus 2026." in html
@@ -279,12 +348,21 @@ class TestBoundedDatesInTheForms:
     def test_leave_until_the_year_9999_is_refused_quickly(self, client, parent, child, director):
         client.force_login(parent.user)
         with time_machine.travel(POST_TIME, tick=False):
-            check = client.get(reverse("absences:leave_check"), {
-                "pupils": [child.pk], "kind": "other", "starts_on": "2027-01-11", "ends_on": "9999-12-31"})
-            response = client.post(reverse("absences:leave_create"), {
-                "submission": "7e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupils": [child.pk], "kind": "other",
-                "starts_on": "2027-01-11", "ends_on": "9999-12-31", "reason": "Wereldreis met de familie",
-            })
+            check = client.get(
+                reverse("absences:leave_check"),
+                {"pupils": [child.pk], "kind": "other", "starts_on": "2027-01-11", "ends_on": "9999-12-31"},
+            )
+            response = client.post(
+                reverse("absences:leave_create"),
+                {
+                    "submission": "7e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                    "pupils": [child.pk],
+                    "kind": "other",
+                    "starts_on": "2027-01-11",
+                    "ends_on": "9999-12-31",
+                    "reason": "Wereldreis met de familie",
+                },
+            )
         assert check.status_code == 200
         assert check.json()["errors"] == [f"{TOO_FAR} 25 december 2027."]
         html = _text(response)
@@ -345,22 +423,29 @@ class TestBidiWhereUserTextEnters:
     def test_a_post_loses_bidi_controls_in_title_and_text(self, client, teacher, group):
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
-            client.post(reverse("communication:post_create"), {
-                "audience": str(group.pk), "kind": "functional", "title": f"Gym{RLO}sleuk",
-                "body": f"Morgen{RLM} gym{ALM}!",
-            })
+            client.post(
+                reverse("communication:post_create"),
+                {
+                    "audience": str(group.pk),
+                    "kind": "functional",
+                    "title": f"Gym{RLO}sleuk",
+                    "body": f"Morgen{RLM} gym{ALM}!",
+                },
+            )
         post = Post.objects.get()
         assert (post.title, "Morgen gym!" in post.body) == ("Gymsleuk", True)
         assert not set(post.body) & set(ALL_BIDI)
 
     def test_a_chat_message_and_its_attachment_names_lose_them(self, client, cast, parent, child):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            conversation = chat_services.conversation_start_direct(actor=parent.user, pupil=child,
-                                                                   body=f"Hallo{RLO}!")
+            conversation = chat_services.conversation_start_direct(
+                actor=parent.user, pupil=child, body=f"Hallo{RLO}!"
+            )
             client.force_login(parent.user)
             _post(client, conversation, _jpeg(f"vakantie{RLO}gnp.jpg"), body=f"Kijk{LRI}!{PDI}")
-            pdf = SimpleUploadedFile(f"brief{RLO}exe.pdf", b"%PDF-1.4\n%%EOF\n",
-                                     content_type="application/pdf")
+            pdf = SimpleUploadedFile(
+                f"brief{RLO}exe.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"
+            )
             _post(client, conversation, pdf, body="")
         first, photo, letter = conversation.messages.order_by("pk")
         assert "Hallo!" in first.body
@@ -368,24 +453,45 @@ class TestBidiWhereUserTextEnters:
         assert photo.attachment_name == "vakantiegnp.jpg"
         assert letter.attachment_name == "briefexe.pdf"
 
-    def test_an_event_a_sick_report_and_a_leave_request_lose_them(self, client, teacher, group, parent,
-                                                                  child, director):
+    def test_an_event_a_sick_report_and_a_leave_request_lose_them(
+        self, client, teacher, group, parent, child, director
+    ):
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
-            client.post(reverse("communication:event_create"), {
-                "group": group.pk, "title": f"Sint{RLO}kaas", "kind": "activity", "starts_on": "2026-12-04",
-                "all_day": "on", "remind_days_before": 2, "location": f"Aula{RLM}",
-            })
+            client.post(
+                reverse("communication:event_create"),
+                {
+                    "group": group.pk,
+                    "title": f"Sint{RLO}kaas",
+                    "kind": "activity",
+                    "starts_on": "2026-12-04",
+                    "all_day": "on",
+                    "remind_days_before": 2,
+                    "location": f"Aula{RLM}",
+                },
+            )
             client.force_login(parent.user)
-            client.post(reverse("absences:report"), {
-                "submission": "8e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupils": [child.pk], "kind": "sick",
-                "starts_on": "2026-11-25", "note": f"Koorts{RLO}",
-            })
-            client.post(reverse("absences:leave_create"), {
-                "submission": "9e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "pupils": [child.pk],
-                "kind": "important", "starts_on": "2027-01-11", "ends_on": "2027-01-12",
-                "reason": f"Bruiloft{LRI} van oom{PDI}",
-            })
+            client.post(
+                reverse("absences:report"),
+                {
+                    "submission": "8e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                    "pupils": [child.pk],
+                    "kind": "sick",
+                    "starts_on": "2026-11-25",
+                    "note": f"Koorts{RLO}",
+                },
+            )
+            client.post(
+                reverse("absences:leave_create"),
+                {
+                    "submission": "9e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b",
+                    "pupils": [child.pk],
+                    "kind": "important",
+                    "starts_on": "2027-01-11",
+                    "ends_on": "2027-01-12",
+                    "reason": f"Bruiloft{LRI} van oom{PDI}",
+                },
+            )
         event = Event.objects.get()
         assert (event.title, event.location) == ("Sintkaas", "Aula")
         assert AbsenceReport.objects.get().note == "Koorts"
@@ -411,31 +517,36 @@ class TestDatePickersStopAtTheBounds:
 
 # --- the directory's own forms and imports -------------------------------------------------------
 
+
 def test_contact_details_lose_bidi_controls_before_they_are_checked(
     client, parent, mailoutbox, django_capture_on_commit_callbacks
 ):
     client.force_login(parent.user)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("contact_details"), {
-            "email": f"nieuw{RLO}@example.test", "phone": f"06-1234{RLM}5678"})
+        client.post(
+            reverse("contact_details"), {"email": f"nieuw{RLO}@example.test", "phone": f"06-1234{RLM}5678"}
+        )
     parent.refresh_from_db()
     assert parent.phone == "06-12345678"
     (confirmation,) = mailoutbox
     assert confirmation.to == ["nieuw@example.test"]
 
 
-def test_a_staff_member_added_in_the_admin_has_no_bidi_controls_in_their_name(
-    client, director, school
-):
+def test_a_staff_member_added_in_the_admin_has_no_bidi_controls_in_their_name(client, director, school):
     client.force_login(director.user)
-    response = client.post(reverse("admin:klimop_staffmember_add"), {
-        "external_id": f"M{LRI}1{PDI}", "email": "fenna@example.test",
-        "first_name": f"Fen{RLO}na", "last_name": f"de{ALM} Vries", "role": "teacher",
-    })
+    response = client.post(
+        reverse("admin:klimop_staffmember_add"),
+        {
+            "external_id": f"M{LRI}1{PDI}",
+            "email": "fenna@example.test",
+            "first_name": f"Fen{RLO}na",
+            "last_name": f"de{ALM} Vries",
+            "role": "teacher",
+        },
+    )
     assert response.status_code == 302
     staff = school.staff.get(user__email="fenna@example.test")
-    assert (staff.external_id, staff.user.first_name, staff.user.last_name) == (
-        "M1", "Fenna", "de Vries")
+    assert (staff.external_id, staff.user.first_name, staff.user.last_name) == ("M1", "Fenna", "de Vries")
 
 
 def test_the_import_strips_bidi_controls_from_every_column(school, school_year):

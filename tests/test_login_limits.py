@@ -28,8 +28,11 @@ SCHOOL_WIFI = "203.0.113.7"  # the school's one public address
 
 def _parents(child, count):
     return [
-        verified(f.GuardianRelationFactory(pupil=child, guardian__user__email=f"ouder{i}@example.test")
-                 .guardian.user)
+        verified(
+            f.GuardianRelationFactory(
+                pupil=child, guardian__user__email=f"ouder{i}@example.test"
+            ).guardian.user
+        )
         for i in range(count)
     ]
 
@@ -85,9 +88,9 @@ def test_one_address_mistyped_five_times_is_limited_and_told_when_to_retry(clien
         assert not _logged_in(client)
 
         # Another parent on the same address is not affected.
-        other = verified(f.GuardianRelationFactory(
-            pupil=child, guardian__user__email="ander@example.test"
-        ).guardian.user)
+        other = verified(
+            f.GuardianRelationFactory(pupil=child, guardian__user__email="ander@example.test").guardian.user
+        )
         other_client = Client()
         assert _post_login(other_client, other.email, PASSWORD).status_code == 302
 

@@ -29,10 +29,17 @@ def login(client, staff):
 
 
 def add_staff(client, email, **extra):
-    return client.post(url("staffmember", "add"), {
-        "external_id": "AANVAL", "email": email, "first_name": "Aan", "last_name": "Valler",
-        "role": "director", **extra,
-    })
+    return client.post(
+        url("staffmember", "add"),
+        {
+            "external_id": "AANVAL",
+            "email": email,
+            "first_name": "Aan",
+            "last_name": "Valler",
+            "role": "director",
+            **extra,
+        },
+    )
 
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["never-signed-in", "signed-in"])
@@ -60,10 +67,16 @@ def test_the_takeover_of_another_schools_parent_fails_at_the_first_step(
     assert "/accounts/password/reset/key/" not in notice.body
 
     # Step 2: changing "the staff member's" address would re-address the parent's login.
-    response = client.post(url("staffmember", "change", linked.pk), {
-        "external_id": "AANVAL", "email": "aanvaller@elders.test", "first_name": "Aan",
-        "last_name": "Valler", "role": "director",
-    })
+    response = client.post(
+        url("staffmember", "change", linked.pk),
+        {
+            "external_id": "AANVAL",
+            "email": "aanvaller@elders.test",
+            "first_name": "Aan",
+            "last_name": "Valler",
+            "role": "director",
+        },
+    )
     # The login's fields are read-only in B's form: what was posted for them is ignored.
     assert response.status_code == 302
     user.refresh_from_db()
@@ -77,8 +90,9 @@ def test_the_takeover_of_another_schools_parent_fails_at_the_first_step(
     assert client.get(reverse("pupil_detail", args=[child.pk])).status_code == 404
     # And an invitation to "their" staff member sends the person no password link either.
     mail.outbox.clear()
-    client.post(url("staffmember"), {
-        "action": "send_invitation", "_selected_action": [linked.pk], "index": "0"})
+    client.post(
+        url("staffmember"), {"action": "send_invitation", "_selected_action": [linked.pk], "index": "0"}
+    )
     assert not [m for m in mail.outbox if m.to != [user.email]]
     if signed_in:
         assert not mail.outbox  # an invitation is for a login nobody used yet
@@ -88,8 +102,7 @@ def test_a_teacher_at_two_schools_keeps_one_login_and_works_in_one_school_at_a_t
     client, teacher, child, other_director, other_group_elsewhere
 ):
     login(client, other_director)
-    response = add_staff(client, teacher.user.email, role="teacher",
-                         groups=[other_group_elsewhere.pk])
+    response = add_staff(client, teacher.user.email, role="teacher", groups=[other_group_elsewhere.pk])
     assert response.status_code == 302
     records = StaffMember.objects.filter(user=teacher.user).order_by("pk")
     assert [r.school_id for r in records] == [teacher.school_id, other_director.school_id]
@@ -112,18 +125,23 @@ def test_a_teacher_at_two_schools_keeps_one_login_and_works_in_one_school_at_a_t
     assert client.get(reverse("pupil_detail", args=[child.pk])).status_code == 200
 
 
-def test_a_signed_in_staff_members_name_and_address_are_read_only_in_the_form(
-    client, director, teacher
-):
+def test_a_signed_in_staff_members_name_and_address_are_read_only_in_the_form(client, director, teacher):
     teacher.user.last_login = teacher.user.date_joined
     teacher.user.save()
     login(client, director)
     form = client.get(url("staffmember", "change", teacher.pk)).context["adminform"].form
     assert all(form.fields[n].disabled for n in ("email", "first_name", "last_name"))
-    client.post(url("staffmember", "change", teacher.pk), {
-        "school": teacher.school_id, "external_id": teacher.external_id, "role": "teacher",
-        "email": "nieuw@example.test", "first_name": "Nieuwe", "last_name": "Naam",
-    })
+    client.post(
+        url("staffmember", "change", teacher.pk),
+        {
+            "school": teacher.school_id,
+            "external_id": teacher.external_id,
+            "role": "teacher",
+            "email": "nieuw@example.test",
+            "first_name": "Nieuwe",
+            "last_name": "Naam",
+        },
+    )
     teacher.user.refresh_from_db()
     assert teacher.user.email == "teacher@example.test"
     assert teacher.user.first_name != "Nieuwe"
@@ -131,11 +149,18 @@ def test_a_signed_in_staff_members_name_and_address_are_read_only_in_the_form(
 
 def test_a_never_used_login_of_the_own_school_can_still_be_corrected(client, director, teacher):
     login(client, director)
-    response = client.post(url("staffmember", "change", teacher.pk), {
-        "school": teacher.school_id, "external_id": teacher.external_id, "role": "teacher",
-        "email": "Typo.Hersteld@example.test", "first_name": "Marit", "last_name": "Jansen",
-        "groups": [g.pk for g in teacher.groups.all()],
-    })
+    response = client.post(
+        url("staffmember", "change", teacher.pk),
+        {
+            "school": teacher.school_id,
+            "external_id": teacher.external_id,
+            "role": "teacher",
+            "email": "Typo.Hersteld@example.test",
+            "first_name": "Marit",
+            "last_name": "Jansen",
+            "groups": [g.pk for g in teacher.groups.all()],
+        },
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     teacher.user.refresh_from_db()
     assert (teacher.user.email, teacher.user.last_name) == ("typo.hersteld@example.test", "Jansen")
@@ -151,10 +176,16 @@ def test_a_guardian_shared_with_another_school_is_read_only_for_each_school(
     response = client.get(url("guardian", "change", parent.pk))
     assert response.status_code == 200
     assert "email" not in response.context["adminform"].form.fields
-    client.post(url("guardian", "change", parent.pk), {
-        "first_name": "Over", "last_name": "Genomen", "email": "aanvaller@elders.test",
-        "relations-TOTAL_FORMS": "0", "relations-INITIAL_FORMS": "0",
-    })
+    client.post(
+        url("guardian", "change", parent.pk),
+        {
+            "first_name": "Over",
+            "last_name": "Genomen",
+            "email": "aanvaller@elders.test",
+            "relations-TOTAL_FORMS": "0",
+            "relations-INITIAL_FORMS": "0",
+        },
+    )
     parent.refresh_from_db()
     assert (parent.first_name, parent.email) != ("Over", "aanvaller@elders.test")
     assert parent.email == "parent@example.test"
@@ -179,8 +210,7 @@ def test_a_school_adds_its_guardian_record_to_an_existing_login_and_the_person_i
     teacher.user.set_password("een-eigen-wachtwoord-42")
     teacher.user.last_login = teacher.user.date_joined
     teacher.user.save()
-    guardian = f.GuardianFactory(user=None, email=teacher.user.email, first_name="Marit",
-                                 last_name="Ouder")
+    guardian = f.GuardianFactory(user=None, email=teacher.user.email, first_name="Marit", last_name="Ouder")
     f.GuardianRelationFactory(guardian=guardian, pupil=child)
     with django_capture_on_commit_callbacks(execute=True):
         user = services.guardian_invite(actor=director.user, guardian=guardian)
@@ -194,21 +224,32 @@ def test_a_school_adds_its_guardian_record_to_an_existing_login_and_the_person_i
 
 
 def test_a_parent_at_two_schools_keeps_one_login_with_a_record_at_each(
-    client, child, parent, other_director, other_group_elsewhere,
+    client,
+    child,
+    parent,
+    other_director,
+    other_group_elsewhere,
     django_capture_on_commit_callbacks,
 ):
     parent.user.set_password("een-eigen-wachtwoord-42")
     parent.user.last_login = parent.user.date_joined
     parent.user.save()
     elsewhere = f.PupilFactory(group=other_group_elsewhere, first_name="Lotte", last_name="Elders")
-    record = f.GuardianFactory(user=None, email=parent.user.email.upper(), first_name="P",
-                               last_name="Elders", external_id="ELDERS-1")
+    record = f.GuardianFactory(
+        user=None, email=parent.user.email.upper(), first_name="P", last_name="Elders", external_id="ELDERS-1"
+    )
     f.GuardianRelationFactory(guardian=record, pupil=elsewhere)
     login(client, other_director)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url("guardian"), {
-            "action": "send_invitation", "_selected_action": [record.pk], "index": "0",
-        }, follow=True)
+        response = client.post(
+            url("guardian"),
+            {
+                "action": "send_invitation",
+                "_selected_action": [record.pk],
+                "index": "0",
+            },
+            follow=True,
+        )
     assert response.status_code == 200
     record.refresh_from_db()
     assert record.user == parent.user
@@ -247,10 +288,12 @@ def superuser_user(db):
 
 # --- the person changes their own name and login address -------------------------------------
 
+
 def test_a_person_changes_the_name_on_their_own_login(client, parent):
     client.force_login(parent.user)
-    response = client.post(reverse("my_name"), {"first_name": "Anna\u202e", "last_name": "de Boer"},
-                           follow=True)
+    response = client.post(
+        reverse("my_name"), {"first_name": "Anna\u202e", "last_name": "de Boer"}, follow=True
+    )
     assert response.status_code == 200
     parent.user.refresh_from_db()
     assert (parent.user.first_name, parent.user.last_name) == ("Anna", "de Boer")
@@ -271,8 +314,7 @@ def test_a_new_login_address_replaces_the_old_only_once_confirmed_from_its_mailb
 ):
     from allauth.account.models import EmailAddress
 
-    EmailAddress.objects.create(user=parent.user, email=parent.user.email, primary=True,
-                                verified=True)
+    EmailAddress.objects.create(user=parent.user, email=parent.user.email, primary=True, verified=True)
     client.force_login(parent.user)
     assert client.get(reverse("account_email")).status_code == 200
     client.post(reverse("account_email"), {"action_add": "", "email": "nieuw@example.test"})

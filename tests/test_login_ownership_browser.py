@@ -11,8 +11,7 @@ from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, log_in, shot, verified
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
-    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 def test_another_schools_director_cannot_rename_or_readdress_a_parents_login(
@@ -69,8 +68,9 @@ def test_a_teacher_at_two_schools_switches_school_in_the_account_menu(
 ):
     from tests import factories as f
 
-    f.StaffMemberFactory(school=other_group_elsewhere.school, user=teacher.user,
-                         groups=[other_group_elsewhere])
+    f.StaffMemberFactory(
+        school=other_group_elsewhere.school, user=teacher.user, groups=[other_group_elsewhere]
+    )
     page.set_viewport_size(PHONE)
     log_in(page, live_server, verified(teacher.user))
     page.locator("summary", has_text="Account").first.click()
@@ -86,9 +86,7 @@ def test_a_teacher_at_two_schools_switches_school_in_the_account_menu(
     assert page.get_by_role("button", name=f"Wissel naar {teacher.school.name}").is_visible()
 
 
-def test_a_parent_changes_their_own_name_and_finds_the_login_address_page(
-    page, live_server, parent
-):
+def test_a_parent_changes_their_own_name_and_finds_the_login_address_page(page, live_server, parent):
     page.set_viewport_size(PHONE)
     log_in(page, live_server, verified(parent.user))
     page.locator("summary", has_text="Account").first.click()

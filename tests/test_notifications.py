@@ -56,7 +56,8 @@ def test_titles_are_written_in_each_recipients_language(parent, divorced_parent)
     divorced_parent.user.language = "en"
     divorced_parent.user.save()
     notify(
-        users=[parent.user, divorced_parent.user], cause="c:1",
+        users=[parent.user, divorced_parent.user],
+        cause="c:1",
         title=_("Your contact details have been saved."),
     )
     titles = {n.user_id: n.title for n in Notification.objects.all()}
@@ -152,9 +153,7 @@ def _mail_server_back(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
-def test_a_failing_mail_server_is_retried_after_1_2_4_8_minutes_and_the_email_sent_once(
-    parent, smtp_down
-):
+def test_a_failing_mail_server_is_retried_after_1_2_4_8_minutes_and_the_email_sent_once(parent, smtp_down):
     with time_machine.travel(FRIDAY_EVENING, tick=False) as clock:
         notify(users=[parent.user], cause="c:20", title="Nieuw bericht")
         assert send_due_emails() == 0
@@ -202,7 +201,8 @@ class RefusingBackend(BaseEmailBackend):
 
     def send_messages(self, messages):
         raise smtplib.SMTPRecipientsRefused(
-            {to: (550, b"5.1.1 No such user") for m in messages for to in m.to})
+            {to: (550, b"5.1.1 No such user") for m in messages for to in m.to}
+        )
 
 
 def test_an_address_the_mail_server_refuses_is_given_up_but_the_notification_stays(parent, settings):

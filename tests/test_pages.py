@@ -32,9 +32,7 @@ def _text(response) -> str:
 # --- parent home ------------------------------------------------------------------------
 
 
-def test_parent_home_lists_child_and_teachers_in_dutch(
-    client, parent, child, teacher, duo_teacher
-):
+def test_parent_home_lists_child_and_teachers_in_dutch(client, parent, child, teacher, duo_teacher):
     client.force_login(parent.user)
 
     response = client.get(reverse("home"))
@@ -65,9 +63,7 @@ def test_info_parent_sees_the_information_only_badge(client, info_parent, child,
     assert "Alleen informatie" in html
 
 
-def test_barred_parent_sees_nothing_of_the_barred_child(
-    client, barred_parent, barred_child, other_teacher
-):
+def test_barred_parent_sees_nothing_of_the_barred_child(client, barred_parent, barred_child, other_teacher):
     client.force_login(barred_parent.user)
 
     response = client.get(reverse("home"))
@@ -122,9 +118,7 @@ def test_teacher_dashboard_shows_own_group_only(
     assert reverse("pupil_detail", args=[barred_child.pk]) not in html
 
 
-def test_director_dashboard_shows_every_group_and_the_admin_link(
-    client, director, child, barred_child
-):
+def test_director_dashboard_shows_every_group_and_the_admin_link(client, director, child, barred_child):
     client.force_login(director.user)
 
     html = _text(client.get(reverse("staff_dashboard")))
@@ -159,9 +153,7 @@ def test_pupil_detail_of_someone_elses_child_is_404(client, parent, barred_child
     assert "Pagina niet gevonden" in html
 
 
-def test_parent_never_sees_the_other_parents_contact_details(
-    client, parent, divorced_parent, child
-):
+def test_parent_never_sees_the_other_parents_contact_details(client, parent, divorced_parent, child):
     client.force_login(parent.user)
 
     response = client.get(reverse("pupil_detail", args=[child.pk]))
@@ -173,9 +165,7 @@ def test_parent_never_sees_the_other_parents_contact_details(
     assert divorced_parent.phone not in html
 
 
-def test_teacher_sees_the_guardians_contact_details(
-    client, teacher, child, parent, divorced_parent
-):
+def test_teacher_sees_the_guardians_contact_details(client, teacher, child, parent, divorced_parent):
     client.force_login(teacher.user)
 
     html = _text(client.get(reverse("pupil_detail", args=[child.pk])))
@@ -207,9 +197,7 @@ def test_language_switch_to_english_is_stored_on_the_user(client, parent, child,
 def test_language_switch_ignores_foreign_next_urls(client, parent):
     client.force_login(parent.user)
 
-    response = client.post(
-        reverse("set_language"), {"language": "en", "next": "https://evil.example/"}
-    )
+    response = client.post(reverse("set_language"), {"language": "en", "next": "https://evil.example/"})
 
     assert response["Location"] == "/"
 
@@ -268,18 +256,16 @@ def test_entrance_pages_use_the_layout(client, url_name):
 
 
 def test_logout_confirmation_and_two_factor_pages_use_the_layout(client, teacher):
-    EmailAddress.objects.create(
-        user=teacher.user, email=teacher.user.email, verified=True, primary=True
-    )
+    EmailAddress.objects.create(user=teacher.user, email=teacher.user.email, verified=True, primary=True)
     client.force_login(teacher.user)
     # allauth asks for the password again before two-factor is set up.
-    assert client.get(reverse("mfa_activate_totp"))["Location"].startswith(
-        reverse("account_reauthenticate")
-    )
+    assert client.get(reverse("mfa_activate_totp"))["Location"].startswith(reverse("account_reauthenticate"))
     client.post(reverse("account_reauthenticate"), {"password": "test-password-123"})
 
     for url in (
-        reverse("account_logout"), reverse("mfa_index"), reverse("mfa_activate_totp"),
+        reverse("account_logout"),
+        reverse("mfa_index"),
+        reverse("mfa_activate_totp"),
         reverse("account_change_password"),
     ):
         response = client.get(url)
@@ -401,8 +387,11 @@ def test_permission_denied_page_uses_the_layout(rf):
 
 def test_parents_do_not_see_barred_or_refused_guardians_of_their_child(client, parent, step_parent, child):
     barred = f.GuardianRelationFactory(
-        pupil=child, guardian__user__email="barred2@example.test", guardian__last_name="Verbodsma",
-        kind="parent", access="barred",
+        pupil=child,
+        guardian__user__email="barred2@example.test",
+        guardian__last_name="Verbodsma",
+        kind="parent",
+        access="barred",
     )
     step_parent.last_name = "Stiefsma"
     step_parent.save()

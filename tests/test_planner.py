@@ -25,7 +25,6 @@ from tests.planner_times import FIRST_DAY, OPENS, SIBLINGS_OPEN, WHILE_OPEN, at
 pytest_plugins = ["tests.planner_cast"]
 
 
-
 @pytest.fixture
 def while_open():
     with time_machine.travel(WHILE_OPEN, tick=False) as traveller:
@@ -33,11 +32,11 @@ def while_open():
 
 
 def _book(guardian, pupil, slot, round_, now=WHILE_OPEN):
-    return services.bookings_create(actor=guardian.user, round_=round_, choices=[(pupil, slot)],
-                                    now=now)[0]
+    return services.bookings_create(actor=guardian.user, round_=round_, choices=[(pupil, slot)], now=now)[0]
 
 
 # --- rounds and slots ---------------------------------------------------------------------------------
+
 
 class TestRound:
     def test_a_round_gets_the_schools_defaults(self, conversation_round):
@@ -65,8 +64,13 @@ class TestSlotGeneration:
 
     def test_no_slot_ends_after_the_schools_latest_end(self, conversation_round, teacher, group):
         availability = services.availability_add(
-            actor=teacher.user, round_=conversation_round, group=group, date=FIRST_DAY,
-            starts=dt.time(16, 0), ends=dt.time(17, 0))
+            actor=teacher.user,
+            round_=conversation_round,
+            group=group,
+            date=FIRST_DAY,
+            starts=dt.time(16, 0),
+            ends=dt.time(17, 0),
+        )
         last = availability.slots.order_by("starts_at").last()
         # 16:45–16:55 fits; 17:00–17:10 would pass 17:00 and is not made.
         assert last.starts_at == at(FIRST_DAY, 16, 45)
@@ -75,44 +79,77 @@ class TestSlotGeneration:
     def test_a_slot_may_end_exactly_at_the_latest_end(self, conversation_round, teacher, group):
         conversation_round.slot_minutes, conversation_round.gap_minutes = 15, 0
         availability = services.availability_add(
-            actor=teacher.user, round_=conversation_round, group=group, date=FIRST_DAY,
-            starts=dt.time(16, 0), ends=dt.time(17, 0))
+            actor=teacher.user,
+            round_=conversation_round,
+            group=group,
+            date=FIRST_DAY,
+            starts=dt.time(16, 0),
+            ends=dt.time(17, 0),
+        )
         assert availability.slots.order_by("starts_at").last().ends_at == at(FIRST_DAY, 17)
 
     def test_time_after_the_latest_end_is_refused_with_the_time(self, conversation_round, teacher, group):
         with pytest.raises(ValidationError) as exc:
             services.availability_add(
-                actor=teacher.user, round_=conversation_round, group=group, date=FIRST_DAY,
-                starts=dt.time(16, 0), ends=dt.time(17, 30))
+                actor=teacher.user,
+                round_=conversation_round,
+                group=group,
+                date=FIRST_DAY,
+                starts=dt.time(16, 0),
+                ends=dt.time(17, 30),
+            )
         assert "17:00" in exc.value.message_dict["ends"][0]
         assert not Slot.objects.exists()
 
     def test_breaks_are_kept_free(self, conversation_round, teacher, group):
         availability = services.availability_add(
-            actor=teacher.user, round_=conversation_round, group=group, date=FIRST_DAY,
-            starts=dt.time(13, 0), ends=dt.time(14, 30),
-            breaks=services.parse_breaks("13:35-14:00"))
-        times = [s.starts_at.astimezone(AMSTERDAM).strftime("%H:%M")
-                 for s in availability.slots.order_by("starts_at")]
+            actor=teacher.user,
+            round_=conversation_round,
+            group=group,
+            date=FIRST_DAY,
+            starts=dt.time(13, 0),
+            ends=dt.time(14, 30),
+            breaks=services.parse_breaks("13:35-14:00"),
+        )
+        times = [
+            s.starts_at.astimezone(AMSTERDAM).strftime("%H:%M")
+            for s in availability.slots.order_by("starts_at")
+        ]
         assert times == ["13:00", "13:15", "14:00", "14:15"]
 
     def test_a_teacher_cannot_publish_time_twice(self, slots_5a, conversation_round, teacher, group):
         with pytest.raises(ValidationError, match="U heeft op die tijd al gesprekken"):
             services.availability_add(
-                actor=teacher.user, round_=conversation_round, group=group, date=FIRST_DAY,
-                starts=dt.time(14, 0), ends=dt.time(16, 0))
+                actor=teacher.user,
+                round_=conversation_round,
+                group=group,
+                date=FIRST_DAY,
+                starts=dt.time(14, 0),
+                ends=dt.time(16, 0),
+            )
 
     def test_a_teacher_cannot_publish_for_another_group(self, conversation_round, teacher, other_group):
         with pytest.raises(Http404):
             services.availability_add(
-                actor=teacher.user, round_=conversation_round, group=other_group, date=FIRST_DAY,
-                starts=dt.time(13, 0), ends=dt.time(14, 0))
+                actor=teacher.user,
+                round_=conversation_round,
+                group=other_group,
+                date=FIRST_DAY,
+                starts=dt.time(13, 0),
+                ends=dt.time(14, 0),
+            )
 
-    def test_duo_teachers_share_the_groups_slots(self, slots_5a, conversation_round, duo_teacher, group,
-                                                 child, parent, while_open):
+    def test_duo_teachers_share_the_groups_slots(
+        self, slots_5a, conversation_round, duo_teacher, group, child, parent, while_open
+    ):
         services.availability_add(
-            actor=duo_teacher.user, round_=conversation_round, group=group,
-            date=FIRST_DAY + dt.timedelta(days=2), starts=dt.time(13, 0), ends=dt.time(14, 0))
+            actor=duo_teacher.user,
+            round_=conversation_round,
+            group=group,
+            date=FIRST_DAY + dt.timedelta(days=2),
+            starts=dt.time(13, 0),
+            ends=dt.time(14, 0),
+        )
         plan = selectors.parent_round(viewer=parent.user, round_=conversation_round)
         teachers = {s.staff for _day, slots in plan.children[0].days for s in slots}
         assert teachers == {slots_5a[0].staff, duo_teacher}
@@ -122,19 +159,19 @@ class TestSlotGeneration:
 
 # --- opening --------------------------------------------------------------------------------------------
 
+
 class TestOpening:
-    def test_a_family_with_one_child_waits_for_the_opening(self, conversation_round, slots_5a, child,
-                                                          parent):
+    def test_a_family_with_one_child_waits_for_the_opening(self, conversation_round, slots_5a, child, parent):
         with pytest.raises(ValidationError, match="Inschrijven kan vanaf"):
             _book(parent, child, slots_5a[0], conversation_round, now=OPENS - dt.timedelta(minutes=1))
         assert _book(parent, child, slots_5a[0], conversation_round, now=OPENS)
 
     def test_a_family_with_children_in_two_groups_books_a_day_earlier(
-            self, conversation_round, slots_5a, slots_6b, child, sibling, parent):
+        self, conversation_round, slots_5a, slots_6b, child, sibling, parent
+    ):
         assert services.opening_for(conversation_round, parent.user) == SIBLINGS_OPEN
         with pytest.raises(ValidationError, match="Inschrijven kan vanaf"):
-            _book(parent, child, slots_5a[0], conversation_round,
-                  now=SIBLINGS_OPEN - dt.timedelta(minutes=1))
+            _book(parent, child, slots_5a[0], conversation_round, now=SIBLINGS_OPEN - dt.timedelta(minutes=1))
         assert _book(parent, child, slots_5a[0], conversation_round, now=SIBLINGS_OPEN)
 
     def test_the_page_tells_a_parent_when_booking_opens(self, client, conversation_round, child, parent):
@@ -144,23 +181,35 @@ class TestOpening:
         assert response.status_code == 200
         assert "dinsdag 26 januari, 08:00" in response.content.decode()
 
-    def test_a_closed_round_takes_no_bookings_from_parents(self, conversation_round, slots_5a, child,
-                                                           parent):
+    def test_a_closed_round_takes_no_bookings_from_parents(self, conversation_round, slots_5a, child, parent):
         with pytest.raises(ValidationError, match="Inschrijven voor deze ronde is gesloten"):
             _book(parent, child, slots_5a[0], conversation_round, now=conversation_round.closes_at)
 
 
 class TestInvitations:
     def _invited(self, round_):
-        return set(Notification.objects.filter(cause=f"planner-invite:{round_.pk}")
-                   .values_list("user__email", flat=True))
+        return set(
+            Notification.objects.filter(cause=f"planner-invite:{round_.pk}").values_list(
+                "user__email", flat=True
+            )
+        )
 
     def test_siblings_are_invited_a_day_earlier_and_everyone_once(
-            self, conversation_round, child, sibling, parent, divorced_parent, barred_child,
-            barred_parent, step_parent, info_parent):
+        self,
+        conversation_round,
+        child,
+        sibling,
+        parent,
+        divorced_parent,
+        barred_child,
+        barred_parent,
+        step_parent,
+        info_parent,
+    ):
         only_child_parent = f.GuardianRelationFactory(
             pupil=f.PupilFactory(group=conversation_round.groups.first()),
-            guardian__user__email="single@example.test").guardian
+            guardian__user__email="single@example.test",
+        ).guardian
         services.invitations_send(now=SIBLINGS_OPEN - dt.timedelta(minutes=1))
         assert self._invited(conversation_round) == set()
         services.invitations_send(now=SIBLINGS_OPEN + dt.timedelta(minutes=5))
@@ -168,7 +217,10 @@ class TestInvitations:
         services.invitations_send(now=OPENS)
         services.invitations_send(now=OPENS + dt.timedelta(minutes=15))  # a second sweep: nobody twice
         assert self._invited(conversation_round) == {
-            "parent@example.test", "divorced@example.test", only_child_parent.user.email}
+            "parent@example.test",
+            "divorced@example.test",
+            only_child_parent.user.email,
+        }
         assert Notification.objects.filter(user=parent.user).count() == 1
         note = Notification.objects.get(user=only_child_parent.user)
         assert note.title == "Rapportgesprek: plan uw gesprek"
@@ -182,34 +234,40 @@ class TestInvitations:
 
 # --- booking -------------------------------------------------------------------------------------------
 
+
 class TestJointBooking:
-    def test_both_custodial_parents_share_one_booking(self, conversation_round, slots_5a, child, parent,
-                                                     divorced_parent, while_open):
+    def test_both_custodial_parents_share_one_booking(
+        self, conversation_round, slots_5a, child, parent, divorced_parent, while_open
+    ):
         booking = _book(parent, child, slots_5a[2], conversation_round)
         assert booking.guardian is None
         other = selectors.parent_round(viewer=divorced_parent.user, round_=conversation_round)
         assert other.children[0].booking == booking
         # Both get the confirmation (the other parent learns who booked what).
-        assert set(Notification.objects.filter(cause__startswith="planner-booked:")
-                   .values_list("user__email", flat=True)) == {"parent@example.test",
-                                                               "divorced@example.test"}
+        assert set(
+            Notification.objects.filter(cause__startswith="planner-booked:").values_list(
+                "user__email", flat=True
+            )
+        ) == {"parent@example.test", "divorced@example.test"}
         with pytest.raises(services.AlreadyBooked, match="Noor heeft al een gesprek"):
             _book(divorced_parent, child, slots_5a[3], conversation_round)
-        moved = services.booking_move(actor=divorced_parent.user, booking=booking, slot=slots_5a[4],
-                                      now=WHILE_OPEN)
+        moved = services.booking_move(
+            actor=divorced_parent.user, booking=booking, slot=slots_5a[4], now=WHILE_OPEN
+        )
         assert moved.slot == slots_5a[4]
         assert list(BookingEvent.objects.values_list("action", flat=True)) == ["booked", "moved"]
 
     @pytest.mark.parametrize("who", ["step_parent", "info_parent", "barred_parent", "other_teacher"])
-    def test_who_may_not_act_for_the_child_cannot_book_it(self, request, who, conversation_round,
-                                                          slots_5a, child, barred_child):
+    def test_who_may_not_act_for_the_child_cannot_book_it(
+        self, request, who, conversation_round, slots_5a, child, barred_child
+    ):
         person = request.getfixturevalue(who)
         with pytest.raises(Http404):
-            services.bookings_create(actor=person.user, round_=conversation_round,
-                                     choices=[(child, slots_5a[0])], now=WHILE_OPEN)
+            services.bookings_create(
+                actor=person.user, round_=conversation_round, choices=[(child, slots_5a[0])], now=WHILE_OPEN
+            )
 
-    def test_a_parent_cancels_until_the_cutoff(self, conversation_round, slots_5a, child, parent,
-                                               teacher):
+    def test_a_parent_cancels_until_the_cutoff(self, conversation_round, slots_5a, child, parent, teacher):
         booking = _book(parent, child, slots_5a[0], conversation_round)
         late = slots_5a[0].starts_at - dt.timedelta(hours=23)
         with pytest.raises(ValidationError, match="kan niet meer online worden geannuleerd"):
@@ -220,10 +278,12 @@ class TestJointBooking:
 
 
 class TestSeparateBookings:
-    def test_parents_invited_apart_each_book_their_own(self, conversation_round, slots_5a, child, parent,
-                                                      divorced_parent, teacher, while_open):
-        services.separate_bookings_set(actor=teacher.user, round_=conversation_round, pupil=child,
-                                       allowed=True)
+    def test_parents_invited_apart_each_book_their_own(
+        self, conversation_round, slots_5a, child, parent, divorced_parent, teacher, while_open
+    ):
+        services.separate_bookings_set(
+            actor=teacher.user, round_=conversation_round, pupil=child, allowed=True
+        )
         mine = _book(parent, child, slots_5a[0], conversation_round)
         theirs = _book(divorced_parent, child, slots_5a[5], conversation_round)
         assert mine.guardian == parent
@@ -240,40 +300,70 @@ class TestSeparateBookings:
         with pytest.raises(services.AlreadyBooked):
             _book(parent, child, slots_5a[1], conversation_round)
 
-    def test_separate_bookings_are_refused_while_a_joint_one_exists(self, conversation_round, slots_5a,
-                                                                   child, parent, teacher, while_open):
+    def test_separate_bookings_are_refused_while_a_joint_one_exists(
+        self, conversation_round, slots_5a, child, parent, teacher, while_open
+    ):
         _book(parent, child, slots_5a[0], conversation_round)
         with pytest.raises(ValidationError, match="al een gezamenlijke afspraak"):
-            services.separate_bookings_set(actor=teacher.user, round_=conversation_round, pupil=child,
-                                           allowed=True)
+            services.separate_bookings_set(
+                actor=teacher.user, round_=conversation_round, pupil=child, allowed=True
+            )
 
 
 class TestBadInput:
-    def test_someone_elses_child_is_not_found(self, client, conversation_round, slots_5a, slots_6b, child,
-                                              parent, barred_child, while_open):
+    def test_someone_elses_child_is_not_found(
+        self, client, conversation_round, slots_5a, slots_6b, child, parent, barred_child, while_open
+    ):
         client.force_login(parent.user)
-        response = client.post(reverse("conversations:round", args=[conversation_round.pk]),
-                               {f"slot_{barred_child.pk}": slots_6b[0].pk})
+        response = client.post(
+            reverse("conversations:round", args=[conversation_round.pk]),
+            {f"slot_{barred_child.pk}": slots_6b[0].pk},
+        )
         assert response.status_code == 404
         assert not Booking.objects.exists()
 
-    def test_a_round_without_the_parents_children_is_not_found(self, client, conversation_round,
-                                                               barred_parent, barred_child):
+    def test_a_round_without_the_parents_children_is_not_found(
+        self, client, conversation_round, barred_parent, barred_child
+    ):
         client.force_login(barred_parent.user)  # barred by court order from the child in 6b
         response = client.get(reverse("conversations:round", args=[conversation_round.pk]))
         assert response.status_code == 404
 
-    def test_a_slot_of_another_round_is_refused(self, client, conversation_round, slots_5a, school, group,
-                                                teacher, director, child, parent, while_open):
-        other = services.round_save(actor=director.user, groups=[group], round_=Round(
-            school=school, kind=Round.Kind.PROGRESS, first_date=FIRST_DAY + dt.timedelta(days=7),
-            last_date=FIRST_DAY + dt.timedelta(days=7)))
+    def test_a_slot_of_another_round_is_refused(
+        self,
+        client,
+        conversation_round,
+        slots_5a,
+        school,
+        group,
+        teacher,
+        director,
+        child,
+        parent,
+        while_open,
+    ):
+        other = services.round_save(
+            actor=director.user,
+            groups=[group],
+            round_=Round(
+                school=school,
+                kind=Round.Kind.PROGRESS,
+                first_date=FIRST_DAY + dt.timedelta(days=7),
+                last_date=FIRST_DAY + dt.timedelta(days=7),
+            ),
+        )
         foreign = services.availability_add(
-            actor=teacher.user, round_=other, group=group, date=FIRST_DAY + dt.timedelta(days=7),
-            starts=dt.time(13, 0), ends=dt.time(14, 0)).slots.first()
+            actor=teacher.user,
+            round_=other,
+            group=group,
+            date=FIRST_DAY + dt.timedelta(days=7),
+            starts=dt.time(13, 0),
+            ends=dt.time(14, 0),
+        ).slots.first()
         client.force_login(parent.user)
-        response = client.post(reverse("conversations:round", args=[conversation_round.pk]),
-                               {f"slot_{child.pk}": foreign.pk})
+        response = client.post(
+            reverse("conversations:round", args=[conversation_round.pk]), {f"slot_{child.pk}": foreign.pk}
+        )
         assert response.status_code == 400
         assert "hoort niet bij de leerkracht van Noor in deze ronde" in response.content.decode()
         assert not Booking.objects.exists()
@@ -282,14 +372,17 @@ class TestBadInput:
         with time_machine.travel(conversation_round.closes_at, tick=False):
             client.force_login(parent.user)
             page = client.get(reverse("conversations:round", args=[conversation_round.pk]))
-            response = client.post(reverse("conversations:round", args=[conversation_round.pk]),
-                                   {f"slot_{child.pk}": slots_5a[0].pk})
+            response = client.post(
+                reverse("conversations:round", args=[conversation_round.pk]),
+                {f"slot_{child.pk}": slots_5a[0].pk},
+            )
         assert "Inschrijven is gesloten" in page.content.decode()
         assert response.status_code == 400
         assert "Inschrijven voor deze ronde is gesloten" in response.content.decode()
 
-    def test_a_double_submit_books_once_and_says_so(self, client, conversation_round, slots_5a, child,
-                                                    parent, while_open):
+    def test_a_double_submit_books_once_and_says_so(
+        self, client, conversation_round, slots_5a, child, parent, while_open
+    ):
         client.force_login(parent.user)
         url = reverse("conversations:round", args=[conversation_round.pk])
         first = client.post(url, {f"slot_{child.pk}": slots_5a[0].pk})
@@ -299,13 +392,15 @@ class TestBadInput:
         assert "Noor heeft al een gesprek in deze ronde" in second.content.decode()
         assert Booking.objects.count() == 1
 
-    def test_a_slot_taken_meanwhile_shows_the_free_times(self, client, conversation_round, slots_5a, child,
-                                                          parent, while_open):
+    def test_a_slot_taken_meanwhile_shows_the_free_times(
+        self, client, conversation_round, slots_5a, child, parent, while_open
+    ):
         rival = f.GuardianRelationFactory(pupil=f.PupilFactory(group=child.group)).guardian
         _book(rival, rival.pupils.get(), slots_5a[0], conversation_round)
         client.force_login(parent.user)
-        response = client.post(reverse("conversations:round", args=[conversation_round.pk]),
-                               {f"slot_{child.pk}": slots_5a[0].pk})
+        response = client.post(
+            reverse("conversations:round", args=[conversation_round.pk]), {f"slot_{child.pk}": slots_5a[0].pk}
+        )
         body = response.content.decode()
         assert response.status_code == 409
         assert "iemand anders heeft net" in body
@@ -314,6 +409,7 @@ class TestBadInput:
 
 
 # --- never double booked, under concurrency (PostgreSQL) -------------------------------------------------
+
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_bookings_never_double_book_a_slot_or_a_pupil(conversation_round, slots_5a, group):
@@ -331,8 +427,11 @@ def test_concurrent_bookings_never_double_book_a_slot_or_a_pupil(conversation_ro
             barrier.wait(timeout=20)
             translation.activate("en")  # each thread has its own language; messages in English here
             booking = services.bookings_create(
-                actor=relation.guardian.user, round_=conversation_round,
-                choices=[(relation.pupil, slot)], now=WHILE_OPEN)[0]
+                actor=relation.guardian.user,
+                round_=conversation_round,
+                choices=[(relation.pupil, slot)],
+                now=WHILE_OPEN,
+            )[0]
             key, value = "won", (booking.slot_id, booking.pupil_id)
         except services.SlotTaken as exc:
             key, value = "taken", exc.messages[0]
@@ -345,8 +444,11 @@ def test_concurrent_bookings_never_double_book_a_slot_or_a_pupil(conversation_ro
         with lock:
             outcome[key].append(value)
 
-    threads = [threading.Thread(target=attempt, args=(rel, contested[(i + j) % 3]))
-               for i, rel in enumerate(families) for j in (0, 1)]
+    threads = [
+        threading.Thread(target=attempt, args=(rel, contested[(i + j) % 3]))
+        for i, rel in enumerate(families)
+        for j in (0, 1)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -363,9 +465,11 @@ def test_concurrent_bookings_never_double_book_a_slot_or_a_pupil(conversation_ro
 
 # --- families: back-to-back slots ---------------------------------------------------------------------
 
+
 class TestSiblings:
     def test_the_page_proposes_back_to_back_slots_with_both_teachers(
-            self, conversation_round, slots_5a, slots_6b, child, sibling, parent, while_open):
+        self, conversation_round, slots_5a, slots_6b, child, sibling, parent, while_open
+    ):
         plan = selectors.parent_round(viewer=parent.user, round_=conversation_round)
         first = plan.suggestions[0]
         (p1, s1), (p2, s2) = first
@@ -373,46 +477,63 @@ class TestSiblings:
         assert s1.staff != s2.staff
         assert s1.ends_at <= s2.starts_at <= s1.ends_at + services.ADJACENT_WITHIN
 
-    def test_a_family_books_both_children_in_one_step(self, client, conversation_round, slots_5a, slots_6b,
-                                                      child, sibling, parent):
+    def test_a_family_books_both_children_in_one_step(
+        self, client, conversation_round, slots_5a, slots_6b, child, sibling, parent
+    ):
         with time_machine.travel(SIBLINGS_OPEN, tick=False):
             client.force_login(parent.user)
             run = f"{child.pk}:{slots_5a[0].pk},{sibling.pk}:{slots_6b[1].pk}"
-            response = client.post(reverse("conversations:round", args=[conversation_round.pk]),
-                                   {"run": run})
+            response = client.post(reverse("conversations:round", args=[conversation_round.pk]), {"run": run})
         assert response.status_code == 302
         assert set(Booking.objects.values_list("pupil_id", "slot_id")) == {
-            (child.pk, slots_5a[0].pk), (sibling.pk, slots_6b[1].pk)}
+            (child.pk, slots_5a[0].pk),
+            (sibling.pk, slots_6b[1].pk),
+        }
 
-    def test_one_step_is_all_or_nothing(self, conversation_round, slots_5a, slots_6b, child, sibling,
-                                        parent, barred_child, other_group):
+    def test_one_step_is_all_or_nothing(
+        self, conversation_round, slots_5a, slots_6b, child, sibling, parent, barred_child, other_group
+    ):
         rival = f.GuardianRelationFactory(pupil=f.PupilFactory(group=other_group)).guardian
         _book(rival, rival.pupils.get(), slots_6b[1], conversation_round, now=OPENS)
         with pytest.raises(services.SlotTaken):
-            services.bookings_create(actor=parent.user, round_=conversation_round, now=OPENS,
-                                     choices=[(child, slots_5a[0]), (sibling, slots_6b[1])])
+            services.bookings_create(
+                actor=parent.user,
+                round_=conversation_round,
+                now=OPENS,
+                choices=[(child, slots_5a[0]), (sibling, slots_6b[1])],
+            )
         assert not Booking.objects.filter(pupil=child).exists()
 
     def test_the_director_proposes_adjacent_slots_for_families_that_did_not_book(
-            self, conversation_round, slots_5a, slots_6b, child, sibling, parent, director, group):
+        self, conversation_round, slots_5a, slots_6b, child, sibling, parent, director, group
+    ):
         single = f.GuardianRelationFactory(pupil=f.PupilFactory(group=group)).pupil
-        proposed = {p.pupil: p.slot for p in services.proposals_for(
-            actor=director.user, round_=conversation_round, now=conversation_round.closes_at)}
+        proposed = {
+            p.pupil: p.slot
+            for p in services.proposals_for(
+                actor=director.user, round_=conversation_round, now=conversation_round.closes_at
+            )
+        }
         assert set(proposed) == {child, sibling, single}
         a, b = sorted([proposed[child], proposed[sibling]], key=lambda s: s.starts_at)
         assert a.ends_at <= b.starts_at <= a.ends_at + services.ADJACENT_WITHIN
         booked, problems = services.proposals_confirm(
-            actor=director.user, round_=conversation_round, pairs=list(proposed.items()),
-            now=conversation_round.closes_at)
+            actor=director.user,
+            round_=conversation_round,
+            pairs=list(proposed.items()),
+            now=conversation_round.closes_at,
+        )
         assert (booked, problems) == (3, [])
         assert Notification.objects.filter(user=parent.user, cause__startswith="planner-booked").count() == 2
 
 
 # --- after booking ------------------------------------------------------------------------------------
 
+
 class TestAfterBooking:
-    def test_the_calendar_file_has_the_time_in_amsterdam(self, client, conversation_round, slots_5a, child,
-                                                         parent, while_open):
+    def test_the_calendar_file_has_the_time_in_amsterdam(
+        self, client, conversation_round, slots_5a, child, parent, while_open
+    ):
         booking = _book(parent, child, slots_5a[0], conversation_round)
         client.force_login(parent.user)
         response = client.get(reverse("conversations:booking_ics", args=[booking.pk]))
@@ -423,26 +544,31 @@ class TestAfterBooking:
         assert "Noor" in str(event["summary"])
         assert str(event["location"]) == "Lokaal 5a"
 
-    def test_the_booking_is_in_the_parents_feed(self, conversation_round, slots_5a, child, parent,
-                                                divorced_parent, teacher, while_open):
+    def test_the_booking_is_in_the_parents_feed(
+        self, conversation_round, slots_5a, child, parent, divorced_parent, teacher, while_open
+    ):
         booking = _book(parent, child, slots_5a[0], conversation_round)
         for user in (parent.user, divorced_parent.user, teacher.user):
             events = selectors.bookings_for_feed(user, dt.date(2027, 1, 1), dt.date(2027, 3, 1))
             assert [str(e["uid"]) for e in events] == [f"conversation-{booking.pk}@klimop"]
         assert selectors.bookings_for_feed(parent.user, dt.date(2027, 3, 1)) == []
 
-    def test_a_reminder_goes_out_the_day_before_once(self, conversation_round, slots_5a, child, parent,
-                                                     divorced_parent, while_open):
+    def test_a_reminder_goes_out_the_day_before_once(
+        self, conversation_round, slots_5a, child, parent, divorced_parent, while_open
+    ):
         _book(parent, child, slots_5a[0], conversation_round)
         day_before = FIRST_DAY - dt.timedelta(days=1)
         assert services.reminders_send(now=at(day_before, 7, 30)) == 0
         assert services.reminders_send(now=at(day_before, 8, 0)) == 2
         assert services.reminders_send(now=at(day_before, 8, 15)) == 0
-        assert Notification.objects.get(user=parent.user, cause__startswith="planner-reminder").title == \
-            "Morgen: gesprek over Noor"
+        assert (
+            Notification.objects.get(user=parent.user, cause__startswith="planner-reminder").title
+            == "Morgen: gesprek over Noor"
+        )
 
-    def test_teachers_hear_at_closing_who_did_not_book(self, conversation_round, slots_5a, child, parent,
-                                                       teacher, duo_teacher):
+    def test_teachers_hear_at_closing_who_did_not_book(
+        self, conversation_round, slots_5a, child, parent, teacher, duo_teacher
+    ):
         sent = services.closing_notices_send(now=conversation_round.closes_at)
         assert sent >= 2
         note = Notification.objects.get(user=teacher.user, cause__startswith="planner-closed")
@@ -451,13 +577,14 @@ class TestAfterBooking:
 
 
 class TestStaffPages:
-    def test_the_day_schedule_lists_child_and_both_parents(self, client, conversation_round, slots_5a,
-                                                            child, parent, divorced_parent, teacher,
-                                                            while_open):
+    def test_the_day_schedule_lists_child_and_both_parents(
+        self, client, conversation_round, slots_5a, child, parent, divorced_parent, teacher, while_open
+    ):
         _book(parent, child, slots_5a[1], conversation_round)
         client.force_login(teacher.user)
-        response = client.get(reverse("conversations:day", args=[conversation_round.pk,
-                                                                  FIRST_DAY.isoformat()]))
+        response = client.get(
+            reverse("conversations:day", args=[conversation_round.pk, FIRST_DAY.isoformat()])
+        )
         body = response.content.decode()
         assert "13:15" in body
         assert "Noor Testkind" in body
@@ -466,32 +593,40 @@ class TestStaffPages:
         assert "@media print" in body or "planner.css" in body
 
     def test_the_round_page_lists_who_has_not_booked_and_books_on_behalf(
-            self, client, conversation_round, slots_5a, child, parent, teacher, while_open):
+        self, client, conversation_round, slots_5a, child, parent, teacher, while_open
+    ):
         client.force_login(teacher.user)
         url = reverse("conversations:staff_round", args=[conversation_round.pk])
         assert "Noor Testkind" in client.get(url).content.decode()
-        response = client.post(reverse("conversations:staff_book", args=[conversation_round.pk]),
-                               {"pupil": child.pk, "slot": slots_5a[3].pk})
+        response = client.post(
+            reverse("conversations:staff_book", args=[conversation_round.pk]),
+            {"pupil": child.pk, "slot": slots_5a[3].pk},
+        )
         assert response.status_code == 302
         booking = Booking.objects.get()
         assert booking.booked_by == teacher.user
         assert Notification.objects.filter(user=parent.user, cause__startswith="planner-booked").exists()
 
     def test_for_parents_invited_apart_the_teacher_picks_the_parent(
-            self, client, conversation_round, slots_5a, child, parent, divorced_parent, teacher, while_open):
-        services.separate_bookings_set(actor=teacher.user, round_=conversation_round, pupil=child,
-                                       allowed=True)
+        self, client, conversation_round, slots_5a, child, parent, divorced_parent, teacher, while_open
+    ):
+        services.separate_bookings_set(
+            actor=teacher.user, round_=conversation_round, pupil=child, allowed=True
+        )
         client.force_login(teacher.user)
         page = client.get(reverse("conversations:staff_round", args=[conversation_round.pk])).content.decode()
         assert f'name="guardian" id="behalf-parent-{child.pk}"' in page
         assert f'<option value="{divorced_parent.pk}">' in page
-        response = client.post(reverse("conversations:staff_book", args=[conversation_round.pk]),
-                               {"pupil": child.pk, "slot": slots_5a[2].pk, "guardian": divorced_parent.pk})
+        response = client.post(
+            reverse("conversations:staff_book", args=[conversation_round.pk]),
+            {"pupil": child.pk, "slot": slots_5a[2].pk, "guardian": divorced_parent.pk},
+        )
         assert response.status_code == 302
         assert Booking.objects.get().guardian == divorced_parent
 
-    def test_a_booked_slot_cannot_be_deleted_but_the_round_can(self, conversation_round, slots_5a, child,
-                                                                parent, while_open):
+    def test_a_booked_slot_cannot_be_deleted_but_the_round_can(
+        self, conversation_round, slots_5a, child, parent, while_open
+    ):
         from django.db.models import RestrictedError
 
         _book(parent, child, slots_5a[0], conversation_round)
@@ -500,15 +635,19 @@ class TestStaffPages:
         conversation_round.delete()
         assert not Booking.objects.exists()
 
-    def test_a_teacher_of_another_group_cannot_book_for_the_child(self, client, conversation_round,
-                                                                   slots_5a, child, other_teacher):
+    def test_a_teacher_of_another_group_cannot_book_for_the_child(
+        self, client, conversation_round, slots_5a, child, other_teacher
+    ):
         client.force_login(other_teacher.user)
-        response = client.post(reverse("conversations:staff_book", args=[conversation_round.pk]),
-                               {"pupil": child.pk, "slot": slots_5a[0].pk})
+        response = client.post(
+            reverse("conversations:staff_book", args=[conversation_round.pk]),
+            {"pupil": child.pk, "slot": slots_5a[0].pk},
+        )
         assert response.status_code == 404
 
-    def test_the_round_page_takes_a_fixed_number_of_queries(self, client, conversation_round, slots_5a,
-                                                            teacher, group, while_open):
+    def test_the_round_page_takes_a_fixed_number_of_queries(
+        self, client, conversation_round, slots_5a, teacher, group, while_open
+    ):
         client.force_login(teacher.user)
         url = reverse("conversations:staff_round", args=[conversation_round.pk])
         client.get(url)
@@ -524,17 +663,29 @@ class TestStaffPages:
 
 class TestDirectorAndCards:
     def test_the_director_creates_a_round_in_the_admin_with_the_schools_defaults(
-            self, client, school, group, other_group, director):
+        self, client, school, group, other_group, director
+    ):
         from tests.browser import verified
 
         verified(director.user)
         client.force_login(director.user)
-        response = client.post(reverse("admin:conversations_round_add"), {
-            "kind": "report", "title": "", "groups": [group.pk, other_group.pk],
-            "first_date": "2027-02-09", "last_date": "2027-02-11", "slot_minutes": 10,
-            "gap_minutes": 5, "opens_at_0": "", "opens_at_1": "", "closes_at_0": "",
-            "closes_at_1": "", "cancel_cutoff_hours": 24,
-        })
+        response = client.post(
+            reverse("admin:conversations_round_add"),
+            {
+                "kind": "report",
+                "title": "",
+                "groups": [group.pk, other_group.pk],
+                "first_date": "2027-02-09",
+                "last_date": "2027-02-11",
+                "slot_minutes": 10,
+                "gap_minutes": 5,
+                "opens_at_0": "",
+                "opens_at_1": "",
+                "closes_at_0": "",
+                "closes_at_1": "",
+                "cancel_cutoff_hours": 24,
+            },
+        )
         assert response.status_code == 302, response.content.decode()[:3000]
         round_ = Round.objects.get()
         assert round_.school == school
@@ -542,19 +693,22 @@ class TestDirectorAndCards:
         assert round_.child_attends_years == [5, 6, 7, 8]
         assert set(round_.groups.all()) == {group, other_group}
 
-    def test_the_parent_card_offers_booking_while_open(self, rf, conversation_round, slots_5a, child,
-                                                       parent, while_open):
+    def test_the_parent_card_offers_booking_while_open(
+        self, rf, conversation_round, slots_5a, child, parent, while_open
+    ):
         from django.template import Context, Template
 
         request = rf.get("/")
         request.user = parent.user
         html = Template('{% include "conversations/_parent_card.html" %}').render(
-            Context({"request": request}))
+            Context({"request": request})
+        )
         assert "Kies een tijd voor Noor" in html
         assert reverse("conversations:round", args=[conversation_round.pk]) in html
 
     def test_the_staff_card_shows_todays_conversations_and_who_did_not_book(
-            self, rf, conversation_round, slots_5a, child, parent, teacher, group):
+        self, rf, conversation_round, slots_5a, child, parent, teacher, group
+    ):
         from django.template import Context, Template
 
         _book(parent, child, slots_5a[0], conversation_round)
@@ -563,7 +717,8 @@ class TestDirectorAndCards:
         request.user = teacher.user
         with time_machine.travel(at(FIRST_DAY, 9), tick=False):
             html = Template('{% include "conversations/_staff_card.html" %}').render(
-                Context({"request": request}))
+                Context({"request": request})
+            )
         assert "13:00" in html and "Noor Testkind" in html  # noqa: PT018
         assert "1 van 8 gepland" in html
         assert "1 leerling niet ingepland" in html
@@ -572,20 +727,26 @@ class TestDirectorAndCards:
         parent.user.language = "en"
         parent.user.save()
         services.invitations_send(now=OPENS)
-        assert Notification.objects.get(user=parent.user).title == \
-            "Report conversation: book your conversation"
+        assert (
+            Notification.objects.get(user=parent.user).title == "Report conversation: book your conversation"
+        )
 
-    def test_the_booking_page_takes_a_fixed_number_of_queries(self, client, conversation_round, slots_5a,
-                                                              slots_6b, child, sibling, parent,
-                                                              while_open):
+    def test_the_booking_page_takes_a_fixed_number_of_queries(
+        self, client, conversation_round, slots_5a, slots_6b, child, sibling, parent, while_open
+    ):
         client.force_login(parent.user)
         url = reverse("conversations:round", args=[conversation_round.pk])
         client.get(url)
         with CaptureQueriesContext(connection) as few:
             client.get(url)
         services.availability_add(
-            actor=slots_5a[0].staff.user, round_=conversation_round, group=child.group,
-            date=FIRST_DAY + dt.timedelta(days=1), starts=dt.time(13, 0), ends=dt.time(16, 0))
+            actor=slots_5a[0].staff.user,
+            round_=conversation_round,
+            group=child.group,
+            date=FIRST_DAY + dt.timedelta(days=1),
+            starts=dt.time(13, 0),
+            ends=dt.time(16, 0),
+        )
         with CaptureQueriesContext(connection) as many:
             client.get(url)
         assert len(many) == len(few)

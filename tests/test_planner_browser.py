@@ -19,21 +19,37 @@ pytest_plugins = ["tests.planner_cast"]
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
-    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 MONDAY_MORNING = SIBLINGS_OPEN + dt.timedelta(hours=1, minutes=30)  # 25 January 2027, 09:30
 
 
 @pytest.fixture
-def cast(conversation_round, slots_5a, slots_6b, teacher, other_teacher, child, sibling, parent,
-         divorced_parent, group):
-    single = f.GuardianRelationFactory(pupil=f.PupilFactory(group=group),
-                                       guardian__user__email="single@example.test").guardian
+def cast(
+    conversation_round,
+    slots_5a,
+    slots_6b,
+    teacher,
+    other_teacher,
+    child,
+    sibling,
+    parent,
+    divorced_parent,
+    group,
+):
+    single = f.GuardianRelationFactory(
+        pupil=f.PupilFactory(group=group), guardian__user__email="single@example.test"
+    ).guardian
     for person in (teacher.user, parent.user, single.user):
         verified(person)
-    return {"round": conversation_round, "parent": parent, "single": single, "teacher": teacher,
-            "child": child, "sibling": sibling}
+    return {
+        "round": conversation_round,
+        "parent": parent,
+        "single": single,
+        "teacher": teacher,
+        "child": child,
+        "sibling": sibling,
+    }
 
 
 def test_a_parent_of_two_books_back_to_back_a_day_before_the_others(browser, live_server, cast):
@@ -90,8 +106,9 @@ def test_a_parent_of_two_books_back_to_back_a_day_before_the_others(browser, liv
         teacher_page.set_viewport_size(PHONE)
         shot(teacher_page, "planner-staff-round-phone")
         teacher_page.set_viewport_size(DESKTOP)
-        teacher_page.goto(f"{live_server.url}/oudergesprekken/rondes/{cast['round'].pk}/dag/"
-                          f"{FIRST_DAY.isoformat()}/")
+        teacher_page.goto(
+            f"{live_server.url}/oudergesprekken/rondes/{cast['round'].pk}/dag/{FIRST_DAY.isoformat()}/"
+        )
         expect(teacher_page.locator(".planner-print__table").first).to_contain_text("Noor Testkind")
         shot(teacher_page, "planner-day-desktop")
         teacher_page.emulate_media(media="print")

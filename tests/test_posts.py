@@ -58,8 +58,9 @@ def _png_with_alpha():
 
 
 def _pdf(name="brief.pdf"):
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
-                              content_type="application/pdf")
+    return SimpleUploadedFile(
+        name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf"
+    )
 
 
 def _post(author, *, group=None, school=None, **kwargs):
@@ -69,6 +70,7 @@ def _post(author, *, group=None, school=None, **kwargs):
 
 
 # --- photos and files ------------------------------------------------------------------------
+
 
 class TestPhotoProcessing:
     def test_a_text_file_named_jpg_is_refused(self):
@@ -130,6 +132,7 @@ class TestPhotoProcessing:
 
 # --- formatted text ---------------------------------------------------------------------------
 
+
 class TestSanitising:
     def test_a_script_in_a_post_is_removed(self):
         html = services.sanitize_body(
@@ -157,6 +160,7 @@ class TestSanitising:
 
 
 # --- who may post where --------------------------------------------------------------------
+
 
 class TestAudience:
     def test_teacher_posts_to_their_own_group(self, at_work, teacher, group):
@@ -192,6 +196,7 @@ class TestAudience:
 
 # --- office hours and scheduling ------------------------------------------------------------
 
+
 class TestOfficeHours:
     def test_a_post_written_after_hours_is_held_until_the_next_opening(self, teacher, group, parent):
         with time_machine.travel(TUESDAY_EVENING, tick=False):
@@ -224,9 +229,7 @@ class TestOfficeHours:
             _post(teacher, group=group, publish_at=TUESDAY_MORNING - dt.timedelta(hours=2))
         assert "publish_at" in exc.value.error_dict
 
-    def test_parents_get_404_for_an_unpublished_post_and_its_photos(
-        self, client, teacher, group, parent
-    ):
+    def test_parents_get_404_for_an_unpublished_post_and_its_photos(self, client, teacher, group, parent):
         with time_machine.travel(TUESDAY_EVENING, tick=False):
             post = _post(teacher, group=group, photos=[_jpeg()], consent_confirmed=True)
             photo = post.photos.get()
@@ -238,6 +241,7 @@ class TestOfficeHours:
 
 
 # --- consent where it matters ---------------------------------------------------------------
+
 
 class TestConsent:
     def test_photos_on_a_group_post_need_the_consent_confirmation(self, at_work, teacher, group):
@@ -260,7 +264,13 @@ class TestConsent:
         assert set(selectors.pupils_not_to_recognise(group=group)) == {child, other}
 
     def test_the_form_lists_the_pupils_and_the_checkbox(
-        self, client, at_work, teacher, group, child, monkeypatch,
+        self,
+        client,
+        at_work,
+        teacher,
+        group,
+        child,
+        monkeypatch,
     ):
         monkeypatch.setitem(sys.modules, "klimop.privacy_selectors", None)
         client.force_login(teacher.user)
@@ -271,10 +281,17 @@ class TestConsent:
     def test_a_bad_photo_in_the_form_shows_an_error_and_stores_nothing(self, client, at_work, teacher, group):
         client.force_login(teacher.user)
         fake = SimpleUploadedFile("kind.jpg", b"not an image at all", content_type="image/jpeg")
-        response = client.post(reverse("communication:post_create"), {
-            "audience": str(group.pk), "kind": "atmosphere", "title": "Foto", "body": "Kijk",
-            "photos": [fake], "consent_confirmed": "on",
-        })
+        response = client.post(
+            reverse("communication:post_create"),
+            {
+                "audience": str(group.pk),
+                "kind": "atmosphere",
+                "title": "Foto",
+                "body": "Kijk",
+                "photos": [fake],
+                "consent_confirmed": "on",
+            },
+        )
         assert response.status_code == 200
         assert "is geen foto" in response.content.decode()
         assert not Post.objects.exists()
@@ -282,11 +299,13 @@ class TestConsent:
 
 # --- serving files ---------------------------------------------------------------------------
 
+
 class TestServingFiles:
     @pytest.fixture
     def post(self, at_work, teacher, group):
-        return _post(teacher, group=group, photos=[_jpeg(gps=True)], consent_confirmed=True,
-                     attachments=[_pdf()])
+        return _post(
+            teacher, group=group, photos=[_jpeg(gps=True)], consent_confirmed=True, attachments=[_pdf()]
+        )
 
     def test_files_live_under_a_private_prefix(self, post):
         photo = post.photos.get()
@@ -332,7 +351,14 @@ class TestServingFiles:
         assert client.get(f"/__private-media__/{post.photos.get().image.name}").status_code == 404
 
     def test_a_school_post_photo_is_for_everyone_at_that_school(
-        self, client, at_work, director, school, barred_parent, parent, other_director,
+        self,
+        client,
+        at_work,
+        director,
+        school,
+        barred_parent,
+        parent,
+        other_director,
     ):
         post = _post(director, school=school, photos=[_jpeg()])
         photo_url = reverse("communication:post_photo", args=[post.photos.get().pk])
@@ -346,6 +372,7 @@ class TestServingFiles:
 
 
 # --- edit and delete ------------------------------------------------------------------------
+
 
 class TestEditAndDelete:
     def test_the_author_edits_and_the_edit_time_is_shown(self, client, teacher, group, parent):
@@ -374,7 +401,12 @@ class TestEditAndDelete:
         assert Post.objects.filter(pk=post.pk).exists()
 
     def test_deleting_removes_the_files(
-        self, client, at_work, teacher, group, django_capture_on_commit_callbacks,
+        self,
+        client,
+        at_work,
+        teacher,
+        group,
+        django_capture_on_commit_callbacks,
     ):
         post = _post(teacher, group=group, photos=[_jpeg()], consent_confirmed=True, attachments=[_pdf()])
         photo = post.photos.get()
@@ -390,19 +422,43 @@ class TestEditAndDelete:
         post = _post(teacher, group=group, photos=[_jpeg()], consent_confirmed=True)
         old = post.photos.get()
         with pytest.raises(ValidationError):
-            services.post_update(actor=teacher.user, post=post, title="t", body="b", kind="atmosphere",
-                                 photos=[_jpeg()], remove_photo_ids=[old.pk])
-        services.post_update(actor=teacher.user, post=post, title="t", body="b", kind="atmosphere",
-                             photos=[_jpeg()], remove_photo_ids=[old.pk], consent_confirmed=True)
+            services.post_update(
+                actor=teacher.user,
+                post=post,
+                title="t",
+                body="b",
+                kind="atmosphere",
+                photos=[_jpeg()],
+                remove_photo_ids=[old.pk],
+            )
+        services.post_update(
+            actor=teacher.user,
+            post=post,
+            title="t",
+            body="b",
+            kind="atmosphere",
+            photos=[_jpeg()],
+            remove_photo_ids=[old.pk],
+            consent_confirmed=True,
+        )
         assert list(post.photos.values_list("position", flat=True)) == [1]
 
 
 # --- notifications ---------------------------------------------------------------------------
 
+
 class TestNotifications:
     def test_publishing_notifies_the_guardians_who_may_see_it_once(
-        self, at_work, teacher, group, parent, divorced_parent, info_parent, step_parent,
-        barred_parent, django_capture_on_commit_callbacks,
+        self,
+        at_work,
+        teacher,
+        group,
+        parent,
+        divorced_parent,
+        info_parent,
+        step_parent,
+        barred_parent,
+        django_capture_on_commit_callbacks,
     ):
         with django_capture_on_commit_callbacks(execute=True):
             post = _post(teacher, group=group)
@@ -416,7 +472,11 @@ class TestNotifications:
         assert Notification.objects.filter(cause=f"post:{post.pk}").count() == 3
 
     def test_the_database_refuses_a_second_notification_even_if_the_mark_is_lost(
-        self, at_work, teacher, group, parent,
+        self,
+        at_work,
+        teacher,
+        group,
+        parent,
     ):
         post = _post(teacher, group=group)
         assert services.post_notify_published(post_id=post.pk) == 1
@@ -437,7 +497,11 @@ class TestNotifications:
         assert Notification.objects.filter(user=parent.user, cause=f"post:{post.pk}").count() == 1
 
     def test_a_rolled_back_post_enqueues_nothing(
-        self, at_work, teacher, group, django_capture_on_commit_callbacks,
+        self,
+        at_work,
+        teacher,
+        group,
+        django_capture_on_commit_callbacks,
     ):
         def write_then_fail():
             with transaction.atomic():
@@ -450,7 +514,12 @@ class TestNotifications:
         assert not Post.objects.exists()
 
     def test_a_school_post_notifies_hundreds_of_families_in_bulk(
-        self, at_work, director, school, group, other_group,
+        self,
+        at_work,
+        director,
+        school,
+        group,
+        other_group,
     ):
         for i in range(120):
             f.GuardianRelationFactory(pupil__group=group if i % 2 else other_group)
@@ -462,13 +531,20 @@ class TestNotifications:
 
 # --- timeline and read counts ---------------------------------------------------------------
 
+
 class TestTimeline:
     def _posts(self, teacher, director, group, school, n, photos):
         with time_machine.travel(TUESDAY_MORNING - dt.timedelta(days=1), tick=False):
             for i in range(n):
                 author, kw = (teacher, {"group": group}) if i % 2 else (director, {"school": school})
-                _post(author, title=f"Bericht {i}", photos=[_jpeg((32, 32)) for _ in range(photos)],
-                      consent_confirmed=True, attachments=[_pdf()], **kw)
+                _post(
+                    author,
+                    title=f"Bericht {i}",
+                    photos=[_jpeg((32, 32)) for _ in range(photos)],
+                    consent_confirmed=True,
+                    attachments=[_pdf()],
+                    **kw,
+                )
 
     def _count(self, client):
         with CaptureQueriesContext(connection) as queries:
@@ -502,8 +578,18 @@ class TestTimeline:
             assert [p.title for p in second.context["posts"]] == ["Bericht 1", "Bericht 0"]
 
     def test_a_parent_sees_only_their_childrens_groups_and_school(
-        self, client, at_work, teacher, other_teacher, director, group, other_group, school, parent,
-        other_director, other_school,
+        self,
+        client,
+        at_work,
+        teacher,
+        other_teacher,
+        director,
+        group,
+        other_group,
+        school,
+        parent,
+        other_director,
+        other_school,
     ):
         mine = _post(teacher, group=group)
         _post(other_teacher, group=other_group)
@@ -512,7 +598,15 @@ class TestTimeline:
         assert set(selectors.timeline_for(viewer=parent.user)) == {mine, whole}
 
     def test_read_by_n_of_m_families(
-        self, client, at_work, teacher, group, child, parent, divorced_parent, info_parent,
+        self,
+        client,
+        at_work,
+        teacher,
+        group,
+        child,
+        parent,
+        divorced_parent,
+        info_parent,
     ):
         sibling_free_child = f.PupilFactory(group=group)
         other_family = f.GuardianRelationFactory(pupil=sibling_free_child).guardian
@@ -549,6 +643,7 @@ class TestTimeline:
 
 # --- the form through the view ----------------------------------------------------------------
 
+
 class TestPostForm:
     def test_the_form_says_when_parents_will_see_an_after_hours_post(self, client, teacher, group):
         client.force_login(teacher.user)
@@ -556,9 +651,16 @@ class TestPostForm:
             page = client.get(reverse("communication:post_create")).content.decode()
             assert "buiten uw werktijd" in page
             assert "woensdag 25 november, 08:00" in page
-            response = client.post(reverse("communication:post_create"), {
-                "audience": str(group.pk), "kind": "functional", "title": "Gym", "body": "Gymspullen mee",
-            }, follow=True)
+            response = client.post(
+                reverse("communication:post_create"),
+                {
+                    "audience": str(group.pk),
+                    "kind": "functional",
+                    "title": "Gym",
+                    "body": "Gymspullen mee",
+                },
+                follow=True,
+            )
         assert "woensdag 25 november, 08:00" in response.content.decode()
         assert Post.objects.get().kind == "functional"
 
@@ -569,14 +671,25 @@ class TestPostForm:
         assert "woensdag 25 november, 08:00" in response.json()["text"]
 
     def test_a_teacher_only_gets_their_own_groups_to_choose(
-        self, client, at_work, teacher, group, other_group,
+        self,
+        client,
+        at_work,
+        teacher,
+        group,
+        other_group,
     ):
         client.force_login(teacher.user)
         form = client.get(reverse("communication:post_create")).context["form"]
         assert [value for value, _label in form.fields["audience"].choices] == [str(group.pk)]
-        response = client.post(reverse("communication:post_create"), {
-            "audience": str(other_group.pk), "kind": "atmosphere", "title": "x", "body": "y",
-        })
+        response = client.post(
+            reverse("communication:post_create"),
+            {
+                "audience": str(other_group.pk),
+                "kind": "atmosphere",
+                "title": "x",
+                "body": "y",
+            },
+        )
         assert response.status_code == 200
         assert not Post.objects.exists()
 
@@ -588,9 +701,16 @@ class TestPostForm:
 
 # --- post rhythm ------------------------------------------------------------------------------
 
+
 class TestRhythm:
     def test_the_dashboard_card_counts_this_weeks_atmosphere_posts(
-        self, client, at_work, teacher, duo_teacher, group, school,
+        self,
+        client,
+        at_work,
+        teacher,
+        duo_teacher,
+        group,
+        school,
     ):
         school.atmosphere_posts_per_week = 2
         school.save()
@@ -644,17 +764,23 @@ def test_with_no_choices_recorded_every_pupil_is_listed(group, child):
 
 
 def test_the_edit_page_shows_plain_text_and_removes_a_photo(client, at_work, teacher, group):
-    post = _post(teacher, group=group, body="Eerste regel\n\nTweede", photos=[_jpeg(), _jpeg()],
-                 consent_confirmed=True)
+    post = _post(
+        teacher, group=group, body="Eerste regel\n\nTweede", photos=[_jpeg(), _jpeg()], consent_confirmed=True
+    )
     first = post.photos.first()
     client.force_login(teacher.user)
     page = client.get(reverse("communication:post_edit", args=[post.pk])).content.decode()
     assert "Eerste regel\n\nTweede</textarea>" in page
     assert reverse("communication:post_photo_thumb", args=[first.pk]) in page
-    response = client.post(reverse("communication:post_edit", args=[post.pk]), {
-        "kind": "atmosphere", "title": "Aangepast", "body": "Eerste regel\n\nTweede",
-        "remove_photos": [str(first.pk)],
-    })
+    response = client.post(
+        reverse("communication:post_edit", args=[post.pk]),
+        {
+            "kind": "atmosphere",
+            "title": "Aangepast",
+            "body": "Eerste regel\n\nTweede",
+            "remove_photos": [str(first.pk)],
+        },
+    )
     assert response.status_code == 302
     post.refresh_from_db()
     assert post.title == "Aangepast"

@@ -19,8 +19,7 @@ TUESDAY_EVENING = dt.datetime(2026, 11, 24, 21, 30, tzinfo=AMSTERDAM)
 WEDNESDAY_OPENING = dt.datetime(2026, 11, 25, 8, 1, tzinfo=AMSTERDAM)
 
 if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
-    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 def _photo_file(tmp_path, name="herfst.jpg", hue=0):

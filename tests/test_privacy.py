@@ -29,11 +29,13 @@ def _all_yes():
 
 @pytest.fixture
 def next_year(school):
-    return f.SchoolYearFactory(school=school, name="2027/2028", starts_on=dt.date(2027, 8, 30),
-                               ends_on=dt.date(2028, 7, 14))
+    return f.SchoolYearFactory(
+        school=school, name="2027/2028", starts_on=dt.date(2027, 8, 30), ends_on=dt.date(2028, 7, 14)
+    )
 
 
 # --- the rule: every parent with gezag, silence is no ---------------------------------------
+
 
 @time_machine.travel(IN_YEAR, tick=False)
 def test_silence_is_no_consent(child, parent, divorced_parent):
@@ -70,7 +72,12 @@ def test_a_pupil_without_a_custodial_parent_has_no_consent(child, step_parent, i
 
 @time_machine.travel(IN_YEAR, tick=False)
 def test_withdrawing_is_immediate_and_reaches_only_the_childs_teachers(
-    child, parent, divorced_parent, teacher, duo_teacher, other_teacher,
+    child,
+    parent,
+    divorced_parent,
+    teacher,
+    duo_teacher,
+    other_teacher,
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -82,8 +89,9 @@ def test_withdrawing_is_immediate_and_reaches_only_the_childs_teachers(
         services.consent_set(actor=parent.user, pupil=child, purpose=GROUP_PAGE, granted=False)
 
     assert effective_consent(pupil=child, purpose=GROUP_PAGE) is False
-    notified = set(Notification.objects.filter(cause__startswith="consent-change:")
-                   .values_list("user__email", flat=True))
+    notified = set(
+        Notification.objects.filter(cause__startswith="consent-change:").values_list("user__email", flat=True)
+    )
     assert notified == {teacher.user.email, duo_teacher.user.email}
     assert other_teacher.user.email not in notified
     note = Notification.objects.filter(user=teacher.user).get()
@@ -92,16 +100,18 @@ def test_withdrawing_is_immediate_and_reaches_only_the_childs_teachers(
 
 
 @time_machine.travel(IN_YEAR, tick=False)
-def test_a_rolled_back_change_notifies_nobody(child, parent, divorced_parent, teacher,
-                                              django_capture_on_commit_callbacks):
+def test_a_rolled_back_change_notifies_nobody(
+    child, parent, divorced_parent, teacher, django_capture_on_commit_callbacks
+):
     from django.db import transaction
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:
             with transaction.atomic():
                 services.consent_set(actor=parent.user, pupil=child, purpose=GROUP_PAGE, granted=True)
-                services.consent_set(actor=divorced_parent.user, pupil=child, purpose=GROUP_PAGE,
-                                     granted=True)
+                services.consent_set(
+                    actor=divorced_parent.user, pupil=child, purpose=GROUP_PAGE, granted=True
+                )
                 raise RuntimeError
         except RuntimeError:
             pass
@@ -118,8 +128,7 @@ def test_parents_without_gezag_and_full_access_cannot_decide(request, who, child
 
 def test_a_barred_parent_cannot_decide(barred_parent, barred_child):
     with pytest.raises(PermissionDenied):
-        services.consent_set(actor=barred_parent.user, pupil=barred_child, purpose=GROUP_PAGE,
-                             granted=True)
+        services.consent_set(actor=barred_parent.user, pupil=barred_child, purpose=GROUP_PAGE, granted=True)
 
 
 @pytest.mark.parametrize("who", ["info_parent", "step_parent", "barred_parent"])
@@ -127,16 +136,18 @@ def test_non_deciding_parents_get_404_on_the_consent_form(request, client, who, 
     guardian = request.getfixturevalue(who)
     pupil = barred_child if who == "barred_parent" else child
     client.force_login(guardian.user)
-    response = client.post(reverse("privacy_child_update", args=[pupil.pk]),
-                           {f"child-{pupil.pk}-group_page": "on"})
+    response = client.post(
+        reverse("privacy_child_update", args=[pupil.pk]), {f"child-{pupil.pk}-group_page": "on"}
+    )
     assert response.status_code == 404
     assert not ConsentDecision.objects.exists()
 
 
 def test_a_parent_cannot_decide_for_someone_elses_child(client, parent, barred_child, barred_parent):
     client.force_login(parent.user)
-    response = client.post(reverse("privacy_child_update", args=[barred_child.pk]),
-                           {f"child-{barred_child.pk}-group_page": "on"})
+    response = client.post(
+        reverse("privacy_child_update", args=[barred_child.pk]), {f"child-{barred_child.pk}-group_page": "on"}
+    )
     assert response.status_code == 404
     missing = client.post(reverse("privacy_child_update", args=[999_999]), {})
     assert missing.status_code == 404
@@ -158,6 +169,7 @@ def test_every_change_leaves_a_history_row_with_its_actor(child, parent, divorce
 
 
 # --- renewal each school year -------------------------------------------------------------
+
 
 def _both_say_yes(child, *guardians):
     with time_machine.travel(IN_YEAR, tick=False):
@@ -184,20 +196,24 @@ def test_with_renewal_last_years_yes_stops_counting_after_the_grace_period(
 def test_the_grace_period_is_the_schools_setting(child, parent, divorced_parent, next_year, school):
     _both_say_yes(child, parent, divorced_parent)
     PrivacySettings.objects.create(school=school, grace_days=7)
-    assert effective_consent(pupil=child, purpose=GROUP_PAGE,
-                             on=dt.datetime(2027, 9, 5, 10, 0, tzinfo=AMS)) is True
-    assert effective_consent(pupil=child, purpose=GROUP_PAGE,
-                             on=dt.datetime(2027, 9, 6, 10, 0, tzinfo=AMS)) is False
+    assert (
+        effective_consent(pupil=child, purpose=GROUP_PAGE, on=dt.datetime(2027, 9, 5, 10, 0, tzinfo=AMS))
+        is True
+    )
+    assert (
+        effective_consent(pupil=child, purpose=GROUP_PAGE, on=dt.datetime(2027, 9, 6, 10, 0, tzinfo=AMS))
+        is False
+    )
 
 
-def test_without_renewal_last_years_yes_keeps_counting(
-    child, parent, divorced_parent, next_year, school
-):
+def test_without_renewal_last_years_yes_keeps_counting(child, parent, divorced_parent, next_year, school):
     school.renew_consent_each_year = False
     school.save()
     _both_say_yes(child, parent, divorced_parent)
-    assert effective_consent(pupil=child, purpose=GROUP_PAGE,
-                             on=dt.datetime(2028, 3, 1, 10, 0, tzinfo=AMS)) is True
+    assert (
+        effective_consent(pupil=child, purpose=GROUP_PAGE, on=dt.datetime(2028, 3, 1, 10, 0, tzinfo=AMS))
+        is True
+    )
 
 
 def test_a_new_decision_in_the_new_year_replaces_last_years_at_once(
@@ -211,7 +227,12 @@ def test_a_new_decision_in_the_new_year_replaces_last_years_at_once(
 
 
 def test_the_renewal_sweep_asks_each_deciding_parent_once_even_when_run_twice(
-    child, parent, divorced_parent, info_parent, step_parent, next_year,
+    child,
+    parent,
+    divorced_parent,
+    info_parent,
+    step_parent,
+    next_year,
     django_capture_on_commit_callbacks,
 ):
     _both_say_yes(child, parent, divorced_parent)
@@ -222,7 +243,8 @@ def test_the_renewal_sweep_asks_each_deciding_parent_once_even_when_run_twice(
 
     asked = Notification.objects.filter(cause=f"consent-renewal:{next_year.pk}:{child.pk}")
     assert sorted(asked.values_list("user__email", flat=True)) == sorted(
-        [parent.user.email, divorced_parent.user.email])
+        [parent.user.email, divorced_parent.user.email]
+    )
 
 
 def test_the_renewal_sweep_waits_for_office_hours(child, parent, next_year):
@@ -246,14 +268,17 @@ def test_the_renewal_task_runs_through_celery(child, parent, next_year):
 
 # --- pages --------------------------------------------------------------------------------
 
+
 @time_machine.travel(IN_YEAR, tick=False)
 def test_parent_saves_choices_with_a_normal_form_post(client, child, parent, divorced_parent):
     client.force_login(parent.user)
     page = client.get(reverse("privacy_home"))
     assert page.status_code == 200
     assert child.full_name in page.text
-    response = client.post(reverse("privacy_child_update", args=[child.pk]),
-                           {f"child-{child.pk}-group_page": "on", f"child-{child.pk}-video": "on"})
+    response = client.post(
+        reverse("privacy_child_update", args=[child.pk]),
+        {f"child-{child.pk}-group_page": "on", f"child-{child.pk}-video": "on"},
+    )
     assert response.status_code == 302
     mine = dict(ConsentDecision.objects.filter(guardian=parent).values_list("purpose", "granted"))
     assert mine == {**dict.fromkeys(ConsentPurpose.values, False), "group_page": True, "video": True}
@@ -282,10 +307,18 @@ def test_info_parent_sees_an_explanation_instead_of_switches(client, info_parent
 
 
 @time_machine.travel(IN_YEAR, tick=False)
-@pytest.mark.parametrize(("who", "status"), [
-    ("teacher", 200), ("duo_teacher", 200), ("director", 200), ("office", 200),
-    ("other_teacher", 404), ("parent", 404), ("other_director", 404),
-])
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("teacher", 200),
+        ("duo_teacher", 200),
+        ("director", 200),
+        ("office", 200),
+        ("other_teacher", 404),
+        ("parent", 404),
+        ("other_director", 404),
+    ],
+)
 def test_who_sees_the_group_consent_page(request, client, who, status, group, child):
     person = request.getfixturevalue(who)
     client.force_login(person.user)
@@ -368,10 +401,12 @@ def test_parent_downloads_their_own_data_as_json(client, child, parent, divorced
     assert response["Content-Disposition"] == 'attachment; filename="mijn-gegevens.json"'
     data = json.loads(response.content)
     assert data["guardian"]["email"] == parent.email
-    assert data["relations"] == [{"child": child.full_name, "group": "5a", "relation": "parent",
-                                  "access": "full"}]
+    assert data["relations"] == [
+        {"child": child.full_name, "group": "5a", "relation": "parent", "access": "full"}
+    ]
     assert [(e["purpose"], e["after"], e["by_me"]) for e in data["consent_history"]] == [
-        ("group_page", True, True)]  # not the other parent's choices
+        ("group_page", True, True)
+    ]  # not the other parent's choices
     assert divorced_parent.email not in response.text
 
 
@@ -381,12 +416,17 @@ def test_staff_without_guardian_record_get_404_for_the_data_export(client, teach
 
 
 def test_logged_out_visitors_are_sent_to_login(client, group):
-    for url in (reverse("privacy_home"), reverse("privacy_group", args=[group.pk]),
-                reverse("privacy_overview"), reverse("privacy_my_data")):
+    for url in (
+        reverse("privacy_home"),
+        reverse("privacy_group", args=[group.pk]),
+        reverse("privacy_overview"),
+        reverse("privacy_my_data"),
+    ):
         assert client.get(url).status_code == 302
 
 
 # --- admin --------------------------------------------------------------------------------
+
 
 @time_machine.travel(IN_YEAR, tick=False)
 def test_consent_history_in_the_admin_is_read_only_and_scoped_to_the_school(
@@ -400,14 +440,17 @@ def test_consent_history_in_the_admin_is_read_only_and_scoped_to_the_school(
     assert child.full_name in client.get(changelist).text
     assert client.get(reverse("admin:klimop_consentevent_change", args=[event.pk])).status_code == 200
     assert client.get(reverse("admin:klimop_consentevent_add")).status_code == 403
-    assert client.post(reverse("admin:klimop_consentevent_delete", args=[event.pk]),
-                       {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:klimop_consentevent_delete", args=[event.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     assert ConsentEvent.objects.exists()
 
     client.force_login(other_director.user)
     assert child.full_name not in client.get(changelist).text
-    assert client.get(reverse("admin:klimop_consentdecision_change",
-                              args=[ConsentDecision.objects.get().pk])).status_code in (302, 403, 404)
+    assert client.get(
+        reverse("admin:klimop_consentdecision_change", args=[ConsentDecision.objects.get().pk])
+    ).status_code in (302, 403, 404)
 
 
 def test_office_sets_the_grace_period_on_their_schools_page_in_the_admin(client, office, school):
@@ -426,7 +469,7 @@ def test_office_sets_the_grace_period_on_their_schools_page_in_the_admin(client,
         data[f"{formset.prefix}-TOTAL_FORMS"] = len(formset.forms)
         data[f"{formset.prefix}-INITIAL_FORMS"] = formset.initial_form_count()
         for sub in formset.forms:
-            for name, field in sub.fields.items():
+            for name in sub.fields:
                 value = sub[name].value()
                 if value is not None and value is not False:  # weekday 0 is Monday, not empty
                     data[sub.add_prefix(name)] = value
@@ -434,5 +477,6 @@ def test_office_sets_the_grace_period_on_their_schools_page_in_the_admin(client,
             data[formset.forms[0].add_prefix("grace_days")] = 14
     response = client.post(change, data)
     assert response.status_code == 302, response.context and [
-        f.errors for i in response.context["inline_admin_formsets"] for f in i.formset.forms]
+        f.errors for i in response.context["inline_admin_formsets"] for f in i.formset.forms
+    ]
     assert PrivacySettings.objects.get(school=school).grace_days == 14

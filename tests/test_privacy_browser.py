@@ -4,7 +4,6 @@ Debian's Chromium through Playwright against a live server (see tests/test_brows
 Screenshots go to /tmp/klimop-shots/privacy-*.png, never into the repository.
 """
 
-
 import pytest
 
 from klimop import privacy_services as services
@@ -16,8 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
-    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 def test_parent_withdraws_group_page_consent_and_the_teacher_sees_it(
@@ -25,17 +23,22 @@ def test_parent_withdraws_group_page_consent_and_the_teacher_sees_it(
 ):
     # Both custodial parents agreed to everything; a classmate has no consent at all.
     for guardian in (parent, divorced_parent):
-        services.consent_set_many(actor=guardian.user, pupil=child,
-                                  choices=dict.fromkeys(ConsentPurpose.values, True))
+        services.consent_set_many(
+            actor=guardian.user, pupil=child, choices=dict.fromkeys(ConsentPurpose.values, True)
+        )
     # The other parent said no to video: the parent sees "the stricter choice applies".
-    services.consent_set(actor=divorced_parent.user, pupil=child,
-                         purpose=ConsentPurpose.VIDEO, granted=False)
+    services.consent_set(actor=divorced_parent.user, pupil=child, purpose=ConsentPurpose.VIDEO, granted=False)
     classmate = f.PupilFactory(group=group, first_name="Daan", last_name="Jansen")
     classmate_parent = f.GuardianRelationFactory(pupil=classmate).guardian
-    services.consent_set_many(actor=classmate_parent.user, pupil=classmate,
-                              choices=dict.fromkeys(ConsentPurpose.values, True))
-    sibling = f.PupilFactory(group=group, first_name="Fenna", last_name="Testkind",
-                             date_of_birth=child.date_of_birth.replace(year=2019))
+    services.consent_set_many(
+        actor=classmate_parent.user, pupil=classmate, choices=dict.fromkeys(ConsentPurpose.values, True)
+    )
+    sibling = f.PupilFactory(
+        group=group,
+        first_name="Fenna",
+        last_name="Testkind",
+        date_of_birth=child.date_of_birth.replace(year=2019),
+    )
     f.GuardianRelationFactory(pupil=sibling, guardian=parent)
 
     page.set_viewport_size(PHONE)
@@ -51,8 +54,11 @@ def test_parent_withdraws_group_page_consent_and_the_teacher_sees_it(
     card.get_by_role("button", name=f"Keuzes voor {child.first_name} opslaan").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_text(f"Uw keuzes voor {child.first_name} zijn opgeslagen.").is_visible()
-    assert not page.locator(f"#child-{child.pk}").get_by_role(
-        "switch", name="Foto's op de groepspagina").is_checked()
+    assert (
+        not page.locator(f"#child-{child.pk}")
+        .get_by_role("switch", name="Foto's op de groepspagina")
+        .is_checked()
+    )
     shot(page, "privacy-parent-phone-saved")
 
     page.context.clear_cookies()

@@ -59,7 +59,8 @@ class Browser:
 
     def to_json(self) -> dict:
         public = self.key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
         return {"endpoint": self.endpoint, "keys": {"p256dh": _b64(public), "auth": _b64(self.auth)}}
 
     def subscribe(self, user) -> PushSubscription:
@@ -188,9 +189,7 @@ def test_a_staff_members_push_at_20_00_goes_out_at_their_next_opening(
     assert parents_phone.titles == ["Nieuw chatbericht"]
 
 
-def test_a_failed_push_is_retried_with_back_off_and_only_to_the_device_that_missed_it(
-    parent, push_service
-):
+def test_a_failed_push_is_retried_with_back_off_and_only_to_the_device_that_missed_it(parent, push_service):
     phone, laptop = push_service.add(Browser("phone")), push_service.add(Browser("laptop"))
     phone.subscribe(parent.user)
     laptop_subscription = laptop.subscribe(parent.user)
@@ -266,9 +265,7 @@ def test_when_the_only_browser_is_gone_the_push_is_not_retried(parent, push_serv
     assert note.push_next_attempt_at is None
 
 
-def test_the_webpush_keys_command_prints_a_pair_that_pushes_work_with(
-    parent, settings, monkeypatch, capsys
-):
+def test_the_webpush_keys_command_prints_a_pair_that_pushes_work_with(parent, settings, monkeypatch, capsys):
     call_command("webpush_keys")
     printed = dict(line.split("=", 1) for line in capsys.readouterr().out.split())
     settings.WEBPUSH_VAPID_PUBLIC_KEY = printed["WEBPUSH_VAPID_PUBLIC_KEY"]
@@ -306,8 +303,9 @@ def test_the_notifications_page_offers_push_only_when_it_is_configured(client, p
 def test_a_parent_turns_push_on_for_a_browser_and_gets_pushes_there(client, parent, push_service):
     phone = push_service.add(Browser("phone"))
     client.force_login(parent.user)
-    response = _post_json(client, "/meldingen/push/aan/", phone.to_json(),
-                          HTTP_USER_AGENT="Firefox on Android")
+    response = _post_json(
+        client, "/meldingen/push/aan/", phone.to_json(), HTTP_USER_AGENT="Firefox on Android"
+    )
     assert response.status_code == 201
     subscription = PushSubscription.objects.get(user=parent.user)
     assert subscription.user_agent == "Firefox on Android"
@@ -348,7 +346,9 @@ BAD_SUBSCRIPTIONS = {
     "no keys": lambda: {"endpoint": "https://push.example.test/x"},
     "not https": lambda: {**Browser("x").to_json(), "endpoint": "http://push.example.test/x"},
     "keys that are no keys": lambda: {
-        "endpoint": "https://push.example.test/x", "keys": {"p256dh": "AAAA", "auth": "AAAA"}},
+        "endpoint": "https://push.example.test/x",
+        "keys": {"p256dh": "AAAA", "auth": "AAAA"},
+    },
 }
 
 
@@ -374,8 +374,7 @@ def test_turning_push_on_needs_a_login_a_post_and_the_csrf_token(parent, vapid):
     assert not PushSubscription.objects.exists()
 
 
-def test_a_browser_used_by_someone_else_moves_to_the_new_user(client, parent, divorced_parent,
-                                                             push_service):
+def test_a_browser_used_by_someone_else_moves_to_the_new_user(client, parent, divorced_parent, push_service):
     shared = push_service.add(Browser("shared"))
     shared.subscribe(parent.user)
     client.force_login(divorced_parent.user)

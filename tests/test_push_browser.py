@@ -11,8 +11,7 @@ from tests.browser import HAS_CHROMIUM, PHONE, log_in, shot, verified
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
-    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 @pytest.fixture
@@ -21,16 +20,15 @@ def vapid(settings):
     settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = public, private
 
 
-def test_a_parent_sees_the_push_card_and_a_pushed_message_is_shown(
-    page, context, live_server, parent, vapid
-):
+def test_a_parent_sees_the_push_card_and_a_pushed_message_is_shown(page, context, live_server, parent, vapid):
     context.grant_permissions(["notifications"], origin=live_server.url)
     page.set_viewport_size(PHONE)
     log_in(page, live_server, verified(parent.user))
     cdp = context.new_cdp_session(page)
     registrations = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated",
-           lambda event: registrations.extend(event["registrations"]))
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"])
+    )
     cdp.send("ServiceWorker.enable")
     page.goto(f"{live_server.url}/meldingen/")
     card = page.locator("#push-card")
@@ -46,13 +44,24 @@ def test_a_parent_sees_the_push_card_and_a_pushed_message_is_shown(
         if registrations:
             break
         page.wait_for_timeout(100)
-    registration_id = next(r["registrationId"] for r in registrations
-                           if r["scopeURL"] == scope and not r["isDeleted"])
-    cdp.send("ServiceWorker.deliverPushMessage", {
-        "origin": live_server.url, "registrationId": registration_id,
-        "data": json.dumps({"title": "Nieuw bericht in groep 5a", "body": "Morgen gym",
-                            "url": "/berichten/", "tag": "klimop-1"}),
-    })
+    registration_id = next(
+        r["registrationId"] for r in registrations if r["scopeURL"] == scope and not r["isDeleted"]
+    )
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": live_server.url,
+            "registrationId": registration_id,
+            "data": json.dumps(
+                {
+                    "title": "Nieuw bericht in groep 5a",
+                    "body": "Morgen gym",
+                    "url": "/berichten/",
+                    "tag": "klimop-1",
+                }
+            ),
+        },
+    )
     page.wait_for_function(
         "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(n => n.length > 0)"
     )

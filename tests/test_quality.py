@@ -52,6 +52,7 @@ def at(day: str, hour: int, minute: int = 0) -> dt.datetime:
 
 # --- the scene -------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def second_child(other_group):
     return f.PupilFactory(group=other_group, first_name="Jip", last_name="Testkind")
@@ -63,16 +64,39 @@ def second_parent(second_child):
 
 
 @pytest.fixture
-def scene(school, group, other_group, teacher, duo_teacher, other_teacher, director, office,
-          child, parent, divorced_parent, second_child, second_parent):
+def scene(
+    school,
+    group,
+    other_group,
+    teacher,
+    duo_teacher,
+    other_teacher,
+    director,
+    office,
+    child,
+    parent,
+    divorced_parent,
+    second_child,
+    second_parent,
+):
     # A parent of 6b without an account yet; a barred parent who does not count at all.
-    f.GuardianRelationFactory(pupil=second_child, guardian__user=None, guardian__first_name="Lieke",
-                              guardian__last_name="Zonderaccount", guardian__email="")
-    f.GuardianRelationFactory(pupil=second_child, guardian__user__email="barred@example.test",
-                              access="barred")
+    f.GuardianRelationFactory(
+        pupil=second_child,
+        guardian__user=None,
+        guardian__first_name="Lieke",
+        guardian__last_name="Zonderaccount",
+        guardian__email="",
+    )
+    f.GuardianRelationFactory(
+        pupil=second_child, guardian__user__email="barred@example.test", access="barred"
+    )
     for day in range(26, 31):
-        NonSchoolDay.objects.create(school=school, date=dt.date(2026, 10, day),
-                                    kind=NonSchoolDay.Kind.SCHOOL_HOLIDAY, name="Herfstvakantie")
+        NonSchoolDay.objects.create(
+            school=school,
+            date=dt.date(2026, 10, day),
+            kind=NonSchoolDay.Kind.SCHOOL_HOLIDAY,
+            name="Herfstvakantie",
+        )
     from django.test import Client
 
     def login(user, when):
@@ -85,8 +109,9 @@ def scene(school, group, other_group, teacher, duo_teacher, other_teacher, direc
 
     def post(author, when, kind=Post.Kind.ATMOSPHERE, to=group):
         with time_machine.travel(when, tick=False):
-            return post_create(actor=author.user, title="Deze week", body="<p>Wat een week!</p>",
-                               kind=kind, group=to)
+            return post_create(
+                actor=author.user, title="Deze week", body="<p>Wat een week!</p>", kind=kind, group=to
+            )
 
     post(teacher, at("2026-11-03", 10))
     post(teacher, at("2026-11-10", 10))
@@ -112,10 +137,15 @@ def scene(school, group, other_group, teacher, duo_teacher, other_teacher, direc
 
     def report(actor, pupil, day, when, channel=AbsenceReport.Channel.PORTAL):
         with time_machine.travel(when, tick=False):
-            absence_reports_create(actor=actor.user, pupils=[pupil], kind="sick",
-                                   starts_on=dt.date.fromisoformat(day),
-                                   ends_on=dt.date.fromisoformat(day), channel=channel,
-                                   caller="Moeder" if channel == "phone" else "")
+            absence_reports_create(
+                actor=actor.user,
+                pupils=[pupil],
+                kind="sick",
+                starts_on=dt.date.fromisoformat(day),
+                ends_on=dt.date.fromisoformat(day),
+                channel=channel,
+                caller="Moeder" if channel == "phone" else "",
+            )
 
     report(parent, child, "2026-11-03", at("2026-11-03", 7, 50))
     report(parent, child, "2026-11-11", at("2026-11-11", 9))  # late
@@ -123,14 +153,21 @@ def scene(school, group, other_group, teacher, duo_teacher, other_teacher, direc
     report(other_teacher, second_child, "2026-11-19", at("2026-11-19", 8, 45), channel="phone")
 
     with time_machine.travel(at("2026-11-16", 8), tick=False):
-        survey = services.survey_open(actor=director.user, school=school, title="Peiling najaar",
-                                      opens_at=at("2026-11-16", 8), closes_at=at("2026-12-04", 17))
+        survey = services.survey_open(
+            actor=director.user,
+            school=school,
+            title="Peiling najaar",
+            opens_at=at("2026-11-16", 8),
+            closes_at=at("2026-12-04", 17),
+        )
     with time_machine.travel(at("2026-11-18", 20), tick=False):
         services.survey_respond(actor=parent.user, survey=survey, score=5)
-        services.survey_respond(actor=divorced_parent.user, survey=survey, score=4,
-                                comment="Fijn dat de juf snel antwoordt.")
-        services.survey_respond(actor=second_parent.user, survey=survey, score=2,
-                                comment="Graag meer foto's van de groep.")
+        services.survey_respond(
+            actor=divorced_parent.user, survey=survey, score=4, comment="Fijn dat de juf snel antwoordt."
+        )
+        services.survey_respond(
+            actor=second_parent.user, survey=survey, score=2, comment="Graag meer foto's van de groep."
+        )
     return {"survey": survey}
 
 
@@ -141,20 +178,26 @@ def card_for(user, key=WEEKS):
 
 # --- pure helpers ----------------------------------------------------------------------------------
 
+
 def _years(*spans):
     return [f.SchoolYearFactory.build(name=n, starts_on=s, ends_on=e) for n, s, e in spans]
 
 
 def test_periods_are_this_school_year_the_last_four_weeks_and_the_previous_year():
-    years = _years(("2025/2026", dt.date(2025, 8, 25), dt.date(2026, 7, 10)),
-                   ("2026/2027", dt.date(2026, 8, 31), dt.date(2027, 7, 16)))
+    years = _years(
+        ("2025/2026", dt.date(2025, 8, 25), dt.date(2026, 7, 10)),
+        ("2026/2027", dt.date(2026, 8, 31), dt.date(2027, 7, 16)),
+    )
     options = quality.period_options(years, dt.date(2026, 11, 25))
     assert [p.key for p in options] == [quality.PeriodKey.YEAR, WEEKS, quality.PeriodKey.PREVIOUS]
     year, weeks, previous = options
     assert (year.starts_on, year.ends_on) == (dt.date(2026, 8, 31), dt.date(2026, 11, 25))
     assert (weeks.starts_on, weeks.ends_on) == (dt.date(2026, 10, 26), dt.date(2026, 11, 25))
     assert (previous.starts_on, previous.ends_on, previous.is_past) == (
-        dt.date(2025, 8, 25), dt.date(2026, 7, 10), True)
+        dt.date(2025, 8, 25),
+        dt.date(2026, 7, 10),
+        True,
+    )
     assert quality.choose_period(options, None) is year
     assert quality.choose_period(options, "nonsense") is year
 
@@ -197,6 +240,7 @@ def test_a_figure_is_on_target_from_its_target_up_and_without_data_neither():
 
 
 # --- the five figures ---------------------------------------------------------------------------
+
 
 def test_post_rhythm_counts_atmosphere_posts_per_school_week_per_group(scene, director, group, other_group):
     card = card_for(director.user)
@@ -274,8 +318,13 @@ def test_the_schools_own_targets_decide_on_or_below(scene, school, director):
 
 def test_with_fewer_than_three_answers_the_survey_shows_no_share(school, director, parent):
     with time_machine.travel(NOW, tick=False):
-        survey = services.survey_open(actor=director.user, school=school, title="Peiling",
-                                      opens_at=NOW, closes_at=NOW + dt.timedelta(days=7))
+        survey = services.survey_open(
+            actor=director.user,
+            school=school,
+            title="Peiling",
+            opens_at=NOW,
+            closes_at=NOW + dt.timedelta(days=7),
+        )
         services.survey_respond(actor=parent.user, survey=survey, score=1, comment="Slecht")
         results = quality.survey_results_for(viewer=director.user, pk=survey.pk)
     assert results.responses == 1
@@ -286,8 +335,9 @@ def test_with_fewer_than_three_answers_the_survey_shows_no_share(school, directo
 
 
 def test_the_previous_school_year_has_no_login_figure(scene, school, director):
-    f.SchoolYearFactory(school=school, name="2025/2026", starts_on=dt.date(2025, 8, 25),
-                        ends_on=dt.date(2026, 7, 10))
+    f.SchoolYearFactory(
+        school=school, name="2025/2026", starts_on=dt.date(2025, 8, 25), ends_on=dt.date(2026, 7, 10)
+    )
     card = card_for(director.user, quality.PeriodKey.PREVIOUS)
     assert card.period.is_past
     assert card.figure("active").state == quality.State.NONE
@@ -295,6 +345,7 @@ def test_the_previous_school_year_has_no_login_figure(scene, school, director):
 
 
 # --- access ------------------------------------------------------------------------------------------
+
 
 def test_a_teacher_and_a_parent_may_not_see_the_card(scene, teacher, parent):
     for user in (teacher.user, parent.user):
@@ -310,7 +361,8 @@ def test_another_schools_director_sees_neither_this_card_nor_its_survey(scene, s
 
 
 def test_pages_answer_403_and_404_to_those_who_may_not_see_them(
-        client, scene, teacher, other_director, office):
+    client, scene, teacher, other_director, office
+):
     results = reverse("quality:survey_results", args=[scene["survey"].pk])
     client.force_login(teacher.user)
     assert client.get(reverse("quality:card")).status_code == 403
@@ -331,6 +383,7 @@ def test_anonymous_visitors_are_sent_to_the_login(client):
 
 
 # --- anonymity ------------------------------------------------------------------------------------
+
 
 def test_the_results_never_show_who_answered(client, scene, director, parent, divorced_parent, second_parent):
     client.force_login(director.user)
@@ -354,11 +407,17 @@ def test_a_response_is_stored_without_its_respondent(scene):
 
 # --- bad input ------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def open_survey(school, director):
     with time_machine.travel(NOW, tick=False):
-        return services.survey_open(actor=director.user, school=school, title="Peiling",
-                                    opens_at=NOW - dt.timedelta(days=1), closes_at=NOW + dt.timedelta(days=7))
+        return services.survey_open(
+            actor=director.user,
+            school=school,
+            title="Peiling",
+            opens_at=NOW - dt.timedelta(days=1),
+            closes_at=NOW + dt.timedelta(days=7),
+        )
 
 
 @time_machine.travel(NOW, tick=False)
@@ -404,8 +463,9 @@ def test_a_closed_or_not_yet_open_survey_takes_no_answers(open_survey, parent, d
 
 @time_machine.travel(NOW, tick=False)
 def test_only_parents_of_the_school_may_answer(open_survey, teacher, barred_parent, other_school):
-    elsewhere = f.GuardianRelationFactory(pupil=f.PupilFactory(group=f.GroupFactory(
-        school_year=f.SchoolYearFactory(school=other_school)))).guardian
+    elsewhere = f.GuardianRelationFactory(
+        pupil=f.PupilFactory(group=f.GroupFactory(school_year=f.SchoolYearFactory(school=other_school)))
+    ).guardian
     for user in (teacher.user, barred_parent.user, elsewhere.user):
         with pytest.raises(Http404):
             services.survey_respond(actor=user, survey=open_survey, score=5)
@@ -414,16 +474,23 @@ def test_only_parents_of_the_school_may_answer(open_survey, teacher, barred_pare
 @time_machine.travel(NOW, tick=False)
 def test_only_a_manager_of_the_school_opens_or_closes_a_survey(school, teacher, other_director, open_survey):
     with pytest.raises(PermissionDenied):
-        services.survey_open(actor=teacher.user, school=school, title="x", opens_at=NOW,
-                             closes_at=NOW + dt.timedelta(days=1))
+        services.survey_open(
+            actor=teacher.user, school=school, title="x", opens_at=NOW, closes_at=NOW + dt.timedelta(days=1)
+        )
     with pytest.raises(PermissionDenied):
         services.survey_close(actor=other_director.user, survey=open_survey)
     with pytest.raises(ValidationError):
-        services.survey_open(actor=open_survey.created_by, school=school, title="x", opens_at=NOW,
-                             closes_at=NOW - dt.timedelta(days=1))
+        services.survey_open(
+            actor=open_survey.created_by,
+            school=school,
+            title="x",
+            opens_at=NOW,
+            closes_at=NOW - dt.timedelta(days=1),
+        )
 
 
 # --- the parent's pages ---------------------------------------------------------------------------
+
 
 @time_machine.travel(NOW, tick=False)
 def test_a_parent_answers_on_the_survey_page_and_not_twice(client, open_survey, parent):
@@ -470,6 +537,7 @@ def test_the_dashboard_card_shows_the_figures_to_the_director_only(scene, direct
 
 # --- export ---------------------------------------------------------------------------------------
 
+
 def test_the_csv_export_has_every_figure_and_the_groups(client, scene, director):
     client.force_login(director.user)
     with time_machine.travel(NOW, tick=False):
@@ -484,6 +552,7 @@ def test_the_csv_export_has_every_figure_and_the_groups(client, scene, director)
 
 # --- queries --------------------------------------------------------------------------------------
 
+
 def _count_queries(user) -> int:
     with CaptureQueriesContext(connection) as queries:
         card_for(user)
@@ -491,7 +560,8 @@ def _count_queries(user) -> int:
 
 
 def test_the_card_takes_a_fixed_number_of_queries_whatever_the_number_of_groups(
-        scene, school, school_year, director):
+    scene, school, school_year, director
+):
     before = _count_queries(director.user)
     for name in ("7a", "8a", "8b"):
         group = f.GroupFactory(school_year=school_year, name=name, year=int(name[0]))
@@ -504,8 +574,13 @@ def test_the_card_takes_a_fixed_number_of_queries_whatever_the_number_of_groups(
         with time_machine.travel(at("2026-11-10", 11), tick=False):
             message_send(actor=staff.user, conversation=conversation, body="Antwoord")
         with time_machine.travel(at("2026-11-12", 8), tick=False):
-            absence_reports_create(actor=guardian.user, pupils=[pupil], kind="sick",
-                                   starts_on=dt.date(2026, 11, 12), ends_on=dt.date(2026, 11, 12))
+            absence_reports_create(
+                actor=guardian.user,
+                pupils=[pupil],
+                kind="sick",
+                starts_on=dt.date(2026, 11, 12),
+                ends_on=dt.date(2026, 11, 12),
+            )
     after = _count_queries(director.user)
     assert after == before
     assert before == 12
@@ -523,19 +598,27 @@ def test_the_card_page_takes_a_fixed_number_of_queries(client, scene, school_yea
 
 # --- admin ----------------------------------------------------------------------------------------
 
+
 @time_machine.travel(NOW, tick=False)
 def test_the_director_opens_and_closes_a_survey_in_the_admin(client, school, director):
     client.force_login(director.user)
-    response = client.post(reverse("admin:quality_survey_add"), {
-        "title": "Peiling voorjaar", "question": "Hoe tevreden bent u?",
-        "opens_at_0": "25-11-2026", "opens_at_1": "08:00",
-        "closes_at_0": "04-12-2026", "closes_at_1": "17:00",
-    })
+    response = client.post(
+        reverse("admin:quality_survey_add"),
+        {
+            "title": "Peiling voorjaar",
+            "question": "Hoe tevreden bent u?",
+            "opens_at_0": "25-11-2026",
+            "opens_at_1": "08:00",
+            "closes_at_0": "04-12-2026",
+            "closes_at_1": "17:00",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     survey = Survey.objects.get()
     assert (survey.school, survey.created_by) == (school, director.user)
-    client.post(reverse("admin:quality_survey_changelist"),
-                {"action": "close_now", "_selected_action": [survey.pk]})
+    client.post(
+        reverse("admin:quality_survey_changelist"), {"action": "close_now", "_selected_action": [survey.pk]}
+    )
     survey.refresh_from_db()
     assert survey.closes_at == NOW
     assert client.get(reverse("admin:quality_survey_changelist")).status_code == 200
@@ -543,12 +626,16 @@ def test_the_director_opens_and_closes_a_survey_in_the_admin(client, school, dir
 
 # --- in a real browser ----------------------------------------------------------------------------
 
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not __import__("tests.browser").browser.HAS_CHROMIUM,
-                    reason="Debian's Chromium is not installed (apt-get install chromium)")
-def test_the_director_reads_the_quality_card_on_desktop_and_phone(browser, live_server, scene, director,
-                                                                   parent):
+@pytest.mark.skipif(
+    not __import__("tests.browser").browser.HAS_CHROMIUM,
+    reason="Debian's Chromium is not installed (apt-get install chromium)",
+)
+def test_the_director_reads_the_quality_card_on_desktop_and_phone(
+    browser, live_server, scene, director, parent
+):
     from playwright.sync_api import expect
 
     from tests.browser import DESKTOP, PHONE, log_in, shot, verified
@@ -585,8 +672,12 @@ def test_the_director_reads_the_quality_card_on_desktop_and_phone(browser, live_
 
         # A parent answers a new survey on the phone, once.
         survey = services.survey_open(
-            actor=director.user, school=director.school, title="Peiling december",
-            opens_at=NOW - dt.timedelta(hours=1), closes_at=NOW + dt.timedelta(days=9))
+            actor=director.user,
+            school=director.school,
+            title="Peiling december",
+            opens_at=NOW - dt.timedelta(hours=1),
+            closes_at=NOW + dt.timedelta(days=9),
+        )
         parent_page = browser.new_page(viewport=PHONE)
         log_in(parent_page, live_server, verified(parent.user))
         parent_page.goto(f"{live_server.url}{reverse('quality:survey_answer', args=[survey.pk])}")
@@ -597,4 +688,3 @@ def test_the_director_reads_the_quality_card_on_desktop_and_phone(browser, live_
         parent_page.wait_for_load_state("networkidle")
         expect(parent_page.locator(".messages")).to_contain_text("anoniem opgeslagen")
         assert list(SurveyResponse.objects.filter(survey=survey).values_list("score", flat=True)) == [4]
-

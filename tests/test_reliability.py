@@ -31,8 +31,10 @@ DEAD_BROKER = "redis://127.0.0.1:9/0"  # the discard port: nothing answers there
 pytestmark = [
     pytest.mark.services,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not REDIS_URL or connection.vendor != "postgresql",
-                       reason="needs PostgreSQL and Redis (make test says so)"),
+    pytest.mark.skipif(
+        not REDIS_URL or connection.vendor != "postgresql",
+        reason="needs PostgreSQL and Redis (make test says so)",
+    ),
 ]
 
 
@@ -54,33 +56,58 @@ def _worker(tmp_path: Path, queue: str, mail_dir: Path) -> subprocess.Popen:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "klimop.settings.local",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": REDIS_URL, "CELERY_RESULT_BACKEND": REDIS_URL,
+        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_RESULT_BACKEND": REDIS_URL,
         "EMAIL_URL": f"filemail:///{mail_dir}",  # four slashes: an absolute path
     }
     log = (tmp_path / "worker.log").open("w")
     return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "celery", "-A", "klimop", "worker", "--pool=solo", "--loglevel=info",
-         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "klimop",
+            "worker",
+            "--pool=solo",
+            "--loglevel=info",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
 def test_a_message_sent_while_redis_is_down_is_kept_and_mailed_once_it_is_back(
-    tmp_path, broker_down, school, group, parent, child,
+    tmp_path,
+    broker_down,
+    school,
+    group,
+    parent,
+    child,
 ):
     with pytest.raises(OperationalError), klimop_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1)  # the portal's broker really is unreachable
 
     neighbour = f.GuardianRelationFactory(
-        pupil=f.PupilFactory(group=group), guardian__user__email="buur@example.test",
-        kind=GuardianRelation.Kind.PARENT_WITH_AUTHORITY, access=GuardianRelation.Access.FULL,
+        pupil=f.PupilFactory(group=group),
+        guardian__user__email="buur@example.test",
+        kind=GuardianRelation.Kind.PARENT_WITH_AUTHORITY,
+        access=GuardianRelation.Access.FULL,
     ).guardian
     neighbour.user.notify_by_email = True
     neighbour.user.save(update_fields=["notify_by_email"])
 
     # Redis is down: the parent still gets "sent", the message and the notification are stored.
     conversation = services.conversation_start_parents(
-        actor=parent.user, other=neighbour.user, group=group, body="Zullen we samen fietsen?")
+        actor=parent.user, other=neighbour.user, group=group, body="Zullen we samen fietsen?"
+    )
     message = Message.objects.get(conversation=conversation)
     note = Notification.objects.get(user=neighbour.user, cause=f"message:{message.pk}")
     assert note.email_status == Notification.EmailStatus.PENDING

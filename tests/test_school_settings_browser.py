@@ -8,8 +8,7 @@ from tests.browser import DESKTOP, HAS_CHROMIUM, log_in, shot, verified
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
-    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 def test_the_director_changes_a_features_setting_on_the_schools_page(page, live_server, director):
@@ -23,4 +22,6 @@ def test_the_director_changes_a_features_setting_on_the_schools_page(page, live_
     page.get_by_role("button", name="Opslaan", exact=True).click()
     page.wait_for_load_state("networkidle")
     assert page.locator(".messagelist .success").first.is_visible()
-    assert AbsenceSettings.objects.get(school_id=director.school_id).lessons_start.strftime("%H:%M") == "08:45"
+    assert (
+        AbsenceSettings.objects.get(school_id=director.school_id).lessons_start.strftime("%H:%M") == "08:45"
+    )

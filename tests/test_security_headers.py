@@ -41,22 +41,43 @@ PAGES_PER_SHAPE = 2  # /pupils/7/ and /pupils/8/ are one shape: see two, then mo
 #: Pages each role must have reached (URL names), so the crawl cannot pass by seeing little.
 MUST_SEE = {
     demo.LOGIN_PARENT: [
-        "home", "communication:timeline", "communication:chat_inbox", "communication:agenda",
-        "notifications:notifications", "absences:overview", "absences:report_sick",
-        "conversations:index", "contact_details", "privacy_home", "account_change_password",
+        "home",
+        "communication:timeline",
+        "communication:chat_inbox",
+        "communication:agenda",
+        "notifications:notifications",
+        "absences:overview",
+        "absences:report_sick",
+        "conversations:index",
+        "contact_details",
+        "privacy_home",
+        "account_change_password",
         "communication:agenda_feed_settings",
     ],
     demo.LOGIN_TEACHER: [
-        "staff_dashboard", "communication:my_posts", "communication:post_create",
-        "communication:chat_inbox", "communication:agenda", "absences:today",
-        "conversations:index", "mfa_index",
+        "staff_dashboard",
+        "communication:my_posts",
+        "communication:post_create",
+        "communication:chat_inbox",
+        "communication:agenda",
+        "absences:today",
+        "conversations:index",
+        "mfa_index",
     ],
     demo.LOGIN_DIRECTOR: [
-        "staff_dashboard", "quality:card", "absences:register", "privacy_overview", "admin:index",
+        "staff_dashboard",
+        "quality:card",
+        "absences:register",
+        "privacy_overview",
+        "admin:index",
     ],
     demo.LOGIN_OFFICE: [
-        "staff_dashboard", "admin:index", "admin:klimop_pupil_changelist", "admin:klimop_pupil_add",
-        "admin:klimop_guardian_import", "admin:klimop_guardian_export",
+        "staff_dashboard",
+        "admin:index",
+        "admin:klimop_pupil_changelist",
+        "admin:klimop_pupil_add",
+        "admin:klimop_guardian_import",
+        "admin:klimop_guardian_export",
     ],
 }
 
@@ -83,12 +104,14 @@ def assert_strict_policy(response, where):
 
 def assert_no_inline_code(html, where):
     for name, pattern in (
-        ("inline <script>", INLINE_SCRIPT), ("on…= handler", HANDLER),
-        ("style attribute", STYLE_ATTRIBUTE), ("<style> element", STYLE_ELEMENT),
+        ("inline <script>", INLINE_SCRIPT),
+        ("on…= handler", HANDLER),
+        ("style attribute", STYLE_ATTRIBUTE),
+        ("<style> element", STYLE_ELEMENT),
         ("javascript: URL", JS_URL),
     ):
         match = pattern.search(html)
-        assert match is None, f"{where}: {name}: …{html[max(0, match.start() - 80):match.end() + 80]}…"
+        assert match is None, f"{where}: {name}: …{html[max(0, match.start() - 80) : match.end() + 80]}…"
 
 
 def crawl(client, start_paths, limit=PAGES_PER_ROLE):
@@ -166,6 +189,7 @@ def test_the_service_worker_may_be_registered(client):
 
 # --- HSTS in production ---------------------------------------------------------------------
 
+
 def _production_security(monkeypatch):
     """The HTTPS settings of klimop.settings.production, read from the module itself."""
     import importlib
@@ -173,9 +197,15 @@ def _production_security(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 50)
     production = importlib.import_module("klimop.settings.production")
     names = [
-        "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
-        "SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SECURE_REDIRECT_EXEMPT",
-        "SECURE_CONTENT_TYPE_NOSNIFF", "SECURE_REFERRER_POLICY", "X_FRAME_OPTIONS",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+        "SECURE_PROXY_SSL_HEADER",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_REDIRECT_EXEMPT",
+        "SECURE_CONTENT_TYPE_NOSNIFF",
+        "SECURE_REFERRER_POLICY",
+        "X_FRAME_OPTIONS",
         "CONTENT_SECURITY_POLICY",
     ]
     return {name: getattr(production, name) for name in names}
@@ -188,9 +218,7 @@ def test_production_sends_hsts_on_https_requests(client, monkeypatch):
         # Behind the TLS proxy: the proxy says the request came in over HTTPS.
         response = client.get(reverse("account_login"), HTTP_X_FORWARDED_PROTO="https")
         assert response.status_code == 200
-        assert response["Strict-Transport-Security"] == (
-            "max-age=31536000; includeSubDomains; preload"
-        )
+        assert response["Strict-Transport-Security"] == ("max-age=31536000; includeSubDomains; preload")
         assert_strict_policy(response, "production login")
         assert response["X-Frame-Options"] == "DENY"
         assert response["X-Content-Type-Options"] == "nosniff"

@@ -98,17 +98,18 @@ FIRST_DAY = dt.date(2027, 2, 9)  # the round's first conversation day
 
 @dataclass
 class World:
-    users: dict = field(default_factory=dict)      # role -> User (anonymous: None)
-    sets: dict = field(default_factory=dict)       # set name -> {kind: object}
-    markers: dict = field(default_factory=dict)    # set name -> [Marker]
-    child: dict = field(default_factory=dict)      # set name -> the Marker of its child's name
-    feeds: dict = field(default_factory=dict)      # role -> the token of their own agenda feed
+    users: dict = field(default_factory=dict)  # role -> User (anonymous: None)
+    sets: dict = field(default_factory=dict)  # set name -> {kind: object}
+    markers: dict = field(default_factory=dict)  # set name -> [Marker]
+    child: dict = field(default_factory=dict)  # set name -> the Marker of its child's name
+    feeds: dict = field(default_factory=dict)  # role -> the token of their own agenda feed
 
     def schools_of(self, role):
         """The schools a role belongs to: every school that is not foreign to it."""
         foreign = {self.sets[name]["school"].pk for name in ("A", "B") if name in FOREIGN[role]}
-        return [self.sets[name]["school"] for name in ("A", "B")
-                if self.sets[name]["school"].pk not in foreign]
+        return [
+            self.sets[name]["school"] for name in ("A", "B") if self.sets[name]["school"].pk not in foreign
+        ]
 
     def foreign_markers(self, role, *, own_child_named=False):
         """The private strings ``role`` must never see (``own_child_named``: except the name
@@ -124,8 +125,9 @@ def _jpeg(name="foto.jpg"):
 
 
 def _pdf(name="brief.pdf"):
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
-                              content_type="application/pdf")
+    return SimpleUploadedFile(
+        name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf"
+    )
 
 
 @dataclass(frozen=True)
@@ -136,8 +138,10 @@ class Marker:
 
     def found_in(self, body: str) -> bool:
         # The plain search first: it is fast, and almost always "no".
-        return self.text in body and re.search(
-            r"(?<![\w@.-])" + re.escape(self.text) + r"(?![\w-])", body) is not None
+        return (
+            self.text in body
+            and re.search(r"(?<![\w@.-])" + re.escape(self.text) + r"(?![\w-])", body) is not None
+        )
 
 
 def _words(*texts):
@@ -146,62 +150,123 @@ def _words(*texts):
 
 def _texts(tag):
     """The private texts written in one family's objects."""
-    return [f"Geheim{tag}-{what}" for what in (
-        "post", "posttekst", "bericht", "bijlage", "uitje", "ziek", "verlof", "melding", "kindchat",
-        "groepsgesprek", "groepsbericht")] + [f"Lokaal{tag}"]
+    return [
+        f"Geheim{tag}-{what}"
+        for what in (
+            "post",
+            "posttekst",
+            "bericht",
+            "bijlage",
+            "uitje",
+            "ziek",
+            "verlof",
+            "melding",
+            "kindchat",
+            "groepsgesprek",
+            "groepsbericht",
+        )
+    ] + [f"Lokaal{tag}"]
 
 
 def _family_objects(*, tag, school, year, group, pupil, guardian, teacher, round_ctx):
     """Everything one family and its group own: built through the services, as users would."""
     post = posts.post_create(
-        actor=teacher.user, group=group, title=f"Geheim{tag}-post", body=f"Geheim{tag}-posttekst",
-        photos=[_jpeg()], attachments=[_pdf()], consent_confirmed=True,
+        actor=teacher.user,
+        group=group,
+        title=f"Geheim{tag}-post",
+        body=f"Geheim{tag}-posttekst",
+        photos=[_jpeg()],
+        attachments=[_pdf()],
+        consent_confirmed=True,
     )
     event = agenda.event_create(
-        actor=teacher.user, group=group, title=f"Geheim{tag}-uitje", all_day=True,
-        starts_on=TODAY + dt.timedelta(days=7), ends_on=TODAY + dt.timedelta(days=7),
+        actor=teacher.user,
+        group=group,
+        title=f"Geheim{tag}-uitje",
+        all_day=True,
+        starts_on=TODAY + dt.timedelta(days=7),
+        ends_on=TODAY + dt.timedelta(days=7),
     )
     conversation = chats.conversation_start_direct(
-        actor=guardian.user, pupil=pupil, body=f"Geheim{tag}-bericht")
-    message = chats.message_send(actor=guardian.user, conversation=conversation,
-                                 body=f"Geheim{tag}-bijlage", attachment=_pdf("geheim.pdf"))
+        actor=guardian.user, pupil=pupil, body=f"Geheim{tag}-bericht"
+    )
+    message = chats.message_send(
+        actor=guardian.user,
+        conversation=conversation,
+        body=f"Geheim{tag}-bijlage",
+        attachment=_pdf("geheim.pdf"),
+    )
     absence = absence_services.absence_reports_create(
-        actor=guardian.user, pupils=[pupil], kind="sick", starts_on=TODAY,
-        note=f"Geheim{tag}-ziek")[0]
-    follow_up = FollowUp.objects.create(report=absence, school=school, pupil=pupil, due_on=TODAY,
-                                        created_at=NOW)
+        actor=guardian.user, pupils=[pupil], kind="sick", starts_on=TODAY, note=f"Geheim{tag}-ziek"
+    )[0]
+    follow_up = FollowUp.objects.create(
+        report=absence, school=school, pupil=pupil, due_on=TODAY, created_at=NOW
+    )
     leave = absence_services.leave_request_create(
-        actor=guardian.user, pupils=[pupil], kind=LeaveRequest.Kind.EXTRA_VACATION,
-        starts_on=dt.date(2027, 3, 1), ends_on=dt.date(2027, 3, 5),
-        reason=f"Geheim{tag}-verlof", explanation="Pas net bekend.",
+        actor=guardian.user,
+        pupils=[pupil],
+        kind=LeaveRequest.Kind.EXTRA_VACATION,
+        starts_on=dt.date(2027, 3, 1),
+        ends_on=dt.date(2027, 3, 5),
+        reason=f"Geheim{tag}-verlof",
+        explanation="Pas net bekend.",
         statement=absence_services.leave_statement_process(_pdf("verklaring.pdf")),
     )
     availability = planner.availability_add(
-        actor=teacher.user, round_=round_ctx, group=group, date=FIRST_DAY,
-        starts=dt.time(13, 0), ends=dt.time(14, 0), location=f"Lokaal{tag}")
+        actor=teacher.user,
+        round_=round_ctx,
+        group=group,
+        date=FIRST_DAY,
+        starts=dt.time(13, 0),
+        ends=dt.time(14, 0),
+        location=f"Lokaal{tag}",
+    )
     slots = list(availability.slots.order_by("starts_at"))
     booking = planner.bookings_create(
-        actor=guardian.user, round_=round_ctx, choices=[(pupil, slots[0])], now=NOW)[0]
+        actor=guardian.user, round_=round_ctx, choices=[(pupil, slots[0])], now=NOW
+    )[0]
     notification = guardian.user.notifications.create(
-        cause=f"url-policy:{tag}", title=f"Geheim{tag}-melding", deliver_at=NOW)
+        cause=f"url-policy:{tag}", title=f"Geheim{tag}-melding", deliver_at=NOW
+    )
     privacy_services.consent_set(actor=guardian.user, pupil=pupil, purpose="website", granted=True)
     token = agenda.feed_token_get_or_create(actor=guardian.user)
     # A link to confirm a new contact address, as the e-mail to that mailbox carries it.
     sent = len(mail.outbox)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        directory.guardian_update_contact(actor=guardian.user, guardian=guardian,
-                                          email=f"nieuw.{tag.lower()}@example.test", phone=guardian.phone)
+        directory.guardian_update_contact(
+            actor=guardian.user,
+            guardian=guardian,
+            email=f"nieuw.{tag.lower()}@example.test",
+            phone=guardian.phone,
+        )
     contact_token = re.search(r"/me/contact/confirm/([^/\s]+)/", mail.outbox[sent].body)[1]
     return {
-        "school": school, "school_year": year, "group": group, "pupil": pupil,
-        "guardian": guardian, "user": guardian.user, "staff": teacher, "post": post,
-        "photo": post.photos.first(), "post_attachment": post.attachments.first(), "event": event,
-        "conversation": conversation, "message": message, "absence": absence,
-        "follow_up": follow_up, "leave": leave, "availability": availability,
-        "slot": slots[0], "free_slot": slots[1], "booking": booking,
-        "round_ctx": round_ctx, "feed_token": token, "contact_token": contact_token,
+        "school": school,
+        "school_year": year,
+        "group": group,
+        "pupil": pupil,
+        "guardian": guardian,
+        "user": guardian.user,
+        "staff": teacher,
+        "post": post,
+        "photo": post.photos.first(),
+        "post_attachment": post.attachments.first(),
+        "event": event,
+        "conversation": conversation,
+        "message": message,
+        "absence": absence,
+        "follow_up": follow_up,
+        "leave": leave,
+        "availability": availability,
+        "slot": slots[0],
+        "free_slot": slots[1],
+        "booking": booking,
+        "round_ctx": round_ctx,
+        "feed_token": token,
+        "contact_token": contact_token,
         "email_address": EmailAddress.objects.create(
-            user=guardian.user, email=guardian.user.email, verified=True, primary=True),
+            user=guardian.user, email=guardian.user.email, verified=True, primary=True
+        ),
         "consent_decision": pupil.consent_decisions.first(),
         "consent_event": pupil.consent_events.first(),
         "notification": notification,
@@ -212,80 +277,154 @@ def _school_objects(*, tag, school, director):
     year = school.school_years.get()
     round_ = planner.round_save(
         actor=director.user,
-        round_=Round(school=school, kind=Round.Kind.REPORT, first_date=FIRST_DAY,
-                     last_date=FIRST_DAY + dt.timedelta(days=2), title=f"Ronde{tag}"),
+        round_=Round(
+            school=school,
+            kind=Round.Kind.REPORT,
+            first_date=FIRST_DAY,
+            last_date=FIRST_DAY + dt.timedelta(days=2),
+            title=f"Ronde{tag}",
+        ),
         groups=list(year.groups.all()),
     )
     return {
-        "school": school, "school_year": year, "round": round_, "round_ctx": round_,
-        "school_post": posts.post_create(actor=director.user, school=school,
-                                         title=f"GeheimSchool{tag}-post", body="Voor de hele school."),
+        "school": school,
+        "school_year": year,
+        "round": round_,
+        "round_ctx": round_,
+        "school_post": posts.post_create(
+            actor=director.user, school=school, title=f"GeheimSchool{tag}-post", body="Voor de hele school."
+        ),
         "school_event": agenda.event_create(
-            actor=director.user, title=f"GeheimSchool{tag}-uitje", all_day=True,
-            starts_on=TODAY + dt.timedelta(days=8), ends_on=TODAY + dt.timedelta(days=8)),
+            actor=director.user,
+            title=f"GeheimSchool{tag}-uitje",
+            all_day=True,
+            starts_on=TODAY + dt.timedelta(days=8),
+            ends_on=TODAY + dt.timedelta(days=8),
+        ),
         "survey": quality_services.survey_open(
-            actor=director.user, school=school, title=f"Peiling{tag}-geheim",
-            opens_at=NOW - dt.timedelta(days=1), closes_at=NOW + dt.timedelta(days=7)),
+            actor=director.user,
+            school=school,
+            title=f"Peiling{tag}-geheim",
+            opens_at=NOW - dt.timedelta(days=1),
+            closes_at=NOW + dt.timedelta(days=7),
+        ),
         "non_school_day": NonSchoolDay.objects.create(
-            school=school, date=dt.date(2027, 4, 2), kind=NonSchoolDay.Kind.choices[0][0],
-            name=f"Studiedag{tag}"),
+            school=school,
+            date=dt.date(2027, 4, 2),
+            kind=NonSchoolDay.Kind.choices[0][0],
+            name=f"Studiedag{tag}",
+        ),
         "privacy_settings": privacy_services.privacy_settings_get_or_create(school=school),
         "quality_targets": QualityTargets.objects.get_or_create(school=school)[0],
         "absence_settings": AbsenceSettings.objects.get_or_create(school=school)[0],
     }
 
 
-def build_world(*, school, group, other_group, teacher, other_teacher, director, office, child,
-                barred_child, parent, divorced_parent, info_parent, step_parent, barred_parent, other_school,
-                other_group_elsewhere, other_director) -> World:
+def build_world(
+    *,
+    school,
+    group,
+    other_group,
+    teacher,
+    other_teacher,
+    director,
+    office,
+    child,
+    barred_child,
+    parent,
+    divorced_parent,
+    info_parent,
+    step_parent,
+    barred_parent,
+    other_school,
+    other_group_elsewhere,
+    other_director,
+) -> World:
     # Guardians with names nobody else has: a name on a page is theirs.
     for person in (parent, parent.user):
         person.first_name, person.last_name = "Hendrika", "Zuidervaart"
         person.save(update_fields=["first_name", "last_name"])
     sem_parent = f.GuardianRelationFactory(
-        pupil=barred_child, guardian__user__email="sem.ouder@example.test",
-        guardian__user__first_name="Gerolt", guardian__user__last_name="Sevenhuysen",
-        guardian__phone="06-61616161", kind=GuardianRelation.Kind.PARENT_WITH_AUTHORITY,
+        pupil=barred_child,
+        guardian__user__email="sem.ouder@example.test",
+        guardian__user__first_name="Gerolt",
+        guardian__user__last_name="Sevenhuysen",
+        guardian__phone="06-61616161",
+        kind=GuardianRelation.Kind.PARENT_WITH_AUTHORITY,
         access=GuardianRelation.Access.FULL,
     ).guardian
-    care = f.StaffMemberFactory(school=school, role=StaffMember.Role.CARE_COORDINATOR,
-                                user__email="ib@example.test")
-    b_teacher = f.StaffMemberFactory(school=other_school, groups=[other_group_elsewhere],
-                                     user__email="leerkracht@elders.test")
+    care = f.StaffMemberFactory(
+        school=school, role=StaffMember.Role.CARE_COORDINATOR, user__email="ib@example.test"
+    )
+    b_teacher = f.StaffMemberFactory(
+        school=other_school, groups=[other_group_elsewhere], user__email="leerkracht@elders.test"
+    )
     wobke = f.PupilFactory(group=other_group_elsewhere, first_name="Wobke", last_name="Elderskind")
     wobke_parent = f.GuardianRelationFactory(
-        pupil=wobke, guardian__user__email="wobke.ouder@elders.test", guardian__phone="06-71717171",
-        guardian__user__first_name="Grietje", guardian__user__last_name="Buitendijk",
+        pupil=wobke,
+        guardian__user__email="wobke.ouder@elders.test",
+        guardian__phone="06-71717171",
+        guardian__user__first_name="Grietje",
+        guardian__user__last_name="Buitendijk",
     ).guardian
     school_a = _school_objects(tag="A", school=school, director=director)
     school_b = _school_objects(tag="B", school=other_school, director=other_director)
-    a5a = _family_objects(tag="5a", school=school, year=group.school_year, group=group, pupil=child,
-                          guardian=parent, teacher=teacher, round_ctx=school_a["round"])
-    a6b = _family_objects(tag="6b", school=school, year=other_group.school_year, group=other_group,
-                          pupil=barred_child, guardian=sem_parent, teacher=other_teacher,
-                          round_ctx=school_a["round"])
-    b = _family_objects(tag="B", school=other_school, year=other_group_elsewhere.school_year,
-                        group=other_group_elsewhere, pupil=wobke, guardian=wobke_parent,
-                        teacher=b_teacher, round_ctx=school_b["round"])
+    a5a = _family_objects(
+        tag="5a",
+        school=school,
+        year=group.school_year,
+        group=group,
+        pupil=child,
+        guardian=parent,
+        teacher=teacher,
+        round_ctx=school_a["round"],
+    )
+    a6b = _family_objects(
+        tag="6b",
+        school=school,
+        year=other_group.school_year,
+        group=other_group,
+        pupil=barred_child,
+        guardian=sem_parent,
+        teacher=other_teacher,
+        round_ctx=school_a["round"],
+    )
+    b = _family_objects(
+        tag="B",
+        school=other_school,
+        year=other_group_elsewhere.school_year,
+        group=other_group_elsewhere,
+        pupil=wobke,
+        guardian=wobke_parent,
+        teacher=b_teacher,
+        round_ctx=school_b["round"],
+    )
     b.update(school_b)
     b["round_ctx"] = school_b["round"]
     # The per-child chats (the hourly job makes them: custodial parents and the teachers), a
     # teacher's conversation with the group's parents, and a chat between Noor's two parents.
     for year in (group.school_year, other_group_elsewhere.school_year):
         chats.child_conversations_sync(school_year=year)
-    for tag, objects, guardian, staff in (("5a", a5a, parent, teacher),
-                                          ("6b", a6b, sem_parent, other_teacher),
-                                          ("B", b, wobke_parent, b_teacher)):
+    for tag, objects, guardian, staff in (
+        ("5a", a5a, parent, teacher),
+        ("6b", a6b, sem_parent, other_teacher),
+        ("B", b, wobke_parent, b_teacher),
+    ):
         objects["child_conversation"] = Conversation.objects.get(
-            kind=Conversation.Kind.CHILD, pupil=objects["pupil"])
+            kind=Conversation.Kind.CHILD, pupil=objects["pupil"]
+        )
         objects["child_message"] = chats.message_send(
-            actor=guardian.user, conversation=objects["child_conversation"],
-            body=f"Geheim{tag}-kindchat")
+            actor=guardian.user, conversation=objects["child_conversation"], body=f"Geheim{tag}-kindchat"
+        )
         objects["group_conversation"] = chats.conversation_start_group(
-            actor=staff.user, group=objects["group"], title=f"Geheim{tag}-groepsgesprek",
-            body=f"Geheim{tag}-groepsbericht")
+            actor=staff.user,
+            group=objects["group"],
+            title=f"Geheim{tag}-groepsgesprek",
+            body=f"Geheim{tag}-groepsbericht",
+        )
     a5a["parents_conversation"] = chats.conversation_start_parents(
-        actor=parent.user, other=divorced_parent.user, group=group, body="Geheim5a-ouderchat")
+        actor=parent.user, other=divorced_parent.user, group=group, body="Geheim5a-ouderchat"
+    )
     interval = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.DAYS)
     global_set = {
         "permission_group": PermissionGroup.objects.create(name="GeheimGroep"),
@@ -293,11 +432,11 @@ def build_world(*, school, group, other_group, teacher, other_teacher, director,
         "crontab": CrontabSchedule.objects.create(minute="7", hour="3"),
         "solar": SolarSchedule.objects.create(event="sunrise", latitude=52.1, longitude=5.1),
         "clocked": ClockedSchedule.objects.create(clocked_time=NOW),
-        "periodic_task": PeriodicTask.objects.create(name="geheime-taak", task="x.y",
-                                                     interval=interval),
+        "periodic_task": PeriodicTask.objects.create(name="geheime-taak", task="x.y", interval=interval),
     }
     b["authenticator"] = Authenticator.objects.create(
-        user=b_teacher.user, type=Authenticator.Type.RECOVERY_CODES, data={"seed": "x", "used_mask": 0})
+        user=b_teacher.user, type=Authenticator.Type.RECOVERY_CODES, data={"seed": "x", "used_mask": 0}
+    )
 
     # A revoked token of somebody else: a feed URL that once worked must stop working.
     revoked = agenda.feed_token_get_or_create(actor=a6b["user"]).token
@@ -308,16 +447,34 @@ def build_world(*, school, group, other_group, teacher, other_teacher, director,
 
     world = World()
     world.users = {
-        "anonymous": None, "parent": parent.user, "other_group_parent": sem_parent.user,
-        "info_parent": info_parent.user, "step_parent": step_parent.user,
-        "barred_parent": barred_parent.user, "teacher": teacher.user,
-        "other_teacher": other_teacher.user, "care_coordinator": care.user, "office": office.user,
-        "director": director.user, "other_director": other_director.user,
+        "anonymous": None,
+        "parent": parent.user,
+        "other_group_parent": sem_parent.user,
+        "info_parent": info_parent.user,
+        "step_parent": step_parent.user,
+        "barred_parent": barred_parent.user,
+        "teacher": teacher.user,
+        "other_teacher": other_teacher.user,
+        "care_coordinator": care.user,
+        "office": office.user,
+        "director": director.user,
+        "other_director": other_director.user,
     }
-    private = ("conversation", "message", "child_conversation", "child_message", "notification",
-               "feed_token", "contact_token")
+    private = (
+        "conversation",
+        "message",
+        "child_conversation",
+        "child_message",
+        "notification",
+        "feed_token",
+        "contact_token",
+    )
     world.sets = {
-        "A5a": a5a, "A6b": a6b, "A": school_a, "B": b, "GLOBAL": global_set,
+        "A5a": a5a,
+        "A6b": a6b,
+        "A": school_a,
+        "B": b,
+        "GLOBAL": global_set,
         # What is Noor's parent's own within the family: their chats with the teachers (the
         # child's chat has both custodial parents and the teachers), their notifications.
         "A5a_private": {k: a5a[k] for k in private},
@@ -326,20 +483,33 @@ def build_world(*, school, group, other_group, teacher, other_teacher, director,
     }
     world.markers = {
         "A5a": _words("Noor", "Zuidervaart", parent.email, parent.phone, *_texts("5a"), "Geheim5a-ouderchat"),
-        "A5a_private": _words("Geheim5a-bericht", "Geheim5a-bijlage", "Geheim5a-kindchat",
-                              "Geheim5a-melding"),
+        "A5a_private": _words(
+            "Geheim5a-bericht", "Geheim5a-bijlage", "Geheim5a-kindchat", "Geheim5a-melding"
+        ),
         "A5a_parents": _words("Geheim5a-ouderchat"),
         "A6b": _words("Sem", "Sevenhuysen", sem_parent.email, sem_parent.phone, *_texts("6b")),
         "A": _words("GeheimSchoolA-post", "GeheimSchoolA-uitje", "PeilingA-geheim", school.name),
-        "B": _words("Wobke", "Buitendijk", wobke_parent.email, wobke_parent.phone, *_texts("B"),
-                    "GeheimSchoolB-post", "GeheimSchoolB-uitje", "PeilingB-geheim", other_school.name,
-                    b_teacher.user.email),
+        "B": _words(
+            "Wobke",
+            "Buitendijk",
+            wobke_parent.email,
+            wobke_parent.phone,
+            *_texts("B"),
+            "GeheimSchoolB-post",
+            "GeheimSchoolB-uitje",
+            "PeilingB-geheim",
+            other_school.name,
+            b_teacher.user.email,
+        ),
         "GLOBAL": _words("GeheimGroep", "geheime-taak"),
     }
     world.child = {name: world.markers[name][0] for name in ("A5a", "A6b", "B")}
     # Everybody's own agenda feed (a calendar app reads it without a session).
-    world.feeds = {role: agenda.feed_token_get_or_create(actor=user).token
-                   for role, user in world.users.items() if user is not None}
+    world.feeds = {
+        role: agenda.feed_token_get_or_create(actor=user).token
+        for role, user in world.users.items()
+        if user is not None
+    }
     return world
 
 
@@ -349,12 +519,17 @@ def build_world(*, school, group, other_group, teacher, other_teacher, director,
 def test_every_url_pattern_declares_its_policy():
     table = policies()
     walked = urls()
-    missing = [f"{u.key!r}  (route {u.route!r}, view {getattr(u.callback, '__module__', '?')}."
-               f"{getattr(u.callback, '__qualname__', u.callback)})" for u in walked if u.key not in table]
+    missing = [
+        f"{u.key!r}  (route {u.route!r}, view {getattr(u.callback, '__module__', '?')}."
+        f"{getattr(u.callback, '__qualname__', u.callback)})"
+        for u in walked
+        if u.key not in table
+    ]
     assert not missing, (
         "URL patterns without a declared policy — add each to POLICY (or, for a model in the "
         "admin, to ADMIN_MODELS) in tests/url_policy.py, saying what every role must get:\n  "
-        + "\n  ".join(missing))
+        + "\n  ".join(missing)
+    )
     stale = sorted(set(table) - {u.key for u in walked}) + admin_models_not_registered()
     assert not stale, f"tests/url_policy.py declares URLs that no longer exist: {stale}"
     assert len({u.key for u in walked}) == len(walked), "two URL patterns share a name"
@@ -380,17 +555,45 @@ def test_every_url_with_ids_says_whose_ids_to_try():
 
 
 @pytest.fixture
-def world(school, group, other_group, teacher, other_teacher, director, office, child, barred_child,
-          parent, divorced_parent, info_parent, step_parent, barred_parent, other_school,
-          other_group_elsewhere, other_director):
+def world(
+    school,
+    group,
+    other_group,
+    teacher,
+    other_teacher,
+    director,
+    office,
+    child,
+    barred_child,
+    parent,
+    divorced_parent,
+    info_parent,
+    step_parent,
+    barred_parent,
+    other_school,
+    other_group_elsewhere,
+    other_director,
+):
     with time_machine.travel(NOW, tick=False):
         yield build_world(
-            school=school, group=group, other_group=other_group, teacher=teacher,
-            other_teacher=other_teacher, director=director, office=office, child=child,
-            barred_child=barred_child, parent=parent, divorced_parent=divorced_parent,
-            info_parent=info_parent, step_parent=step_parent, barred_parent=barred_parent,
+            school=school,
+            group=group,
+            other_group=other_group,
+            teacher=teacher,
+            other_teacher=other_teacher,
+            director=director,
+            office=office,
+            child=child,
+            barred_child=barred_child,
+            parent=parent,
+            divorced_parent=divorced_parent,
+            info_parent=info_parent,
+            step_parent=step_parent,
+            barred_parent=barred_parent,
             other_school=other_school,
-            other_group_elsewhere=other_group_elsewhere, other_director=other_director)
+            other_group_elsewhere=other_group_elsewhere,
+            other_director=other_director,
+        )
 
 
 @pytest.fixture
@@ -413,12 +616,20 @@ def without_badges(settings):
     notifications on every page, whatever its URL. Every page is rendered with them, for every
     role, in test_every_page_answers_each_role_as_declared; the tests that follow send some three
     thousand requests with other people's ids, and leave them out for speed."""
+
     def badge(path):
         return path.rsplit(".", 1)[-1] in {"chats", "notifications"}
 
     settings.TEMPLATES = [
-        {**engine, "OPTIONS": {**engine.get("OPTIONS", {}), "context_processors": [
-            cp for cp in engine.get("OPTIONS", {}).get("context_processors", []) if not badge(cp)]}}
+        {
+            **engine,
+            "OPTIONS": {
+                **engine.get("OPTIONS", {}),
+                "context_processors": [
+                    cp for cp in engine.get("OPTIONS", {}).get("context_processors", []) if not badge(cp)
+                ],
+            },
+        }
         for engine in settings.TEMPLATES
     ]
 
@@ -454,25 +665,31 @@ class Writes:
     SQLite (the fallback without PostgreSQL) counts rows changed on the connection, without
     saying where. Sessions live in the cache here, so a login's session is no write."""
 
-    _COUNT = ("pg_stat_get_xact_tuples_inserted(oid) + pg_stat_get_xact_tuples_updated(oid)"
-              " + pg_stat_get_xact_tuples_deleted(oid)")
+    _COUNT = (
+        "pg_stat_get_xact_tuples_inserted(oid) + pg_stat_get_xact_tuples_updated(oid)"
+        " + pg_stat_get_xact_tuples_deleted(oid)"
+    )
 
     def __init__(self):
         self.postgres = connection.vendor == "postgresql"
         connection.ensure_connection()
         if self.postgres:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n "
-                               "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
-                               "AND c.relkind = 'r'")
+                cursor.execute(
+                    "SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+                    "AND c.relkind = 'r'"
+                )
                 self.tables = dict(cursor.fetchall())
             self.per_table = self._per_table()
         self.total = self._total()
 
     def _query(self, select):
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {select} FROM unnest(%s::oid[]) AS oid",  # noqa: S608 - ours
-                           [list(self.tables)])
+            cursor.execute(
+                f"SELECT {select} FROM unnest(%s::oid[]) AS oid",  # noqa: S608 - ours
+                [list(self.tables)],
+            )
             return cursor.fetchall()
 
     def _total(self):
@@ -514,8 +731,10 @@ def test_every_page_answers_each_role_as_declared(world, clients):
                     requests += 1
                     outcome = classify(response)
                     if outcome not in expected[role]:
-                        problems.append(f"GET {path} as {role}: {outcome} ({response.status_code}), "
-                                        f"declared {'|'.join(sorted(expected[role]))}")
+                        problems.append(
+                            f"GET {path} as {role}: {outcome} ({response.status_code}), "
+                            f"declared {'|'.join(sorted(expected[role]))}"
+                        )
                     if leaked := _leaks(world, role, response, table[u.key]):
                         problems.append(f"GET {path} as {role} shows other people's data: {leaked}")
     assert requests > 12 * 100
@@ -554,8 +773,10 @@ def _requests_with_other_peoples_ids(world, method):
             batch = []
             for name in FOREIGN[role]:
                 objects = world.sets[name]
-                batch += [(name, u.path(**kwargs) + kwargs.pop("?", ""), policy.data(objects))
-                          for kwargs in map(dict, make_ids(objects))]
+                batch += [
+                    (name, u.path(**kwargs) + kwargs.pop("?", ""), policy.data(objects))
+                    for kwargs in map(dict, make_ids(objects))
+                ]
             if expected <= BEFORE_ANY_OBJECT:
                 batch = batch[:1]
             if batch:
@@ -564,10 +785,12 @@ def _requests_with_other_peoples_ids(world, method):
 
 def _queries(policy):
     """For a page with other people's ids in its query string: one "?" entry per query."""
+
     def make(objects):
         queries = policy.query(objects)
         queries = [queries] if isinstance(queries, str) else queries
         return [{"?": f"?{q}"} for q in queries if q]
+
     return make
 
 
@@ -584,23 +807,27 @@ def _check(world, clients, method):
                 what = f"{method.upper()} {path} ({u.key}, {name}'s) as {role}"
                 outcome = classify(response)
                 if outcome not in expected:
-                    problems.append(f"{what}: {outcome} ({response.status_code}), "
-                                    f"declared {'|'.join(sorted(expected))}")
+                    problems.append(
+                        f"{what}: {outcome} ({response.status_code}), declared {'|'.join(sorted(expected))}"
+                    )
                 if leaked := _leaks(world, role, response, policy):
                     problems.append(f"{what} shows other people's data: {leaked}")
                 if policy.refused and re.search(policy.refused, _body(response)):
                     problems.append(f"{what} answers as if they were the asker's: {_body(response)}")
             if changed := writes.since_last():
-                problems.append(f"{method.upper()} {u.key} as {role} with ids of "
-                                f"{sorted({name for name, _p, _d in batch})} changed {changed}")
+                problems.append(
+                    f"{method.upper()} {u.key} as {role} with ids of "
+                    f"{sorted({name for name, _p, _d in batch})} changed {changed}"
+                )
     return problems, tried, requests
 
 
 def test_other_peoples_ids_show_nothing(world, clients, without_badges):
     problems, tried, requests = _check(world, clients, "get")
     table = policies()
-    if untried := sorted(u.key for u in urls() if u.key in table and table[u.key].ids is not None
-                         and u.key not in tried):
+    if untried := sorted(
+        u.key for u in urls() if u.key in table and table[u.key].ids is not None and u.key not in tried
+    ):
         problems.append(f"no other people's objects to try for: {untried}")
     assert requests > 1000
     assert not problems, "\n".join(problems)
@@ -623,16 +850,27 @@ def test_posts_with_other_peoples_ids_change_nothing(world, clients, without_bad
 # Per role, the sets of objects that are theirs or that they may see: their own family (or
 # group, or a family of their school), their school, their private chats.
 OWN_SETS = {
-    "anonymous": (), "parent": ("A5a", "A5a_private", "A5a_parents", "A"),
-    "other_group_parent": ("A6b", "A"), "info_parent": ("A5a", "A"), "step_parent": (),
-    "barred_parent": (), "teacher": ("A5a", "A5a_private", "A"), "other_teacher": ("A6b", "A"),
-    "care_coordinator": ("A5a", "A"), "office": ("A6b", "A"), "director": ("A5a", "A"),
+    "anonymous": (),
+    "parent": ("A5a", "A5a_private", "A5a_parents", "A"),
+    "other_group_parent": ("A6b", "A"),
+    "info_parent": ("A5a", "A"),
+    "step_parent": (),
+    "barred_parent": (),
+    "teacher": ("A5a", "A5a_private", "A"),
+    "other_teacher": ("A6b", "A"),
+    "care_coordinator": ("A5a", "A"),
+    "office": ("A6b", "A"),
+    "director": ("A5a", "A"),
     "other_director": ("B",),
 }
 # Files that are the object itself (a photo, a PDF): nothing of anybody else can be in them.
-FILES = {"communication:post_photo", "communication:post_photo_thumb",
-         "communication:post_attachment", "communication:chat_attachment",
-         "absences:leave_statement"}
+FILES = {
+    "communication:post_photo",
+    "communication:post_photo_thumb",
+    "communication:post_attachment",
+    "communication:chat_attachment",
+    "absences:leave_statement",
+}
 
 
 def test_pages_of_ones_own_objects_show_nothing_of_others(world, clients, without_badges):
@@ -671,8 +909,10 @@ def test_pages_of_ones_own_objects_show_nothing_of_others(world, clients, withou
                         if response.status_code >= 500:
                             problems.append(f"GET {path} ({u.key}) as {role}: {response.status_code}")
                         if leaked := _leaks(world, role, response, policy):
-                            problems.append(f"GET {path} ({u.key}, {name}'s) as {role} shows "
-                                            f"other people's data: {leaked}")
+                            problems.append(
+                                f"GET {path} ({u.key}, {name}'s) as {role} shows "
+                                f"other people's data: {leaked}"
+                            )
     assert requests > 300
     assert not problems, "\n".join(problems)
 
@@ -685,32 +925,77 @@ OWNERS = [
     ("parent", "pupil_detail", "A5a", lambda s: {"pk": s["pupil"].pk}, "Noor"),
     ("parent", "communication:post_detail", "A5a", lambda s: {"pk": s["post"].pk}, "Geheim5a-post"),
     ("parent", "communication:event_detail", "A5a", lambda s: {"pk": s["event"].pk}, "Geheim5a-uitje"),
-    ("parent", "communication:chat_detail", "A5a", lambda s: {"pk": s["conversation"].pk},
-     "Geheim5a-bericht"),
+    (
+        "parent",
+        "communication:chat_detail",
+        "A5a",
+        lambda s: {"pk": s["conversation"].pk},
+        "Geheim5a-bericht",
+    ),
     ("parent", "absences:leave_detail", "A5a", lambda s: {"pk": s["leave"].pk}, "Geheim5a-verlof"),
     ("parent", "conversations:booking_detail", "A5a", lambda s: {"pk": s["booking"].pk}, "Noor"),
     ("parent", "/meldingen/", "A5a", lambda s: {}, "Geheim5a-melding"),
-    ("parent", "communication:chat_detail", "A5a_parents", lambda s: {"pk": s["conversation"].pk},
-     "Geheim5a-ouderchat"),
-    ("parent", "communication:chat_detail", "A5a", lambda s: {"pk": s["child_conversation"].pk},
-     "Geheim5a-kindchat"),
-    ("teacher", "communication:chat_detail", "A5a", lambda s: {"pk": s["group_conversation"].pk},
-     "Geheim5a-groepsbericht"),
-    ("director", "admin:klimop_guardian_change", "A5a", lambda s: {"object_id": s["guardian"].pk},
-     "Zuidervaart"),
-    ("other_group_parent", "communication:chat_detail", "A6b",
-     lambda s: {"pk": s["conversation"].pk}, "Geheim6b-bericht"),
+    (
+        "parent",
+        "communication:chat_detail",
+        "A5a_parents",
+        lambda s: {"pk": s["conversation"].pk},
+        "Geheim5a-ouderchat",
+    ),
+    (
+        "parent",
+        "communication:chat_detail",
+        "A5a",
+        lambda s: {"pk": s["child_conversation"].pk},
+        "Geheim5a-kindchat",
+    ),
+    (
+        "teacher",
+        "communication:chat_detail",
+        "A5a",
+        lambda s: {"pk": s["group_conversation"].pk},
+        "Geheim5a-groepsbericht",
+    ),
+    (
+        "director",
+        "admin:klimop_guardian_change",
+        "A5a",
+        lambda s: {"object_id": s["guardian"].pk},
+        "Zuidervaart",
+    ),
+    (
+        "other_group_parent",
+        "communication:chat_detail",
+        "A6b",
+        lambda s: {"pk": s["conversation"].pk},
+        "Geheim6b-bericht",
+    ),
     ("teacher", "absences:pupil_register", "A5a", lambda s: {"pk": s["pupil"].pk}, "Noor"),
-    ("teacher", "communication:chat_detail", "A5a", lambda s: {"pk": s["conversation"].pk},
-     "Geheim5a-bericht"),
+    (
+        "teacher",
+        "communication:chat_detail",
+        "A5a",
+        lambda s: {"pk": s["conversation"].pk},
+        "Geheim5a-bericht",
+    ),
     ("teacher", "conversations:staff_round", "A", lambda s: {"pk": s["round"].pk}, "Noor"),
     ("other_teacher", "absences:today", "A6b", lambda s: {}, "Sem"),
     ("director", "absences:leave_detail", "A5a", lambda s: {"pk": s["leave"].pk}, "Geheim5a-verlof"),
     ("director", "admin:klimop_pupil_change", "A5a", lambda s: {"object_id": s["pupil"].pk}, "Noor"),
-    ("office", "admin:klimop_guardian_change", "A6b", lambda s: {"object_id": s["guardian"].pk},
-     "sem.ouder@example.test"),
-    ("other_director", "admin:absences_leaverequest_change", "B",
-     lambda s: {"object_id": s["leave"].pk}, "GeheimB-verlof"),
+    (
+        "office",
+        "admin:klimop_guardian_change",
+        "A6b",
+        lambda s: {"object_id": s["guardian"].pk},
+        "sem.ouder@example.test",
+    ),
+    (
+        "other_director",
+        "admin:absences_leaverequest_change",
+        "B",
+        lambda s: {"object_id": s["leave"].pk},
+        "GeheimB-verlof",
+    ),
 ]
 
 
@@ -724,6 +1009,8 @@ def test_the_same_ids_show_their_owners_what_is_theirs(world, clients):
             path = key if key.startswith("/") else by_key[key].path(**kwargs(world.sets[name]))
             response = clients[role].get(path)
             if response.status_code != 200 or shown not in _body(response):
-                problems.append(f"GET {path} as {role}: {response.status_code}, "
-                                f"{shown!r} {'shown' if shown in _body(response) else 'not shown'}")
+                problems.append(
+                    f"GET {path} as {role}: {response.status_code}, "
+                    f"{shown!r} {'shown' if shown in _body(response) else 'not shown'}"
+                )
     assert not problems, "\n".join(problems)

@@ -355,9 +355,7 @@ def test_over_a_clock_change_weekend_the_school_still_opens_at_eight(sunday, off
 
 
 @pytest.mark.parametrize(("sunday", "offset_after"), DST_SUNDAYS)
-def test_over_a_clock_change_weekend_each_school_day_counts_eight_and_a_half_hours(
-    sunday, offset_after
-):
+def test_over_a_clock_change_weekend_each_school_day_counts_eight_and_a_half_hours(sunday, offset_after):
     friday, tuesday = sunday - timedelta(2), sunday + timedelta(2)
     start = datetime.combine(friday, time(0, 0), tzinfo=AMSTERDAM)
     end = datetime.combine(tuesday, time(0, 0), tzinfo=AMSTERDAM)
@@ -647,6 +645,7 @@ def test_outside_the_school_years_there_is_only_working_time_if_a_working_day_re
 
 
 # --- the school's clock -------------------------------------------------------------------------
+
 
 def test_the_school_date_of_a_moment_is_the_amsterdam_date_not_the_utc_date():
     just_after_midnight = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)  # 00:30 in Amsterdam

@@ -30,17 +30,17 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 ROLES = (
     "anonymous",
-    "parent",               # gezag, full access (Noor, 5a)
-    "other_group_parent",   # gezag, full access (Sem, 6b)
-    "info_parent",          # without gezag, information on request (Noor)
-    "step_parent",          # step-parent without the custodial parents' consent (Noor)
-    "barred_parent",        # court order (Sem)
-    "teacher",              # teacher of 5a
-    "other_teacher",        # teacher of 6b
-    "care_coordinator",     # IB, school A
-    "office",               # school A
-    "director",             # school A
-    "other_director",       # school B
+    "parent",  # gezag, full access (Noor, 5a)
+    "other_group_parent",  # gezag, full access (Sem, 6b)
+    "info_parent",  # without gezag, information on request (Noor)
+    "step_parent",  # step-parent without the custodial parents' consent (Noor)
+    "barred_parent",  # court order (Sem)
+    "teacher",  # teacher of 5a
+    "other_teacher",  # teacher of 6b
+    "care_coordinator",  # IB, school A
+    "office",  # school A
+    "director",  # school A
+    "other_director",  # school B
 )
 
 # Per role: the sets of objects that are other people's (the sets are built and described in
@@ -61,8 +61,13 @@ FOREIGN: dict[str, tuple[str, ...]] = {
 }
 
 # Where each guardian's own child belongs (the set named after that family).
-OWN_CHILD = {"parent": "A5a", "info_parent": "A5a", "step_parent": "A5a",
-             "other_group_parent": "A6b", "barred_parent": "A6b"}
+OWN_CHILD = {
+    "parent": "A5a",
+    "info_parent": "A5a",
+    "step_parent": "A5a",
+    "other_group_parent": "A6b",
+    "barred_parent": "A6b",
+}
 
 PARENTS = ("parent", "other_group_parent", "info_parent", "step_parent", "barred_parent")
 TEACHERS = ("teacher", "other_teacher")
@@ -74,9 +79,9 @@ SIGNED_IN = PARENTS + STAFF
 
 @dataclass(frozen=True)
 class Url:
-    key: str          # "namespace:name", or the full route of an unnamed pattern
-    route: str        # the full route, prefixes included
-    params: tuple     # keyword arguments the pattern captures
+    key: str  # "namespace:name", or the full route of an unnamed pattern
+    route: str  # the full route, prefixes included
+    params: tuple  # keyword arguments the pattern captures
     callback: object
 
     def path(self, **kwargs) -> str:
@@ -133,8 +138,12 @@ def classify(response) -> str:
 # --- outcomes per role --------------------------------------------------------------------------
 
 GROUPS = {
-    "parents": PARENTS, "teachers": TEACHERS, "whole_school": WHOLE_SCHOOL, "managers": MANAGERS,
-    "staff": STAFF, "signed_in": SIGNED_IN,
+    "parents": PARENTS,
+    "teachers": TEACHERS,
+    "whole_school": WHOLE_SCHOOL,
+    "managers": MANAGERS,
+    "staff": STAFF,
+    "signed_in": SIGNED_IN,
 }
 
 
@@ -175,21 +184,21 @@ class Policy:
 
 # Pages without ids.
 PUBLIC = per_role("ok")
-PAGE = per_role("ok", anonymous="login")                                   # every signed-in user
-PARENT_PAGE = per_role("ok", anonymous="login", staff="redirect")           # staff go to their dashboard
+PAGE = per_role("ok", anonymous="login")  # every signed-in user
+PARENT_PAGE = per_role("ok", anonymous="login", staff="redirect")  # staff go to their dashboard
 PARENT_ONLY = per_role("ok", anonymous="login", staff="denied")
 ACTING_PARENT = per_role("denied", anonymous="login", parent="ok", other_group_parent="ok")
 STAFF_PAGE = per_role("ok", anonymous="login", parents="denied")
 WHOLE_SCHOOL_PAGE = per_role("ok", anonymous="login", parents="denied", teachers="denied")
 MANAGER_PAGE = per_role("denied", anonymous="login", managers="ok")
-OWN_POST_ONLY = per_role("405", anonymous="login")          # POST-only, acts on the user's own data
+OWN_POST_ONLY = per_role("405", anonymous="login")  # POST-only, acts on the user's own data
 # The admin: only directors and the office pass the gate; each model is scoped to their school.
 ADMIN_PAGE = per_role("gate", managers="ok")
 ADMIN_SUPERUSER = per_role("gate", managers="denied")
 ADMIN_POST_ONLY = per_role("gate", managers="405")
 # Other people's objects: never shown, never changed.
 OTHERS = per_role("denied", anonymous="login")
-OTHERS_POST_ONLY = per_role("405", anonymous="login")       # a GET; the POST must be OTHERS
+OTHERS_POST_ONLY = per_role("405", anonymous="login")  # a GET; the POST must be OTHERS
 ADMIN_OTHERS = per_role("gate", managers="redirect|denied")  # the admin's "does not exist" redirect
 # A form posted with other people's ids in its body: refused one way or another (404, the form
 # again with an error, a redirect with a message) — and nothing is stored.
@@ -208,20 +217,24 @@ def _query(key, name):
 
 def _with(*keys):
     """POST data from a set that has ``keys``; {} (not posted) for one that does not."""
+
     def wrap(build):
         return lambda s: build(s) if all(k in s for k in keys) else {}
+
     return wrap
 
 
 def ids(*kinds, kw="pk"):
     def make(s):
         return [{kw: s[k].pk} for k in kinds if k in s]
+
     return make
 
 
 def _with_round(key, kw):
     def make(s):
         return [{"pk": s["round_ctx"].pk, kw: s[key].pk}] if key in s else []
+
     return make
 
 
@@ -229,9 +242,12 @@ def others(kinds, *, data=None, post_only=False, get=None):
     """A URL with the id of one of ``kinds`` (set keys; a tuple for several)."""
     kinds = (kinds,) if isinstance(kinds, str) else kinds
     make = kinds if callable(kinds) else ids(*kinds)
-    return Policy(get=get or (OTHERS_POST_ONLY if post_only else OTHERS), ids=make,
-                  post=OTHERS if (post_only or data is not None) else None,
-                  data=data or (lambda s: {}))
+    return Policy(
+        get=get or (OTHERS_POST_ONLY if post_only else OTHERS),
+        ids=make,
+        post=OTHERS if (post_only or data is not None) else None,
+        data=data or (lambda s: {}),
+    )
 
 
 CHATS = ("conversation", "child_conversation", "group_conversation", "parents_conversation")
@@ -253,13 +269,15 @@ POLICY: dict[str, Policy] = {
     "contact_email_confirm": Policy(
         per_role("ok|400", anonymous="login"),
         ids=lambda s: [{"token": s["contact_token"]}, {"token": "x" * 40}] if "contact_token" in s else [],
-        post=per_role("400", anonymous="login")),
+        post=per_role("400", anonymous="login"),
+    ),
     "set_language": Policy(per_role("405")),
     "school_switch": form(OWN_POST_ONLY, _with("school")(lambda s: {"school": s["school"].pk})),
     "healthz": Policy(PUBLIC),
     "privacy_home": Policy(PAGE),
     "privacy_child_update": others(
-        "pupil", post_only=True, data=lambda s: {f"child-{s['pupil'].pk}-group_page": "on"}),
+        "pupil", post_only=True, data=lambda s: {f"child-{s['pupil'].pk}-group_page": "on"}
+    ),
     "privacy_withdraw_all": Policy(OWN_POST_ONLY),
     "privacy_group": others("group"),
     "privacy_overview": Policy(MANAGER_PAGE, formats=("format=csv",)),
@@ -280,13 +298,21 @@ POLICY: dict[str, Policy] = {
     "communication:post_detail": others(("post", "school_post")),
     "communication:post_create": form(
         per_role("ok", anonymous="login", parents="denied", care_coordinator="denied"),
-        _with("group")(lambda s: {"audience": s["group"].pk, "kind": "atmosphere",
-                                  "title": "Ingebroken", "body": "Ingebroken"}),
-        query=_query("group", "group")),
+        _with("group")(
+            lambda s: {
+                "audience": s["group"].pk,
+                "kind": "atmosphere",
+                "title": "Ingebroken",
+                "body": "Ingebroken",
+            }
+        ),
+        query=_query("group", "group"),
+    ),
     "communication:my_posts": Policy(STAFF_PAGE),
     "communication:post_publication_preview": Policy(STAFF_PAGE),
-    "communication:post_edit": others(("post", "school_post"),
-                                      data=lambda s: {"title": "Ingebroken", "body": "Ingebroken"}),
+    "communication:post_edit": others(
+        ("post", "school_post"), data=lambda s: {"title": "Ingebroken", "body": "Ingebroken"}
+    ),
     "communication:post_delete": others(("post", "school_post"), data=lambda s: {}),
     "communication:post_photo": others("photo"),
     "communication:post_photo_thumb": others("photo"),
@@ -294,31 +320,56 @@ POLICY: dict[str, Policy] = {
     # agenda
     "communication:agenda": Policy(PAGE, query=_query("group", "groep")),
     "communication:agenda_month": Policy(PAGE),
-    "communication:event_create": form(STAFF_PAGE, _with("group")(lambda s: {
-        "group": s["group"].pk, "title": "Ingebroken", "kind": "activity", "all_day": "on",
-        "starts_on": "2027-02-03", "ends_on": "2027-02-03"})),
+    "communication:event_create": form(
+        STAFF_PAGE,
+        _with("group")(
+            lambda s: {
+                "group": s["group"].pk,
+                "title": "Ingebroken",
+                "kind": "activity",
+                "all_day": "on",
+                "starts_on": "2027-02-03",
+                "ends_on": "2027-02-03",
+            }
+        ),
+    ),
     "communication:event_detail": others(("event", "school_event")),
-    "communication:event_edit": others(("event", "school_event"), data=lambda s: {
-        "title": "Ingebroken", "kind": "activity", "all_day": "on",
-        "starts_on": "2027-02-03", "ends_on": "2027-02-03"}),
+    "communication:event_edit": others(
+        ("event", "school_event"),
+        data=lambda s: {
+            "title": "Ingebroken",
+            "kind": "activity",
+            "all_day": "on",
+            "starts_on": "2027-02-03",
+            "ends_on": "2027-02-03",
+        },
+    ),
     "communication:event_delete": others(("event", "school_event"), data=lambda s: {}),
     "communication:agenda_feed_settings": Policy(PAGE),
     "communication:agenda_feed_settings_change": Policy(OWN_POST_ONLY),
     # A feed URL is a capability: whoever holds a live token reads that user's agenda (by
     # design, for calendar apps). A revoked or made-up token must give nothing, to anyone.
     "communication:agenda_feed": Policy(
-        per_role("denied"), ids=lambda s: [{"token": t} for t in s.get("dead_tokens", ())]),
+        per_role("denied"), ids=lambda s: [{"token": t} for t in s.get("dead_tokens", ())]
+    ),
     # chats
     "communication:chat_export": Policy(PAGE),
     "communication:unread_counts": Policy(PAGE),
     "communication:chat_inbox": Policy(PAGE),
-    "communication:chat_start": form(PAGE, _with("pupil")(lambda s: {
-        "pupil": s["pupil"].pk, "body": "Ingebroken"}), query=_query("pupil", "pupil")),
-    "communication:chat_start_group": form(STAFF_PAGE, _with("group")(lambda s: {
-        "group": s["group"].pk, "title": "Ingebroken", "body": "Ingebroken"}),
-        query=_query("group", "group")),
-    "communication:chat_start_parent": form(PARENT_ONLY, _with("user", "group")(lambda s: {
-        "other": f"{s['user'].pk}-{s['group'].pk}", "body": "Ingebroken"})),
+    "communication:chat_start": form(
+        PAGE,
+        _with("pupil")(lambda s: {"pupil": s["pupil"].pk, "body": "Ingebroken"}),
+        query=_query("pupil", "pupil"),
+    ),
+    "communication:chat_start_group": form(
+        STAFF_PAGE,
+        _with("group")(lambda s: {"group": s["group"].pk, "title": "Ingebroken", "body": "Ingebroken"}),
+        query=_query("group", "group"),
+    ),
+    "communication:chat_start_parent": form(
+        PARENT_ONLY,
+        _with("user", "group")(lambda s: {"other": f"{s['user'].pk}-{s['group'].pk}", "body": "Ingebroken"}),
+    ),
     "communication:chat_detail": others(CHATS, data=lambda s: {"body": "Ingebroken"}),
     "communication:chat_poll": others(CHATS),
     "communication:chat_leave": others(CHATS, post_only=True),
@@ -327,32 +378,75 @@ POLICY: dict[str, Policy] = {
     "communication:chat_attachment": others("message"),
     # absences and leave
     "absences:overview": Policy(PARENT_PAGE),
-    "absences:report_sick": form(ACTING_PARENT, _with("pupil")(lambda s: {
-        "pupils": s["pupil"].pk, "kind": "sick", "starts_on": "2027-01-28", "submission": SUBMISSION})),
-    "absences:report": form(ACTING_PARENT, _with("pupil")(lambda s: {
-        "pupils": s["pupil"].pk, "kind": "late", "starts_on": "2027-01-28", "from_time": "08:30",
-        "until_time": "09:30", "submission": SUBMISSION})),
+    "absences:report_sick": form(
+        ACTING_PARENT,
+        _with("pupil")(
+            lambda s: {
+                "pupils": s["pupil"].pk,
+                "kind": "sick",
+                "starts_on": "2027-01-28",
+                "submission": SUBMISSION,
+            }
+        ),
+    ),
+    "absences:report": form(
+        ACTING_PARENT,
+        _with("pupil")(
+            lambda s: {
+                "pupils": s["pupil"].pk,
+                "kind": "late",
+                "starts_on": "2027-01-28",
+                "from_time": "08:30",
+                "until_time": "09:30",
+                "submission": SUBMISSION,
+            }
+        ),
+    ),
     "absences:recover": others("absence", data=lambda s: {"back_on": "2027-01-28"}),
     "absences:cancel": others("absence", post_only=True),
     "absences:today": Policy(STAFF_PAGE),
     "absences:today_print": Policy(STAFF_PAGE),
-    "absences:staff_report": form(STAFF_PAGE, _with("pupil")(lambda s: {
-        "pupil": s["pupil"].pk, "kind": "unexplained", "starts_on": "2027-01-27",
-        "caller": "Ingebroken", "submission": SUBMISSION}), query=_query("pupil", "leerling")),
-    "absences:follow_up_done": others("follow_up", post_only=True,
-                                      data=lambda s: {"note": "Ingebroken"}),
+    "absences:staff_report": form(
+        STAFF_PAGE,
+        _with("pupil")(
+            lambda s: {
+                "pupil": s["pupil"].pk,
+                "kind": "unexplained",
+                "starts_on": "2027-01-27",
+                "caller": "Ingebroken",
+                "submission": SUBMISSION,
+            }
+        ),
+        query=_query("pupil", "leerling"),
+    ),
+    "absences:follow_up_done": others("follow_up", post_only=True, data=lambda s: {"note": "Ingebroken"}),
     "absences:register": Policy(WHOLE_SCHOOL_PAGE, formats=("format=csv",)),
     "absences:pupil_register": others("pupil"),
     "absences:leave_list": Policy(PARENT_ONLY),
-    "absences:leave_create": form(ACTING_PARENT, _with("pupil")(lambda s: {
-        "pupils": s["pupil"].pk, "kind": "important", "starts_on": "2027-03-08",
-        "ends_on": "2027-03-08", "reason": "Ingebroken", "explanation": "Ingebroken",
-        "submission": SUBMISSION})),
+    "absences:leave_create": form(
+        ACTING_PARENT,
+        _with("pupil")(
+            lambda s: {
+                "pupils": s["pupil"].pk,
+                "kind": "important",
+                "starts_on": "2027-03-08",
+                "ends_on": "2027-03-08",
+                "reason": "Ingebroken",
+                "explanation": "Ingebroken",
+                "submission": SUBMISSION,
+            }
+        ),
+    ),
     # The leave form's live check answers {"ok": false} for a child that is not the asker's.
     "absences:leave_check": Policy(
-        PAGE, refused=r'"ok":\s*true',
-        query=lambda s: (f"pupils={s['pupil'].pk}&kind=important&starts_on=2027-03-08"
-                         f"&ends_on=2027-03-08") if "pupil" in s else ""),
+        PAGE,
+        refused=r'"ok":\s*true',
+        query=lambda s: (
+            (f"pupils={s['pupil'].pk}&kind=important&starts_on=2027-03-08&ends_on=2027-03-08")
+            if "pupil" in s
+            else ""
+        ),
+    ),
     "absences:leave_detail": others("leave"),
     "absences:leave_withdraw": others("leave", post_only=True),
     "absences:leave_print": others("leave"),
@@ -362,22 +456,32 @@ POLICY: dict[str, Policy] = {
     "conversations:round": others("round", data=_slot_of),
     "conversations:booking_detail": others("booking"),
     "conversations:booking_ics": others("booking"),
-    "conversations:booking_move": others("booking", post_only=True,
-                                         data=lambda s: {"slot": s["free_slot"].pk}),
+    "conversations:booking_move": others(
+        "booking", post_only=True, data=lambda s: {"slot": s["free_slot"].pk}
+    ),
     "conversations:booking_cancel": others("booking", post_only=True),
     "conversations:staff_rounds": Policy(STAFF_PAGE),
-    "conversations:staff_round": others("round", data=lambda s: {
-        "date": "2027-02-09", "starts": "15:00", "ends": "15:30", "location": "Ingebroken"}),
-    "conversations:availability_delete": others(_with_round("availability", "availability_pk"),
-                                                post_only=True),
-    "conversations:staff_book": others("round", post_only=True, data=lambda s: {
-        **({"pupil": s["pupil"].pk, "slot": s["free_slot"].pk} if "pupil" in s else {})}),
-    "conversations:separate_toggle": others(_with_round("pupil", "pupil_pk"), post_only=True,
-                                            data=lambda s: {"allowed": "1"}),
-    "conversations:day": others(lambda s: [{"pk": s["round"].pk, "day": "2027-02-09"}]
-                                if "round" in s else []),
-    "conversations:proposals": others("round", data=lambda s: {
-        "pair": f"{s['pupil'].pk}:{s['free_slot'].pk}"} if "pupil" in s else {}),
+    "conversations:staff_round": others(
+        "round",
+        data=lambda s: {"date": "2027-02-09", "starts": "15:00", "ends": "15:30", "location": "Ingebroken"},
+    ),
+    "conversations:availability_delete": others(
+        _with_round("availability", "availability_pk"), post_only=True
+    ),
+    "conversations:staff_book": others(
+        "round",
+        post_only=True,
+        data=lambda s: {**({"pupil": s["pupil"].pk, "slot": s["free_slot"].pk} if "pupil" in s else {})},
+    ),
+    "conversations:separate_toggle": others(
+        _with_round("pupil", "pupil_pk"), post_only=True, data=lambda s: {"allowed": "1"}
+    ),
+    "conversations:day": others(
+        lambda s: [{"pk": s["round"].pk, "day": "2027-02-09"}] if "round" in s else []
+    ),
+    "conversations:proposals": others(
+        "round", data=lambda s: {"pair": f"{s['pupil'].pk}:{s['free_slot'].pk}"} if "pupil" in s else {}
+    ),
     # allauth: sign-in pages are public; account pages need a session. The outcomes are
     # allauth's own (a signed-in user is sent away from the login and signup pages).
     "account_login": Policy(per_role("redirect", anonymous="ok")),
@@ -385,8 +489,9 @@ POLICY: dict[str, Policy] = {
     "account_inactive": Policy(PUBLIC),
     "account_signup": Policy(per_role("redirect", anonymous="ok")),
     "account_reauthenticate": Policy(PAGE),
-    "account_request_reauthentication_code": Policy(per_role(
-        "redirect", anonymous="login", parent="ok", other_group_parent="ok")),
+    "account_request_reauthentication_code": Policy(
+        per_role("redirect", anonymous="login", parent="ok", other_group_parent="ok")
+    ),
     "account_confirm_reauthentication_code": Policy(per_role("redirect", anonymous="login")),
     "account_email": Policy(PAGE),
     "account_email_verification_sent": Policy(PUBLIC),
@@ -415,15 +520,25 @@ POLICY: dict[str, Policy] = {
     "admin:password_change_done": Policy(ADMIN_PAGE),
     # Autocomplete of the inlines (a pupil's guardians, a guardian's children): only the
     # manager's own school answers, whatever the search term.
-    "admin:autocomplete": Policy(per_role("gate", managers="denied|ok"), query=lambda s: [
-        f"term={s[key].last_name}&app_label=klimop&model_name=guardianrelation&field_name={key}"
-        for key in ("guardian", "pupil") if key in s]),
+    "admin:autocomplete": Policy(
+        per_role("gate", managers="denied|ok"),
+        query=lambda s: [
+            f"term={s[key].last_name}&app_label=klimop&model_name=guardianrelation&field_name={key}"
+            for key in ("guardian", "pupil")
+            if key in s
+        ],
+    ),
     "admin:jsi18n": Policy(ADMIN_PAGE),
     "admin:app_list": Policy(ADMIN_PAGE),
     "admin/(?P<url>.*)$": Policy(per_role("gate", managers="denied")),
-    "admin:view_on_site": Policy(ADMIN_OTHERS, ids=lambda s: [
-        {"content_type_id": ContentType.objects.get_for_model(s[k]).pk, "object_id": s[k].pk}
-        for k in ("pupil", "guardian", "post") if k in s]),
+    "admin:view_on_site": Policy(
+        ADMIN_OTHERS,
+        ids=lambda s: [
+            {"content_type_id": ContentType.objects.get_for_model(s[k]).pk, "object_id": s[k].pk}
+            for k in ("pupil", "guardian", "post")
+            if k in s
+        ],
+    ),
     "admin:auth_user_password_change": Policy(ADMIN_SUPERUSER, ids=ids("user", kw="id")),
 }
 
@@ -477,10 +592,12 @@ def _admin_policies() -> dict[str, Policy]:
         for view in ("change", "history"):
             out[f"admin:{app}_{name}_{view}"] = Policy(ADMIN_OTHERS, ids=ids(kind, kw="object_id"))
         out[f"admin:{app}_{name}_delete"] = Policy(
-            ADMIN_OTHERS, ids=ids(kind, kw="object_id"),
-            post=per_role("gate", managers="redirect|denied"), data=lambda s: {"post": "yes"})
-        out[f"admin/{app}/{name}/<path:object_id>/"] = Policy(ADMIN_OTHERS,
-                                                                ids=ids(kind, kw="object_id"))
+            ADMIN_OTHERS,
+            ids=ids(kind, kw="object_id"),
+            post=per_role("gate", managers="redirect|denied"),
+            data=lambda s: {"post": "yes"},
+        )
+        out[f"admin/{app}/{name}/<path:object_id>/"] = Policy(ADMIN_OTHERS, ids=ids(kind, kw="object_id"))
     return out
 
 

@@ -13,11 +13,14 @@ from ..services.chats import MAX_BODY_CHARS
 
 class MessageForm(StripBidiMixin, forms.Form):
     body = forms.CharField(
-        label=_("Message"), required=False, max_length=MAX_BODY_CHARS,
+        label=_("Message"),
+        required=False,
+        max_length=MAX_BODY_CHARS,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Write a message…")}),
     )
     attachment = forms.FileField(
-        label=_("Attachment (PDF or photo)"), required=False,
+        label=_("Attachment (PDF or photo)"),
+        required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/*"}),
     )
 
@@ -26,7 +29,8 @@ class MessageForm(StripBidiMixin, forms.Form):
         if upload and upload.size > MAX_ATTACHMENT_BYTES:
             raise forms.ValidationError(
                 _("The file is larger than %(mb)s MB. Please choose a smaller file."),
-                params={"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}, code="too_large",
+                params={"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
+                code="too_large",
             )
         return upload
 
@@ -40,7 +44,9 @@ class MessageForm(StripBidiMixin, forms.Form):
 class StartForm(StripBidiMixin, forms.Form):
     pupil = forms.ModelChoiceField(label=_("About which child?"), queryset=None, empty_label=None)
     body = forms.CharField(
-        label=_("Message"), max_length=MAX_BODY_CHARS, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Message"),
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def __init__(self, *args, pupils, **kwargs):
@@ -55,7 +61,9 @@ class GroupStartForm(StripBidiMixin, forms.Form):
     group = forms.ModelChoiceField(label=_("Which group's parents?"), queryset=None, empty_label=None)
     title = forms.CharField(label=_("Subject"), max_length=140)
     body = forms.CharField(
-        label=_("Message"), max_length=MAX_BODY_CHARS, widget=forms.Textarea(attrs={"rows": 5}),
+        label=_("Message"),
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
 
     def __init__(self, *args, groups, **kwargs):
@@ -69,7 +77,9 @@ class ParentStartForm(StripBidiMixin, forms.Form):
 
     other = forms.ChoiceField(label=_("To which parent?"))
     body = forms.CharField(
-        label=_("Message"), max_length=MAX_BODY_CHARS, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Message"),
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def __init__(self, *args, pairs, **kwargs):

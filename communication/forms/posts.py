@@ -37,28 +37,32 @@ class PostForm(StripBidiMixin, BoundedDatesMixin, forms.Form):
     dates_ahead = ("publish_at",)
 
     audience = forms.ChoiceField(label=_("For"))
-    kind = forms.ChoiceField(label=_("Kind of post"), choices=Post.Kind.choices,
-                             widget=forms.RadioSelect)
+    kind = forms.ChoiceField(label=_("Kind of post"), choices=Post.Kind.choices, widget=forms.RadioSelect)
     title = forms.CharField(label=_("Title"), max_length=140)
     body = forms.CharField(
-        label=_("Text"), widget=forms.Textarea(attrs={"rows": 8}),
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("An empty line starts a new paragraph; web addresses become links."),
     )
     publish_at = forms.DateTimeField(
-        label=_("Publish later (optional)"), required=False,
+        label=_("Publish later (optional)"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Leave empty to publish now (or at the start of your next working time)."),
     )
     photos = MultipleFileField(
-        label=_("Photos"), widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        label=_("Photos"),
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         help_text=_("JPEG, PNG or WebP, at most 15 MB each. Location and camera data are removed."),
     )
     attachments = MultipleFileField(
-        label=_("PDF files"), widget=MultipleFileInput(attrs={"accept": "application/pdf"}),
+        label=_("PDF files"),
+        widget=MultipleFileInput(attrs={"accept": "application/pdf"}),
         help_text=_("At most 10 MB each."),
     )
     consent_confirmed = forms.BooleanField(
-        label=_("I have checked the photos: the pupils listed are not recognisable."), required=False,
+        label=_("I have checked the photos: the pupils listed are not recognisable."),
+        required=False,
     )
 
     def __init__(self, *args, groups=(), may_post_to_school=False, editing=None, **kwargs):
@@ -71,16 +75,21 @@ class PostForm(StripBidiMixin, BoundedDatesMixin, forms.Form):
         if len(choices) == 1:
             self.fields["audience"].initial = choices[0][0]
         self.editing = editing
-        self.bound_dates(editing.school_id if editing is not None
-                         else next((g.school_id for g in groups), None))
+        self.bound_dates(
+            editing.school_id if editing is not None else next((g.school_id for g in groups), None)
+        )
         if editing is not None:
             del self.fields["audience"]
             self.fields["remove_photos"] = forms.ModelMultipleChoiceField(
-                label=_("Remove photos"), required=False, widget=forms.CheckboxSelectMultiple,
+                label=_("Remove photos"),
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
                 queryset=editing.photos.all(),
             )
             self.fields["remove_attachments"] = forms.ModelMultipleChoiceField(
-                label=_("Remove files"), required=False, widget=forms.CheckboxSelectMultiple,
+                label=_("Remove files"),
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
                 queryset=editing.attachments.all(),
             )
 

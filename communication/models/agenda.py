@@ -39,8 +39,13 @@ class Event(models.Model):
 
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="events")
     group = models.ForeignKey(
-        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="events",
-        verbose_name=_("group"), help_text=_("Leave empty for the whole school."),
+        Group,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("group"),
+        help_text=_("Leave empty for the whole school."),
     )
     title = models.CharField(_("title"), max_length=140)
     description = models.TextField(_("description"), blank=True)
@@ -52,18 +57,26 @@ class Event(models.Model):
     ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
     location = models.CharField(_("location"), max_length=140, blank=True)
     bring = models.CharField(
-        _("please bring"), max_length=300, blank=True,
+        _("please bring"),
+        max_length=300,
+        blank=True,
         help_text=_("Something the children should bring, e.g. gym clothes or a packed lunch."),
     )
     important = models.BooleanField(
-        _("important"), default=False,
+        _("important"),
+        default=False,
         help_text=_("Parents get a reminder some days before."),
     )
     remind_days_before = models.PositiveSmallIntegerField(
-        _("remind parents (days before)"), default=DEFAULT_REMIND_DAYS_BEFORE,
+        _("remind parents (days before)"),
+        default=DEFAULT_REMIND_DAYS_BEFORE,
     )
     created_by = models.ForeignKey(
-        StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="events_created",
+        StaffMember,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events_created",
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -87,8 +100,12 @@ class Event(models.Model):
                 # All-day events have dates only; timed events have both moments, in order.
                 condition=(
                     Q(all_day=True, starts_at__isnull=True, ends_at__isnull=True)
-                    | Q(all_day=False, starts_at__isnull=False, ends_at__isnull=False,
-                        ends_at__gte=F("starts_at"))
+                    | Q(
+                        all_day=False,
+                        starts_at__isnull=False,
+                        ends_at__isnull=False,
+                        ends_at__gte=F("starts_at"),
+                    )
                 ),
                 name="event_times_consistent",
                 violation_error_message=_("The event cannot end before it starts."),
@@ -115,9 +132,7 @@ class FeedToken(models.Model):
     one active token, enforced by the database.
     """
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_tokens"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_tokens")
     token = models.CharField(max_length=64, unique=True, default=new_feed_token, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
@@ -127,7 +142,8 @@ class FeedToken(models.Model):
         verbose_name_plural = _("agenda feed links")
         constraints = [
             models.UniqueConstraint(
-                fields=["user"], condition=Q(revoked_at__isnull=True),
+                fields=["user"],
+                condition=Q(revoked_at__isnull=True),
                 name="feed_token_one_active_per_user",
             ),
         ]

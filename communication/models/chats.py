@@ -33,26 +33,42 @@ class Conversation(models.Model):
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     school = models.ForeignKey(
-        "klimop.School", on_delete=models.CASCADE, related_name="conversations",
+        "klimop.School",
+        on_delete=models.CASCADE,
+        related_name="conversations",
         verbose_name=_("school"),
     )
     pupil = models.ForeignKey(
-        "klimop.Pupil", on_delete=models.CASCADE, null=True, blank=True,
-        related_name="conversations", verbose_name=_("pupil"),
+        "klimop.Pupil",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="conversations",
+        verbose_name=_("pupil"),
     )
     group = models.ForeignKey(
-        "klimop.Group", on_delete=models.CASCADE, null=True, blank=True,
-        related_name="conversations", verbose_name=_("group"),
+        "klimop.Group",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="conversations",
+        verbose_name=_("group"),
     )
     title = models.CharField(_("title"), max_length=140, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("started by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
         help_text=_("Empty for the per-child chats the school year creates."),
     )
     created_at = models.DateTimeField(_("started at"), auto_now_add=True)
     closed_at = models.DateTimeField(
-        _("closed at"), null=True, blank=True,
+        _("closed at"),
+        null=True,
+        blank=True,
         help_text=_("A closed conversation can be read but not written in (e.g. the pupil left)."),
     )
 
@@ -81,7 +97,9 @@ class Conversation(models.Model):
             ),
             # One per-child chat per pupil: the yearly sync relies on it to be idempotent.
             models.UniqueConstraint(
-                fields=["pupil"], condition=Q(kind="child"), name="conversation_one_child_chat",
+                fields=["pupil"],
+                condition=Q(kind="child"),
+                name="conversation_one_child_chat",
             ),
         ]
 
@@ -96,9 +114,7 @@ class Conversation(models.Model):
 class Participant(models.Model):
     """One user in one conversation; ``last_read_at`` drives unread counts and read receipts."""
 
-    conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="participants"
-    )
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_participations"
     )
@@ -131,7 +147,9 @@ class Message(models.Model):
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     sender = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chat_messages",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="chat_messages",
         verbose_name=_("sender"),
     )
     body = models.TextField(_("text"), help_text=_("Sanitised HTML."))
@@ -144,15 +162,23 @@ class Message(models.Model):
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("acknowledged by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
     )
     reminded_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
     removed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("removed by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("removed by"),
     )
     attachment = models.FileField(
         _("attachment"), upload_to=chat_attachment_upload_to, max_length=200, blank=True

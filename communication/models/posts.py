@@ -45,11 +45,18 @@ class Post(models.Model):
         "klimop.School", on_delete=models.CASCADE, related_name="posts", verbose_name=_("school")
     )
     group = models.ForeignKey(
-        "klimop.Group", on_delete=models.CASCADE, null=True, blank=True, related_name="posts",
-        verbose_name=_("group"), help_text=_("Empty: the whole school."),
+        "klimop.Group",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="posts",
+        verbose_name=_("group"),
+        help_text=_("Empty: the whole school."),
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="posts",
         verbose_name=_("author"),
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.ATMOSPHERE)
@@ -61,7 +68,9 @@ class Post(models.Model):
     held_for_office_hours = models.BooleanField(_("held until office hours"), default=False)
     notified_at = models.DateTimeField(_("parents notified at"), null=True, blank=True)
     consent_confirmed_at = models.DateTimeField(
-        _("photo consent checked at"), null=True, blank=True,
+        _("photo consent checked at"),
+        null=True,
+        blank=True,
         help_text=_("When the author confirmed that the photos respect the parents' choices."),
     )
 
@@ -143,9 +152,7 @@ class PostRead(models.Model):
     """That one user has seen one post (once: the unique constraint makes marking idempotent)."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reads")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="post_reads"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="post_reads")
     read_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

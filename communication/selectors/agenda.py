@@ -34,8 +34,7 @@ def events_visible_to(viewer) -> QuerySet[Event]:
 def event_get_for(*, viewer, pk: int) -> Event:
     """One event, or 404 for both "missing" and "not yours"."""
     try:
-        return events_visible_to(viewer).select_related(
-            "group", "school", "created_by__user").get(pk=pk)
+        return events_visible_to(viewer).select_related("group", "school", "created_by__user").get(pk=pk)
     except Event.DoesNotExist:
         raise Http404 from None
 
@@ -66,8 +65,11 @@ class AgendaItem:
 
     @property
     def sort_key(self):
-        start = (timezone.localtime(self.event.starts_at, worktime.AMSTERDAM).time()
-                 if self.event and self.event.starts_at else dt.time.min)
+        start = (
+            timezone.localtime(self.event.starts_at, worktime.AMSTERDAM).time()
+            if self.event and self.event.starts_at
+            else dt.time.min
+        )
         # Days without school first on their day, then all-day events, then by time.
         return (self.starts_on, self.event is not None, start, self.title)
 
@@ -126,13 +128,20 @@ def group_non_school_days(days: list[NonSchoolDay]) -> list[AgendaItem]:
 
 def _run_item(run: list[NonSchoolDay], name: str, kind: str) -> AgendaItem:
     return AgendaItem(
-        title=name, starts_on=run[0].date, ends_on=run[-1].date, school=run[0].school,
-        non_school_kind=kind, dates=[d.date for d in run],
+        title=name,
+        starts_on=run[0].date,
+        ends_on=run[-1].date,
+        school=run[0].school,
+        non_school_kind=kind,
+        dates=[d.date for d in run],
     )
 
 
 def agenda_for(
-    *, viewer, start: dt.date | None = None, end: dt.date | None = None,
+    *,
+    viewer,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
     group: Group | None = None,
 ) -> list[AgendaItem]:
     """The viewer's agenda between two dates (inclusive), sorted; three queries.
@@ -169,8 +178,11 @@ def filter_groups_for(viewer) -> list[tuple[Group, str]]:
     groups = access.groups_visible_to(viewer).select_related("school_year").order_by("year", "name")
     names: dict[int, list[str]] = {}
     if access.is_guardian(viewer):
-        pupils = access.pupils_visible_to(viewer).filter(
-            guardian_relations__guardian__user=viewer).values_list("group_id", "first_name")
+        pupils = (
+            access.pupils_visible_to(viewer)
+            .filter(guardian_relations__guardian__user=viewer)
+            .values_list("group_id", "first_name")
+        )
         for group_id, first_name in pupils:
             names.setdefault(group_id, []).append(first_name)
     choices = []

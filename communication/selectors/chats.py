@@ -43,8 +43,10 @@ def _guardian_scope(viewer) -> Q:
     """
     if not access.is_guardian(viewer):
         return Q(pk__in=[])
-    may_act = Q(pupil__guardian_relations__guardian__user=viewer,
-                pupil__guardian_relations__access__in=access.ACT_ACCESS)
+    may_act = Q(
+        pupil__guardian_relations__guardian__user=viewer,
+        pupil__guardian_relations__access__in=access.ACT_ACCESS,
+    )
     group_ids = access.pupils_actable_by(viewer).values("group_id")
     return may_act | Q(pupil__isnull=True, group_id__in=group_ids)
 
@@ -53,9 +55,7 @@ def conversations_visible_to(viewer) -> QuerySet[Conversation]:
     if not viewer.is_authenticated or not viewer.is_active:
         return Conversation.objects.none()
     mine = Conversation.objects.filter(
-        Exists(Participant.objects.filter(
-            conversation=OuterRef("pk"), user=viewer, left_at__isnull=True
-        ))
+        Exists(Participant.objects.filter(conversation=OuterRef("pk"), user=viewer, left_at__isnull=True))
     )
     if access.staff_member_of(viewer) is not None:
         return mine
@@ -112,13 +112,21 @@ def unread_conversation_count(*, viewer, now: dt.datetime | None = None) -> int:
         Participant.objects.filter(
             user=viewer, left_at__isnull=True, conversation__in=conversations_visible_to(viewer)
         )
-        .filter(Exists(
-            Message.objects.filter(
-                conversation=OuterRef("conversation"), deliver_at__lte=now, removed_at__isnull=True,
-            ).exclude(sender=viewer).filter(
-                deliver_at__gt=Coalesce(OuterRef("last_read_at"), Value(_EPOCH), output_field=DateTimeField())
+        .filter(
+            Exists(
+                Message.objects.filter(
+                    conversation=OuterRef("conversation"),
+                    deliver_at__lte=now,
+                    removed_at__isnull=True,
+                )
+                .exclude(sender=viewer)
+                .filter(
+                    deliver_at__gt=Coalesce(
+                        OuterRef("last_read_at"), Value(_EPOCH), output_field=DateTimeField()
+                    )
+                )
             )
-        ))
+        )
         .count()
     )
 
@@ -140,8 +148,9 @@ def participants_of(conversation: Conversation) -> list[Participant]:
     )
 
 
-def messages_for(*, viewer, conversation: Conversation, since: dt.datetime | None = None,
-                 now: dt.datetime | None = None) -> list[Message]:
+def messages_for(
+    *, viewer, conversation: Conversation, since: dt.datetime | None = None, now: dt.datetime | None = None
+) -> list[Message]:
     """Messages of a conversation the viewer may see (delivered, or their own), oldest first.
 
     ``since``: only what became visible after that moment (polling) — delivered since,
@@ -161,8 +170,10 @@ def messages_for(*, viewer, conversation: Conversation, since: dt.datetime | Non
 def read_by(message: Message, participants: list[Participant]) -> list[Participant]:
     """The other participants who have seen ``message`` (read receipts)."""
     return [
-        p for p in participants
-        if p.user_id != message.sender_id and p.last_read_at is not None
+        p
+        for p in participants
+        if p.user_id != message.sender_id
+        and p.last_read_at is not None
         and p.last_read_at >= message.deliver_at
     ]
 
@@ -174,7 +185,9 @@ def open_parent_messages_for(*, viewer, now: dt.datetime | None = None) -> list[
     now = now or timezone.now()
     return list(
         Message.objects.filter(
-            needs_answer=True, answered_at__isnull=True, removed_at__isnull=True,
+            needs_answer=True,
+            answered_at__isnull=True,
+            removed_at__isnull=True,
             conversation__in=conversations_visible_to(viewer),
             conversation__closed_at__isnull=True,
         )
@@ -214,9 +227,12 @@ def parents_to_chat_with(*, viewer) -> list[tuple]:
             User.objects.filter(
                 guardian__relations__pupil__group=group,
                 guardian__relations__pupil__left_on__isnull=True,
-                guardian__relations__access__in=access.ACT_ACCESS, is_active=True,
+                guardian__relations__access__in=access.ACT_ACCESS,
+                is_active=True,
             )
-            .exclude(pk=viewer.pk).distinct().order_by("first_name", "last_name")
+            .exclude(pk=viewer.pk)
+            .distinct()
+            .order_by("first_name", "last_name")
             .only("pk", "first_name", "last_name")
         )
         pairs.extend((user, group) for user in others)
@@ -224,9 +240,13 @@ def parents_to_chat_with(*, viewer) -> list[tuple]:
 
 
 def open_parent_message_ids(conversation: Conversation) -> set[int]:
-    return set(conversation.messages.filter(
-        needs_answer=True, answered_at__isnull=True, acknowledged_at__isnull=True,
-    ).values_list("pk", flat=True))
+    return set(
+        conversation.messages.filter(
+            needs_answer=True,
+            answered_at__isnull=True,
+            acknowledged_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
 
 
 __all__ = [
@@ -247,9 +267,11 @@ def message_get_for(*, viewer, pk: int, now: dt.datetime | None = None) -> Messa
     now = now or timezone.now()
     try:
         return (
-            Message.objects.filter(_visible_messages(viewer, now),
-                                   conversation__in=conversations_visible_to(viewer))
-            .select_related("conversation").get(pk=pk)
+            Message.objects.filter(
+                _visible_messages(viewer, now), conversation__in=conversations_visible_to(viewer)
+            )
+            .select_related("conversation")
+            .get(pk=pk)
         )
     except Message.DoesNotExist:
         raise Http404 from None
@@ -259,11 +281,7 @@ def messages_export_for(*, viewer) -> list[dict]:
     """Everything the viewer wrote in chats (AVG art. 15/20: a guardian's own data), oldest first."""
     from django.utils.html import strip_tags
 
-    rows = (
-        Message.objects.filter(sender=viewer)
-        .select_related("conversation")
-        .order_by("created_at", "pk")
-    )
+    rows = Message.objects.filter(sender=viewer).select_related("conversation").order_by("created_at", "pk")
     return [
         {
             "conversation": m.conversation.title or m.conversation.get_kind_display(),

@@ -29,8 +29,9 @@ def posts_visible_to(viewer, *, now: dt.datetime | None = None) -> QuerySet[Post
     if not (viewer is not None and viewer.is_authenticated and viewer.is_active):
         return Post.objects.none()
     now = now or timezone.now()
-    audience = (Q(group__in=access.groups_visible_to(viewer))
-                | Q(group__isnull=True, school__in=access.schools_visible_to(viewer)))
+    audience = Q(group__in=access.groups_visible_to(viewer)) | Q(
+        group__isnull=True, school__in=access.schools_visible_to(viewer)
+    )
     return Post.objects.filter(audience & (Q(publish_at__lte=now) | Q(author=viewer)))
 
 
@@ -61,8 +62,11 @@ def post_get_for(*, viewer, pk: int) -> Post:
 def post_get_for_author(*, viewer, pk: int) -> Post:
     """The viewer's own post (to edit or delete); 404 for anyone else's."""
     try:
-        return (Post.objects.select_related("group", "school")
-                .prefetch_related("photos", "attachments").get(pk=pk, author=viewer))
+        return (
+            Post.objects.select_related("group", "school")
+            .prefetch_related("photos", "attachments")
+            .get(pk=pk, author=viewer)
+        )
     except Post.DoesNotExist:
         raise Http404 from None
 
@@ -85,9 +89,14 @@ def groups_postable_by(viewer) -> QuerySet[Group]:
     """Groups the viewer may post to: their own; any group of the school for director/office."""
     groups = access.groups_acted_for_by(viewer)
     today = worktime.local_date(timezone.now())
-    return (groups.filter(school_year__starts_on__lte=today + dt.timedelta(days=60),
-                          school_year__ends_on__gte=today)
-            .select_related("school").order_by("year", "name").distinct())
+    return (
+        groups.filter(
+            school_year__starts_on__lte=today + dt.timedelta(days=60), school_year__ends_on__gte=today
+        )
+        .select_related("school")
+        .order_by("year", "name")
+        .distinct()
+    )
 
 
 def pupils_not_to_recognise(*, group: Group) -> list[Pupil]:
@@ -99,12 +108,14 @@ def pupils_not_to_recognise(*, group: Group) -> list[Pupil]:
     try:
         from klimop.privacy_selectors import pupils_without_consent
     except ImportError:
-        return list(Pupil.objects.filter(group=group, left_on__isnull=True)
-                    .order_by("first_name", "last_name"))
+        return list(
+            Pupil.objects.filter(group=group, left_on__isnull=True).order_by("first_name", "last_name")
+        )
     return list(pupils_without_consent(group=group, purpose="group_page"))
 
 
 # --- the author's list with read counts ------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PostWithReads:
@@ -124,7 +135,8 @@ def posts_by_author(*, viewer) -> list[PostWithReads]:
     parents are one family); it has read a post when any of them opened it.
     """
     posts = list(
-        Post.objects.filter(author=viewer).select_related("group", "school")
+        Post.objects.filter(author=viewer)
+        .select_related("group", "school")
         .annotate(photo_count=Count("photos", distinct=True))
         .order_by("-publish_at", "-pk")
     )
@@ -134,7 +146,8 @@ def posts_by_author(*, viewer) -> list[PostWithReads]:
     school_ids = {p.school_id for p in posts if not p.group_id}
     relations = GuardianRelation.objects.filter(
         Q(pupil__group_id__in=group_ids) | Q(pupil__school_id__in=school_ids),
-        access__in=access.VIEW_ACCESS, pupil__left_on__isnull=True,
+        access__in=access.VIEW_ACCESS,
+        pupil__left_on__isnull=True,
     ).values_list("pupil_id", "pupil__group_id", "pupil__school_id", "guardian_id", "guardian__user_id")
     pupil_guardians: dict[int, set[int]] = defaultdict(set)
     pupil_place: dict[int, tuple[int, int]] = {}
@@ -155,8 +168,7 @@ def posts_by_author(*, viewer) -> list[PostWithReads]:
         readers[post_id].add(user_id)
     rows = []
     for post in posts:
-        families = (families_by_group[post.group_id] if post.group_id
-                    else families_by_school[post.school_id])
+        families = families_by_group[post.group_id] if post.group_id else families_by_school[post.school_id]
         read = sum(1 for fam in families if any(guardian_user[g] in readers[post.pk] for g in fam))
         rows.append(PostWithReads(post=post, families_read=read, families=len(families)))
     return rows
@@ -189,13 +201,21 @@ def rhythm_for(*, viewer, now: dt.datetime | None = None) -> list[GroupRhythm]:
         return []
     now = now or timezone.now()
     start, end = week_bounds(now)
-    week_posts = Q(posts__kind=Post.Kind.ATMOSPHERE, posts__publish_at__gte=start,
-                   posts__publish_at__lt=end, posts__publish_at__lte=now)
+    week_posts = Q(
+        posts__kind=Post.Kind.ATMOSPHERE,
+        posts__publish_at__gte=start,
+        posts__publish_at__lt=end,
+        posts__publish_at__lte=now,
+    )
     today = now.astimezone(worktime.AMSTERDAM).date()
-    groups = (Group.objects.filter(teachers=staff, school_year__starts_on__lte=today,
-                                   school_year__ends_on__gte=today)
-              .select_related("school")
-              .annotate(week_count=Count("posts", filter=week_posts))
-              .order_by("year", "name"))
-    return [GroupRhythm(group=g, count=g.week_count, quota=g.school.atmosphere_posts_per_week)
-            for g in groups]
+    groups = (
+        Group.objects.filter(
+            teachers=staff, school_year__starts_on__lte=today, school_year__ends_on__gte=today
+        )
+        .select_related("school")
+        .annotate(week_count=Count("posts", filter=week_posts))
+        .order_by("year", "name")
+    )
+    return [
+        GroupRhythm(group=g, count=g.week_count, quota=g.school.atmosphere_posts_per_week) for g in groups
+    ]

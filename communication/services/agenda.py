@@ -30,11 +30,18 @@ BRING_NOTICE_SCHOOL_DAYS = 2
 REMINDER_TIME = dt.time(8, 0)
 
 EVENT_FIELDS = (
-    "title", "description", "kind", "location", "bring", "important", "remind_days_before",
+    "title",
+    "description",
+    "kind",
+    "location",
+    "bring",
+    "important",
+    "remind_days_before",
 )
 
 
 # --- who may plan --------------------------------------------------------------------------
+
 
 def _planner(actor: User) -> StaffMember:
     staff = access.staff_member_of(actor)
@@ -51,7 +58,8 @@ def can_plan_for(actor: User, group: Group | None, school_id: int | None = None)
         return False
     if group is None:
         return access.is_school_manager(actor, staff.school) and (
-            school_id is None or school_id == staff.school_id)
+            school_id is None or school_id == staff.school_id
+        )
     return access.may_act_for_group(actor, group)
 
 
@@ -65,6 +73,7 @@ def can_edit_event(actor: User, event: Event) -> bool:
 
 
 # --- the "bring this" notice -------------------------------------------------------------
+
 
 def bring_notice_is_short(*, school, event_day: dt.date, now: dt.datetime | None = None) -> bool:
     """Whether fewer than two school days remain for parents to arrange what to bring.
@@ -82,6 +91,7 @@ def bring_notice_is_short(*, school, event_day: dt.date, now: dt.datetime | None
 
 # --- events ----------------------------------------------------------------------------------
 
+
 def _check_dates(event: Event) -> None:
     """An event lies before the end of the next school year. Past events stay possible
     (the agenda is also a record; the demo school is built for any date)."""
@@ -94,8 +104,13 @@ def _check_dates(event: Event) -> None:
 
 
 def _apply_times(
-    event: Event, *, all_day: bool, starts_on: dt.date | None, ends_on: dt.date | None,
-    starts_at: dt.datetime | None, ends_at: dt.datetime | None,
+    event: Event,
+    *,
+    all_day: bool,
+    starts_on: dt.date | None,
+    ends_on: dt.date | None,
+    starts_at: dt.datetime | None,
+    ends_at: dt.datetime | None,
 ) -> None:
     event.all_day = all_day
     if all_day:
@@ -115,29 +130,45 @@ def _apply_times(
     _check_dates(event)
 
 
-def _validate_and_save(event: Event, *, short_notice_confirmed: bool, was_bring: str = "",
-                       was_start: dt.date | None = None) -> None:
+def _validate_and_save(
+    event: Event, *, short_notice_confirmed: bool, was_bring: str = "", was_start: dt.date | None = None
+) -> None:
     event.full_clean()
     bring_is_new = event.bring and (event.bring != was_bring or event.starts_on != was_start)
-    if bring_is_new and not short_notice_confirmed and bring_notice_is_short(
-        school=event.school, event_day=event.starts_on
+    if (
+        bring_is_new
+        and not short_notice_confirmed
+        and bring_notice_is_short(school=event.school, event_day=event.starts_on)
     ):
         raise ValidationError(
-            {"confirm_short_notice": _(
-                "Parents get less than two school days to arrange what to bring. "
-                "Confirm that you want to ask this anyway."
-            )},
+            {
+                "confirm_short_notice": _(
+                    "Parents get less than two school days to arrange what to bring. "
+                    "Confirm that you want to ask this anyway."
+                )
+            },
             code="short_notice",
         )
     event.save()
 
 
 def event_create(
-    *, actor: User, title: str, kind: str = Event.Kind.ACTIVITY, group: Group | None = None,
-    all_day: bool = False, starts_on: dt.date | None = None, ends_on: dt.date | None = None,
-    starts_at: dt.datetime | None = None, ends_at: dt.datetime | None = None,
-    description: str = "", location: str = "", bring: str = "", important: bool = False,
-    remind_days_before: int | None = None, short_notice_confirmed: bool = False,
+    *,
+    actor: User,
+    title: str,
+    kind: str = Event.Kind.ACTIVITY,
+    group: Group | None = None,
+    all_day: bool = False,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+    starts_at: dt.datetime | None = None,
+    ends_at: dt.datetime | None = None,
+    description: str = "",
+    location: str = "",
+    bring: str = "",
+    important: bool = False,
+    remind_days_before: int | None = None,
+    short_notice_confirmed: bool = False,
 ) -> Event:
     """Plan an event for one group (``group``) or the actor's whole school (``group=None``).
 
@@ -150,21 +181,32 @@ def event_create(
     if not can_plan_for(actor, group):
         raise PermissionDenied(_("You cannot plan events for this group."))
     event = Event(
-        school_id=group.school_id if group else staff.school_id, group=group, created_by=staff,
-        title=title, kind=kind, description=description, location=location, bring=bring,
+        school_id=group.school_id if group else staff.school_id,
+        group=group,
+        created_by=staff,
+        title=title,
+        kind=kind,
+        description=description,
+        location=location,
+        bring=bring,
         important=important,
     )
     if remind_days_before is not None:
         event.remind_days_before = remind_days_before
-    _apply_times(event, all_day=all_day, starts_on=starts_on, ends_on=ends_on,
-                 starts_at=starts_at, ends_at=ends_at)
+    _apply_times(
+        event, all_day=all_day, starts_on=starts_on, ends_on=ends_on, starts_at=starts_at, ends_at=ends_at
+    )
     with transaction.atomic():
         _validate_and_save(event, short_notice_confirmed=short_notice_confirmed)
     return event
 
 
 def event_update(
-    *, actor: User, event: Event, short_notice_confirmed: bool = False, **changes,
+    *,
+    actor: User,
+    event: Event,
+    short_notice_confirmed: bool = False,
+    **changes,
 ) -> Event:
     """Change an event. Same rules as :func:`event_create`; a group may only move to
     another group the actor may plan for. Time fields (``all_day``, ``starts_on``,
@@ -187,12 +229,18 @@ def event_update(
             raise TypeError(f"unknown event field {key!r}")
         setattr(event, key, value)
     if times:
-        current = {"all_day": event.all_day, "starts_on": event.starts_on, "ends_on": event.ends_on,
-                   "starts_at": event.starts_at, "ends_at": event.ends_at}
+        current = {
+            "all_day": event.all_day,
+            "starts_on": event.starts_on,
+            "ends_on": event.ends_on,
+            "starts_at": event.starts_at,
+            "ends_at": event.ends_at,
+        }
         _apply_times(event, **{**current, **times})
     with transaction.atomic():
-        _validate_and_save(event, short_notice_confirmed=short_notice_confirmed,
-                           was_bring=was_bring, was_start=was_start)
+        _validate_and_save(
+            event, short_notice_confirmed=short_notice_confirmed, was_bring=was_bring, was_start=was_start
+        )
     return event
 
 
@@ -203,6 +251,7 @@ def event_delete(*, actor: User, event: Event) -> None:
 
 
 # --- reminders (the system) ------------------------------------------------------------------
+
 
 def _lazy_format(message, params: dict):
     """Format a lazy translation only when rendered: notify() renders it per recipient language."""
@@ -217,12 +266,16 @@ def _reminder_moment(event: Event) -> dt.datetime:
 def parents_who_may_see(event: Event):
     """Users of the guardians who may see this event (the agenda's access rule, for parents)."""
     relations = GuardianRelation.objects.filter(
-        access__in=access.VIEW_ACCESS, pupil__left_on__isnull=True,
-        guardian__user__isnull=False, guardian__user__is_active=True,
+        access__in=access.VIEW_ACCESS,
+        pupil__left_on__isnull=True,
+        guardian__user__isnull=False,
+        guardian__user__is_active=True,
     )
-    relations = relations.filter(
-        pupil__group_id=event.group_id) if event.group_id else relations.filter(
-        pupil__school_id=event.school_id)
+    relations = (
+        relations.filter(pupil__group_id=event.group_id)
+        if event.group_id
+        else relations.filter(pupil__school_id=event.school_id)
+    )
     return User.objects.filter(pk__in=relations.values("guardian__user_id"))
 
 
@@ -236,22 +289,31 @@ def event_reminders_send(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     today = worktime.local_date(now)
     candidates = Event.objects.filter(
-        Q(important=True), starts_on__gte=today,
+        Q(important=True),
+        starts_on__gte=today,
         starts_on__lte=today + dt.timedelta(days=90),
     ).select_related("group")
     sent = 0
     for event in candidates:
         if _reminder_moment(event) > now:
             continue
-        when = (timezone.localtime(event.starts_at, worktime.AMSTERDAM).strftime("%d-%m-%Y %H:%M")
-                if event.starts_at else event.starts_on.strftime("%d-%m-%Y"))
+        when = (
+            timezone.localtime(event.starts_at, worktime.AMSTERDAM).strftime("%d-%m-%Y %H:%M")
+            if event.starts_at
+            else event.starts_on.strftime("%d-%m-%Y")
+        )
         params = {"title": event.title, "when": when, "bring": event.bring}
         body = _lazy_format(
-            _("%(title)s on %(when)s. Please bring: %(bring)s") if event.bring
-            else _("%(title)s on %(when)s."), params)
+            _("%(title)s on %(when)s. Please bring: %(bring)s")
+            if event.bring
+            else _("%(title)s on %(when)s."),
+            params,
+        )
         sent += notify(
-            users=parents_who_may_see(event), cause=f"event-reminder:{event.pk}",
-            title=_lazy_format(_("Reminder: %(title)s"), params), body=body,
+            users=parents_who_may_see(event),
+            cause=f"event-reminder:{event.pk}",
+            title=_lazy_format(_("Reminder: %(title)s"), params),
+            body=body,
             url=reverse("communication:event_detail", args=[event.pk]),
         )
     return sent
@@ -259,11 +321,11 @@ def event_reminders_send(*, now: dt.datetime | None = None) -> int:
 
 # --- feed tokens ---------------------------------------------------------------------------
 
+
 def feed_token_get_or_create(*, actor: User) -> FeedToken:
     """The actor's active feed token, made on first use."""
     with transaction.atomic():
-        token = FeedToken.objects.select_for_update().filter(
-            user=actor, revoked_at__isnull=True).first()
+        token = FeedToken.objects.select_for_update().filter(user=actor, revoked_at__isnull=True).first()
         if token is None:
             token = FeedToken.objects.create(user=actor)
     return token
@@ -271,8 +333,7 @@ def feed_token_get_or_create(*, actor: User) -> FeedToken:
 
 def feed_token_revoke(*, actor: User) -> int:
     """Revoke the actor's feed link: calendars subscribed to it stop updating (404)."""
-    return FeedToken.objects.filter(user=actor, revoked_at__isnull=True).update(
-        revoked_at=timezone.now())
+    return FeedToken.objects.filter(user=actor, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 def feed_token_renew(*, actor: User) -> FeedToken:

@@ -63,6 +63,7 @@ class _Text:
 
 # --- who may start what ------------------------------------------------------------------
 
+
 def pupils_to_chat_about(user):
     """Pupils a user may start a direct chat about (guardian: may act; staff: taught / school)."""
     if access.is_staff_user(user):
@@ -74,9 +75,13 @@ def guardians_reachable_about(pupil: Pupil) -> list[Guardian]:
     """Guardians with an account who may act for the pupil: the ones staff may write to."""
     return list(
         Guardian.objects.filter(
-            relations__pupil=pupil, relations__access__in=access.ACT_ACCESS, user__isnull=False,
+            relations__pupil=pupil,
+            relations__access__in=access.ACT_ACCESS,
+            user__isnull=False,
             user__is_active=True,
-        ).select_related("user").order_by("last_name", "first_name")
+        )
+        .select_related("user")
+        .order_by("last_name", "first_name")
     )
 
 
@@ -104,9 +109,11 @@ def _staff_ids(users: Iterable[User]) -> set[int]:
 
 # --- starting conversations ----------------------------------------------------------------
 
+
 @transaction.atomic
-def conversation_start_direct(*, actor: User, pupil: Pupil, guardians: Iterable[Guardian] = (),
-                              body: str = "", attachment=None) -> Conversation:
+def conversation_start_direct(
+    *, actor: User, pupil: Pupil, guardians: Iterable[Guardian] = (), body: str = "", attachment=None
+) -> Conversation:
     """Start a chat about ``pupil``.
 
     A guardian reaches all teachers of the pupil's group (duo-teachers both); a staff
@@ -131,7 +138,10 @@ def conversation_start_direct(*, actor: User, pupil: Pupil, guardians: Iterable[
         # chosen holds no None (refused above); mypy cannot see that through `None in chosen`.
         members, staff_ids = [actor, *[g.user for g in chosen]], {actor.pk}  # type: ignore[union-attr,list-item]
     conversation = Conversation.objects.create(
-        kind=Kind.DIRECT, school_id=pupil.school_id, pupil=pupil, created_by=actor,
+        kind=Kind.DIRECT,
+        school_id=pupil.school_id,
+        pupil=pupil,
+        created_by=actor,
         title=pupil.full_name,
     )
     _add_participants(conversation, members, staff_ids=staff_ids)
@@ -148,12 +158,20 @@ def conversation_start_group(*, actor: User, group: Group, title: str, body: str
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": _("Give the conversation a title.")})
-    parents = list(User.objects.filter(
-        guardian__relations__pupil__group=group, guardian__relations__pupil__left_on__isnull=True,
-        guardian__relations__access__in=access.ACT_ACCESS, is_active=True,
-    ).distinct())
+    parents = list(
+        User.objects.filter(
+            guardian__relations__pupil__group=group,
+            guardian__relations__pupil__left_on__isnull=True,
+            guardian__relations__access__in=access.ACT_ACCESS,
+            is_active=True,
+        ).distinct()
+    )
     conversation = Conversation.objects.create(
-        kind=Kind.GROUP, school_id=group.school_id, group=group, created_by=actor, title=title[:140],
+        kind=Kind.GROUP,
+        school_id=group.school_id,
+        group=group,
+        created_by=actor,
+        title=title[:140],
     )
     _add_participants(conversation, [actor, *parents], staff_ids={actor.pk})
     if body:
@@ -178,7 +196,10 @@ def conversation_start_parents(*, actor: User, other: User, group: Group, body: 
     if not School.objects.filter(pk=group.school_id, parent_to_parent_chats=True).exists():
         raise PermissionDenied(_("Your school does not offer chats between parents."))
     conversation = Conversation.objects.create(
-        kind=Kind.PARENTS, school_id=group.school_id, group=group, created_by=actor,
+        kind=Kind.PARENTS,
+        school_id=group.school_id,
+        group=group,
+        created_by=actor,
     )
     _add_participants(conversation, [actor, other], staff_ids=set())
     if body:
@@ -187,6 +208,7 @@ def conversation_start_parents(*, actor: User, other: User, group: Group, body: 
 
 
 # --- messages ---------------------------------------------------------------------------------
+
 
 def _active_participant(actor: User, conversation: Conversation) -> Participant:
     from ..selectors.chats import conversations_visible_to
@@ -210,10 +232,12 @@ def answer_calendar(conversation: Conversation) -> worktime.WorkCalendar:
     One staff recipient: their own working days. Several (duo-teachers share a group):
     the school's calendar — one of them works on every school day.
     """
-    staff = list(StaffMember.objects.filter(
-        user__chat_participations__conversation=conversation,
-        user__chat_participations__left_at__isnull=True,
-    ).select_related("school")[:2])
+    staff = list(
+        StaffMember.objects.filter(
+            user__chat_participations__conversation=conversation,
+            user__chat_participations__left_at__isnull=True,
+        ).select_related("school")[:2]
+    )
     if len(staff) == 1:
         return directory.staff_calendar(staff[0])
     return directory.school_calendar(conversation.school)
@@ -243,8 +267,9 @@ def _attach(message: Message, attachment, *, conversation: Conversation, is_staf
 
 
 @transaction.atomic
-def message_send(*, actor: User, conversation: Conversation, body: str, attachment=None,
-                 at: dt.datetime | None = None) -> Message:
+def message_send(
+    *, actor: User, conversation: Conversation, body: str, attachment=None, at: dt.datetime | None = None
+) -> Message:
     """Send a message in a conversation the actor takes part in.
 
     Staff: held until their next working moment (``deliver_at``), and the open parent
@@ -263,7 +288,8 @@ def message_send(*, actor: User, conversation: Conversation, body: str, attachme
     text = (body or "").strip()
     if len(text) > MAX_BODY_CHARS:
         raise ValidationError(
-            {"body": _("A message can be at most %(n)s characters.") % {"n": MAX_BODY_CHARS}})
+            {"body": _("A message can be at most %(n)s characters.") % {"n": MAX_BODY_CHARS}}
+        )
     clean = sanitize_body(text) if text else ""
     if not clean and attachment is None:
         raise ValidationError({"body": _("Write a message first.")})
@@ -272,9 +298,10 @@ def message_send(*, actor: User, conversation: Conversation, body: str, attachme
     message = Message(conversation=conversation, sender=actor, body=clean, created_at=now, deliver_at=now)
     if staff is not None:
         message.deliver_at = staff_delivery_time(staff, now)
-    elif conversation.kind in ANSWERED_KINDS and conversation.participants.filter(
-        is_staff=True, left_at__isnull=True
-    ).exists():
+    elif (
+        conversation.kind in ANSWERED_KINDS
+        and conversation.participants.filter(is_staff=True, left_at__isnull=True).exists()
+    ):
         school = conversation.school
         cal = answer_calendar(conversation)
         try:
@@ -301,7 +328,8 @@ def message_send(*, actor: User, conversation: Conversation, body: str, attachme
         chat_participations__conversation=conversation, chat_participations__left_at__isnull=True
     ).exclude(pk=actor.pk)
     notify(
-        users=recipients, cause=f"message:{message.pk}",
+        users=recipients,
+        cause=f"message:{message.pk}",
         title=_Text(gettext_lazy("New message from %(name)s"), name=display_name(actor)),
         body=_Text(gettext_lazy("In: %(conversation)s"), conversation=conversation_title(conversation)),
         url=reverse("communication:chat_detail", args=[conversation.pk]),
@@ -320,14 +348,13 @@ def conversation_title(conversation: Conversation):
         return conversation.title
     if conversation.kind == Kind.PARENTS:
         # A parents' chat always has its group (Conversation's constraint per kind).
-        return _Text(gettext_lazy("Parents of group %(group)s"),
-                     group=conversation.group.name)  # type: ignore[union-attr]
+        return _Text(gettext_lazy("Parents of group %(group)s"), group=conversation.group.name)  # type: ignore[union-attr]
     return conversation.get_kind_display()
 
 
 @transaction.atomic
 def message_acknowledge(*, actor: User, message: Message) -> Message:
-    """"Read — I'll get back to you": one tap by a staff participant; stops the reminder.
+    """ "Read — I'll get back to you": one tap by a staff participant; stops the reminder.
 
     Escalation still follows if the message is not answered by the escalation time.
     Idempotent: a second tap keeps the first acknowledgement.
@@ -341,9 +368,12 @@ def message_acknowledge(*, actor: User, message: Message) -> Message:
         message.acknowledged_by = actor
         message.save(update_fields=["acknowledged_at", "acknowledged_by"])
         notify(
-            users=[message.sender], cause=f"message-ack:{message.pk}",
-            title=_Text(gettext_lazy("%(name)s has read your message and will get back to you"),
-                        name=display_name(actor)),
+            users=[message.sender],
+            cause=f"message-ack:{message.pk}",
+            title=_Text(
+                gettext_lazy("%(name)s has read your message and will get back to you"),
+                name=display_name(actor),
+            ),
             url=reverse("communication:chat_detail", args=[message.conversation_id]),
         )
     return message
@@ -351,9 +381,9 @@ def message_acknowledge(*, actor: User, message: Message) -> Message:
 
 def conversation_mark_read(*, actor: User, conversation: Conversation) -> None:
     """The actor has seen everything delivered so far (read receipts, unread counts)."""
-    Participant.objects.filter(
-        conversation=conversation, user=actor, left_at__isnull=True
-    ).update(last_read_at=timezone.now())
+    Participant.objects.filter(conversation=conversation, user=actor, left_at__isnull=True).update(
+        last_read_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -381,6 +411,7 @@ def conversation_leave(*, actor: User, conversation: Conversation) -> None:
 
 # --- the per-child chats of a school year -------------------------------------------------------
 
+
 @transaction.atomic
 def child_conversations_sync(*, school_year: SchoolYear, actor: User | None = None) -> dict[str, int]:
     """Create and update the per-child chat of every pupil in the school year (system action).
@@ -396,9 +427,7 @@ def child_conversations_sync(*, school_year: SchoolYear, actor: User | None = No
         .select_related("group")
         .prefetch_related("group__teachers", "guardian_relations__guardian")
     )
-    existing = {
-        c.pupil_id: c for c in Conversation.objects.filter(kind=Kind.CHILD, pupil__in=pupils)
-    }
+    existing = {c.pupil_id: c for c in Conversation.objects.filter(kind=Kind.CHILD, pupil__in=pupils)}
     members = {
         (p.conversation_id, p.user_id): p
         for p in Participant.objects.filter(conversation__in=list(existing.values()))
@@ -407,16 +436,21 @@ def child_conversations_sync(*, school_year: SchoolYear, actor: User | None = No
         conversation = existing.get(pupil.pk)
         if conversation is None:
             conversation = Conversation.objects.create(
-                kind=Kind.CHILD, school_id=pupil.school_id, pupil=pupil, title=pupil.full_name,
+                kind=Kind.CHILD,
+                school_id=pupil.school_id,
+                pupil=pupil,
+                title=pupil.full_name,
             )
             counts["created"] += 1
         elif conversation.closed_at is not None:
             Conversation.objects.filter(pk=conversation.pk).update(closed_at=None)
         staff_ids = {t.user_id for t in pupil.group.teachers.all()}  # type: ignore[union-attr]  # pupils in a group
         parent_ids = {
-            r.guardian.user_id for r in pupil.guardian_relations.all()
+            r.guardian.user_id
+            for r in pupil.guardian_relations.all()
             if r.kind == GuardianRelation.Kind.PARENT_WITH_AUTHORITY
-            and r.access in access.ACT_ACCESS and r.guardian.user_id is not None
+            and r.access in access.ACT_ACCESS
+            and r.guardian.user_id is not None
         }
         wanted = staff_ids | parent_ids
         for user_id in wanted:
@@ -429,12 +463,17 @@ def child_conversations_sync(*, school_year: SchoolYear, actor: User | None = No
             elif current.left_at is not None:
                 Participant.objects.filter(pk=current.pk).update(left_at=None, joined_at=now)
                 counts["joined"] += 1
-        gone = [p.pk for (cid, uid), p in members.items()
-                if cid == conversation.pk and uid not in wanted and p.left_at is None]
+        gone = [
+            p.pk
+            for (cid, uid), p in members.items()
+            if cid == conversation.pk and uid not in wanted and p.left_at is None
+        ]
         if gone:
             counts["left"] += Participant.objects.filter(pk__in=gone).update(left_at=now)
     counts["closed"] = Conversation.objects.filter(
-        school_id=school_year.school_id, closed_at__isnull=True, pupil__left_on__isnull=False,
+        school_id=school_year.school_id,
+        closed_at__isnull=True,
+        pupil__left_on__isnull=False,
     ).update(closed_at=now)
     return counts
 
@@ -449,7 +488,8 @@ def child_conversations_sync_all(*, today: dt.date | None = None) -> dict[str, i
     today = today or worktime.local_date(timezone.now())
     totals = {"created": 0, "joined": 0, "left": 0, "closed": 0}
     years = SchoolYear.objects.filter(
-        starts_on__lte=today + dt.timedelta(days=7), ends_on__gte=today,
+        starts_on__lte=today + dt.timedelta(days=7),
+        ends_on__gte=today,
     )
     for school_year in years:
         for key, value in child_conversations_sync(school_year=school_year).items():
@@ -468,9 +508,12 @@ def close_conversations_of_left_pupils(*, school_id: int | None = None) -> int:
 
 # --- the answer clock (periodic sweeps; system actions) -------------------------------------------
 
+
 def _open_messages():
     return Message.objects.filter(
-        needs_answer=True, answered_at__isnull=True, removed_at__isnull=True,
+        needs_answer=True,
+        answered_at__isnull=True,
+        removed_at__isnull=True,
         conversation__closed_at__isnull=True,
     )
 
@@ -488,23 +531,32 @@ def answer_reminders_send(*, now: dt.datetime | None = None) -> int:
     sent = 0
     with transaction.atomic():
         due = list(
-            _open_messages().select_for_update(skip_locked=True, of=("self",))
+            _open_messages()
+            .select_for_update(skip_locked=True, of=("self",))
             .filter(reminded_at__isnull=True, remind_at__lte=now)
-            .exclude(acknowledged_at__isnull=False,
-                     conversation__school__acknowledgement_stops__in=(Stops.REMINDER, Stops.BOTH))
+            .exclude(
+                acknowledged_at__isnull=False,
+                conversation__school__acknowledgement_stops__in=(Stops.REMINDER, Stops.BOTH),
+            )
             .select_related("conversation")
         )
         for message in due:
             staff = User.objects.filter(
                 chat_participations__conversation=message.conversation_id,
-                chat_participations__left_at__isnull=True, chat_participations__is_staff=True,
+                chat_participations__left_at__isnull=True,
+                chat_participations__is_staff=True,
             )
             sent += notify(
-                users=staff, cause=f"answer-reminder:{message.pk}",
-                title=_Text(gettext_lazy("A parent's message awaits your answer (by %(when)s)"),
-                            when=_When(message.answer_by)),
-                body=_Text(gettext_lazy("In: %(conversation)s"),
-                           conversation=conversation_title(message.conversation)),
+                users=staff,
+                cause=f"answer-reminder:{message.pk}",
+                title=_Text(
+                    gettext_lazy("A parent's message awaits your answer (by %(when)s)"),
+                    when=_When(message.answer_by),
+                ),
+                body=_Text(
+                    gettext_lazy("In: %(conversation)s"),
+                    conversation=conversation_title(message.conversation),
+                ),
                 url=reverse("communication:chat_detail", args=[message.conversation_id]),
             )
             message.reminded_at = now
@@ -522,23 +574,28 @@ def answer_escalations_send(*, now: dt.datetime | None = None) -> int:
     sent = 0
     with transaction.atomic():
         due = list(
-            _open_messages().select_for_update(skip_locked=True, of=("self",))
+            _open_messages()
+            .select_for_update(skip_locked=True, of=("self",))
             .filter(escalated_at__isnull=True, escalate_at__lte=now)
-            .exclude(acknowledged_at__isnull=False,
-                     conversation__school__acknowledgement_stops=Stops.BOTH)
+            .exclude(acknowledged_at__isnull=False, conversation__school__acknowledgement_stops=Stops.BOTH)
             .select_related("conversation")
         )
         for message in due:
             directors = User.objects.filter(
                 staff_members__school_id=message.conversation.school_id,
-                staff_members__role=StaffMember.Role.DIRECTOR, is_active=True,
+                staff_members__role=StaffMember.Role.DIRECTOR,
+                is_active=True,
             )
             sent += notify(
-                users=directors, cause=f"answer-escalation:{message.pk}",
-                title=_Text(gettext_lazy("A parent's message was not answered in time (%(title)s)"),
-                            title=conversation_title(message.conversation)),
-                body=_Text(gettext_lazy("It should have been answered by %(when)s."),
-                           when=_When(message.answer_by)),
+                users=directors,
+                cause=f"answer-escalation:{message.pk}",
+                title=_Text(
+                    gettext_lazy("A parent's message was not answered in time (%(title)s)"),
+                    title=conversation_title(message.conversation),
+                ),
+                body=_Text(
+                    gettext_lazy("It should have been answered by %(when)s."), when=_When(message.answer_by)
+                ),
                 url=reverse("communication:chat_detail", args=[message.conversation_id]),
             )
             message.escalated_at = now

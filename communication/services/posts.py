@@ -49,6 +49,7 @@ _LOOKS_LIKE_HTML = re.compile(
 
 # --- formatted text ----------------------------------------------------------------------
 
+
 def sanitize_body(text: str) -> str:
     """The stored HTML of a post: a small set of tags; links open in a new tab, safely.
 
@@ -91,6 +92,7 @@ def body_for_editing(html: str) -> str:
 
 # --- who may post where ---------------------------------------------------------------------
 
+
 def may_post_to_group(user, group: Group) -> bool:
     """Teachers post to the groups they teach; the director and the office to any group of
     their school (``access.groups_acted_for_by``: the one definition)."""
@@ -102,8 +104,9 @@ def may_post_to_school(user, school: School) -> bool:
     return access.is_school_manager(user, school)
 
 
-def publication_time(*, author: User, requested: dt.datetime | None = None,
-                     now: dt.datetime | None = None) -> tuple[dt.datetime, bool]:
+def publication_time(
+    *, author: User, requested: dt.datetime | None = None, now: dt.datetime | None = None
+) -> tuple[dt.datetime, bool]:
     """When a post by ``author`` becomes visible, and whether it is held for office hours.
 
     ``requested`` (a scheduled time) must not lie in the past, nor after the end of the
@@ -132,6 +135,7 @@ def publication_time(*, author: User, requested: dt.datetime | None = None,
 
 # --- writes ----------------------------------------------------------------------------------
 
+
 def _check_audience(actor, *, school: School | None, group: Group | None) -> School:
     if group is not None:
         if not may_post_to_group(actor, group):
@@ -144,8 +148,13 @@ def _check_audience(actor, *, school: School | None, group: Group | None) -> Sch
 
 def _store_photos(post: Post, photos: Sequence[media.ProcessedImage], start: int, saved: list[str]):
     for i, processed in enumerate(photos, start=start):
-        photo = PostPhoto(post=post, content_type=processed.content_type,
-                          width=processed.width, height=processed.height, position=i)
+        photo = PostPhoto(
+            post=post,
+            content_type=processed.content_type,
+            width=processed.width,
+            height=processed.height,
+            position=i,
+        )
         photo.image.save(processed.image.name, processed.image, save=False)
         saved.append(photo.image.name)
         photo.thumbnail.save(processed.thumbnail.name, processed.thumbnail, save=False)
@@ -187,16 +196,28 @@ def _require_consent_check(post: Post, *, adding_photos: bool, consent_confirmed
     # recognisable (the form lists those pupils); the confirmation is kept on the post.
     if adding_photos and post.group_id is not None:
         if not consent_confirmed:
-            raise ValidationError({"consent_confirmed": _(
-                "Please confirm that the pupils listed are not recognisable in the photos."
-            )})
+            raise ValidationError(
+                {
+                    "consent_confirmed": _(
+                        "Please confirm that the pupils listed are not recognisable in the photos."
+                    )
+                }
+            )
         post.consent_confirmed_at = timezone.now()
 
 
 def post_create(
-    *, actor: User, title: str, body: str, kind: str = Post.Kind.ATMOSPHERE,
-    group: Group | None = None, school: School | None = None, publish_at: dt.datetime | None = None,
-    photos: Sequence = (), attachments: Sequence = (), consent_confirmed: bool = False,
+    *,
+    actor: User,
+    title: str,
+    body: str,
+    kind: str = Post.Kind.ATMOSPHERE,
+    group: Group | None = None,
+    school: School | None = None,
+    publish_at: dt.datetime | None = None,
+    photos: Sequence = (),
+    attachments: Sequence = (),
+    consent_confirmed: bool = False,
 ) -> Post:
     """Write a post to a group (``group``) or the whole school (``school``, no group).
 
@@ -209,12 +230,21 @@ def post_create(
     if len(photos) > media.MAX_PHOTOS_PER_POST:
         raise ValidationError({"photos": _too_many_photos()})
     if len(attachments) > media.MAX_ATTACHMENTS_PER_POST:
-        raise ValidationError({"attachments": _(
-            "At most %(n)s files per post.") % {"n": media.MAX_ATTACHMENTS_PER_POST}})
+        raise ValidationError(
+            {"attachments": _("At most %(n)s files per post.") % {"n": media.MAX_ATTACHMENTS_PER_POST}}
+        )
     now = timezone.now()
     when, held = publication_time(author=actor, requested=publish_at, now=now)
-    post = Post(school=school, group=group, author=actor, kind=kind, title=strip_bidi(title or "").strip(),
-                body=sanitize_body(body), publish_at=when, held_for_office_hours=held)
+    post = Post(
+        school=school,
+        group=group,
+        author=actor,
+        kind=kind,
+        title=strip_bidi(title or "").strip(),
+        body=sanitize_body(body),
+        publish_at=when,
+        held_for_office_hours=held,
+    )
     if not post.body:
         raise ValidationError({"body": _("Please write a text.")})
     _require_consent_check(post, adding_photos=bool(photos), consent_confirmed=consent_confirmed)
@@ -242,9 +272,17 @@ def _authored(actor: User, post: Post) -> Post:
 
 
 def post_update(
-    *, actor: User, post: Post, title: str, body: str, kind: str,
-    publish_at: dt.datetime | None = None, photos: Sequence = (), attachments: Sequence = (),
-    remove_photo_ids: Iterable[int] = (), remove_attachment_ids: Iterable[int] = (),
+    *,
+    actor: User,
+    post: Post,
+    title: str,
+    body: str,
+    kind: str,
+    publish_at: dt.datetime | None = None,
+    photos: Sequence = (),
+    attachments: Sequence = (),
+    remove_photo_ids: Iterable[int] = (),
+    remove_attachment_ids: Iterable[int] = (),
     consent_confirmed: bool = False,
 ) -> Post:
     """The author edits a post; the edit time is shown to readers.
@@ -259,7 +297,8 @@ def post_update(
         raise ValidationError({"body": _("Please write a text.")})
     if post.publish_at > now:
         post.publish_at, post.held_for_office_hours = publication_time(
-            author=actor, requested=publish_at, now=now)
+            author=actor, requested=publish_at, now=now
+        )
     post.edited_at = now
     _require_consent_check(post, adding_photos=bool(photos), consent_confirmed=consent_confirmed)
     post.full_clean(exclude=["created_at"])
@@ -310,10 +349,14 @@ def post_mark_read(*, actor: User, posts: Iterable[Post]) -> int:
 
 # --- notifications (system) ----------------------------------------------------------------
 
+
 def audience_users(post: Post):
     """Guardians with a login who may see this post (same rule as ``access.groups_visible_to``)."""
-    pupil_filter = (Q(guardian__relations__pupil__group_id=post.group_id) if post.group_id
-                    else Q(guardian__relations__pupil__school_id=post.school_id))
+    pupil_filter = (
+        Q(guardian__relations__pupil__group_id=post.group_id)
+        if post.group_id
+        else Q(guardian__relations__pupil__school_id=post.school_id)
+    )
     return User.objects.filter(
         pupil_filter,
         is_active=True,
@@ -344,13 +387,20 @@ def post_notify_published(*, post_id: int, now: dt.datetime | None = None) -> in
     """
     now = now or timezone.now()
     with transaction.atomic():
-        post = (Post.objects.select_for_update(of=("self",)).select_related("group", "school")
-                .filter(pk=post_id).first())
+        post = (
+            Post.objects.select_for_update(of=("self",))
+            .select_related("group", "school")
+            .filter(pk=post_id)
+            .first()
+        )
         if post is None or post.notified_at is not None or post.publish_at > now:
             return 0
         created = notify(
-            users=audience_users(post), cause=f"post:{post.pk}", title=_NoticeText(post),
-            body=post.title, url=reverse("communication:post_detail", args=[post.pk]),
+            users=audience_users(post),
+            cause=f"post:{post.pk}",
+            title=_NoticeText(post),
+            body=post.title,
+            url=reverse("communication:post_detail", args=[post.pk]),
         )
         post.notified_at = now
         post.save(update_fields=["notified_at"])
@@ -360,14 +410,18 @@ def post_notify_published(*, post_id: int, now: dt.datetime | None = None) -> in
 def posts_notify_due(*, now: dt.datetime | None = None, limit: int = 50) -> int:
     """System sweep: notify every post that is published but not yet announced."""
     now = now or timezone.now()
-    ids = list(Post.objects.filter(notified_at__isnull=True, publish_at__lte=now)
-               .order_by("publish_at").values_list("pk", flat=True)[:limit])
+    ids = list(
+        Post.objects.filter(notified_at__isnull=True, publish_at__lte=now)
+        .order_by("publish_at")
+        .values_list("pk", flat=True)[:limit]
+    )
     for pk in ids:
         post_notify_published(post_id=pk, now=now)
     return len(ids)
 
 
 # --- post rhythm reminder (system) ------------------------------------------------------------
+
 
 class _RhythmText:
     def __init__(self, group_name: str, count: int, quota: int):
@@ -400,8 +454,11 @@ def post_rhythm_remind_due(*, now: dt.datetime | None = None) -> int:
     today = now.astimezone(worktime.AMSTERDAM).date()
     sunday = today + dt.timedelta(days=6 - today.weekday())
     sent = 0
-    teachers = (StaffMember.objects.filter(groups__isnull=False, user__is_active=True)
-                .select_related("school", "user").distinct())
+    teachers = (
+        StaffMember.objects.filter(groups__isnull=False, user__is_active=True)
+        .select_related("school", "user")
+        .distinct()
+    )
     calendars: dict[int, worktime.WorkCalendar] = {}
     for staff in teachers:
         if staff.school_id not in calendars:
@@ -420,8 +477,10 @@ def post_rhythm_remind_due(*, now: dt.datetime | None = None) -> int:
             if row.on_track:
                 continue
             sent += notify(
-                users=[staff.user], cause=f"post-rhythm:{row.group.pk}:{year}-W{week:02d}",
-                title=_RhythmTitle(), body=_RhythmText(row.group.name, row.count, row.quota),
+                users=[staff.user],
+                cause=f"post-rhythm:{row.group.pk}:{year}-W{week:02d}",
+                title=_RhythmTitle(),
+                body=_RhythmText(row.group.name, row.count, row.quota),
                 url=reverse("communication:post_create") + f"?group={row.group.pk}",
             )
     return sent

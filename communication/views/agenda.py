@@ -44,8 +44,12 @@ def _weeks(items, start: dt.date, end: dt.date) -> list[dict]:
         first = max(item.starts_on, start)
         weeks.setdefault(selectors.week_start(first), []).append(item)
     return [
-        {"monday": monday, "friday": monday + dt.timedelta(days=4),
-         "number": monday.isocalendar()[1], "items": week_items}
+        {
+            "monday": monday,
+            "friday": monday + dt.timedelta(days=4),
+            "number": monday.isocalendar()[1],
+            "items": week_items,
+        }
         for monday, week_items in sorted(weeks.items())
     ]
 
@@ -54,7 +58,8 @@ def _base_context(request: HttpRequest) -> dict:
     choices = selectors.filter_groups_for(request.user)
     group = _filter_group(request, choices)
     return {
-        "filter_choices": choices, "filter_group": group,
+        "filter_choices": choices,
+        "filter_group": group,
         "can_plan": services.groups_plannable_by(request.user).exists()
         or access.is_school_manager(request.user),
         "today": selectors.today_local(),
@@ -67,8 +72,7 @@ def agenda_list(request: HttpRequest) -> HttpResponse:
     context = _base_context(request)
     today = context["today"]
     end = today + dt.timedelta(days=LIST_DAYS_AHEAD)
-    items = selectors.agenda_for(viewer=request.user, start=today, end=end,
-                                 group=context["filter_group"])
+    items = selectors.agenda_for(viewer=request.user, start=today, end=end, group=context["filter_group"])
     context.update(weeks=_weeks(items, today, end), month=today.replace(day=1))
     return render(request, "communication/agenda/list.html", context)
 
@@ -83,23 +87,28 @@ def agenda_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
     last = dt.date(year, month, calendar.monthrange(year, month)[1])
     grid_start = selectors.week_start(first)
     grid_end = selectors.week_start(last) + dt.timedelta(days=6)
-    items = selectors.agenda_for(viewer=request.user, start=grid_start, end=grid_end,
-                                 group=context["filter_group"])
+    items = selectors.agenda_for(
+        viewer=request.user, start=grid_start, end=grid_end, group=context["filter_group"]
+    )
     weeks = []
     day = grid_start
     while day <= grid_end:
         week = []
         for _i in range(7):
-            week.append({"date": day, "in_month": day.month == month,
-                         "items": [i for i in items if i.covers(day)]})
+            week.append(
+                {"date": day, "in_month": day.month == month, "items": [i for i in items if i.covers(day)]}
+            )
             day += dt.timedelta(days=1)
         weeks.append({"number": week[0]["date"].isocalendar()[1], "days": week})
     previous = (first - dt.timedelta(days=1)).replace(day=1)
     following = last + dt.timedelta(days=1)
     month_items = [i for i in items if i.ends_on >= first and i.starts_on <= last]
     context.update(
-        month=first, weeks=weeks, month_items=month_items,
-        previous=previous, following=following,
+        month=first,
+        weeks=weeks,
+        month_items=month_items,
+        previous=previous,
+        following=following,
         weekday_names=[dt.date(2024, 1, d) for d in range(1, 8)],  # a Monday to a Sunday
     )
     return render(request, "communication/agenda/month.html", context)
@@ -109,15 +118,22 @@ def agenda_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
 @require_GET
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.event_get_for(viewer=request.user, pk=pk)
-    return render(request, "communication/agenda/detail.html", {
-        "event": event, "can_edit": services.can_edit_event(request.user, event),
-    })
+    return render(
+        request,
+        "communication/agenda/detail.html",
+        {
+            "event": event,
+            "can_edit": services.can_edit_event(request.user, event),
+        },
+    )
 
 
 def _event_form(request: HttpRequest, **kwargs) -> EventForm:
     return EventForm(
-        request.POST or None, groups=services.groups_plannable_by(request.user),
-        whole_school_allowed=access.is_school_manager(request.user), **kwargs,
+        request.POST or None,
+        groups=services.groups_plannable_by(request.user),
+        whole_school_allowed=access.is_school_manager(request.user),
+        **kwargs,
     )
 
 
@@ -151,10 +167,8 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.can_edit_event(request.user, event):
         raise PermissionDenied
     form = _event_form(request, initial=EventForm.initial_for(event))
-    response = _save(request, form, lambda **kw: services.event_update(
-        actor=request.user, event=event, **kw))
-    return response or render(request, "communication/agenda/form.html",
-                              {"form": form, "event": event})
+    response = _save(request, form, lambda **kw: services.event_update(actor=request.user, event=event, **kw))
+    return response or render(request, "communication/agenda/form.html", {"form": form, "event": event})
 
 
 @login_required
@@ -171,18 +185,24 @@ def event_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- the private feed ----------------------------------------------------------------------
 
+
 @login_required
 @never_cache
 def feed_settings(request: HttpRequest) -> HttpResponse:
     token = FeedToken.objects.filter(user=request.user, revoked_at__isnull=True).first()
     https_url = webcal_url = ""
     if token is not None:
-        https_url = request.build_absolute_uri(
-            reverse("communication:agenda_feed", args=[token.token]))
+        https_url = request.build_absolute_uri(reverse("communication:agenda_feed", args=[token.token]))
         webcal_url = "webcal://" + https_url.split("://", 1)[1]
-    return render(request, "communication/agenda/feed.html", {
-        "token": token, "https_url": https_url, "webcal_url": webcal_url,
-    })
+    return render(
+        request,
+        "communication/agenda/feed.html",
+        {
+            "token": token,
+            "https_url": https_url,
+            "webcal_url": webcal_url,
+        },
+    )
 
 
 @login_required
@@ -205,8 +225,11 @@ def feed_settings_change(request: HttpRequest) -> HttpResponse:
 @never_cache
 def agenda_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The feed: no login, the token is the identity; 404 for unknown or revoked tokens."""
-    feed = FeedToken.objects.select_related("user").filter(
-        token=token, revoked_at__isnull=True, user__is_active=True).first()
+    feed = (
+        FeedToken.objects.select_related("user")
+        .filter(token=token, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
     if feed is None:
         raise Http404
     today = selectors.today_local()

@@ -30,14 +30,18 @@ def _when(moment) -> str:
 def inbox(request: HttpRequest) -> HttpResponse:
     conversations = selectors.conversations_for(viewer=request.user)
     is_staff = access.staff_member_of(request.user) is not None
-    return render(request, "communication/chats/inbox.html", {
-        "conversations": conversations,
-        "open_messages": selectors.open_parent_messages_for(viewer=request.user) if is_staff else None,
-        "may_start": services.pupils_to_chat_about(request.user).exists(),
-        "may_start_group": is_staff and selectors.groups_to_address(viewer=request.user).exists(),
-        "may_start_parent": not is_staff and bool(selectors.parents_to_chat_with(viewer=request.user)),
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "communication/chats/inbox.html",
+        {
+            "conversations": conversations,
+            "open_messages": selectors.open_parent_messages_for(viewer=request.user) if is_staff else None,
+            "may_start": services.pupils_to_chat_about(request.user).exists(),
+            "may_start_group": is_staff and selectors.groups_to_address(viewer=request.user).exists(),
+            "may_start_parent": not is_staff and bool(selectors.parents_to_chat_with(viewer=request.user)),
+            "now": timezone.now(),
+        },
+    )
 
 
 def _bubbles(request, conversation, msgs, participants):
@@ -49,11 +53,17 @@ def _bubbles(request, conversation, msgs, participants):
             "mine": m.sender_id == request.user.pk,
             "held": m.deliver_at > timezone.now(),
             "read_by": selectors.read_by(m, participants) if m.sender_id == request.user.pk else [],
-            "may_acknowledge": is_staff and m.needs_answer and m.answered_at is None
-            and m.acknowledged_at is None and not conversation.is_closed,
+            "may_acknowledge": is_staff
+            and m.needs_answer
+            and m.answered_at is None
+            and m.acknowledged_at is None
+            and not conversation.is_closed,
             "may_remove": is_staff and conversation.kind == services.Kind.GROUP and m.removed_at is None,
             # Staff see by when a parent's question must be answered (and whether that passed).
-            "answer_due": is_staff and m.needs_answer and m.answered_at is None and m.answer_by is not None
+            "answer_due": is_staff
+            and m.needs_answer
+            and m.answered_at is None
+            and m.answer_by is not None
             and not conversation.is_closed,
             "overdue": m.answer_by is not None and m.answer_by < now,
         }
@@ -66,8 +76,7 @@ def _detail_context(request, conversation, form):
     msgs = selectors.messages_for(viewer=request.user, conversation=conversation)
     staff = access.staff_member_of(request.user)
     now = timezone.now()
-    my_open = [m for m in msgs if m.sender_id == request.user.pk and m.needs_answer
-               and m.answered_at is None]
+    my_open = [m for m in msgs if m.sender_id == request.user.pk and m.needs_answer and m.answered_at is None]
     return {
         "conversation": conversation,
         "title": services.conversation_title(conversation),
@@ -102,7 +111,9 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 message = services.message_send(
-                    actor=request.user, conversation=conversation, body=form.cleaned_data["body"],
+                    actor=request.user,
+                    conversation=conversation,
+                    body=form.cleaned_data["body"],
                     attachment=form.cleaned_data.get("attachment"),
                 )
             except PermissionDenied as exc:
@@ -112,8 +123,11 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 _add_errors(form, exc)
             else:
                 if message.deliver_at > message.created_at:
-                    messages.info(request, _("Sent. It is outside your working time, so it will be "
-                                             "delivered on %(when)s.") % {"when": _when(message.deliver_at)})
+                    messages.info(
+                        request,
+                        _("Sent. It is outside your working time, so it will be delivered on %(when)s.")
+                        % {"when": _when(message.deliver_at)},
+                    )
                 url = reverse("communication:chat_detail", args=[conversation.pk])
                 return redirect(f"{url}#m{message.pk}")
     else:
@@ -122,8 +136,12 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # A refused message comes back with its text and the reason. A plain POST says 400 (the
     # form is invalid); htmx swaps only 2xx answers, so an htmx POST gets the same page as 200.
     status = 400 if form.errors and not getattr(request, "htmx", False) else 200
-    return render(request, "communication/chats/detail.html",
-                  _detail_context(request, conversation, form), status=status)
+    return render(
+        request,
+        "communication/chats/detail.html",
+        _detail_context(request, conversation, form),
+        status=status,
+    )
 
 
 @login_required
@@ -145,9 +163,14 @@ def conversation_poll(request: HttpRequest, pk: int) -> HttpResponse:
     if msgs:
         services.conversation_mark_read(actor=request.user, conversation=conversation)
     participants = selectors.participants_of(conversation)
-    response = render(request, "communication/chats/_messages.html", {
-        "bubbles": _bubbles(request, conversation, msgs, participants), "conversation": conversation,
-    })
+    response = render(
+        request,
+        "communication/chats/_messages.html",
+        {
+            "bubbles": _bubbles(request, conversation, msgs, participants),
+            "conversation": conversation,
+        },
+    )
     response["X-Since"] = now.isoformat()
     response["X-Unread-Chats"] = str(selectors.unread_conversation_count(viewer=request.user, now=now))
     response["Cache-Control"] = "no-store"
@@ -156,8 +179,11 @@ def conversation_poll(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def conversation_start(request: HttpRequest) -> HttpResponse:
-    pupils = services.pupils_to_chat_about(request.user).select_related("group").order_by(
-        "first_name", "last_name")
+    pupils = (
+        services.pupils_to_chat_about(request.user)
+        .select_related("group")
+        .order_by("first_name", "last_name")
+    )
     is_staff = access.staff_member_of(request.user) is not None
     initial = {"pupil": request.GET.get("pupil")} if request.GET.get("pupil") else None
     form = StartForm(request.POST or None, pupils=pupils, initial=initial)
@@ -165,7 +191,8 @@ def conversation_start(request: HttpRequest) -> HttpResponse:
         pupil = form.cleaned_data["pupil"]
         try:
             conversation = services.conversation_start_direct(
-                actor=request.user, pupil=pupil,
+                actor=request.user,
+                pupil=pupil,
                 guardians=services.guardians_reachable_about(pupil) if is_staff else (),
                 body=form.cleaned_data["body"],
             )
@@ -176,9 +203,15 @@ def conversation_start(request: HttpRequest) -> HttpResponse:
             return redirect("communication:chat_detail", pk=conversation.pk)
     elif request.method == "POST" and not pupils.exists():
         raise Http404
-    return render(request, "communication/chats/start.html", {
-        "form": form, "is_staff": is_staff, "has_pupils": pupils.exists(),
-    })
+    return render(
+        request,
+        "communication/chats/start.html",
+        {
+            "form": form,
+            "is_staff": is_staff,
+            "has_pupils": pupils.exists(),
+        },
+    )
 
 
 @login_required
@@ -192,17 +225,25 @@ def conversation_start_group(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             conversation = services.conversation_start_group(
-                actor=request.user, group=form.cleaned_data["group"],
-                title=form.cleaned_data["title"], body=form.cleaned_data["body"],
+                actor=request.user,
+                group=form.cleaned_data["group"],
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
             )
         except (PermissionDenied, ValidationError) as exc:
             for text in getattr(exc, "messages", [str(exc)]):
                 form.add_error(None, text)
         else:
             return redirect("communication:chat_detail", pk=conversation.pk)
-    return render(request, "communication/chats/start_group.html", {
-        "form": form, "has_groups": groups.exists(),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "communication/chats/start_group.html",
+        {
+            "form": form,
+            "has_groups": groups.exists(),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -216,16 +257,25 @@ def conversation_start_parent(request: HttpRequest) -> HttpResponse:
         other, group = form.cleaned_data["other"]
         try:
             conversation = services.conversation_start_parents(
-                actor=request.user, other=other, group=group, body=form.cleaned_data["body"],
+                actor=request.user,
+                other=other,
+                group=group,
+                body=form.cleaned_data["body"],
             )
         except (PermissionDenied, ValidationError) as exc:
             for text in getattr(exc, "messages", [str(exc)]):
                 form.add_error(None, text)
         else:
             return redirect("communication:chat_detail", pk=conversation.pk)
-    return render(request, "communication/chats/start_parent.html", {
-        "form": form, "has_parents": bool(pairs),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "communication/chats/start_parent.html",
+        {
+            "form": form,
+            "has_parents": bool(pairs),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -273,7 +323,8 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     is_pdf = message.attachment_kind == message.AttachmentKind.PDF
     return media.private_file_response(
-        message.attachment, content_type=message.attachment_content_type,
+        message.attachment,
+        content_type=message.attachment_content_type,
         download_name=media.safe_download_name(message.attachment_name) if is_pdf else None,
     )
 
@@ -284,10 +335,12 @@ def unread_counts(request: HttpRequest) -> HttpResponse:
     """The navigation's badges, polled by static/js/klimop.js so they stay right without reloading."""
     from klimop.notifications.selectors import notifications_for
 
-    response = JsonResponse({
-        "chats": selectors.unread_conversation_count(viewer=request.user),
-        "notifications": notifications_for(viewer=request.user, unread_only=True).count(),
-    })
+    response = JsonResponse(
+        {
+            "chats": selectors.unread_conversation_count(viewer=request.user),
+            "notifications": notifications_for(viewer=request.user, unread_only=True).count(),
+        }
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -297,8 +350,10 @@ def unread_counts(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     """The viewer's own chat messages as a JSON download (privacy request)."""
     response = JsonResponse(
-        {"exported_at": timezone.now().isoformat(),
-         "messages": selectors.messages_export_for(viewer=request.user)},
+        {
+            "exported_at": timezone.now().isoformat(),
+            "messages": selectors.messages_export_for(viewer=request.user),
+        },
         json_dumps_params={"ensure_ascii": False, "indent": 2},
     )
     response["Content-Disposition"] = 'attachment; filename="klimop-berichten.json"'

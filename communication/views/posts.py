@@ -40,8 +40,9 @@ def timeline(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     posts = list(page.object_list)
     # Unread markers come from the query above; shown posts count as read from now on.
-    services.post_mark_read(actor=request.user, posts=[p for p in posts if not p.is_read
-                                                       and p.publish_at <= timezone.now()])
+    services.post_mark_read(
+        actor=request.user, posts=[p for p in posts if not p.is_read and p.publish_at <= timezone.now()]
+    )
     return render(request, "communication/posts/timeline.html", {"page": page, "posts": posts})
 
 
@@ -67,8 +68,11 @@ def _form_context(request, form, *, groups, post=None):
     publish_now, held = services.publication_time(author=request.user, now=now)
     consent = [(g, selectors.pupils_not_to_recognise(group=g)) for g in groups]
     return {
-        "form": form, "post": post, "held_until": publish_now if held else None,
-        "consent_lists": consent, "now": now,
+        "form": form,
+        "post": post,
+        "held_until": publish_now if held else None,
+        "consent_lists": consent,
+        "now": now,
     }
 
 
@@ -86,8 +90,9 @@ def _apply_errors(form, exc: ValidationError):
 def _saved_message(request, post, *, verb):
     if post.publish_at > timezone.now():
         if post.held_for_office_hours:
-            text = _("Your post is %(verb)s. It is outside your working time, so parents will see it "
-                     "on %(when)s.")
+            text = _(
+                "Your post is %(verb)s. It is outside your working time, so parents will see it on %(when)s."
+            )
         else:
             text = _("Your post is %(verb)s and will be published on %(when)s.")
     else:
@@ -102,19 +107,28 @@ def post_create(request: HttpRequest) -> HttpResponse:
     may_school = services.may_post_to_school(request.user, staff.school)
     if not groups and not may_school:
         raise Http404
-    form = PostForm(request.POST or None, request.FILES or None, groups=groups,
-                    may_post_to_school=may_school,
-                    initial={"audience": request.GET.get("group", ""), "kind": "atmosphere"})
+    form = PostForm(
+        request.POST or None,
+        request.FILES or None,
+        groups=groups,
+        may_post_to_school=may_school,
+        initial={"audience": request.GET.get("group", ""), "kind": "atmosphere"},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         group = form.selected_group()
         try:
             post = services.post_create(
-                actor=request.user, group=group,
+                actor=request.user,
+                group=group,
                 school=staff.school if data["audience"] == SCHOOL else None,
-                kind=data["kind"], title=data["title"], body=data["body"],
-                publish_at=data["publish_at"], photos=data["photos"],
-                attachments=data["attachments"], consent_confirmed=data["consent_confirmed"],
+                kind=data["kind"],
+                title=data["title"],
+                body=data["body"],
+                publish_at=data["publish_at"],
+                photos=data["photos"],
+                attachments=data["attachments"],
+                consent_confirmed=data["consent_confirmed"],
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -123,8 +137,7 @@ def post_create(request: HttpRequest) -> HttpResponse:
         else:
             _saved_message(request, post, verb=_("saved"))
             return redirect("communication:my_posts")
-    return render(request, "communication/posts/form.html",
-                  _form_context(request, form, groups=groups))
+    return render(request, "communication/posts/form.html", _form_context(request, form, groups=groups))
 
 
 @login_required
@@ -164,9 +177,15 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             post = services.post_update(
-                actor=request.user, post=post, kind=data["kind"], title=data["title"],
-                body=data["body"], publish_at=data["publish_at"], photos=data["photos"],
-                attachments=data["attachments"], consent_confirmed=data["consent_confirmed"],
+                actor=request.user,
+                post=post,
+                kind=data["kind"],
+                title=data["title"],
+                body=data["body"],
+                publish_at=data["publish_at"],
+                photos=data["photos"],
+                attachments=data["attachments"],
+                consent_confirmed=data["consent_confirmed"],
                 remove_photo_ids=[p.pk for p in data["remove_photos"]],
                 remove_attachment_ids=[a.pk for a in data["remove_attachments"]],
             )
@@ -176,8 +195,9 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
             _saved_message(request, post, verb=_("changed"))
             return redirect("communication:my_posts")
     groups = [post.group] if post.group_id else []
-    return render(request, "communication/posts/form.html",
-                  _form_context(request, form, groups=groups, post=post))
+    return render(
+        request, "communication/posts/form.html", _form_context(request, form, groups=groups, post=post)
+    )
 
 
 @login_required
@@ -204,8 +224,9 @@ def photo(request: HttpRequest, pk: int, size: str = "full") -> HttpResponse:
 @require_GET
 def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.attachment_get_for(viewer=request.user, pk=pk)
-    return media.private_file_response(item.file, content_type="application/pdf",
-                                       download_name=item.name, as_attachment=True)
+    return media.private_file_response(
+        item.file, content_type="application/pdf", download_name=item.name, as_attachment=True
+    )
 
 
 urlpatterns = [

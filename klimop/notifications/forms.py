@@ -32,7 +32,8 @@ class PushSubscriptionForm(forms.Form):
             keys = {}
         fields = {
             "endpoint": data.get("endpoint") if isinstance(data, dict) else None,
-            "p256dh": keys.get("p256dh"), "auth": keys.get("auth"),
+            "p256dh": keys.get("p256dh"),
+            "auth": keys.get("auth"),
         }
         return cls(data={k: v for k, v in fields.items() if isinstance(v, str)})
 

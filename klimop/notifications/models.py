@@ -39,9 +39,7 @@ class Notification(models.Model):
         SENT = "sent", _("Sent")
         NOT_WANTED = "not_wanted", _("No device")
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     cause = models.CharField(_("cause"), max_length=120)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
@@ -75,10 +73,16 @@ class Notification(models.Model):
         ]
         # The sweeps only look at pending rows: small partial indexes, whatever the history.
         indexes = [
-            models.Index(fields=["deliver_at", "email_next_attempt_at"], name="notification_email_due",
-                         condition=Q(email_status="pending")),
-            models.Index(fields=["deliver_at", "push_next_attempt_at"], name="notification_push_due",
-                         condition=Q(push_status="pending")),
+            models.Index(
+                fields=["deliver_at", "email_next_attempt_at"],
+                name="notification_email_due",
+                condition=Q(email_status="pending"),
+            ),
+            models.Index(
+                fields=["deliver_at", "push_next_attempt_at"],
+                name="notification_push_due",
+                condition=Q(push_status="pending"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,5 +16,8 @@ def push_endpoints_of(*, viewer) -> list[str]:
     """The push endpoints of the viewer's browsers that still receive pushes."""
     if not viewer.is_authenticated:
         return []
-    return list(PushSubscription.objects.filter(user=viewer, disabled_at__isnull=True)
-                .values_list("endpoint", flat=True))
+    return list(
+        PushSubscription.objects.filter(user=viewer, disabled_at__isnull=True).values_list(
+            "endpoint", flat=True
+        )
+    )

@@ -94,7 +94,12 @@ def _deliver_at_for(user: User, now: dt.datetime, calendars: dict) -> dt.datetim
 
 
 def notify(
-    *, users: Iterable[User], cause: str, title, body="", url: str = "",
+    *,
+    users: Iterable[User],
+    cause: str,
+    title,
+    body="",
+    url: str = "",
     deliver_at: dt.datetime | None = None,
 ) -> int:
     """Notify each user once about ``cause``; returns how many new notifications were made.
@@ -106,25 +111,43 @@ def notify(
     is asked for users who have turned push on in at least one browser.
     """
     now = timezone.now()
-    users = list(User.objects.filter(pk__in=[u.pk for u in users], is_active=True)
-                 .prefetch_related("staff_members__school"))
+    users = list(
+        User.objects.filter(pk__in=[u.pk for u in users], is_active=True).prefetch_related(
+            "staff_members__school"
+        )
+    )
     pushable = set()
     if push_enabled() and users:
-        pushable = set(PushSubscription.objects.filter(
-            user__in=users, disabled_at__isnull=True).values_list("user_id", flat=True))
+        pushable = set(
+            PushSubscription.objects.filter(user__in=users, disabled_at__isnull=True).values_list(
+                "user_id", flat=True
+            )
+        )
     calendars: dict = {}
     rows = []
     for user in users:
         with translation.override(user.language):
             rendered_title, rendered_body = str(title), str(body)
-        rows.append(Notification(
-            user=user, cause=cause, title=rendered_title[:200], body=rendered_body, url=url,
-            deliver_at=max(deliver_at or now, _deliver_at_for(user, now, calendars)),
-            email_status=(Notification.EmailStatus.PENDING if user.notify_by_email
-                          else Notification.EmailStatus.NOT_WANTED),
-            push_status=(Notification.PushStatus.PENDING if user.pk in pushable
-                         else Notification.PushStatus.NOT_WANTED),
-        ))
+        rows.append(
+            Notification(
+                user=user,
+                cause=cause,
+                title=rendered_title[:200],
+                body=rendered_body,
+                url=url,
+                deliver_at=max(deliver_at or now, _deliver_at_for(user, now, calendars)),
+                email_status=(
+                    Notification.EmailStatus.PENDING
+                    if user.notify_by_email
+                    else Notification.EmailStatus.NOT_WANTED
+                ),
+                push_status=(
+                    Notification.PushStatus.PENDING
+                    if user.pk in pushable
+                    else Notification.PushStatus.NOT_WANTED
+                ),
+            )
+        )
     with transaction.atomic():
         before = Notification.objects.filter(cause=cause).count()
         Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
@@ -147,9 +170,7 @@ def notification_mark_read(*, actor: User, notification_ids: Iterable[int] | Non
 # --- the outbox sweeps ------------------------------------------------------------------
 
 
-def _sweep(
-    *, channel: str, limit: int, deliver: Callable[[Notification, dt.datetime], bool]
-) -> int:
+def _sweep(*, channel: str, limit: int, deliver: Callable[[Notification, dt.datetime], bool]) -> int:
     """Run ``deliver`` once for each due, pending row of ``channel`` ("email" or "push").
 
     Each row is locked and saved in its own transaction (``deliver`` updates the row's
@@ -159,9 +180,8 @@ def _sweep(
     """
     status, next_at = f"{channel}_status", f"{channel}_next_attempt_at"
     now = timezone.now()
-    due = (
-        Q(**{status: "pending", "deliver_at__lte": now})
-        & (Q(**{f"{next_at}__isnull": True}) | Q(**{f"{next_at}__lte": now}))
+    due = Q(**{status: "pending", "deliver_at__lte": now}) & (
+        Q(**{f"{next_at}__isnull": True}) | Q(**{f"{next_at}__lte": now})
     )
     candidates = list(
         Notification.objects.filter(due).order_by("deliver_at", "pk").values_list("pk", flat=True)[:limit]
@@ -202,8 +222,14 @@ def _schedule_retry(note: Notification, channel: str, now: dt.datetime) -> None:
     setattr(note, f"{channel}_attempts", attempts)
     setattr(note, f"{channel}_next_attempt_at", now + retry_delay(attempts))
     level = logging.ERROR if retry_delay(attempts) >= RETRY_CAP else logging.WARNING
-    logger.log(level, "%s for notification %s failed (attempt %s); next try at %s",
-               channel, note.pk, attempts, getattr(note, f"{channel}_next_attempt_at"))
+    logger.log(
+        level,
+        "%s for notification %s failed (attempt %s); next try at %s",
+        channel,
+        note.pk,
+        attempts,
+        getattr(note, f"{channel}_next_attempt_at"),
+    )
 
 
 def _permanently_refused(exc: Exception) -> bool:
@@ -250,26 +276,38 @@ def send_due_emails(*, limit: int = 200) -> int:
 
 def _push_payload(note: Notification) -> str:
     body = note.body if len(note.body) <= PUSH_BODY_MAX else note.body[: PUSH_BODY_MAX - 1] + "…"
-    return json.dumps({
-        "title": note.title, "body": body, "url": note.url or "/meldingen/", "tag": f"klimop-{note.pk}",
-    })
+    return json.dumps(
+        {
+            "title": note.title,
+            "body": body,
+            "url": note.url or "/meldingen/",
+            "tag": f"klimop-{note.pk}",
+        }
+    )
 
 
 def _push_to(subscription: PushSubscription, payload: str, vapid: Vapid) -> None:
     """One Web Push request; raises pywebpush.WebPushException (or a network error) on failure."""
     pywebpush.webpush(
-        subscription.info, data=payload, vapid_private_key=vapid,
+        subscription.info,
+        data=payload,
+        vapid_private_key=vapid,
         # A fresh dict each time: pywebpush writes the endpoint's "aud" into it.
         vapid_claims={"sub": settings.WEBPUSH_VAPID_SUBJECT},
-        ttl=PUSH_TTL_SECONDS, timeout=PUSH_TIMEOUT_SECONDS, headers={"Urgency": "normal"},
+        ttl=PUSH_TTL_SECONDS,
+        timeout=PUSH_TIMEOUT_SECONDS,
+        headers={"Urgency": "normal"},
     )
 
 
 def _deliver_push(vapid: Vapid) -> Callable[[Notification, dt.datetime], bool]:
     def deliver(note: Notification, now: dt.datetime) -> bool:
         done = set(note.push_sent_to)
-        devices = list(PushSubscription.objects.filter(user_id=note.user_id, disabled_at__isnull=True)
-                       .exclude(pk__in=done).order_by("pk"))
+        devices = list(
+            PushSubscription.objects.filter(user_id=note.user_id, disabled_at__isnull=True)
+            .exclude(pk__in=done)
+            .order_by("pk")
+        )
         payload = _push_payload(note)
         failed = reached = False
         for device in devices:
@@ -285,8 +323,9 @@ def _deliver_push(vapid: Vapid) -> Callable[[Notification, dt.datetime], bool]:
                     failed = True
                     device.failure_count += 1
                     device.save(update_fields=["failure_count"])
-                    logger.warning("Push of notification %s to subscription %s failed: %s",
-                                   note.pk, device.pk, exc)
+                    logger.warning(
+                        "Push of notification %s to subscription %s failed: %s", note.pk, device.pk, exc
+                    )
             else:
                 done.add(device.pk)
                 reached = True
@@ -300,8 +339,7 @@ def _deliver_push(vapid: Vapid) -> Callable[[Notification, dt.datetime], bool]:
             return reached
         note.push_next_attempt_at = None
         # Every device has it now, or none is left (all turned off or gone).
-        note.push_status = (Notification.PushStatus.SENT if done
-                            else Notification.PushStatus.NOT_WANTED)
+        note.push_status = Notification.PushStatus.SENT if done else Notification.PushStatus.NOT_WANTED
         return reached
 
     return deliver
@@ -339,8 +377,14 @@ def push_subscription_save(
     with transaction.atomic():
         subscription, _created = PushSubscription.objects.update_or_create(
             endpoint=endpoint,
-            defaults={"user": actor, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300],
-                      "disabled_at": None, "failure_count": 0},
+            defaults={
+                "user": actor,
+                "p256dh": p256dh,
+                "auth": auth,
+                "user_agent": user_agent[:300],
+                "disabled_at": None,
+                "failure_count": 0,
+            },
         )
     return subscription
 

@@ -84,8 +84,7 @@ def push_subscribe(request: AuthenticatedHttpRequest) -> JsonResponse:
         actor=request.user, user_agent=request.headers.get("User-Agent", ""), **form.cleaned_data
     )
     # Logging out of this browser forgets it again (models.notifications).
-    request.session[SESSION_PUSH_KEY] = sorted(
-        {*request.session.get(SESSION_PUSH_KEY, []), subscription.pk})
+    request.session[SESSION_PUSH_KEY] = sorted({*request.session.get(SESSION_PUSH_KEY, []), subscription.pk})
     return JsonResponse({"ok": True}, status=201)
 
 
@@ -96,8 +95,9 @@ def push_unsubscribe(request: AuthenticatedHttpRequest) -> JsonResponse:
     data = _json_body(request)
     if not isinstance(data, dict):
         return _bad_request()
-    form = PushEndpointForm(data={"endpoint": data.get("endpoint")}
-                            if isinstance(data.get("endpoint"), str) else {})
+    form = PushEndpointForm(
+        data={"endpoint": data.get("endpoint")} if isinstance(data.get("endpoint"), str) else {}
+    )
     if not form.is_valid():
         return _bad_request(form.errors.get_json_data())
     if not push_subscription_delete(actor=request.user, endpoint=form.cleaned_data["endpoint"]):

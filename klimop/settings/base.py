@@ -103,8 +103,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -217,11 +216,11 @@ WEBPUSH_VAPID_SUBJECT = env(
 # --- cache (allauth's rate limits need a real, shared cache) ---------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
-                          "LOCATION": "klimop_cache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "klimop_cache"}
+    }
 
 # --- Celery -----------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -241,53 +240,67 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "klimop-heartbeat": {"task": "klimop.tasks.heartbeat", "schedule": 60.0},
     "communication-notification-emails": {
-        "task": "klimop.notifications.tasks.send_due_notification_emails", "schedule": 60.0,
+        "task": "klimop.notifications.tasks.send_due_notification_emails",
+        "schedule": 60.0,
     },
     "communication-notification-pushes": {
-        "task": "klimop.notifications.tasks.send_due_notification_pushes", "schedule": 60.0,
+        "task": "klimop.notifications.tasks.send_due_notification_pushes",
+        "schedule": 60.0,
     },
     # Asks parents again for photo consent at the start of a school year (office hours only).
     "klimop-consent-renewal": {
-        "task": "klimop.privacy_tasks.consent_renewal_sweep", "schedule": 3600.0,
+        "task": "klimop.privacy_tasks.consent_renewal_sweep",
+        "schedule": 3600.0,
     },
     "communication-posts-notify-due": {
-        "task": "communication.tasks.posts.notify_due_posts", "schedule": 60.0,
+        "task": "communication.tasks.posts.notify_due_posts",
+        "schedule": 60.0,
     },
     "communication-posts-rhythm-reminder": {
-        "task": "communication.tasks.posts.remind_post_rhythm", "schedule": 900.0,
+        "task": "communication.tasks.posts.remind_post_rhythm",
+        "schedule": 900.0,
     },
     # Reminds parents of important agenda events (from 08:00 on the reminder day).
     "communication-agenda-event-reminders": {
-        "task": "communication.tasks.agenda.send_event_reminders", "schedule": 900.0,
+        "task": "communication.tasks.agenda.send_event_reminders",
+        "schedule": 900.0,
     },
     # The answer clock of parents' chat messages: reminder to staff, escalation to the director.
     "communication-chats-answer-reminders": {
-        "task": "communication.tasks.chats.send_answer_reminders", "schedule": 300.0,
+        "task": "communication.tasks.chats.send_answer_reminders",
+        "schedule": 300.0,
     },
     "communication-chats-answer-escalations": {
-        "task": "communication.tasks.chats.send_answer_escalations", "schedule": 300.0,
+        "task": "communication.tasks.chats.send_answer_escalations",
+        "schedule": 300.0,
     },
     # Per-child chats: created for every pupil of the school year, members kept in step.
     "communication-chats-sync-child-conversations": {
-        "task": "communication.tasks.chats.sync_child_conversations", "schedule": 3600.0,
+        "task": "communication.tasks.chats.sync_child_conversations",
+        "schedule": 3600.0,
     },
     # Sickness follow-up: a task for the teacher at the N-th school day of a spell (once per spell).
     "absences-follow-ups": {
-        "task": "absences.tasks.create_due_follow_ups", "schedule": 300.0,
+        "task": "absences.tasks.create_due_follow_ups",
+        "schedule": 300.0,
     },
     "absences-forget-pending-statements": {
-        "task": "absences.tasks.forget_pending_statements", "schedule": 86400.0,
+        "task": "absences.tasks.forget_pending_statements",
+        "schedule": 86400.0,
     },
     # Conversation planner: invitations at opening (office hours), reminders the day before,
     # and the teachers' "who did not book" notice at closing. Each at most once per person.
     "conversations-planner-invitations": {
-        "task": "conversations.tasks.send_planner_invitations", "schedule": 900.0,
+        "task": "conversations.tasks.send_planner_invitations",
+        "schedule": 900.0,
     },
     "conversations-planner-reminders": {
-        "task": "conversations.tasks.send_planner_reminders", "schedule": 900.0,
+        "task": "conversations.tasks.send_planner_reminders",
+        "schedule": 900.0,
     },
     "conversations-planner-closing-notices": {
-        "task": "conversations.tasks.send_planner_closing_notices", "schedule": 900.0,
+        "task": "conversations.tasks.send_planner_closing_notices",
+        "schedule": 900.0,
     },
 }
 CELERY_FILESYSTEM_DIR = Path(env("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / "celery")))

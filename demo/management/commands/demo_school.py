@@ -28,11 +28,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--reset", action="store_true",
+            "--reset",
+            action="store_true",
             help="Delete the demo school, its guardians and its logins first, then rebuild.",
         )
         parser.add_argument(
-            "--date", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+            "--date",
+            type=dt.date.fromisoformat,
+            default=None,
+            metavar="YYYY-MM-DD",
             help="Build the school year containing this date instead of today's.",
         )
 
@@ -43,9 +47,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 if reset:
                     deleted = demo.demo_school_delete()
-                    self.stdout.write(
-                        "Deleted: " + ", ".join(f"{n} {what}" for what, n in deleted.items())
-                    )
+                    self.stdout.write("Deleted: " + ", ".join(f"{n} {what}" for what, n in deleted.items()))
                 school, created = demo.demo_school_create(today=today)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
@@ -56,9 +58,9 @@ class Command(BaseCommand):
         if created:
             self.stdout.write(self.style.SUCCESS(f"Created {school.name} in {elapsed:.1f} s."))
         else:
-            self.stdout.write(self.style.WARNING(
-                f"{school.name} already exists; nothing changed (use --reset to rebuild)."
-            ))
+            self.stdout.write(
+                self.style.WARNING(f"{school.name} already exists; nothing changed (use --reset to rebuild).")
+            )
         self._print_logins()
         self._print_summary(school)
 
@@ -69,9 +71,7 @@ class Command(BaseCommand):
         widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(3)]
 
         def line(row) -> str:
-            return "  ".join(str(v).ljust(w) for v, w in zip(row[:3], widths, strict=True)) + (
-                f"  {row[3]}"
-            )
+            return "  ".join(str(v).ljust(w) for v, w in zip(row[:3], widths, strict=True)) + (f"  {row[3]}")
 
         self.stdout.write("")
         self.stdout.write(self.style.MIGRATE_HEADING("Demo logins"))
