@@ -25,19 +25,22 @@ MAX_PHOTO_BYTES = 15 * 1024 * 1024
 #: Decompression bombs: a small file can declare a huge canvas; refuse before decoding
 #: (from the header, which ``Image.open`` reads without decoding the pixels).
 MAX_PHOTO_PIXELS = 40_000_000
-#: The pixel budget of one post: all its new photos together, also from the headers.
-#: Measured on the 2-core development machine (Pillow 13, CPU time of ``process_photo``, best
-#: of 3): JPEG 12 MP (4032 × 3024, decoded at half scale) 0.11 s, 24 MP 0.25 s, 40 MP
-#: 0.36 s — about 10 ms per megapixel, so 100 MP of phone photos is about one second;
-#: an 8 MP JPEG (no half-scale decoding) 0.27 s, PNG and WebP 12 MP 0.45–0.54 s, about
-#: 40 ms per megapixel: a post of 100 MP of PNG costs about four seconds. Without the
-#: budget, 20 photos of 40 MP cost up to 30 seconds.
-MAX_POST_PIXELS = 100_000_000
+#: The budget of one post: about a second of CPU for all its new photos together, counted
+#: from the headers before anything is decoded, as the pixels that will really be decoded
+#: (``decoded_pixels``: a JPEG at libjpeg's reduced scale, any other format in full).
+#: Measured on the 2-core development machine (Pillow 13, CPU time of ``process_photo``,
+#: best of 3): about 38 ms per decoded megapixel whatever the format — a 12 MP phone JPEG
+#: (4032 × 3024, decoded at 2016 × 1512: 3 MP) 0.12 s, an 8 MP JPEG at half scale 0.075 s,
+#: PNG and WebP 12 MP 0.46–0.49 s (41 ms at worst). So 25 decoded megapixels are a second: eight
+#: 12 MP phone photos, twelve 8 MP ones (decoded at half scale), two 12 MP PNGs.
+MAX_POST_DECODED_PIXELS = 25_000_000
 MIN_PHOTO_SIDE = 16
 #: Stored photos are scaled down to this longest side: enough for a screen, not for print.
 MAX_STORED_SIDE = 2048
-#: A JPEG may be decoded at a reduced scale whose long side is this share of MAX_STORED_SIDE.
-DRAFT_TOLERANCE = 0.95
+#: A JPEG is decoded at libjpeg's largest reduced scale (1/2, 1/4, 1/8) whose long side still
+#: has this many pixels: enough for a phone or laptop screen, and 3 to 4 times cheaper.
+MIN_DECODED_SIDE = 1600
+JPEG_FORMATS = {"JPEG", "MPO"}
 THUMBNAIL_SIDE = 480
 MAX_PHOTOS_PER_POST = 20
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
@@ -93,8 +96,18 @@ def _check_pixels(name: str, width: int, height: int) -> None:
         raise _too_many_pixels(name, width, height)
 
 
-def photo_pixels(upload) -> int:
-    """Width × height from the image header, without decoding; 0 when it is no image.
+def _draft_scale(fmt: str | None, width: int, height: int) -> int:
+    """The reduced scale libjpeg decodes this image at (1 for anything but JPEG)."""
+    if fmt not in JPEG_FORMATS:
+        return 1
+    for scale in (8, 4, 2):
+        if max(width, height) / scale >= MIN_DECODED_SIDE:
+            return scale
+    return 1
+
+
+def decoded_pixels(upload) -> int:
+    """The pixels ``process_photo`` will decode, from the image header; 0 when it is no image.
 
     A file Pillow cannot identify counts 0 here: ``process_photo`` refuses it with
     its own message. A declared canvas over Pillow's own bomb limit counts as too many.
@@ -102,26 +115,29 @@ def photo_pixels(upload) -> int:
     try:
         upload.seek(0)
         with Image.open(upload) as probe:
-            width, height = probe.size
+            fmt, (width, height) = probe.format, probe.size
     except Image.DecompressionBombError:
         raise _too_many_pixels(getattr(upload, "name", "") or _("photo"), None, None) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return 0
     finally:
         upload.seek(0)
-    return width * height
+    scale = _draft_scale(fmt, width, height)
+    return (width // scale) * (height // scale)
 
 
 def check_post_pixels(uploads) -> None:
-    """The pixel budget of one post, from the headers, before any photo is decoded."""
-    total = sum(photo_pixels(upload) for upload in uploads)
-    if total > MAX_POST_PIXELS:
+    """The budget of one post (about a second of CPU), from the headers, before any decoding."""
+    total = sum(decoded_pixels(upload) for upload in uploads)
+    if total > MAX_POST_DECODED_PIXELS:
         raise ValidationError(
             _(
-                "These photos have %(mp)s megapixels together; one post may have at most "
-                "%(limit)s megapixels. Choose fewer or smaller photos, or spread them over two posts."
+                "These photos take too long to prepare together (%(mp)s of at most %(limit)s "
+                "megapixels, counted as they are decoded; PNG and WebP count in full). Choose "
+                "fewer or smaller photos, or spread them over two posts: about eight phone "
+                "photos fit in one post."
             )
-            % {"mp": round(total / 1_000_000), "limit": MAX_POST_PIXELS // 1_000_000},
+            % {"mp": round(total / 1_000_000), "limit": MAX_POST_DECODED_PIXELS // 1_000_000},
             code="too_many_pixels_in_post",
         )
 
@@ -129,15 +145,15 @@ def check_post_pixels(uploads) -> None:
 def _draft(img: Image.Image) -> None:
     """JPEG: let libjpeg decode at 1/2, 1/4 or 1/8 scale (a no-op for other formats).
 
-    The largest scale whose long side still reaches ``DRAFT_TOLERANCE`` of the stored
-    side: a 12 MP phone photo (4032 × 3024) is decoded at 2016 × 1512 and needs no
-    resampling at all — a third of the CPU time, for 1.6 % fewer pixels on its long side.
+    The largest scale whose long side keeps ``MIN_DECODED_SIDE`` pixels: a 12 MP phone
+    photo (4032 × 3024) is decoded at 2016 × 1512 and needs no resampling at all, an
+    8 MP one (3264 × 2448) at 1632 × 1224 — a third of the CPU time. The same rule
+    counts the post's budget (``decoded_pixels``).
     """
     width, height = img.size
-    for scale in (8, 4, 2):
-        if max(width, height) / scale >= MAX_STORED_SIDE * DRAFT_TOLERANCE:
-            img.draft("RGB", (max(1, width // scale), max(1, height // scale)))
-            return
+    scale = _draft_scale(img.format, width, height)
+    if scale > 1:
+        img.draft("RGB", (max(1, width // scale), max(1, height // scale)))
 
 
 def process_photo(upload) -> ProcessedImage:

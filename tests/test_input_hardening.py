@@ -176,11 +176,34 @@ class TestPixelBudget:
             )
         html = htmllib.unescape(response.content.decode())
         assert response.status_code == 200
-        assert "108 megapixel" in html
-        assert "100 megapixel" in html
+        assert "108 van hooguit 25 megapixel" in html  # Dutch, the teacher's language
         assert "Schoolreis naar de Efteling" in html
         assert decoded == []
         assert not Post.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("size", "fmt", "fits", "refused"),
+        [
+            # A 12 MP phone JPEG is decoded at half scale (3 MP): eight fit, nine do not.
+            ((4032, 3024), "JPEG", 8, 9),
+            # An 8 MP JPEG too (1632 × 1224: 2 MP): twelve fit.
+            ((3264, 2448), "JPEG", 12, 13),
+            # PNG is decoded in full: two of 12 MP fit, three do not.
+            ((4032, 3024), "PNG", 2, 3),
+        ],
+    )
+    def test_the_budget_counts_what_will_be_decoded(self, size, fmt, fits, refused):
+        out = io.BytesIO()
+        Image.new("RGB", size, (10, 120, 200)).save(out, format=fmt)
+        data = out.getvalue()
+
+        def photos(n):
+            return [SimpleUploadedFile(f"f{i}.{fmt.lower()}", data) for i in range(n)]
+
+        media.check_post_pixels(photos(fits))
+        with pytest.raises(ValidationError) as exc:
+            media.check_post_pixels(photos(refused))
+        assert exc.value.code == "too_many_pixels_in_post"
 
     def test_a_post_within_the_budget_is_saved(self, client, teacher, group):
         client.force_login(teacher.user)
