@@ -17,6 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TUESDAY_EVENING = dt.datetime(2026, 11, 24, 21, 30, tzinfo=AMSTERDAM)
 WEDNESDAY_OPENING = dt.datetime(2026, 11, 25, 8, 1, tzinfo=AMSTERDAM)
+TUESDAY_MORNING = dt.datetime(2026, 11, 24, 10, 0, tzinfo=AMSTERDAM)  # the teacher works
 
 if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
     pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
@@ -136,3 +137,30 @@ def test_the_rhythm_card_as_the_dashboard_shows_it(page, live_server, cast):
     )
     page.wait_for_load_state("networkidle")
     shot(page, "posts-rhythm-phone")
+
+
+def test_a_post_over_the_photo_budget_comes_back_with_the_text_kept(browser, live_server, cast, tmp_path):
+    """Nine 12 MP phone photos are more than a post's second of work: the teacher is told
+    how many fit, and what they typed is still there."""
+    big = Image.new("RGB", (4032, 3024), (90, 140, 60))
+    data = io.BytesIO()
+    big.save(data, format="JPEG", quality=85)
+    files = []
+    for i in range(9):
+        path = tmp_path / f"schoolreis-{i}.jpg"
+        path.write_bytes(data.getvalue())
+        files.append(str(path))
+    with time_machine.travel(TUESDAY_MORNING, tick=True):
+        page = browser.new_page(viewport=PHONE)
+        log_in(page, live_server, cast["teacher"].user)
+        page.goto(f"{live_server.url}/berichten/nieuw/")
+        page.get_by_label("Titel").fill("Schoolreis naar de kinderboerderij")
+        page.get_by_label("Tekst").fill("Wat een mooie dag met de geitjes.")
+        page.locator("input[name=photos]").set_input_files(files)
+        page.get_by_label("Ik heb de foto's gecontroleerd").check()
+        page.get_by_role("button", name="Publiceren").click()
+        page.wait_for_load_state("networkidle")
+        assert page.get_by_text("ongeveer acht telefoonfoto's passen in één bericht").is_visible()
+        assert page.get_by_label("Titel").input_value() == "Schoolreis naar de kinderboerderij"
+        shot(page, "posts-photo-budget-phone")
+    assert not Post.objects.exists()
