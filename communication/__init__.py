@@ -1,0 +1,1 @@
+"""Communication features, each its own Django app: posts, chats (messages) and the agenda."""

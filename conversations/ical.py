@@ -1,6 +1,6 @@
 """A booked conversation as iCalendar (RFC 5545): the .ics download and the parent's feed.
 
-Uses the agenda's Europe/Amsterdam VTIMEZONE (``communication.ical``), so the conversation
+Uses the agenda's Europe/Amsterdam VTIMEZONE (``communication.agenda.ical``), so the conversation
 shows at the same wall-clock time in every calendar app.
 """
 

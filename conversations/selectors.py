@@ -414,7 +414,7 @@ def parent_card_context(user, now: dt.datetime | None = None) -> dict:
 def bookings_for_feed(user, start: dt.datetime | dt.date, end: dt.datetime | dt.date | None = None) -> list:
     """The user's booked conversations between ``start`` and ``end`` as iCalendar VEVENTs.
 
-    For ``communication.ical``: add each to the feed's calendar
+    For ``communication.agenda.ical``: add each to the feed's calendar
     (``cal.add_component(event)``). A parent gets the conversations they share (joint
     bookings of their children, their own separate ones); a teacher their own slots that
     are booked. UIDs are stable per booking, so a moved conversation updates in place.

@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from communication.selectors import posts as post_selectors
-from communication.selectors.chats import open_parent_messages_for
-from communication.services import posts as post_services
+from communication.chats.selectors import open_parent_messages_for
+from communication.posts import selectors as post_selectors
+from communication.posts import services as post_services
 from klimop import access, selectors
 
 HOME_POSTS = 5

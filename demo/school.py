@@ -49,19 +49,12 @@ from PIL import Image, ImageDraw
 
 from absences import services as absence_services
 from absences.models import AbsenceReport, FollowUp, LeaveRequest
-from communication.models import (
-    Conversation,
-    Event,
-    Message,
-    Participant,
-    Post,
-    PostAttachment,
-    PostPhoto,
-    PostRead,
-)
-from communication.services import agenda as agenda_services
-from communication.services import chats as chat_services
-from communication.services import posts as post_services
+from communication.agenda import services as agenda_services
+from communication.agenda.models import Event
+from communication.chats import services as chat_services
+from communication.chats.models import Conversation, Message, Participant
+from communication.posts import services as post_services
+from communication.posts.models import Post, PostAttachment, PostPhoto, PostRead
 from conversations import selectors as planner_selectors
 from conversations import services as planner_services
 from conversations.models import Availability, Booking, BookingEvent, Round, Slot
@@ -80,7 +73,7 @@ from klimop.models import (
     User,
 )
 from klimop.notifications.models import Notification
-from klimop.privacy_models import ConsentDecision, ConsentEvent, ConsentPurpose
+from klimop.privacy.models import ConsentDecision, ConsentEvent, ConsentPurpose
 from quality.models import Survey, SurveyParticipation, SurveyResponse
 
 Kind = GuardianRelation.Kind

@@ -827,7 +827,3 @@ class UserAdmin(DjangoUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
-
-
-# Registers the privacy and quality-card models.
-from . import privacy_admin  # noqa: E402,F401

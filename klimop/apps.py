@@ -11,7 +11,7 @@ class KlimopConfig(AppConfig):
     def ready(self) -> None:
         # Register this app's Celery tasks when Django starts: services enqueue them by
         # name (klimop.queue.enqueue_on_commit) and never import a tasks module.
-        from . import privacy_tasks, tasks  # noqa: F401
+        from . import tasks  # noqa: F401
 
 
 class KlimopAdminConfig(admin_apps.AdminConfig):

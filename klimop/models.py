@@ -448,6 +448,3 @@ class StaffMember(models.Model):
     def sees_whole_school(self) -> bool:
         """Directors, the office and the care coordinator work across all groups."""
         return self.role in {self.Role.DIRECTOR, self.Role.OFFICE, self.Role.CARE_COORDINATOR}
-
-
-from .privacy_models import *  # noqa: E402,F403

@@ -17,7 +17,3 @@ def heartbeat() -> str:
 def ping(token: str) -> str:
     """Echo a token; proves a real worker runs tasks through the broker (tests, diagnostics)."""
     return token
-
-
-# Celery autodiscovers klimop.tasks only; the privacy tasks live in their own module.
-from .privacy_tasks import *  # noqa: E402,F403

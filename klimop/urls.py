@@ -18,11 +18,13 @@ urlpatterns = [
     path("school/", views.school_switch, name="school_switch"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("klimop.notifications.urls")),
-    path("", include("communication.urls")),
+    path("", include("communication.posts.urls")),
+    path("", include("communication.agenda.urls")),
+    path("", include("communication.chats.urls")),
     path("", include("absences.urls")),
     path("", include("conversations.urls")),
     path("", include("quality.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
-urlpatterns += [path("privacy/", include("klimop.privacy_views"))]
+urlpatterns += [path("privacy/", include("klimop.privacy.urls"))]

@@ -518,7 +518,7 @@ def _active_parents(school, period, targets, groups) -> tuple[Figure, int]:
 
 
 def _post_rhythm(school, period, targets, groups, cal, quota, now) -> Figure:
-    from communication.models import Post
+    from communication.posts.models import Post
 
     posts = Post.objects.filter(
         school=school,
@@ -556,7 +556,7 @@ def _post_rhythm(school, period, targets, groups, cal, quota, now) -> Figure:
 
 
 def _answer_times(school, period, targets, cal, now) -> tuple[Figure, AnswerStats, list[TeacherRow]]:
-    from communication.models import Message, Participant
+    from communication.chats.models import Message, Participant
 
     messages = Message.objects.filter(
         conversation__school=school,
@@ -567,7 +567,7 @@ def _answer_times(school, period, targets, cal, now) -> tuple[Figure, AnswerStat
     ).values_list(
         "conversation_id", "created_at", "answer_by", "answered_at", "acknowledged_at", "escalated_at"
     )
-    # answer_by is always set with needs_answer (communication.services.chats), which the
+    # answer_by is always set with needs_answer (communication.chats.services), which the
     # model's nullable column cannot tell the type checker.
     rows = [AnswerRow(*values) for values in messages]  # type: ignore[arg-type]
     stats = answer_stats(rows, cal, now)

@@ -122,7 +122,9 @@ def test_every_predicate_for_every_role(cast):
 
 def test_the_features_use_the_one_definition_of_a_staff_members_groups(cast):
     """Posts, the agenda, group chats and the planner ask the access module, so they agree."""
-    from communication.services import agenda, chats, posts
+    from communication.agenda import services as agenda
+    from communication.chats import services as chats
+    from communication.posts import services as posts
     from conversations import rules as planner_rules
 
     for role, user in cast["users"].items():

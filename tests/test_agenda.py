@@ -9,10 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from communication.models import Event
-from communication.selectors import agenda as selectors
-from communication.services import agenda as services
-from communication.tasks.agenda import send_event_reminders
+from communication.agenda import selectors, services
+from communication.agenda.models import Event
+from communication.agenda.tasks import send_event_reminders
 from klimop.models import NonSchoolDay
 from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
@@ -208,7 +207,7 @@ def test_other_school_sees_nothing_and_detail_404s(client, other_director, teach
     school_event(director)
     assert selectors.agenda_for(viewer=other_director.user) == []
     client.force_login(other_director.user)
-    assert client.get(reverse("communication:event_detail", args=[event.pk])).status_code == 404
+    assert client.get(reverse("agenda:event_detail", args=[event.pk])).status_code == 404
 
 
 @time_machine.travel(at(2026, 11, 23, 10), tick=False)
@@ -218,7 +217,7 @@ def test_filter_by_child_group_ignores_groups_not_visible(
     group_event(teacher, group, title="Schoolreis 5a")
     group_event(other_teacher, other_group, title="Toets 6b")
     client.force_login(parent.user)
-    html = client.get(reverse("communication:agenda"), {"groep": other_group.pk}).content.decode()
+    html = client.get(reverse("agenda:agenda"), {"groep": other_group.pk}).content.decode()
     assert "Toets 6b" not in html
     assert "Schoolreis 5a" in html
 
@@ -259,11 +258,11 @@ def test_bring_warning_in_the_form_requires_the_checkbox(client, teacher, group)
         "bring": "gymkleren",
         "remind_days_before": 14,
     }
-    response = client.post(reverse("communication:event_create"), data)
+    response = client.post(reverse("agenda:event_create"), data)
     assert response.status_code == 200
     assert not Event.objects.exists()
     assert 'name="confirm_short_notice"' in response.content.decode()
-    response = client.post(reverse("communication:event_create"), {**data, "confirm_short_notice": "on"})
+    response = client.post(reverse("agenda:event_create"), {**data, "confirm_short_notice": "on"})
     assert response.status_code == 302
     event = Event.objects.get()
     assert event.starts_at == at(2026, 11, 30, 9)
@@ -304,7 +303,7 @@ def test_list_page_groups_by_week(client, parent, teacher, group, director):
     group_event(teacher, group, title="Schoolreis 5a")
     school_event(director, title="Koffie-uurtje")
     client.force_login(parent.user)
-    response = client.get(reverse("communication:agenda"))
+    response = client.get(reverse("agenda:agenda"))
     html = response.content.decode()
     assert response.status_code == 200
     assert "Schoolreis 5a" in html
@@ -317,7 +316,7 @@ def test_month_view_query_count_does_not_grow(client, parent, teacher, group, di
     add_christmas(school)
     group_event(teacher, group)
     client.force_login(parent.user)
-    url = reverse("communication:agenda_month", args=[2026, 12])
+    url = reverse("agenda:agenda_month", args=[2026, 12])
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         assert client.get(url).status_code == 200
@@ -339,17 +338,17 @@ def test_month_view_rejects_bad_months(client, parent):
 def test_staff_edit_and_delete_pages(client, teacher, group, other_teacher):
     event = group_event(teacher, group)
     client.force_login(other_teacher.user)
-    assert client.get(reverse("communication:event_edit", args=[event.pk])).status_code == 404
+    assert client.get(reverse("agenda:event_edit", args=[event.pk])).status_code == 404
     client.force_login(teacher.user)
-    assert client.get(reverse("communication:event_edit", args=[event.pk])).status_code == 200
-    response = client.post(reverse("communication:event_delete", args=[event.pk]))
+    assert client.get(reverse("agenda:event_edit", args=[event.pk])).status_code == 200
+    response = client.post(reverse("agenda:event_delete", args=[event.pk]))
     assert response.status_code == 302
     assert not Event.objects.exists()
 
 
 def test_parent_cannot_open_create_form(client, parent):
     client.force_login(parent.user)
-    assert client.get(reverse("communication:event_create")).status_code == 403
+    assert client.get(reverse("agenda:event_create")).status_code == 403
 
 
 @time_machine.travel(at(2026, 11, 23, 10), tick=False)
@@ -357,7 +356,7 @@ def test_teacher_edits_event_through_the_form(client, teacher, group):
     event = group_event(teacher, group)
     client.force_login(teacher.user)
     response = client.post(
-        reverse("communication:event_edit", args=[event.pk]),
+        reverse("agenda:event_edit", args=[event.pk]),
         {
             "group": group.pk,
             "title": "Schoolreis (verplaatst)",
@@ -379,7 +378,7 @@ def test_teacher_edits_event_through_the_form(client, teacher, group):
 def test_list_view_query_count_does_not_grow(client, parent, teacher, group, director):
     group_event(teacher, group)
     client.force_login(parent.user)
-    url = reverse("communication:agenda")
+    url = reverse("agenda:agenda")
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         client.get(url)

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from communication.models import Event
+from communication.agenda.models import Event
 from klimop.models import NonSchoolDay
 from klimop.worktime import AMSTERDAM
 from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, log_in, shot, verified

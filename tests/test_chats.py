@@ -13,9 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from communication.models import Conversation, Message, Participant
-from communication.selectors import chats as selectors
-from communication.services import chats as services
+from communication.chats import selectors, services
+from communication.chats.models import Conversation, Message, Participant
 from klimop import media
 from klimop.models import GuardianRelation, NonSchoolDay
 from klimop.notifications.models import Notification
@@ -106,9 +105,9 @@ class TestAccess:
             conversation = _start(parent, child)
             client.force_login(divorced_parent.user)
             for name in ("chat_detail", "chat_poll"):
-                assert client.get(reverse(f"communication:{name}", args=[conversation.pk])).status_code == 404
+                assert client.get(reverse(f"chats:{name}", args=[conversation.pk])).status_code == 404
             message = conversation.messages.get()
-            assert client.get(reverse("communication:chat_attachment", args=[message.pk])).status_code == 404
+            assert client.get(reverse("chats:chat_attachment", args=[message.pk])).status_code == 404
 
     def test_staff_write_to_the_guardians_who_may_be_contacted(
         self, cast, teacher, child, parent, divorced_parent, step_parent, info_parent
@@ -166,7 +165,7 @@ class TestDelivery:
         with time_machine.travel(FRIDAY_EVENING, tick=False):
             conversation = _start(parent, child)
             client.force_login(parent.user)
-            page = client.get(reverse("communication:chat_detail", args=[conversation.pk]))
+            page = client.get(reverse("chats:chat_detail", args=[conversation.pk]))
         text = page.content.decode()
         assert "dinsdag 6 oktober, 16:30" in text
         assert "Niet bedoeld voor gesprekken over gedrag of ontwikkeling" in text
@@ -197,7 +196,7 @@ class TestDelivery:
         with time_machine.travel(MONDAY_EVENING + dt.timedelta(days=1), tick=False):
             client.force_login(teacher.user)
             response = client.post(
-                reverse("communication:chat_detail", args=[conversation.pk]),
+                reverse("chats:chat_detail", args=[conversation.pk]),
                 {"body": "Tot morgen"},
                 follow=True,
             )
@@ -277,7 +276,7 @@ class TestAnswerClock:
             services.message_acknowledge(actor=parent.user, message=message)
 
     def test_the_tasks_call_the_sweeps(self, cast, parent, child, teacher):
-        from communication.tasks import chats as tasks
+        from communication.chats import tasks
 
         message = self._message(parent, child)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
@@ -315,10 +314,10 @@ class TestInput:
                     actor=parent.user, conversation=conversation, body="", attachment=_pdf()
                 )
             assert "MB" in str(exc.value)
-            monkeypatch.setattr("communication.forms.chats.MAX_ATTACHMENT_BYTES", 10)
+            monkeypatch.setattr("communication.chats.forms.MAX_ATTACHMENT_BYTES", 10)
             client.force_login(parent.user)
             response = client.post(
-                reverse("communication:chat_detail", args=[conversation.pk]),
+                reverse("chats:chat_detail", args=[conversation.pk]),
                 {"body": "", "attachment": _pdf()},
             )
         assert response.status_code == 400
@@ -339,9 +338,9 @@ class TestInput:
             assert pdf.attachment_kind == "pdf"
             assert photo.attachment_kind == "image"
             client.force_login(teacher.user)
-            assert client.get(reverse("communication:chat_attachment", args=[photo.pk])).status_code == 200
+            assert client.get(reverse("chats:chat_attachment", args=[photo.pk])).status_code == 200
             client.force_login(divorced_parent.user)
-            assert client.get(reverse("communication:chat_attachment", args=[pdf.pk])).status_code == 404
+            assert client.get(reverse("chats:chat_attachment", args=[pdf.pk])).status_code == 404
 
     def test_a_file_that_is_neither_pdf_nor_image_is_refused(self, cast, parent, child):
         with time_machine.travel(TUESDAY_MORNING, tick=False):
@@ -416,7 +415,7 @@ class TestGroupConversations:
             )
             assert conversation.messages.get().needs_answer is False
             client.force_login(other.user)
-            page = client.get(reverse("communication:chat_detail", args=[conversation.pk])).content.decode()
+            page = client.get(reverse("chats:chat_detail", args=[conversation.pk])).content.decode()
         import re
 
         page = re.sub(r'<details class="account-menu.*?</details>', "", page, flags=re.S)
@@ -532,11 +531,11 @@ class TestInbox:
         with time_machine.travel(MONDAY_OPENING, tick=False):
             _start(parent, child)
             with CaptureQueriesContext(connection) as few:
-                assert client.get(reverse("communication:chat_inbox")).status_code == 200
+                assert client.get(reverse("chats:chat_inbox")).status_code == 200
             for _ in range(4):
                 _start(parent, child, body="Nog een vraag")
             with CaptureQueriesContext(connection) as many:
-                page = client.get(reverse("communication:chat_inbox"))
+                page = client.get(reverse("chats:chat_inbox"))
         assert page.status_code == 200
         assert len(many) == len(few)
         assert "Ouders wachten op antwoord" in page.content.decode() or "waiting" in page.content.decode()
@@ -551,13 +550,11 @@ class TestInbox:
                 actor=teacher.user, conversation=conversation, body="Morgen <b>meer</b>"
             )
             client.force_login(parent.user)
-            page = client.get(reverse("communication:chat_detail", args=[conversation.pk]))
+            page = client.get(reverse("chats:chat_detail", args=[conversation.pk]))
             since = page.context["since"]
             assert f'id="m{held.pk}"' not in page.content.decode()
         with time_machine.travel(TUESDAY_OPENING + dt.timedelta(seconds=5), tick=False):
-            response = client.get(
-                reverse("communication:chat_poll", args=[conversation.pk]), {"since": since}
-            )
+            response = client.get(reverse("chats:chat_poll", args=[conversation.pk]), {"since": since})
         html = response.content.decode()
         # The held message was written before the page loaded, but delivered after it.
         assert f'id="m{held.pk}"' in html
@@ -567,17 +564,15 @@ class TestInbox:
     def test_start_page_sends_a_parent_to_the_new_conversation(self, client, cast, parent, child):
         client.force_login(parent.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            assert client.get(reverse("communication:chat_start")).status_code == 200
-            response = client.post(reverse("communication:chat_start"), {"pupil": child.pk, "body": "Hallo"})
+            assert client.get(reverse("chats:chat_start")).status_code == 200
+            response = client.post(reverse("chats:chat_start"), {"pupil": child.pk, "body": "Hallo"})
         conversation = Conversation.objects.get()
-        assert response.url == reverse("communication:chat_detail", args=[conversation.pk])
+        assert response.url == reverse("chats:chat_detail", args=[conversation.pk])
 
     def test_a_barred_parent_cannot_start_through_the_page(self, client, cast, barred_parent, barred_child):
         client.force_login(barred_parent.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            response = client.post(
-                reverse("communication:chat_start"), {"pupil": barred_child.pk, "body": "x"}
-            )
+            response = client.post(reverse("chats:chat_start"), {"pupil": barred_child.pk, "body": "x"})
         assert response.status_code in (200, 404)
         assert not Conversation.objects.exists()
 
@@ -585,9 +580,9 @@ class TestInbox:
         with time_machine.travel(MONDAY_OPENING, tick=False):
             message = _start(parent, child).messages.get()
             client.force_login(teacher.user)
-            page = client.get(reverse("communication:chat_detail", args=[message.conversation_id]))
-            assert reverse("communication:chat_acknowledge", args=[message.pk]) in page.content.decode()
-            client.post(reverse("communication:chat_acknowledge", args=[message.pk]))
+            page = client.get(reverse("chats:chat_detail", args=[message.conversation_id]))
+            assert reverse("chats:chat_acknowledge", args=[message.pk]) in page.content.decode()
+            client.post(reverse("chats:chat_acknowledge", args=[message.pk]))
         assert Message.objects.get(pk=message.pk).acknowledged_at == MONDAY_OPENING
 
 
@@ -635,7 +630,7 @@ class TestExport:
             services.message_send(actor=teacher.user, conversation=conversation, body="Antwoord van school")
             _start(divorced_parent, child, body="Vraag van de andere ouder")
             client.force_login(parent.user)
-            response = client.get(reverse("communication:chat_export"))
+            response = client.get(reverse("chats:chat_export"))
         data = response.json()
         assert response["Content-Disposition"].startswith("attachment")
         assert [m["text"] for m in data["messages"]] == ["Mijn eigen vraag"]
@@ -654,7 +649,7 @@ class TestConversationPage:
         with time_machine.travel(MONDAY_OPENING, tick=False):
             conversation = _start(parent, child)
             client.force_login(teacher.user)
-            url = reverse("communication:chat_detail", args=[conversation.pk])
+            url = reverse("chats:chat_detail", args=[conversation.pk])
             with CaptureQueriesContext(connection) as few:
                 client.get(url)
             for i in range(5):

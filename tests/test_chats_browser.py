@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from communication.models import Conversation
+from communication.chats.models import Conversation
 from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
 from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, log_in, shot, verified

@@ -10,9 +10,8 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from communication.models import Conversation
-from communication.services import chats as services
-from communication.tasks import chats as tasks
+from communication.chats import services, tasks
+from communication.chats.models import Conversation
 from klimop.models import GuardianRelation, School
 from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
@@ -75,9 +74,9 @@ class TestWhatParentsMayStart:
             with pytest.raises(PermissionDenied):
                 services.conversation_start_direct(actor=parent.user, pupil=child, body="Hallo")
             client.force_login(parent.user)
-            inbox = client.get(reverse("communication:chat_inbox")).content.decode()
-            page = client.get(reverse("communication:chat_start")).content.decode()
-        assert f'href="{reverse("communication:chat_start")}"' not in inbox
+            inbox = client.get(reverse("chats:chat_inbox")).content.decode()
+            page = client.get(reverse("chats:chat_start")).content.decode()
+        assert f'href="{reverse("chats:chat_start")}"' not in inbox
         assert "U kunt geen gesprek beginnen" in page
 
     def test_a_school_can_turn_off_chats_between_parents(
@@ -88,7 +87,7 @@ class TestWhatParentsMayStart:
             with pytest.raises(PermissionDenied):
                 services.conversation_start_parents(actor=parent.user, other=neighbour.user, group=group)
             client.force_login(parent.user)
-            page = client.get(reverse("communication:chat_start_parent")).content.decode()
+            page = client.get(reverse("chats:chat_start_parent")).content.decode()
         assert neighbour.user.get_full_name() not in page
         assert not Conversation.objects.filter(kind="parents").exists()
 
@@ -127,15 +126,15 @@ class TestStartPages:
     ):
         client.force_login(teacher.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            page = client.get(reverse("communication:chat_start_group")).content.decode()
+            page = client.get(reverse("chats:chat_start_group")).content.decode()
             assert group.name in page
             assert other_group.name not in page
             response = client.post(
-                reverse("communication:chat_start_group"),
+                reverse("chats:chat_start_group"),
                 {"group": group.pk, "title": "Schoolreis", "body": "Wie kan er meerijden?"},
             )
         conversation = Conversation.objects.get(kind="group")
-        assert response.url == reverse("communication:chat_detail", args=[conversation.pk])
+        assert response.url == reverse("chats:chat_detail", args=[conversation.pk])
         assert conversation.title == "Schoolreis"
         assert {parent.user_id, divorced_parent.user_id} <= set(
             conversation.participants.values_list("user_id", flat=True)
@@ -145,7 +144,7 @@ class TestStartPages:
         client.force_login(teacher.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             response = client.post(
-                reverse("communication:chat_start_group"),
+                reverse("chats:chat_start_group"),
                 {"group": other_group.pk, "title": "x", "body": "y"},
             )
         assert response.status_code == 400
@@ -154,26 +153,24 @@ class TestStartPages:
 
     def test_parents_do_not_get_the_group_page(self, client, cast, parent):
         client.force_login(parent.user)
-        assert client.get(reverse("communication:chat_start_group")).status_code == 404
+        assert client.get(reverse("chats:chat_start_group")).status_code == 404
 
     def test_a_parent_writes_to_another_parent_by_name_only(
         self, client, cast, parent, group, neighbour, barred_parent
     ):
         client.force_login(parent.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            page = _without_account_menu(
-                client.get(reverse("communication:chat_start_parent")).content.decode()
-            )
+            page = _without_account_menu(client.get(reverse("chats:chat_start_parent")).content.decode())
             assert neighbour.user.get_full_name() in page
             assert neighbour.email not in page
             assert neighbour.phone not in page
             assert barred_parent.user.get_full_name() not in page
             response = client.post(
-                reverse("communication:chat_start_parent"),
+                reverse("chats:chat_start_parent"),
                 {"other": f"{neighbour.user_id}-{group.pk}", "body": "Zullen we samen fietsen?"},
             )
         conversation = Conversation.objects.get(kind="parents")
-        assert response.url == reverse("communication:chat_detail", args=[conversation.pk])
+        assert response.url == reverse("chats:chat_detail", args=[conversation.pk])
         assert set(conversation.participants.values_list("user_id", flat=True)) == {
             parent.user_id,
             neighbour.user_id,
@@ -185,7 +182,7 @@ class TestStartPages:
         client.force_login(parent.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             response = client.post(
-                reverse("communication:chat_start_parent"),
+                reverse("chats:chat_start_parent"),
                 {"other": f"{barred_parent.user_id}-{group.pk}", "body": "Hallo"},
             )
         assert response.status_code == 400
@@ -193,13 +190,13 @@ class TestStartPages:
 
     def test_the_inbox_offers_what_each_user_may_start(self, client, cast, parent, teacher, neighbour):
         client.force_login(parent.user)
-        parent_inbox = client.get(reverse("communication:chat_inbox")).content.decode()
+        parent_inbox = client.get(reverse("chats:chat_inbox")).content.decode()
         client.force_login(teacher.user)
-        teacher_inbox = client.get(reverse("communication:chat_inbox")).content.decode()
-        assert reverse("communication:chat_start_parent") in parent_inbox
-        assert reverse("communication:chat_start_group") not in parent_inbox
-        assert reverse("communication:chat_start_group") in teacher_inbox
-        assert reverse("communication:chat_start_parent") not in teacher_inbox
+        teacher_inbox = client.get(reverse("chats:chat_inbox")).content.decode()
+        assert reverse("chats:chat_start_parent") in parent_inbox
+        assert reverse("chats:chat_start_group") not in parent_inbox
+        assert reverse("chats:chat_start_group") in teacher_inbox
+        assert reverse("chats:chat_start_parent") not in teacher_inbox
 
 
 class TestHourlySync:
@@ -247,9 +244,9 @@ class TestDashboardAndNavigation:
         with time_machine.travel(MONDAY_OPENING, tick=False):
             page = client.get(reverse("staff_dashboard")).content.decode()
             assert '<span class="nav-count" data-unread-chats>1</span>' in page
-            assert client.get(reverse("communication:unread_counts")).json()["chats"] == 1
-            client.get(reverse("communication:chat_detail", args=[message.conversation_id]))
-            assert client.get(reverse("communication:unread_counts")).json()["chats"] == 0
+            assert client.get(reverse("chats:unread_counts")).json()["chats"] == 1
+            client.get(reverse("chats:chat_detail", args=[message.conversation_id]))
+            assert client.get(reverse("chats:unread_counts")).json()["chats"] == 0
             page = client.get(reverse("staff_dashboard")).content.decode()
         assert '<span class="nav-count" data-unread-chats hidden>0</span>' in page
 
@@ -258,21 +255,21 @@ class TestDashboardAndNavigation:
         client.force_login(teacher.user)
         with time_machine.travel(MONDAY_OPENING, tick=False):
             response = client.get(
-                reverse("communication:chat_poll", args=[message.conversation_id]),
+                reverse("chats:chat_poll", args=[message.conversation_id]),
                 {"since": (FRIDAY_EVENING - dt.timedelta(minutes=1)).isoformat()},
             )
         assert response["X-Unread-Chats"] == "0"
         assert "Mag Noor eerder weg?" in response.content.decode()
 
     def test_the_counts_need_a_login(self, client):
-        response = client.get(reverse("communication:unread_counts"))
+        response = client.get(reverse("chats:unread_counts"))
         assert response.status_code == 302
 
 
 class TestConversationPage:
     def test_staff_see_by_when_to_answer_and_when_it_is_overdue(self, client, cast, parent, child, teacher):
         message = _parent_message(parent, child)
-        url = reverse("communication:chat_detail", args=[message.conversation_id])
+        url = reverse("chats:chat_detail", args=[message.conversation_id])
         client.force_login(teacher.user)
         with time_machine.travel(MONDAY_OPENING, tick=False):
             page = client.get(url).content.decode()

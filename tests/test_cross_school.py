@@ -30,7 +30,19 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 AMS = zoneinfo.ZoneInfo("Europe/Amsterdam")
-APPS = ("klimop", "notifications", "communication", "absences", "conversations", "quality", "account", "mfa")
+APPS = (
+    "klimop",
+    "notifications",
+    "privacy",
+    "posts",
+    "chats",
+    "agenda",
+    "absences",
+    "conversations",
+    "quality",
+    "account",
+    "mfa",
+)
 #: New rows of school B may point at an existing login: B adds its own record to it.
 ALLOWED_LINKS = {(StaffMember, "user"), (Guardian, "user")}
 SAMPLE = 2  # objects of each model tried per view

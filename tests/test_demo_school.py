@@ -23,10 +23,11 @@ from PIL import Image
 
 from absences import selectors as absence_selectors
 from absences.models import AbsenceReport, FollowUp, LeaveRequest
-from communication.models import Event, Post, PostPhoto, PostRead
-from communication.selectors import agenda as agenda_selectors
-from communication.selectors import posts as post_selectors
-from communication.services import posts as post_services
+from communication.agenda import selectors as agenda_selectors
+from communication.agenda.models import Event
+from communication.posts import selectors as post_selectors
+from communication.posts import services as post_services
+from communication.posts.models import Post, PostPhoto, PostRead
 from conversations import selectors as planner_selectors
 from conversations import services as planner_services
 from conversations.models import Availability, Booking, BookingEvent, Round, Slot
@@ -45,8 +46,8 @@ from klimop.models import (
 )
 from klimop.notifications import selectors as notification_selectors
 from klimop.notifications.models import Notification
-from klimop.privacy_models import ConsentDecision, ConsentEvent, ConsentPurpose
-from klimop.privacy_selectors import consent_for_pupils, effective_consent
+from klimop.privacy.models import ConsentDecision, ConsentEvent, ConsentPurpose
+from klimop.privacy.selectors import consent_for_pupils, effective_consent
 from tests.conftest import DEMO_BUILT_AT, DEMO_DAY
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_built", "_demo_clock")]
@@ -503,8 +504,8 @@ def test_the_photo_post_went_through_the_photo_pipeline(school):
 def test_photos_are_served_only_to_the_groups_parents(school, client):
     photo = PostPhoto.objects.filter(post__group__name="5a").first()
     urls = [
-        reverse("communication:post_photo", args=[photo.pk]),
-        reverse("communication:post_photo_thumb", args=[photo.pk]),
+        reverse("posts:post_photo", args=[photo.pk]),
+        reverse("posts:post_photo_thumb", args=[photo.pk]),
     ]
     assert client.login(email=demo.LOGIN_PARENT, password=settings.KLIMOP_DEMO_PASSWORD)
     for url in urls:
@@ -612,8 +613,8 @@ def test_summary_has_a_line_per_kind(output):
 
 
 def test_the_demo_has_conversations_with_one_parent_waiting_for_leerkracht(school):
-    from communication.models import Conversation
-    from communication.selectors import chats as chat_selectors
+    from communication.chats import selectors as chat_selectors
+    from communication.chats.models import Conversation
 
     teacher, parent = user(demo.LOGIN_TEACHER), user(demo.LOGIN_PARENT)
     pupils = Pupil.objects.filter(school=school, left_on__isnull=True).count()

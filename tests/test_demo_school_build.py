@@ -14,7 +14,7 @@ import time_machine
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from communication.models import PostPhoto
+from communication.posts.models import PostPhoto
 from demo import school as demo
 from klimop.models import School, SchoolYear
 from tests.conftest import DEMO_BUILT_AT, DEMO_DAY

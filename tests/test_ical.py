@@ -11,8 +11,8 @@ import time_machine
 import vobject
 from django.urls import reverse
 
-from communication.models import Event, FeedToken
-from communication.services import agenda as services
+from communication.agenda import services
+from communication.agenda.models import Event, FeedToken
 from klimop.models import NonSchoolDay
 from klimop.worktime import AMSTERDAM
 
@@ -73,7 +73,7 @@ def events(teacher, other_teacher, director, group, other_group, school):
 def feed(client, user) -> bytes:
     token = services.feed_token_get_or_create(actor=user)
     with time_machine.travel(at(2026, 11, 23, 10), tick=False):
-        response = client.get(reverse("communication:agenda_feed", args=[token.token]))
+        response = client.get(reverse("agenda:agenda_feed", args=[token.token]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
     return response.content
@@ -162,11 +162,11 @@ def test_teacher_feed_has_own_group_not_other_group(client, teacher, events):
 
 def test_revoked_and_unknown_tokens_404(client, parent, events):
     token = services.feed_token_get_or_create(actor=parent.user)
-    url = reverse("communication:agenda_feed", args=[token.token])
+    url = reverse("agenda:agenda_feed", args=[token.token])
     assert client.get(url).status_code == 200
     services.feed_token_revoke(actor=parent.user)
     assert client.get(url).status_code == 404
-    assert client.get(reverse("communication:agenda_feed", args=["nope" * 10])).status_code == 404
+    assert client.get(reverse("agenda:agenda_feed", args=["nope" * 10])).status_code == 404
 
 
 def test_renew_makes_a_new_token_and_kills_the_old(client, parent):
@@ -174,8 +174,8 @@ def test_renew_makes_a_new_token_and_kills_the_old(client, parent):
     new = services.feed_token_renew(actor=parent.user)
     assert new.token != old.token
     assert len(new.token) >= 43
-    assert client.get(reverse("communication:agenda_feed", args=[old.token])).status_code == 404
-    assert client.get(reverse("communication:agenda_feed", args=[new.token])).status_code == 200
+    assert client.get(reverse("agenda:agenda_feed", args=[old.token])).status_code == 404
+    assert client.get(reverse("agenda:agenda_feed", args=[new.token])).status_code == 200
     assert FeedToken.objects.filter(user=parent.user, revoked_at__isnull=True).count() == 1
 
 
@@ -189,8 +189,8 @@ def test_database_allows_one_active_token_per_user(parent):
 
 def test_feed_settings_page_shows_both_urls_and_revokes(client, parent):
     client.force_login(parent.user)
-    page = reverse("communication:agenda_feed_settings")
-    change = reverse("communication:agenda_feed_settings_change")
+    page = reverse("agenda:agenda_feed_settings")
+    change = reverse("agenda:agenda_feed_settings_change")
     assert "webcal://" not in client.get(page).content.decode()
     client.post(change, {"action": "create"})
     token = FeedToken.objects.get(user=parent.user)
@@ -203,5 +203,5 @@ def test_feed_settings_page_shows_both_urls_and_revokes(client, parent):
 
 
 def test_feed_settings_needs_login(client):
-    response = client.get(reverse("communication:agenda_feed_settings"))
+    response = client.get(reverse("agenda:agenda_feed_settings"))
     assert response.status_code == 302

@@ -14,8 +14,10 @@ from django.urls import reverse
 from PIL import Image
 
 from absences.models import AbsenceReport, LeaveRequest
-from communication.models import Event, Message, Post
-from communication.services import chats as chat_services
+from communication.agenda.models import Event
+from communication.chats import services as chat_services
+from communication.chats.models import Message
+from communication.posts.models import Post
 from klimop import media, worktime
 from klimop.text import strip_bidi
 from klimop.worktime import AMSTERDAM
@@ -80,7 +82,7 @@ REFUSED = {
 def _post(client, conversation, upload, *, htmx=False, body=TYPED):
     headers = {"HX-Request": "true"} if htmx else {}
     return client.post(
-        reverse("communication:chat_detail", args=[conversation.pk]),
+        reverse("chats:chat_detail", args=[conversation.pk]),
         {"body": body, "attachment": upload},
         headers=headers,
     )
@@ -164,7 +166,7 @@ class TestPixelBudget:
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
             response = client.post(
-                reverse("communication:post_create"),
+                reverse("posts:post_create"),
                 {
                     "audience": str(group.pk),
                     "kind": "atmosphere",
@@ -209,7 +211,7 @@ class TestPixelBudget:
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
             response = client.post(
-                reverse("communication:post_create"),
+                reverse("posts:post_create"),
                 {
                     "audience": str(group.pk),
                     "kind": "atmosphere",
@@ -276,7 +278,7 @@ class TestBoundedDatesInTheForms:
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
             response = client.post(
-                reverse("communication:post_create"),
+                reverse("posts:post_create"),
                 {
                     "audience": str(group.pk),
                     "kind": "functional",
@@ -291,7 +293,7 @@ class TestBoundedDatesInTheForms:
             assert "Afscheid groep 8" in html
             assert not Post.objects.exists()
             ok = client.post(
-                reverse("communication:post_create"),
+                reverse("posts:post_create"),
                 {
                     "audience": str(group.pk),
                     "kind": "functional",
@@ -310,7 +312,7 @@ class TestBoundedDatesInTheForms:
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
             response = client.post(
-                reverse("communication:event_create"),
+                reverse("agenda:event_create"),
                 {
                     "group": group.pk,
                     "title": "Schoolfeest",
@@ -447,7 +449,7 @@ class TestBidiWhereUserTextEnters:
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
             client.post(
-                reverse("communication:post_create"),
+                reverse("posts:post_create"),
                 {
                     "audience": str(group.pk),
                     "kind": "functional",
@@ -482,7 +484,7 @@ class TestBidiWhereUserTextEnters:
         client.force_login(teacher.user)
         with time_machine.travel(POST_TIME, tick=False):
             client.post(
-                reverse("communication:event_create"),
+                reverse("agenda:event_create"),
                 {
                     "group": group.pk,
                     "title": f"Sint{RLO}kaas",
@@ -525,8 +527,8 @@ class TestDatePickersStopAtTheBounds:
     def test_the_forms_tell_the_browser_the_first_and_last_possible_day(self, client, teacher, parent, child):
         with time_machine.travel(POST_TIME, tick=False):
             client.force_login(teacher.user)
-            post_form = client.get(reverse("communication:post_create")).content.decode()
-            event_form = client.get(reverse("communication:event_create")).content.decode()
+            post_form = client.get(reverse("posts:post_create")).content.decode()
+            event_form = client.get(reverse("agenda:event_create")).content.decode()
             staff_form = client.get(reverse("absences:staff_report")).content.decode()
             client.force_login(parent.user)
             leave_form = client.get(reverse("absences:leave_create")).content.decode()

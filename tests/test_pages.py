@@ -413,8 +413,8 @@ def test_a_parent_without_visible_children_gets_the_schools_phone_in_a_one_schoo
 def test_home_shows_the_latest_posts_in_a_fixed_number_of_queries(
     client, django_assert_max_num_queries, parent, teacher, group
 ):
-    from communication.models import Post, PostRead
-    from communication.services.posts import post_create
+    from communication.posts.models import Post, PostRead
+    from communication.posts.services import post_create
 
     client.force_login(parent.user)
     counts = []

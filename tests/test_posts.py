@@ -15,9 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import ExifTags, Image
 
-from communication.models import Post, PostPhoto, PostRead
-from communication.selectors import posts as selectors
-from communication.services import posts as services
+from communication.posts import selectors, services
+from communication.posts.models import Post, PostPhoto, PostRead
 from klimop import media
 from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
@@ -234,10 +233,10 @@ class TestOfficeHours:
             post = _post(teacher, group=group, photos=[_jpeg()], consent_confirmed=True)
             photo = post.photos.get()
             client.force_login(parent.user)
-            assert client.get(reverse("communication:post_detail", args=[post.pk])).status_code == 404
-            assert client.get(reverse("communication:post_photo", args=[photo.pk])).status_code == 404
+            assert client.get(reverse("posts:post_detail", args=[post.pk])).status_code == 404
+            assert client.get(reverse("posts:post_photo", args=[photo.pk])).status_code == 404
         with time_machine.travel(WEDNESDAY_OPENING + dt.timedelta(minutes=1), tick=False):
-            assert client.get(reverse("communication:post_photo", args=[photo.pk])).status_code == 200
+            assert client.get(reverse("posts:post_photo", args=[photo.pk])).status_code == 200
 
 
 # --- consent where it matters ---------------------------------------------------------------
@@ -258,7 +257,7 @@ class TestConsent:
 
     def test_without_the_privacy_module_every_pupil_is_listed(self, group, child, monkeypatch):
         # Silence is no consent: without recorded choices nobody may be recognisable.
-        monkeypatch.setitem(sys.modules, "klimop.privacy_selectors", None)
+        monkeypatch.setitem(sys.modules, "klimop.privacy.selectors", None)
         other = f.PupilFactory(group=group)
         f.PupilFactory(group=group, left_on=dt.date(2026, 10, 1))
         assert set(selectors.pupils_not_to_recognise(group=group)) == {child, other}
@@ -272,9 +271,9 @@ class TestConsent:
         child,
         monkeypatch,
     ):
-        monkeypatch.setitem(sys.modules, "klimop.privacy_selectors", None)
+        monkeypatch.setitem(sys.modules, "klimop.privacy.selectors", None)
         client.force_login(teacher.user)
-        response = client.get(reverse("communication:post_create"))
+        response = client.get(reverse("posts:post_create"))
         assert child.full_name in response.content.decode()
         assert 'name="consent_confirmed"' in response.content.decode()
 
@@ -282,7 +281,7 @@ class TestConsent:
         client.force_login(teacher.user)
         fake = SimpleUploadedFile("kind.jpg", b"not an image at all", content_type="image/jpeg")
         response = client.post(
-            reverse("communication:post_create"),
+            reverse("posts:post_create"),
             {
                 "audience": str(group.pk),
                 "kind": "atmosphere",
@@ -316,7 +315,7 @@ class TestServingFiles:
     def test_a_parent_of_the_group_sees_photo_and_thumbnail(self, client, post, parent):
         client.force_login(parent.user)
         photo = post.photos.get()
-        for name in ("communication:post_photo", "communication:post_photo_thumb"):
+        for name in ("posts:post_photo", "posts:post_photo_thumb"):
             response = client.get(reverse(name, args=[photo.pk]))
             assert response.status_code == 200
             assert response["Content-Type"] == "image/jpeg"
@@ -325,7 +324,7 @@ class TestServingFiles:
             assert not img.getexif()
 
     def test_a_logged_out_visitor_gets_no_photo(self, client, post):
-        response = client.get(reverse("communication:post_photo", args=[post.photos.get().pk]))
+        response = client.get(reverse("posts:post_photo", args=[post.photos.get().pk]))
         assert response.status_code == 302
         assert "/accounts/login/" in response["Location"]
 
@@ -334,14 +333,14 @@ class TestServingFiles:
         person = request.getfixturevalue(who)
         client.force_login(person.user)
         photo = post.photos.get()
-        assert client.get(reverse("communication:post_photo", args=[photo.pk])).status_code == 404
-        assert client.get(reverse("communication:post_detail", args=[post.pk])).status_code == 404
+        assert client.get(reverse("posts:post_photo", args=[photo.pk])).status_code == 404
+        assert client.get(reverse("posts:post_detail", args=[post.pk])).status_code == 404
         attachment = post.attachments.get()
-        assert client.get(reverse("communication:post_attachment", args=[attachment.pk])).status_code == 404
+        assert client.get(reverse("posts:post_attachment", args=[attachment.pk])).status_code == 404
 
     def test_the_pdf_is_downloaded_as_an_attachment(self, client, post, info_parent):
         client.force_login(info_parent.user)
-        response = client.get(reverse("communication:post_attachment", args=[post.attachments.get().pk]))
+        response = client.get(reverse("posts:post_attachment", args=[post.attachments.get().pk]))
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
         assert response["Content-Disposition"].startswith('attachment; filename="brief.pdf"')
@@ -361,7 +360,7 @@ class TestServingFiles:
         other_director,
     ):
         post = _post(director, school=school, photos=[_jpeg()])
-        photo_url = reverse("communication:post_photo", args=[post.photos.get().pk])
+        photo_url = reverse("posts:post_photo", args=[post.photos.get().pk])
         client.force_login(parent.user)
         assert client.get(photo_url).status_code == 200
         client.force_login(other_director.user)
@@ -385,7 +384,7 @@ class TestEditAndDelete:
             post.refresh_from_db()
             assert post.edited_at == TUESDAY_MORNING + dt.timedelta(hours=1)
             client.force_login(parent.user)
-            page = client.get(reverse("communication:post_detail", args=[post.pk])).content.decode()
+            page = client.get(reverse("posts:post_detail", args=[post.pk])).content.decode()
         assert "Nieuw" in page
         assert "Bewerkt" in page
 
@@ -396,8 +395,8 @@ class TestEditAndDelete:
         with pytest.raises(Http404):
             services.post_delete(actor=duo_teacher.user, post=post)
         client.force_login(duo_teacher.user)
-        assert client.get(reverse("communication:post_edit", args=[post.pk])).status_code == 404
-        assert client.post(reverse("communication:post_delete", args=[post.pk])).status_code == 404
+        assert client.get(reverse("posts:post_edit", args=[post.pk])).status_code == 404
+        assert client.post(reverse("posts:post_delete", args=[post.pk])).status_code == 404
         assert Post.objects.filter(pk=post.pk).exists()
 
     def test_deleting_removes_the_files(
@@ -413,7 +412,7 @@ class TestEditAndDelete:
         names = [photo.image.name, photo.thumbnail.name, post.attachments.get().file.name]
         client.force_login(teacher.user)
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(reverse("communication:post_delete", args=[post.pk]))
+            response = client.post(reverse("posts:post_delete", args=[post.pk]))
         assert response.status_code == 302
         assert not Post.objects.exists()
         assert not any(default_storage.exists(n) for n in names)
@@ -490,7 +489,7 @@ class TestNotifications:
             assert services.posts_notify_due() == 0
             assert not Notification.objects.exists()
         with time_machine.travel(WEDNESDAY_OPENING + dt.timedelta(minutes=1), tick=False):
-            from communication.tasks.posts import notify_due_posts
+            from communication.posts.tasks import notify_due_posts
 
             assert notify_due_posts.delay().get() == 1
             assert notify_due_posts.delay().get() == 0
@@ -548,7 +547,7 @@ class TestTimeline:
 
     def _count(self, client):
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(reverse("communication:timeline"))
+            response = client.get(reverse("posts:timeline"))
         assert response.status_code == 200
         return len(queries)
 
@@ -567,14 +566,14 @@ class TestTimeline:
         self._posts(teacher, director, group, school, 12, 0)
         client.force_login(parent.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
-            first = client.get(reverse("communication:timeline"))
+            first = client.get(reverse("posts:timeline"))
             titles = [p.title for p in first.context["posts"]]
             assert len(titles) == 10
             assert titles[0] == "Bericht 11"
             assert all(not p.is_read for p in first.context["posts"])
-            again = client.get(reverse("communication:timeline"))
+            again = client.get(reverse("posts:timeline"))
             assert all(p.is_read for p in again.context["posts"])
-            second = client.get(reverse("communication:timeline") + "?page=2")
+            second = client.get(reverse("posts:timeline") + "?page=2")
             assert [p.title for p in second.context["posts"]] == ["Bericht 1", "Bericht 0"]
 
     def test_a_parent_sees_only_their_childrens_groups_and_school(
@@ -620,24 +619,24 @@ class TestTimeline:
         assert (row.families_read, row.families) == (1, 2)
         services.post_mark_read(actor=other_family.user, posts=[post])
         client.force_login(teacher.user)
-        page = client.get(reverse("communication:my_posts")).content.decode()
+        page = client.get(reverse("posts:my_posts")).content.decode()
         assert "Gelezen door 2 van 2 gezinnen" in page
 
     def test_the_authors_list_has_a_fixed_query_count(self, client, at_work, teacher, group, parent):
         client.force_login(teacher.user)
         _post(teacher, group=group)
         with CaptureQueriesContext(connection) as few:
-            client.get(reverse("communication:my_posts"))
+            client.get(reverse("posts:my_posts"))
         for _ in range(6):
             _post(teacher, group=group, photos=[_jpeg((32, 32))], consent_confirmed=True)
         with CaptureQueriesContext(connection) as many:
-            client.get(reverse("communication:my_posts"))
+            client.get(reverse("posts:my_posts"))
         assert len(few) == len(many)
 
     def test_another_groups_post_id_is_404(self, client, at_work, other_teacher, other_group, parent):
         post = _post(other_teacher, group=other_group)
         client.force_login(parent.user)
-        assert client.get(reverse("communication:post_detail", args=[post.pk])).status_code == 404
+        assert client.get(reverse("posts:post_detail", args=[post.pk])).status_code == 404
         assert not PostRead.objects.exists()
 
 
@@ -648,11 +647,11 @@ class TestPostForm:
     def test_the_form_says_when_parents_will_see_an_after_hours_post(self, client, teacher, group):
         client.force_login(teacher.user)
         with time_machine.travel(TUESDAY_EVENING, tick=False):
-            page = client.get(reverse("communication:post_create")).content.decode()
+            page = client.get(reverse("posts:post_create")).content.decode()
             assert "buiten uw werktijd" in page
             assert "woensdag 25 november, 08:00" in page
             response = client.post(
-                reverse("communication:post_create"),
+                reverse("posts:post_create"),
                 {
                     "audience": str(group.pk),
                     "kind": "functional",
@@ -666,7 +665,7 @@ class TestPostForm:
 
     def test_the_preview_answers_for_a_chosen_time(self, client, at_work, teacher):
         client.force_login(teacher.user)
-        response = client.get(reverse("communication:post_publication_preview"), {"at": "2026-11-24T22:00"})
+        response = client.get(reverse("posts:post_publication_preview"), {"at": "2026-11-24T22:00"})
         assert response.json()["held"] is True
         assert "woensdag 25 november, 08:00" in response.json()["text"]
 
@@ -679,10 +678,10 @@ class TestPostForm:
         other_group,
     ):
         client.force_login(teacher.user)
-        form = client.get(reverse("communication:post_create")).context["form"]
+        form = client.get(reverse("posts:post_create")).context["form"]
         assert [value for value, _label in form.fields["audience"].choices] == [str(group.pk)]
         response = client.post(
-            reverse("communication:post_create"),
+            reverse("posts:post_create"),
             {
                 "audience": str(other_group.pk),
                 "kind": "atmosphere",
@@ -695,8 +694,8 @@ class TestPostForm:
 
     def test_parents_have_no_post_form(self, client, parent):
         client.force_login(parent.user)
-        assert client.get(reverse("communication:post_create")).status_code == 404
-        assert client.get(reverse("communication:my_posts")).status_code == 404
+        assert client.get(reverse("posts:post_create")).status_code == 404
+        assert client.get(reverse("posts:my_posts")).status_code == 404
 
 
 # --- post rhythm ------------------------------------------------------------------------------
@@ -727,7 +726,7 @@ class TestRhythm:
 
         request = RequestFactory().get("/")
         request.user = teacher.user
-        html = render_to_string("communication/posts/_rhythm.html", {"request": request})
+        html = render_to_string("posts/_rhythm.html", {"request": request})
         assert "1 van 2" in html
 
     def test_one_gentle_reminder_on_the_last_working_day_under_quota(self, teacher, duo_teacher, group):
@@ -769,11 +768,11 @@ def test_the_edit_page_shows_plain_text_and_removes_a_photo(client, at_work, tea
     )
     first = post.photos.first()
     client.force_login(teacher.user)
-    page = client.get(reverse("communication:post_edit", args=[post.pk])).content.decode()
+    page = client.get(reverse("posts:post_edit", args=[post.pk])).content.decode()
     assert "Eerste regel\n\nTweede</textarea>" in page
-    assert reverse("communication:post_photo_thumb", args=[first.pk]) in page
+    assert reverse("posts:post_photo_thumb", args=[first.pk]) in page
     response = client.post(
-        reverse("communication:post_edit", args=[post.pk]),
+        reverse("posts:post_edit", args=[post.pk]),
         {
             "kind": "atmosphere",
             "title": "Aangepast",

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from PIL import Image, ImageDraw
 
-from communication.models import Post
+from communication.posts.models import Post
 from klimop.worktime import AMSTERDAM
 from tests import factories as f
 from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, log_in, shot, verified
@@ -126,7 +126,7 @@ def test_the_rhythm_card_as_the_dashboard_shows_it(page, live_server, cast):
 
     request = RequestFactory().get("/")
     request.user = cast["teacher"].user
-    card = render_to_string("communication/posts/_rhythm.html", {"request": request})
+    card = render_to_string("posts/_rhythm.html", {"request": request})
     assert "0 van 1" in card
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/static/css/klimop.css")

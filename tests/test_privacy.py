@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from klimop import privacy_services as services
 from klimop.notifications.models import Notification
-from klimop.privacy_models import ConsentDecision, ConsentEvent, ConsentPurpose, PrivacySettings
-from klimop.privacy_selectors import effective_consent, pupils_without_consent
+from klimop.privacy import services as services
+from klimop.privacy.models import ConsentDecision, ConsentEvent, ConsentPurpose, PrivacySettings
+from klimop.privacy.selectors import effective_consent, pupils_without_consent
 from tests import factories as f
 
 AMS = dt.timezone(dt.timedelta(hours=2))  # CEST; the dates below are all in summer time
@@ -96,7 +96,7 @@ def test_withdrawing_is_immediate_and_reaches_only_the_childs_teachers(
     assert other_teacher.user.email not in notified
     note = Notification.objects.filter(user=teacher.user).get()
     assert child.full_name in note.title
-    assert note.url == reverse("privacy_group", args=[child.group_id])
+    assert note.url == reverse("privacy:privacy_group", args=[child.group_id])
 
 
 @time_machine.travel(IN_YEAR, tick=False)
@@ -137,7 +137,7 @@ def test_non_deciding_parents_get_404_on_the_consent_form(request, client, who, 
     pupil = barred_child if who == "barred_parent" else child
     client.force_login(guardian.user)
     response = client.post(
-        reverse("privacy_child_update", args=[pupil.pk]), {f"child-{pupil.pk}-group_page": "on"}
+        reverse("privacy:privacy_child_update", args=[pupil.pk]), {f"child-{pupil.pk}-group_page": "on"}
     )
     assert response.status_code == 404
     assert not ConsentDecision.objects.exists()
@@ -146,10 +146,11 @@ def test_non_deciding_parents_get_404_on_the_consent_form(request, client, who, 
 def test_a_parent_cannot_decide_for_someone_elses_child(client, parent, barred_child, barred_parent):
     client.force_login(parent.user)
     response = client.post(
-        reverse("privacy_child_update", args=[barred_child.pk]), {f"child-{barred_child.pk}-group_page": "on"}
+        reverse("privacy:privacy_child_update", args=[barred_child.pk]),
+        {f"child-{barred_child.pk}-group_page": "on"},
     )
     assert response.status_code == 404
-    missing = client.post(reverse("privacy_child_update", args=[999_999]), {})
+    missing = client.post(reverse("privacy:privacy_child_update", args=[999_999]), {})
     assert missing.status_code == 404
     assert not ConsentDecision.objects.exists()
 
@@ -260,7 +261,7 @@ def test_the_renewal_sweep_skips_schools_that_do_not_renew(child, parent, next_y
 
 
 def test_the_renewal_task_runs_through_celery(child, parent, next_year):
-    from klimop.privacy_tasks import consent_renewal_sweep
+    from klimop.privacy.tasks import consent_renewal_sweep
 
     with time_machine.travel(dt.datetime(2027, 8, 31, 10, 0, tzinfo=AMS), tick=False):
         assert consent_renewal_sweep.delay().get() == 1
@@ -272,18 +273,18 @@ def test_the_renewal_task_runs_through_celery(child, parent, next_year):
 @time_machine.travel(IN_YEAR, tick=False)
 def test_parent_saves_choices_with_a_normal_form_post(client, child, parent, divorced_parent):
     client.force_login(parent.user)
-    page = client.get(reverse("privacy_home"))
+    page = client.get(reverse("privacy:privacy_home"))
     assert page.status_code == 200
     assert child.full_name in page.text
     response = client.post(
-        reverse("privacy_child_update", args=[child.pk]),
+        reverse("privacy:privacy_child_update", args=[child.pk]),
         {f"child-{child.pk}-group_page": "on", f"child-{child.pk}-video": "on"},
     )
     assert response.status_code == 302
     mine = dict(ConsentDecision.objects.filter(guardian=parent).values_list("purpose", "granted"))
     assert mine == {**dict.fromkeys(ConsentPurpose.values, False), "group_page": True, "video": True}
     # The other parent has not said yes: the parent sees that the stricter choice applies.
-    page = client.get(reverse("privacy_home"))
+    page = client.get(reverse("privacy:privacy_home"))
     assert "De strengste keuze geldt" in page.text
     assert divorced_parent.full_name not in page.text
 
@@ -293,17 +294,17 @@ def test_withdraw_all_removes_every_consent(client, child, parent, divorced_pare
     for guardian in (parent, divorced_parent):
         services.consent_set_many(actor=guardian.user, pupil=child, choices=_all_yes())
     client.force_login(parent.user)
-    response = client.post(reverse("privacy_withdraw_all"))
+    response = client.post(reverse("privacy:privacy_withdraw_all"))
     assert response.status_code == 302
     assert not any(effective_consent(pupil=child, purpose=p) for p in ConsentPurpose.values)
 
 
 def test_info_parent_sees_an_explanation_instead_of_switches(client, info_parent, child):
     client.force_login(info_parent.user)
-    page = client.get(reverse("privacy_home"))
+    page = client.get(reverse("privacy:privacy_home"))
     assert page.status_code == 200
     assert child.full_name not in page.text
-    assert client.post(reverse("privacy_withdraw_all")).status_code == 404
+    assert client.post(reverse("privacy:privacy_withdraw_all")).status_code == 404
 
 
 @time_machine.travel(IN_YEAR, tick=False)
@@ -322,7 +323,7 @@ def test_info_parent_sees_an_explanation_instead_of_switches(client, info_parent
 def test_who_sees_the_group_consent_page(request, client, who, status, group, child):
     person = request.getfixturevalue(who)
     client.force_login(person.user)
-    assert client.get(reverse("privacy_group", args=[group.pk])).status_code == status
+    assert client.get(reverse("privacy:privacy_group", args=[group.pk])).status_code == status
 
 
 @time_machine.travel(IN_YEAR, tick=False)
@@ -331,7 +332,7 @@ def test_teacher_page_marks_pupils_without_group_page_consent(client, teacher, g
     guardian = f.GuardianRelationFactory(pupil=allowed).guardian
     services.consent_set(actor=guardian.user, pupil=allowed, purpose=GROUP_PAGE, granted=True)
     client.force_login(teacher.user)
-    page = client.get(reverse("privacy_group", args=[group.pk]))
+    page = client.get(reverse("privacy:privacy_group", args=[group.pk]))
     rows = {p.pupil.pk: p for p in page.context["pupils"]}
     assert rows[allowed.pk].effective[GROUP_PAGE] is True
     assert [p.pupil for p in page.context["not_recognisable"]] == [child]
@@ -349,7 +350,7 @@ def _pupils_with_two_parents(group, n):
 @time_machine.travel(IN_YEAR, tick=False)
 def test_teacher_page_query_count_does_not_grow_with_pupils(client, teacher, group):
     client.force_login(teacher.user)
-    url = reverse("privacy_group", args=[group.pk])
+    url = reverse("privacy:privacy_group", args=[group.pk])
     _pupils_with_two_parents(group, 2)
     client.get(url)  # warm caches (sessions, content types)
     with CaptureQueriesContext(connection) as few:
@@ -367,11 +368,11 @@ def test_office_exports_only_their_own_schools_groups_as_csv(
     f.PupilFactory(group=other_group_elsewhere, first_name="Elders", last_name="Kind")
     services.consent_set(actor=parent.user, pupil=child, purpose=GROUP_PAGE, granted=True)
     client.force_login(office.user)
-    page = client.get(reverse("privacy_overview"))
+    page = client.get(reverse("privacy:privacy_overview"))
     assert page.status_code == 200
     assert [row["group"] for row in page.context["groups"]] == [group, other_group]
 
-    response = client.get(reverse("privacy_overview"), {"format": "csv"})
+    response = client.get(reverse("privacy:privacy_overview"), {"format": "csv"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
@@ -387,7 +388,7 @@ def test_office_exports_only_their_own_schools_groups_as_csv(
 @pytest.mark.parametrize("who", ["teacher", "parent", "other_teacher"])
 def test_only_director_and_office_see_the_overview(request, client, who, child):
     client.force_login(request.getfixturevalue(who).user)
-    assert client.get(reverse("privacy_overview")).status_code == 404
+    assert client.get(reverse("privacy:privacy_overview")).status_code == 404
 
 
 @time_machine.travel(IN_YEAR, tick=False)
@@ -395,7 +396,7 @@ def test_parent_downloads_their_own_data_as_json(client, child, parent, divorced
     services.consent_set(actor=parent.user, pupil=child, purpose=GROUP_PAGE, granted=True)
     services.consent_set(actor=divorced_parent.user, pupil=child, purpose=GROUP_PAGE, granted=False)
     client.force_login(parent.user)
-    response = client.get(reverse("privacy_my_data"))
+    response = client.get(reverse("privacy:privacy_my_data"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response["Content-Disposition"] == 'attachment; filename="mijn-gegevens.json"'
@@ -412,15 +413,15 @@ def test_parent_downloads_their_own_data_as_json(client, child, parent, divorced
 
 def test_staff_without_guardian_record_get_404_for_the_data_export(client, teacher):
     client.force_login(teacher.user)
-    assert client.get(reverse("privacy_my_data")).status_code == 404
+    assert client.get(reverse("privacy:privacy_my_data")).status_code == 404
 
 
 def test_logged_out_visitors_are_sent_to_login(client, group):
     for url in (
-        reverse("privacy_home"),
-        reverse("privacy_group", args=[group.pk]),
-        reverse("privacy_overview"),
-        reverse("privacy_my_data"),
+        reverse("privacy:privacy_home"),
+        reverse("privacy:privacy_group", args=[group.pk]),
+        reverse("privacy:privacy_overview"),
+        reverse("privacy:privacy_my_data"),
     ):
         assert client.get(url).status_code == 302
 
@@ -434,14 +435,16 @@ def test_consent_history_in_the_admin_is_read_only_and_scoped_to_the_school(
 ):
     services.consent_set(actor=parent.user, pupil=child, purpose=GROUP_PAGE, granted=True)
     event = ConsentEvent.objects.get()
-    changelist = reverse("admin:klimop_consentevent_changelist")
+    changelist = reverse("admin:privacy_consentevent_changelist")
 
     client.force_login(office.user)
     assert child.full_name in client.get(changelist).text
-    assert client.get(reverse("admin:klimop_consentevent_change", args=[event.pk])).status_code == 200
-    assert client.get(reverse("admin:klimop_consentevent_add")).status_code == 403
+    assert client.get(reverse("admin:privacy_consentevent_change", args=[event.pk])).status_code == 200
+    assert client.get(reverse("admin:privacy_consentevent_add")).status_code == 403
     assert (
-        client.post(reverse("admin:klimop_consentevent_delete", args=[event.pk]), {"post": "yes"}).status_code
+        client.post(
+            reverse("admin:privacy_consentevent_delete", args=[event.pk]), {"post": "yes"}
+        ).status_code
         == 403
     )
     assert ConsentEvent.objects.exists()
@@ -449,7 +452,7 @@ def test_consent_history_in_the_admin_is_read_only_and_scoped_to_the_school(
     client.force_login(other_director.user)
     assert child.full_name not in client.get(changelist).text
     assert client.get(
-        reverse("admin:klimop_consentdecision_change", args=[ConsentDecision.objects.get().pk])
+        reverse("admin:privacy_consentdecision_change", args=[ConsentDecision.objects.get().pk])
     ).status_code in (302, 403, 404)
 
 

@@ -6,8 +6,8 @@ Screenshots go to /tmp/klimop-shots/privacy-*.png, never into the repository.
 
 import pytest
 
-from klimop import privacy_services as services
-from klimop.privacy_models import ConsentPurpose
+from klimop.privacy import services as services
+from klimop.privacy.models import ConsentPurpose
 from tests import factories as f
 from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, log_in, shot, verified
 

@@ -29,9 +29,9 @@ from django.urls import reverse
 
 from absences.models import AbsenceReport
 from absences.services import absence_reports_create
-from communication.models import Post
-from communication.services.chats import answer_escalations_send, conversation_start_direct, message_send
-from communication.services.posts import post_create
+from communication.chats.services import answer_escalations_send, conversation_start_direct, message_send
+from communication.posts.models import Post
+from communication.posts.services import post_create
 from klimop import worktime
 from klimop.models import NonSchoolDay, User
 from quality import selectors as quality

@@ -17,8 +17,8 @@ from celery import Celery
 from django.db import connection
 from kombu.exceptions import OperationalError
 
-from communication.models import Conversation, Message
-from communication.services import chats as services
+from communication.chats import services
+from communication.chats.models import Conversation, Message
 from klimop.celery import app as klimop_app
 from klimop.models import GuardianRelation
 from klimop.notifications.models import Notification

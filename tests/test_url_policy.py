@@ -35,13 +35,16 @@ from PIL import Image
 
 from absences import services as absence_services
 from absences.models import AbsenceSettings, FollowUp, LeaveRequest
-from communication.models import Conversation
-from communication.services import agenda, chats, posts
+from communication.agenda import services as agenda
+from communication.chats import services as chats
+from communication.chats.models import Conversation
+from communication.posts import services as posts
 from conversations import services as planner
 from conversations.models import Round
-from klimop import middleware, privacy_services
+from klimop import middleware
 from klimop import services as directory
 from klimop.models import GuardianRelation, NonSchoolDay, StaffMember
+from klimop.privacy import services as privacy_services
 from klimop.worktime import AMSTERDAM
 from quality import services as quality_services
 from quality.models import QualityTargets
@@ -60,7 +63,7 @@ pytestmark = pytest.mark.django_db
 
 # Captured values that are not ids of anybody's objects: the page is requested with these.
 FIXED_KWARGS = {
-    "communication:agenda_month": {"year": 2027, "month": 1},
+    "agenda:agenda_month": {"year": 2027, "month": 1},
     "admin:app_list": {"app_label": "klimop"},
     "admin/(?P<url>.*)$": {"url": "nergens/"},
     "account_confirm_email": {"key": "verzonnen-sleutel"},
@@ -865,10 +868,10 @@ OWN_SETS = {
 }
 # Files that are the object itself (a photo, a PDF): nothing of anybody else can be in them.
 FILES = {
-    "communication:post_photo",
-    "communication:post_photo_thumb",
-    "communication:post_attachment",
-    "communication:chat_attachment",
+    "posts:post_photo",
+    "posts:post_photo_thumb",
+    "posts:post_attachment",
+    "chats:chat_attachment",
     "absences:leave_statement",
 }
 
@@ -887,7 +890,7 @@ def test_pages_of_ones_own_objects_show_nothing_of_others(world, clients, withou
                 if policy.get[role] <= BEFORE_ANY_OBJECT:
                     continue  # refused before any object is looked at (the test above)
                 seen = set()
-                if u.key == "communication:agenda_feed" and not OWN_SETS[role] and role in world.feeds:
+                if u.key == "agenda:agenda_feed" and not OWN_SETS[role] and role in world.feeds:
                     seen.add("")  # a role that sees no child still has its own (empty) feed
                     response = clients[role].get(u.path(token=world.feeds[role]))
                     requests += 1
@@ -895,7 +898,7 @@ def test_pages_of_ones_own_objects_show_nothing_of_others(world, clients, withou
                         problems.append(f"{role}'s own agenda feed shows: {leaked}")
                 for name in OWN_SETS[role]:
                     assert name not in FOREIGN[role], (role, name)
-                    if u.key == "communication:agenda_feed":  # one's own live feed
+                    if u.key == "agenda:agenda_feed":  # one's own live feed
                         ids = [{"token": world.feeds[role]}] if role in world.feeds else []
                     else:
                         ids = policy.ids(world.sets[name])
@@ -923,11 +926,11 @@ def test_pages_of_ones_own_objects_show_nothing_of_others(world, clients, withou
 OWNERS = [
     # (role, url name or path, set, kwargs from the set, a private string the page must show)
     ("parent", "pupil_detail", "A5a", lambda s: {"pk": s["pupil"].pk}, "Noor"),
-    ("parent", "communication:post_detail", "A5a", lambda s: {"pk": s["post"].pk}, "Geheim5a-post"),
-    ("parent", "communication:event_detail", "A5a", lambda s: {"pk": s["event"].pk}, "Geheim5a-uitje"),
+    ("parent", "posts:post_detail", "A5a", lambda s: {"pk": s["post"].pk}, "Geheim5a-post"),
+    ("parent", "agenda:event_detail", "A5a", lambda s: {"pk": s["event"].pk}, "Geheim5a-uitje"),
     (
         "parent",
-        "communication:chat_detail",
+        "chats:chat_detail",
         "A5a",
         lambda s: {"pk": s["conversation"].pk},
         "Geheim5a-bericht",
@@ -937,21 +940,21 @@ OWNERS = [
     ("parent", "/meldingen/", "A5a", lambda s: {}, "Geheim5a-melding"),
     (
         "parent",
-        "communication:chat_detail",
+        "chats:chat_detail",
         "A5a_parents",
         lambda s: {"pk": s["conversation"].pk},
         "Geheim5a-ouderchat",
     ),
     (
         "parent",
-        "communication:chat_detail",
+        "chats:chat_detail",
         "A5a",
         lambda s: {"pk": s["child_conversation"].pk},
         "Geheim5a-kindchat",
     ),
     (
         "teacher",
-        "communication:chat_detail",
+        "chats:chat_detail",
         "A5a",
         lambda s: {"pk": s["group_conversation"].pk},
         "Geheim5a-groepsbericht",
@@ -965,7 +968,7 @@ OWNERS = [
     ),
     (
         "other_group_parent",
-        "communication:chat_detail",
+        "chats:chat_detail",
         "A6b",
         lambda s: {"pk": s["conversation"].pk},
         "Geheim6b-bericht",
@@ -973,7 +976,7 @@ OWNERS = [
     ("teacher", "absences:pupil_register", "A5a", lambda s: {"pk": s["pupil"].pk}, "Noor"),
     (
         "teacher",
-        "communication:chat_detail",
+        "chats:chat_detail",
         "A5a",
         lambda s: {"pk": s["conversation"].pk},
         "Geheim5a-bericht",

@@ -274,16 +274,16 @@ POLICY: dict[str, Policy] = {
     "set_language": Policy(per_role("405")),
     "school_switch": form(OWN_POST_ONLY, _with("school")(lambda s: {"school": s["school"].pk})),
     "healthz": Policy(PUBLIC),
-    "privacy_home": Policy(PAGE),
-    "privacy_child_update": others(
+    "privacy:privacy_home": Policy(PAGE),
+    "privacy:privacy_child_update": others(
         "pupil", post_only=True, data=lambda s: {f"child-{s['pupil'].pk}-group_page": "on"}
     ),
-    "privacy_withdraw_all": Policy(OWN_POST_ONLY),
-    "privacy_group": others("group"),
-    "privacy_overview": Policy(MANAGER_PAGE, formats=("format=csv",)),
+    "privacy:privacy_withdraw_all": Policy(OWN_POST_ONLY),
+    "privacy:privacy_group": others("group"),
+    "privacy:privacy_overview": Policy(MANAGER_PAGE, formats=("format=csv",)),
     # The guardian's own record (AVG art. 15) names the children they are related to, also
     # when a court order bars them or consent is missing — but nothing more about the child.
-    "privacy_my_data": Policy(PARENT_ONLY, names_own_child=True),
+    "privacy:privacy_my_data": Policy(PARENT_ONLY, names_own_child=True),
     "quality:card": Policy(MANAGER_PAGE, formats=("format=csv",)),
     "quality:survey_results": others("survey"),
     "quality:survey_answer": others("survey", data=lambda s: {"score": "5", "comment": "Ingebroken"}),
@@ -294,9 +294,9 @@ POLICY: dict[str, Policy] = {
     "notifications:push_unsubscribe": Policy(OWN_POST_ONLY),
     "notifications:service_worker": Policy(PUBLIC),
     # posts
-    "communication:timeline": Policy(PAGE),
-    "communication:post_detail": others(("post", "school_post")),
-    "communication:post_create": form(
+    "posts:timeline": Policy(PAGE),
+    "posts:post_detail": others(("post", "school_post")),
+    "posts:post_create": form(
         per_role("ok", anonymous="login", parents="denied", care_coordinator="denied"),
         _with("group")(
             lambda s: {
@@ -308,19 +308,19 @@ POLICY: dict[str, Policy] = {
         ),
         query=_query("group", "group"),
     ),
-    "communication:my_posts": Policy(STAFF_PAGE),
-    "communication:post_publication_preview": Policy(STAFF_PAGE),
-    "communication:post_edit": others(
+    "posts:my_posts": Policy(STAFF_PAGE),
+    "posts:post_publication_preview": Policy(STAFF_PAGE),
+    "posts:post_edit": others(
         ("post", "school_post"), data=lambda s: {"title": "Ingebroken", "body": "Ingebroken"}
     ),
-    "communication:post_delete": others(("post", "school_post"), data=lambda s: {}),
-    "communication:post_photo": others("photo"),
-    "communication:post_photo_thumb": others("photo"),
-    "communication:post_attachment": others("post_attachment"),
+    "posts:post_delete": others(("post", "school_post"), data=lambda s: {}),
+    "posts:post_photo": others("photo"),
+    "posts:post_photo_thumb": others("photo"),
+    "posts:post_attachment": others("post_attachment"),
     # agenda
-    "communication:agenda": Policy(PAGE, query=_query("group", "groep")),
-    "communication:agenda_month": Policy(PAGE),
-    "communication:event_create": form(
+    "agenda:agenda": Policy(PAGE, query=_query("group", "groep")),
+    "agenda:agenda_month": Policy(PAGE),
+    "agenda:event_create": form(
         STAFF_PAGE,
         _with("group")(
             lambda s: {
@@ -333,8 +333,8 @@ POLICY: dict[str, Policy] = {
             }
         ),
     ),
-    "communication:event_detail": others(("event", "school_event")),
-    "communication:event_edit": others(
+    "agenda:event_detail": others(("event", "school_event")),
+    "agenda:event_edit": others(
         ("event", "school_event"),
         data=lambda s: {
             "title": "Ingebroken",
@@ -344,38 +344,38 @@ POLICY: dict[str, Policy] = {
             "ends_on": "2027-02-03",
         },
     ),
-    "communication:event_delete": others(("event", "school_event"), data=lambda s: {}),
-    "communication:agenda_feed_settings": Policy(PAGE),
-    "communication:agenda_feed_settings_change": Policy(OWN_POST_ONLY),
+    "agenda:event_delete": others(("event", "school_event"), data=lambda s: {}),
+    "agenda:agenda_feed_settings": Policy(PAGE),
+    "agenda:agenda_feed_settings_change": Policy(OWN_POST_ONLY),
     # A feed URL is a capability: whoever holds a live token reads that user's agenda (by
     # design, for calendar apps). A revoked or made-up token must give nothing, to anyone.
-    "communication:agenda_feed": Policy(
+    "agenda:agenda_feed": Policy(
         per_role("denied"), ids=lambda s: [{"token": t} for t in s.get("dead_tokens", ())]
     ),
     # chats
-    "communication:chat_export": Policy(PAGE),
-    "communication:unread_counts": Policy(PAGE),
-    "communication:chat_inbox": Policy(PAGE),
-    "communication:chat_start": form(
+    "chats:chat_export": Policy(PAGE),
+    "chats:unread_counts": Policy(PAGE),
+    "chats:chat_inbox": Policy(PAGE),
+    "chats:chat_start": form(
         PAGE,
         _with("pupil")(lambda s: {"pupil": s["pupil"].pk, "body": "Ingebroken"}),
         query=_query("pupil", "pupil"),
     ),
-    "communication:chat_start_group": form(
+    "chats:chat_start_group": form(
         STAFF_PAGE,
         _with("group")(lambda s: {"group": s["group"].pk, "title": "Ingebroken", "body": "Ingebroken"}),
         query=_query("group", "group"),
     ),
-    "communication:chat_start_parent": form(
+    "chats:chat_start_parent": form(
         PARENT_ONLY,
         _with("user", "group")(lambda s: {"other": f"{s['user'].pk}-{s['group'].pk}", "body": "Ingebroken"}),
     ),
-    "communication:chat_detail": others(CHATS, data=lambda s: {"body": "Ingebroken"}),
-    "communication:chat_poll": others(CHATS),
-    "communication:chat_leave": others(CHATS, post_only=True),
-    "communication:chat_acknowledge": others(("message", "child_message"), post_only=True),
-    "communication:chat_remove": others(("message", "child_message"), post_only=True),
-    "communication:chat_attachment": others("message"),
+    "chats:chat_detail": others(CHATS, data=lambda s: {"body": "Ingebroken"}),
+    "chats:chat_poll": others(CHATS),
+    "chats:chat_leave": others(CHATS, post_only=True),
+    "chats:chat_acknowledge": others(("message", "child_message"), post_only=True),
+    "chats:chat_remove": others(("message", "child_message"), post_only=True),
+    "chats:chat_attachment": others("message"),
     # absences and leave
     "absences:overview": Policy(PARENT_PAGE),
     "absences:report_sick": form(
@@ -561,8 +561,8 @@ ADMIN_MODELS = {
     "klimop.guardian": ("ok", "ok", "guardian"),
     "klimop.staffmember": ("ok", "ok", "staff"),
     "klimop.user": ("denied", "denied", "user"),
-    "klimop.consentdecision": ("ok", "denied", "consent_decision"),
-    "klimop.consentevent": ("ok", "denied", "consent_event"),
+    "privacy.consentdecision": ("ok", "denied", "consent_decision"),
+    "privacy.consentevent": ("ok", "denied", "consent_event"),
     "quality.survey": ("ok", "ok", "survey"),
     "absences.absencereport": ("ok", "denied", "absence"),
     "absences.followup": ("ok", "denied", "follow_up"),

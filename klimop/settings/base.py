@@ -41,7 +41,10 @@ INSTALLED_APPS = [
     "csp",
     "klimop",
     "klimop.notifications",
-    "communication",
+    "klimop.privacy",
+    "communication.posts",
+    "communication.chats",
+    "communication.agenda",
     "absences",
     "conversations",
     "quality",
@@ -83,7 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "klimop.context_processors.klimop",
                 "klimop.notifications.context_processors.notifications",
-                "communication.context_processors.chats",
+                "communication.chats.context_processors.chats",
             ],
         },
     },
@@ -249,34 +252,34 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Asks parents again for photo consent at the start of a school year (office hours only).
     "klimop-consent-renewal": {
-        "task": "klimop.privacy_tasks.consent_renewal_sweep",
+        "task": "klimop.privacy.tasks.consent_renewal_sweep",
         "schedule": 3600.0,
     },
     "communication-posts-notify-due": {
-        "task": "communication.tasks.posts.notify_due_posts",
+        "task": "communication.posts.tasks.notify_due_posts",
         "schedule": 60.0,
     },
     "communication-posts-rhythm-reminder": {
-        "task": "communication.tasks.posts.remind_post_rhythm",
+        "task": "communication.posts.tasks.remind_post_rhythm",
         "schedule": 900.0,
     },
     # Reminds parents of important agenda events (from 08:00 on the reminder day).
     "communication-agenda-event-reminders": {
-        "task": "communication.tasks.agenda.send_event_reminders",
+        "task": "communication.agenda.tasks.send_event_reminders",
         "schedule": 900.0,
     },
     # The answer clock of parents' chat messages: reminder to staff, escalation to the director.
     "communication-chats-answer-reminders": {
-        "task": "communication.tasks.chats.send_answer_reminders",
+        "task": "communication.chats.tasks.send_answer_reminders",
         "schedule": 300.0,
     },
     "communication-chats-answer-escalations": {
-        "task": "communication.tasks.chats.send_answer_escalations",
+        "task": "communication.chats.tasks.send_answer_escalations",
         "schedule": 300.0,
     },
     # Per-child chats: created for every pupil of the school year, members kept in step.
     "communication-chats-sync-child-conversations": {
-        "task": "communication.tasks.chats.sync_child_conversations",
+        "task": "communication.chats.tasks.sync_child_conversations",
         "schedule": 3600.0,
     },
     # Sickness follow-up: a task for the teacher at the N-th school day of a spell (once per spell).

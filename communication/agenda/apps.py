@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AgendaConfig(AppConfig):
+    name = "communication.agenda"
+    label = "agenda"
+    verbose_name = _("Agenda")
+
+    def ready(self) -> None:
+        # Register this app's Celery tasks when Django starts: services enqueue them by
+        # name (klimop.queue.enqueue_on_commit) and never import a tasks module.
+        from . import tasks  # noqa: F401

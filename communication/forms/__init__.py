@@ -1,1 +1,0 @@
-"""Per-feature modules: notifications, posts, agenda."""
