@@ -227,6 +227,57 @@ def test_a_new_decision_in_the_new_year_replaces_last_years_at_once(
     assert ConsentDecision.objects.filter(school_year=next_year).count() == 1
 
 
+SUMMER = dt.datetime(2027, 7, 28, 21, 30, tzinfo=AMS)  # between 2026/2027 and 2027/2028
+
+
+def test_a_choice_made_in_the_summer_holiday_is_for_the_coming_school_year(
+    child, parent, divorced_parent, next_year
+):
+    with time_machine.travel(SUMMER, tick=False):
+        for guardian in (parent, divorced_parent):
+            services.consent_set(actor=guardian.user, pupil=child, purpose=GROUP_PAGE, granted=True)
+        assert effective_consent(pupil=child, purpose=GROUP_PAGE) is True
+    assert set(ConsentDecision.objects.values_list("school_year", flat=True)) == {next_year.pk}
+    # It does not lapse with last year's choices after the grace period of the new year.
+    late_autumn = dt.datetime(2027, 10, 12, 10, 0, tzinfo=AMS)
+    assert effective_consent(pupil=child, purpose=GROUP_PAGE, on=late_autumn) is True
+
+
+def test_in_the_summer_last_years_choices_count_until_a_new_one_is_made(
+    child, parent, divorced_parent, next_year
+):
+    _both_say_yes(child, parent, divorced_parent)
+    assert effective_consent(pupil=child, purpose=GROUP_PAGE, on=SUMMER) is True
+    with time_machine.travel(SUMMER, tick=False):
+        services.consent_set(actor=parent.user, pupil=child, purpose=GROUP_PAGE, granted=False)
+        assert effective_consent(pupil=child, purpose=GROUP_PAGE) is False
+    # The "no" of the summer is this year's: it still holds on the first day of school.
+    assert (
+        effective_consent(pupil=child, purpose=GROUP_PAGE, on=dt.datetime(2027, 8, 30, 9, 0, tzinfo=AMS))
+        is False
+    )
+
+
+def test_parents_who_chose_in_the_summer_are_not_asked_again_when_school_starts(
+    child, parent, divorced_parent, next_year, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(SUMMER, tick=False):
+        services.consent_set_many(actor=parent.user, pupil=child, choices=_all_yes())
+    first_week = dt.datetime(2027, 8, 31, 10, 0, tzinfo=AMS)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.consent_renewal_sweep(now=first_week) == 1
+    asked = Notification.objects.filter(cause__startswith=f"consent-renewal:{next_year.pk}:")
+    assert list(asked.values_list("user__email", flat=True)) == [divorced_parent.user.email]
+
+
+def test_without_a_coming_year_entered_a_summer_choice_is_kept_for_the_last_year(
+    child, parent, divorced_parent
+):
+    with time_machine.travel(SUMMER, tick=False):
+        services.consent_set(actor=parent.user, pupil=child, purpose=GROUP_PAGE, granted=True)
+    assert ConsentDecision.objects.get().school_year == child.group.school_year
+
+
 def test_the_renewal_sweep_asks_each_deciding_parent_once_even_when_run_twice(
     child,
     parent,

@@ -47,12 +47,23 @@ def local_date(on: dt.date | dt.datetime | None = None) -> dt.date:
 
 
 def school_year_on(school: School | int, on: dt.date) -> SchoolYear | None:
-    """The school year running on ``on``; between two years the last one that started;
-    before the first year, the first one (so early choices are kept for it)."""
+    """The school year a consent decision made on ``on`` is for.
+
+    The year running on ``on``. Between two years (the summer holiday) the coming one,
+    when it is entered: a choice made in the summer is meant for the year ahead and must
+    not lapse after the new year's grace period. Without a coming year, the last one
+    that started; before the first year, the first one (so early choices are kept).
+    """
     school_id = school if isinstance(school, int) else school.pk
     years = SchoolYear.objects.filter(school_id=school_id)
+    running = years.filter(starts_on__lte=on, ends_on__gte=on).first()
+    if running is not None:
+        return running
+    coming = years.filter(starts_on__gt=on).order_by("starts_on").first()
     started = years.filter(starts_on__lte=on).order_by("-starts_on").first()
-    return started or years.order_by("starts_on").first()
+    if coming is not None and started is not None:
+        return coming
+    return started or coming
 
 
 def previous_school_year(year: SchoolYear) -> SchoolYear | None:
