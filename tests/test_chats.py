@@ -227,6 +227,48 @@ class TestDelivery:
         # The duo works Thursday and Friday only: from Thursday's opening, by Friday's closing.
         assert message.answer_by == dt.datetime(2026, 10, 9, 16, 30, tzinfo=AMSTERDAM)
 
+    def test_duo_teachers_with_a_gap_answer_in_the_days_either_of_them_works(
+        self, cast, school, parent, child, teacher, duo_teacher
+    ):
+        """Monday/Tuesday and Thursday: nobody works on Wednesday or Friday, so they don't count."""
+        _works_on(teacher, MON, TUE)
+        _works_on(duo_teacher, THU)
+        tuesday_evening = dt.datetime(2026, 10, 6, 20, 0, tzinfo=AMSTERDAM)
+        with time_machine.travel(tuesday_evening, tick=False):
+            message = _start(parent, child).messages.get()
+        # Thursday and the next Monday are the two working days (the school calendar would
+        # have said Thursday, counting a Wednesday nobody works).
+        assert message.answer_by == dt.datetime(2026, 10, 12, 16, 30, tzinfo=AMSTERDAM)
+        assert message.remind_at == dt.datetime(2026, 10, 12, 8, 0, tzinfo=AMSTERDAM)
+        with time_machine.travel(dt.datetime(2026, 10, 9, 12, 0, tzinfo=AMSTERDAM), tick=False):
+            assert services.answer_reminders_send() == 0  # Friday: no reminder on a day nobody works
+
+    def test_a_staff_member_who_left_the_chat_no_longer_sets_its_working_days(
+        self, cast, school, parent, child, teacher, duo_teacher
+    ):
+        _works_on(teacher, MON, TUE)
+        _works_on(duo_teacher, WED, THU, FRI)
+        with time_machine.travel(TUESDAY_MORNING, tick=False):
+            conversation = _start(parent, child)
+        Participant.objects.filter(conversation=conversation, user=duo_teacher.user).update(
+            left_at=TUESDAY_MORNING
+        )
+        with time_machine.travel(dt.datetime(2026, 10, 6, 20, 0, tzinfo=AMSTERDAM), tick=False):
+            message = services.message_send(
+                actor=parent.user, conversation=conversation, body="Nog een vraag"
+            )
+        # Only the Monday/Tuesday teacher is left: next Monday and Tuesday.
+        assert message.answer_by == dt.datetime(2026, 10, 13, 16, 30, tzinfo=AMSTERDAM)
+
+
+MON, TUE, WED, THU, FRI = range(5)
+
+
+def _works_on(staff, *weekdays):
+    for day, field in enumerate(staff.WEEKDAY_FIELDS):
+        setattr(staff, field, day in weekdays)
+    staff.save()
+
 
 class TestAnswerClock:
     def _message(self, parent, child):

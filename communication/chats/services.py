@@ -229,18 +229,21 @@ def staff_delivery_time(staff: StaffMember, now: dt.datetime) -> dt.datetime:
 def answer_calendar(conversation: Conversation) -> worktime.WorkCalendar:
     """The working time in which a parent's message is answered.
 
-    One staff recipient: their own working days. Several (duo-teachers share a group):
-    the school's calendar — one of them works on every school day.
+    The working days of the staff who answer in this conversation, together (duo-teachers
+    of a per-child chat: the days either of them works, so a day neither works never
+    counts): the school's calendar on the union of their weekdays. Only when no staff
+    member of the school takes part, the school's whole calendar.
     """
-    staff = list(
-        StaffMember.objects.filter(
-            user__chat_participations__conversation=conversation,
-            user__chat_participations__left_at__isnull=True,
-        ).select_related("school")[:2]
+    members = StaffMember.objects.filter(
+        school_id=conversation.school_id,
+        user__chat_participations__conversation=conversation,
+        user__chat_participations__left_at__isnull=True,
     )
-    if len(staff) == 1:
-        return directory.staff_calendar(staff[0])
-    return directory.school_calendar(conversation.school)
+    weekdays: set[int] = set()
+    for member in members:
+        weekdays |= member.working_weekdays
+    calendar = directory.school_calendar(conversation.school)
+    return calendar.for_weekdays(weekdays) if weekdays else calendar
 
 
 def _attach(message: Message, attachment, *, conversation: Conversation, is_staff: bool) -> None:
