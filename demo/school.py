@@ -1443,8 +1443,9 @@ def _chats_create(
         first = conversation.messages.order_by("created_at").first()
         Conversation.objects.filter(pk=conversation.pk).update(created_at=first.created_at)
         Participant.objects.filter(conversation=conversation).update(joined_at=first.created_at)
+    read_at = max(m.deliver_at for m in old) + dt.timedelta(minutes=30)
     Participant.objects.filter(conversation__in=[direct, talk]).update(
-        last_read_at=max(m.deliver_at for m in old) + dt.timedelta(minutes=30)
+        last_read_at=read_at, receipt_at=read_at
     )
     for message in old:
         Notification.objects.filter(cause=f"message:{message.pk}").update(

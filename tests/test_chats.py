@@ -558,8 +558,86 @@ class TestInbox:
         with time_machine.travel(MONDAY_OPENING + dt.timedelta(minutes=1), tick=False):
             services.conversation_mark_read(actor=teacher.user, conversation=conversation)
         message = conversation.messages.get()
-        readers = selectors.read_by(message, selectors.participants_of(conversation))
+        readers = selectors.read_by(message, selectors.participants_of(conversation), MONDAY_OPENING)
         assert [p.user_id for p in readers] == [teacher.user_id]
+
+    def test_a_teacher_reading_at_midnight_shows_as_read_from_her_next_opening(
+        self, client, cast, parent, child, teacher, duo_teacher
+    ):
+        """The parent neither learns that the teacher reads at midnight nor loses the answer-by line."""
+        with time_machine.travel(MONDAY_EVENING, tick=False):
+            conversation = _start(parent, child)
+        midnight = dt.datetime(2026, 10, 5, 23, 50, tzinfo=AMSTERDAM)
+        with time_machine.travel(midnight, tick=False):
+            client.force_login(teacher.user)
+            assert client.get(reverse("chats:chat_detail", args=[conversation.pk])).status_code == 200
+            # Her own unread count is cleared at once.
+            assert selectors.conversations_for(viewer=teacher.user)[0].unread == 0
+            client.force_login(parent.user)
+            page = client.get(reverse("chats:chat_detail", args=[conversation.pk])).content.decode()
+            assert "gelezen door" not in page
+            assert "U kunt een antwoord verwachten" in page
+        with time_machine.travel(TUESDAY_OPENING, tick=False):
+            page = client.get(reverse("chats:chat_detail", args=[conversation.pk])).content.decode()
+            assert "gelezen door" in page
+            assert "U kunt een antwoord verwachten" in page  # read is not answered
+
+    def test_a_reply_held_until_the_morning_keeps_the_parents_answer_by_line_until_it_arrives(
+        self, client, cast, parent, child, teacher
+    ):
+        with time_machine.travel(MONDAY_EVENING, tick=False):
+            conversation = _start(parent, child)
+        night = dt.datetime(2026, 10, 5, 22, 0, tzinfo=AMSTERDAM)
+        with time_machine.travel(night, tick=False):
+            services.message_send(
+                actor=teacher.user, conversation=conversation, body="Ik kijk er morgen naar."
+            )
+            client.force_login(parent.user)
+            page = client.get(reverse("chats:chat_detail", args=[conversation.pk])).content.decode()
+            assert "U kunt een antwoord verwachten" in page
+        with time_machine.travel(TUESDAY_OPENING + dt.timedelta(minutes=1), tick=False):
+            page = client.get(reverse("chats:chat_detail", args=[conversation.pk])).content.decode()
+            assert "Ik kijk er morgen naar." in page
+            assert "U kunt een antwoord verwachten" not in page
+
+    def test_an_acknowledgement_at_night_reaches_the_parent_at_the_next_opening(
+        self, client, cast, parent, child, teacher
+    ):
+        with time_machine.travel(MONDAY_EVENING, tick=False):
+            conversation = _start(parent, child)
+            message = conversation.messages.get()
+        with time_machine.travel(dt.datetime(2026, 10, 5, 23, 0, tzinfo=AMSTERDAM), tick=False):
+            services.message_acknowledge(actor=teacher.user, message=message)
+            note = Notification.objects.get(user=parent.user, cause=f"message-ack:{message.pk}")
+            assert note.deliver_at == TUESDAY_OPENING
+            client.force_login(parent.user)
+            page = client.get(reverse("chats:chat_detail", args=[conversation.pk])).content.decode()
+            assert "U kunt een antwoord verwachten" in page
+        with time_machine.travel(TUESDAY_MORNING, tick=False):
+            page = client.get(reverse("chats:chat_detail", args=[conversation.pk])).content.decode()
+            assert "U kunt een antwoord verwachten" not in page
+            assert "heeft dit gelezen en komt erop terug" in page
+
+    def test_an_earlier_read_stays_shown_when_the_teacher_reads_again_at_night(
+        self, cast, parent, child, teacher
+    ):
+        with time_machine.travel(MONDAY_OPENING, tick=False):
+            conversation = _start(parent, child)
+        with time_machine.travel(MONDAY_OPENING + dt.timedelta(minutes=1), tick=False):
+            services.conversation_mark_read(actor=teacher.user, conversation=conversation)
+        first = conversation.messages.get()
+        with time_machine.travel(MONDAY_EVENING, tick=False):
+            second = services.message_send(actor=parent.user, conversation=conversation, body="En nog iets")
+        with time_machine.travel(MONDAY_EVENING + dt.timedelta(hours=2), tick=False):
+            services.conversation_mark_read(actor=teacher.user, conversation=conversation)
+            participants = selectors.participants_of(conversation)
+            now = MONDAY_EVENING + dt.timedelta(hours=2)
+            assert [p.user_id for p in selectors.read_by(first, participants, now)] == [teacher.user_id]
+            assert selectors.read_by(second, participants, now) == []
+        participants = selectors.participants_of(conversation)
+        assert [p.user_id for p in selectors.read_by(second, participants, TUESDAY_OPENING)] == [
+            teacher.user_id
+        ]
 
     def test_the_inbox_needs_the_same_number_of_queries_for_more_conversations(
         self,

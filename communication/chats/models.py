@@ -10,6 +10,7 @@ stored, and the periodic sweeps mark ``reminded_at`` / ``escalated_at`` once.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -112,7 +113,15 @@ class Conversation(models.Model):
 
 
 class Participant(models.Model):
-    """One user in one conversation; ``last_read_at`` drives unread counts and read receipts."""
+    """One user in one conversation.
+
+    ``last_read_at`` is when the user last saw the conversation (their unread count).
+    Others see a read receipt from ``receipt_at``: a parent's every read, a staff
+    member's read in their working time. A staff member who reads outside it is shown
+    as having read from their next opening on (``held_receipt_at``, shown from
+    ``held_receipt_from``), like what they write: nobody learns that the teacher was
+    reading at midnight, and nobody waits for an answer from someone off duty.
+    """
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(
@@ -122,6 +131,9 @@ class Participant(models.Model):
     joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
     left_at = models.DateTimeField(_("left at"), null=True, blank=True)
     last_read_at = models.DateTimeField(_("last read at"), null=True, blank=True)
+    receipt_at = models.DateTimeField(_("read as others see it"), null=True, blank=True)
+    held_receipt_at = models.DateTimeField(_("read outside working time"), null=True, blank=True)
+    held_receipt_from = models.DateTimeField(_("shown as read from"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("participant")
@@ -137,6 +149,16 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.conversation}"
+
+    def receipt_as_of(self, now: dt.datetime) -> dt.datetime | None:
+        """Up to when others see this participant as having read, at ``now``."""
+        if (
+            self.held_receipt_at is not None
+            and self.held_receipt_from is not None
+            and self.held_receipt_from <= now
+        ):
+            return max(self.receipt_at or self.held_receipt_at, self.held_receipt_at)
+        return self.receipt_at
 
 
 class Message(models.Model):

@@ -167,15 +167,17 @@ def messages_for(
     return list(qs.order_by("deliver_at", "pk"))
 
 
-def read_by(message: Message, participants: list[Participant]) -> list[Participant]:
-    """The other participants who have seen ``message`` (read receipts)."""
-    return [
-        p
-        for p in participants
-        if p.user_id != message.sender_id
-        and p.last_read_at is not None
-        and p.last_read_at >= message.deliver_at
-    ]
+def read_by(message: Message, participants: list[Participant], now: dt.datetime) -> list[Participant]:
+    """The other participants shown as having seen ``message`` at ``now`` (read receipts;
+    a staff member's read outside working time shows from their next opening)."""
+    shown = []
+    for p in participants:
+        if p.user_id == message.sender_id:
+            continue
+        receipt = p.receipt_as_of(now)
+        if receipt is not None and receipt >= message.deliver_at:
+            shown.append(p)
+    return shown
 
 
 def open_parent_messages_for(*, viewer, now: dt.datetime | None = None) -> list[Message]:

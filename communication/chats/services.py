@@ -326,7 +326,7 @@ def message_send(
         conversation.messages.filter(needs_answer=True, answered_at__isnull=True).exclude(
             sender__staff_members__isnull=False
         ).update(answered_at=now)
-    Participant.objects.filter(pk=participant.pk).update(last_read_at=now)
+    _record_read(participant, staff, now)
     recipients = User.objects.filter(
         chat_participations__conversation=conversation, chat_participations__left_at__isnull=True
     ).exclude(pk=actor.pk)
@@ -360,14 +360,17 @@ def message_acknowledge(*, actor: User, message: Message) -> Message:
     """ "Read — I'll get back to you": one tap by a staff participant; stops the reminder.
 
     Escalation still follows if the message is not answered by the escalation time.
-    Idempotent: a second tap keeps the first acknowledgement.
+    Idempotent: a second tap keeps the first acknowledgement. Tapped outside the staff
+    member's working time, it reaches the parent (and counts) from their next opening.
     """
     message = Message.objects.select_for_update().select_related("conversation").get(pk=message.pk)
     participant = _active_participant(actor, message.conversation)
     if not participant.is_staff or not message.needs_answer:
         raise PermissionDenied(_("Only staff can acknowledge a parent's message."))
     if message.acknowledged_at is None and message.answered_at is None:
-        message.acknowledged_at = timezone.now()
+        staff = access.staff_member_of(actor)
+        now = timezone.now()
+        message.acknowledged_at = staff_delivery_time(staff, now) if staff is not None else now
         message.acknowledged_by = actor
         message.save(update_fields=["acknowledged_at", "acknowledged_by"])
         notify(
@@ -378,15 +381,34 @@ def message_acknowledge(*, actor: User, message: Message) -> Message:
                 name=display_name(actor),
             ),
             url=reverse("chats:chat_detail", args=[message.conversation_id]),
+            deliver_at=message.acknowledged_at,
         )
     return message
 
 
 def conversation_mark_read(*, actor: User, conversation: Conversation) -> None:
     """The actor has seen everything delivered so far (read receipts, unread counts)."""
-    Participant.objects.filter(conversation=conversation, user=actor, left_at__isnull=True).update(
-        last_read_at=timezone.now()
-    )
+    participant = Participant.objects.filter(
+        conversation=conversation, user=actor, left_at__isnull=True
+    ).first()
+    if participant is not None:
+        _record_read(
+            participant, access.staff_member_of(actor) if participant.is_staff else None, timezone.now()
+        )
+
+
+def _record_read(participant: Participant, staff: StaffMember | None, now: dt.datetime) -> None:
+    """Private: store a read; a staff member's read outside working time shows from their next
+    opening (``Participant.receipt_as_of``). Trusts its caller's access check."""
+    fields = {"last_read_at": now}
+    visible = participant.receipt_as_of(now)
+    shows_from = staff_delivery_time(staff, now) if staff is not None else now
+    if shows_from <= now:
+        fields.update(receipt_at=now, held_receipt_at=None, held_receipt_from=None)
+    else:
+        # Fold an earlier held read that is already shown into the receipt, then hold this one.
+        fields.update(receipt_at=visible, held_receipt_at=now, held_receipt_from=shows_from)
+    Participant.objects.filter(pk=participant.pk).update(**fields)
 
 
 @transaction.atomic

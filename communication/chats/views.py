@@ -51,7 +51,11 @@ def _bubbles(request, conversation, msgs, participants):
             "message": m,
             "mine": m.sender_id == request.user.pk,
             "held": m.deliver_at > timezone.now(),
-            "read_by": selectors.read_by(m, participants) if m.sender_id == request.user.pk else [],
+            "read_by": selectors.read_by(m, participants, now) if m.sender_id == request.user.pk else [],
+            # "Read — I'll get back to you", shown once it reached the parent.
+            "acknowledged": m.acknowledged_at is not None
+            and m.acknowledged_at <= now
+            and m.answered_at is None,
             "may_acknowledge": is_staff
             and m.needs_answer
             and m.answered_at is None
@@ -75,7 +79,18 @@ def _detail_context(request, conversation, form):
     msgs = selectors.messages_for(viewer=request.user, conversation=conversation)
     staff = access.staff_member_of(request.user)
     now = timezone.now()
-    my_open = [m for m in msgs if m.sender_id == request.user.pk and m.needs_answer and m.answered_at is None]
+    # The parent's own questions still waiting, as the parent sees it: an answer held until
+    # the teacher's next opening has not reached them yet, an acknowledgement has once shown.
+    staff_ids = {p.user_id for p in participants if p.is_staff}
+    answers = [m.created_at for m in msgs if m.sender_id in staff_ids and m.deliver_at <= now]
+    my_open = [
+        m
+        for m in msgs
+        if m.sender_id == request.user.pk
+        and m.needs_answer
+        and not any(at >= m.created_at for at in answers)
+        and not (m.acknowledged_at is not None and m.acknowledged_at <= now)
+    ]
     return {
         "conversation": conversation,
         "title": services.conversation_title(conversation),
