@@ -331,9 +331,6 @@ class SchoolAdmin(SchoolScopedAdmin):
                 "fields": [
                     "remind_after_working_days",
                     "escalate_after_working_days",
-                    "acknowledgement_stops",
-                    "parents_may_start_chats",
-                    "parent_to_parent_chats",
                     "atmosphere_posts_per_week",
                 ]
             },
@@ -361,11 +358,10 @@ class SchoolAdmin(SchoolScopedAdmin):
             },
         ),
         (
-            _("Calendar and privacy"),
+            _("Calendar"),
             {
                 "fields": [
                     "closed_on_liberation_day",
-                    "renew_consent_each_year",
                 ]
             },
         ),

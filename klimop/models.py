@@ -100,11 +100,6 @@ class School(models.Model):
     email = models.EmailField(_("office e-mail address"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
 
-    class AcknowledgementStops(models.TextChoices):
-        NOTHING = "nothing", _("nothing: only an answer stops the clock")
-        REMINDER = "reminder", _("the reminder (an overdue answer is still escalated)")
-        BOTH = "both", _("the reminder and the escalation to the director")
-
     # Communication agreements (defaults from the design brief).
     sick_report_cutoff = models.TimeField(_("sick reports before"), default=dt.time(8, 20))
     remind_after_working_days = models.PositiveSmallIntegerField(
@@ -143,23 +138,8 @@ class School(models.Model):
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
     )
-    parents_may_start_chats = models.BooleanField(
-        _("parents may start a chat with their child's teachers"), default=True
-    )
-    parent_to_parent_chats = models.BooleanField(
-        _("parents may write to other parents of their child's group"), default=True
-    )
-    acknowledgement_stops = models.CharField(
-        _("a staff member's \"read, I'll get back to you\" stops"),
-        max_length=12,
-        choices=AcknowledgementStops.choices,
-        default=AcknowledgementStops.REMINDER,
-    )
     leave_requests_via_portal = models.BooleanField(_("leave requests via the portal"), default=True)
     sick_reports_via_portal = models.BooleanField(_("sick reports via the portal"), default=True)
-    renew_consent_each_year = models.BooleanField(
-        _("ask for photo consent again each school year"), default=True
-    )
     closed_on_liberation_day = models.BooleanField(
         _("closed on Liberation Day (5 May) every year"), default=True
     )

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from communication.chats import services, tasks
-from communication.chats.models import Conversation
-from klimop.models import GuardianRelation, School
+from communication.chats.models import ChatSettings, Conversation
+from klimop.models import GuardianRelation
 from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
 from tests import factories as f
@@ -69,7 +69,7 @@ class TestWhatParentsMayStart:
     def test_a_school_can_keep_parents_from_starting_chats_with_teachers(
         self, client, cast, school, parent, child
     ):
-        School.objects.filter(pk=school.pk).update(parents_may_start_chats=False)
+        ChatSettings.objects.create(school=school, parents_may_start_chats=False)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             with pytest.raises(PermissionDenied):
                 services.conversation_start_direct(actor=parent.user, pupil=child, body="Hallo")
@@ -82,7 +82,7 @@ class TestWhatParentsMayStart:
     def test_a_school_can_turn_off_chats_between_parents(
         self, client, cast, school, parent, group, neighbour
     ):
-        School.objects.filter(pk=school.pk).update(parent_to_parent_chats=False)
+        ChatSettings.objects.create(school=school, parent_to_parent_chats=False)
         with time_machine.travel(TUESDAY_MORNING, tick=False):
             with pytest.raises(PermissionDenied):
                 services.conversation_start_parents(actor=parent.user, other=neighbour.user, group=group)
@@ -93,13 +93,20 @@ class TestWhatParentsMayStart:
 
 
 class TestWhatTheAcknowledgementStops:
-    def test_by_default_it_stops_the_reminder_only(self, cast, school, parent, child, teacher):
-        assert school.acknowledgement_stops == School.AcknowledgementStops.REMINDER
+    def test_by_default_it_stops_the_reminder_only(self, cast, school, parent, child, teacher, director):
+        assert not ChatSettings.objects.filter(school=school).exists()
+        assert ChatSettings(school=school).acknowledgement_stops == ChatSettings.AcknowledgementStops.REMINDER
+        message = _parent_message(parent, child)
+        with time_machine.travel(MONDAY_OPENING, tick=False):
+            services.message_acknowledge(actor=teacher.user, message=message)
+        with time_machine.travel(NEXT_FRIDAY_EVENING, tick=False):
+            assert services.answer_reminders_send() == 0
+            assert services.answer_escalations_send() == 1
 
     def test_a_school_can_let_it_stop_the_escalation_too(
         self, cast, school, parent, child, teacher, director
     ):
-        School.objects.filter(pk=school.pk).update(acknowledgement_stops="both")
+        ChatSettings.objects.create(school=school, acknowledgement_stops="both")
         message = _parent_message(parent, child)
         with time_machine.travel(MONDAY_OPENING, tick=False):
             services.message_acknowledge(actor=teacher.user, message=message)
@@ -111,7 +118,7 @@ class TestWhatTheAcknowledgementStops:
     def test_a_school_can_let_only_an_answer_stop_the_clock(
         self, cast, school, parent, child, teacher, duo_teacher
     ):
-        School.objects.filter(pk=school.pk).update(acknowledgement_stops="nothing")
+        ChatSettings.objects.create(school=school, acknowledgement_stops="nothing")
         message = _parent_message(parent, child)
         with time_machine.travel(MONDAY_OPENING, tick=False):
             services.message_acknowledge(actor=teacher.user, message=message)

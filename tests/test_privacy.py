@@ -208,8 +208,7 @@ def test_the_grace_period_is_the_schools_setting(child, parent, divorced_parent,
 
 
 def test_without_renewal_last_years_yes_keeps_counting(child, parent, divorced_parent, next_year, school):
-    school.renew_consent_each_year = False
-    school.save()
+    PrivacySettings.objects.create(school=school, renew_consent_each_year=False)
     _both_say_yes(child, parent, divorced_parent)
     assert (
         effective_consent(pupil=child, purpose=GROUP_PAGE, on=dt.datetime(2028, 3, 1, 10, 0, tzinfo=AMS))
@@ -306,8 +305,7 @@ def test_the_renewal_sweep_waits_for_office_hours(child, parent, next_year):
 
 
 def test_the_renewal_sweep_skips_schools_that_do_not_renew(child, parent, next_year, school):
-    school.renew_consent_each_year = False
-    school.save()
+    PrivacySettings.objects.create(school=school, renew_consent_each_year=False)
     assert services.consent_renewal_sweep(now=dt.datetime(2027, 8, 31, 10, 0, tzinfo=AMS)) == 0
 
 

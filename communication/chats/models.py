@@ -25,6 +25,44 @@ def chat_attachment_upload_to(instance, filename: str) -> str:
     return f"private/chats/{uuid.uuid4().hex}.{ext}"
 
 
+class ChatSettings(models.Model):
+    """A school's settings for chats (one row per school; missing means the defaults)."""
+
+    class AcknowledgementStops(models.TextChoices):
+        NOTHING = "nothing", _("nothing: only an answer stops the clock")
+        REMINDER = "reminder", _("the reminder (an overdue answer is still escalated)")
+        BOTH = "both", _("the reminder and the escalation to the director")
+
+    school = models.OneToOneField(
+        "klimop.School", on_delete=models.CASCADE, related_name="chat_settings", verbose_name=_("school")
+    )
+    parents_may_start_chats = models.BooleanField(
+        _("parents may start a chat with their child's teachers"), default=True
+    )
+    parent_to_parent_chats = models.BooleanField(
+        _("parents may write to other parents of their child's group"), default=True
+    )
+    acknowledgement_stops = models.CharField(
+        _("a staff member's \"read, I'll get back to you\" stops"),
+        max_length=12,
+        choices=AcknowledgementStops.choices,
+        default=AcknowledgementStops.REMINDER,
+    )
+
+    class Meta:
+        verbose_name = _("chat settings")
+        verbose_name_plural = _("chat settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(acknowledgement_stops__in=["nothing", "reminder", "both"]),
+                name="chat_settings_known_stops",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Chat settings"))
+
+
 class Conversation(models.Model):
     class Kind(models.TextChoices):
         DIRECT = "direct", _("Teacher and parent")

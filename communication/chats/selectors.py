@@ -220,8 +220,9 @@ def parents_to_chat_with(*, viewer) -> list[tuple]:
     groups = list(
         Group.objects.filter(
             pk__in=access.pupils_actable_by(viewer).filter(left_on__isnull=True).values("group_id"),
-            school__parent_to_parent_chats=True,
-        ).order_by("year", "name")
+        )
+        .exclude(school__chat_settings__parent_to_parent_chats=False)
+        .order_by("year", "name")
     )
     pairs: list[tuple[User, Group]] = []
     for group in groups:

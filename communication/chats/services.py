@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +33,6 @@ from klimop.models import (
     Guardian,
     GuardianRelation,
     Pupil,
-    School,
     SchoolYear,
     StaffMember,
     User,
@@ -40,14 +40,14 @@ from klimop.models import (
 from klimop.notifications.services import notify
 from klimop.text import sanitize_body
 
-from .models import Conversation, Message, Participant
+from .models import ChatSettings, Conversation, Message, Participant
 
 MAX_BODY_CHARS = 4000
 Kind = Conversation.Kind
 # Parent messages in these kinds go to staff and start the answer clock; group
 # conversations are announcements and parent-to-parent chats have no staff.
 ANSWERED_KINDS = (Kind.DIRECT, Kind.CHILD)
-Stops = School.AcknowledgementStops
+Stops = ChatSettings.AcknowledgementStops
 
 
 class _Text:
@@ -68,7 +68,7 @@ def pupils_to_chat_about(user):
     """Pupils a user may start a direct chat about (guardian: may act; staff: taught / school)."""
     if access.is_staff_user(user):
         return access.pupils_in_care_of(user)
-    return access.pupils_actable_by(user).filter(school__parents_may_start_chats=True)
+    return access.pupils_actable_by(user).exclude(school__chat_settings__parents_may_start_chats=False)
 
 
 def guardians_reachable_about(pupil: Pupil) -> list[Guardian]:
@@ -193,7 +193,7 @@ def conversation_start_parents(*, actor: User, other: User, group: Group, body: 
         raise PermissionDenied(_("You cannot start this conversation."))
     if group not in shared_groups(actor, other):
         raise PermissionDenied(_("You cannot start this conversation."))
-    if not School.objects.filter(pk=group.school_id, parent_to_parent_chats=True).exists():
+    if ChatSettings.objects.filter(school_id=group.school_id, parent_to_parent_chats=False).exists():
         raise PermissionDenied(_("Your school does not offer chats between parents."))
     conversation = Conversation.objects.create(
         kind=Kind.PARENTS,
@@ -547,7 +547,7 @@ def answer_reminders_send(*, now: dt.datetime | None = None) -> int:
     """Remind the staff participants of unanswered parent messages whose remind time came.
 
     An acknowledgement stops the reminder unless the school set it to stop nothing
-    (``School.acknowledgement_stops``).
+    (``ChatSettings.acknowledgement_stops``).
     At most once per message: ``reminded_at`` is set under a row lock in the same
     transaction, and the notification's unique (user, cause) holds even if it is not.
     ``notify`` delivers each reminder within the recipient's own working time.
@@ -560,8 +560,14 @@ def answer_reminders_send(*, now: dt.datetime | None = None) -> int:
             .select_for_update(skip_locked=True, of=("self",))
             .filter(reminded_at__isnull=True, remind_at__lte=now)
             .exclude(
-                acknowledged_at__isnull=False,
-                conversation__school__acknowledgement_stops__in=(Stops.REMINDER, Stops.BOTH),
+                # The acknowledgement stops the reminder unless the school chose "nothing"
+                # (no settings row: the default, "reminder").
+                Q(acknowledged_at__isnull=False)
+                & ~Q(
+                    conversation__school_id__in=ChatSettings.objects.filter(
+                        acknowledgement_stops=Stops.NOTHING
+                    ).values("school_id")
+                )
             )
             .select_related("conversation")
         )
@@ -593,7 +599,7 @@ def answer_escalations_send(*, now: dt.datetime | None = None) -> int:
     """Tell the school's director(s) about parent messages unanswered past the school's maximum.
 
     Only an answer stops escalation, unless the school lets the acknowledgement stop
-    it too (``School.acknowledgement_stops == "both"``). Once per message.
+    it too (``ChatSettings.acknowledgement_stops == "both"``). Once per message.
     """
     now = now or timezone.now()
     sent = 0
@@ -602,7 +608,10 @@ def answer_escalations_send(*, now: dt.datetime | None = None) -> int:
             _open_messages()
             .select_for_update(skip_locked=True, of=("self",))
             .filter(escalated_at__isnull=True, escalate_at__lte=now)
-            .exclude(acknowledged_at__isnull=False, conversation__school__acknowledgement_stops=Stops.BOTH)
+            .exclude(
+                acknowledged_at__isnull=False,
+                conversation__school__chat_settings__acknowledgement_stops=Stops.BOTH,
+            )
             .select_related("conversation")
         )
         for message in due:

@@ -38,6 +38,9 @@ class PrivacySettings(models.Model):
         related_name="privacy_settings",
         verbose_name=_("school"),
     )
+    renew_consent_each_year = models.BooleanField(
+        _("ask for photo consent again each school year"), default=True
+    )
     grace_days = models.PositiveSmallIntegerField(
         _("last year's consent still counts for (days)"),
         default=30,

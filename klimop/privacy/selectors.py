@@ -99,7 +99,7 @@ class _Rule:
 
 def _rule_for(school: School, on: dt.date) -> _Rule:
     current = school_year_on(school, on)
-    if not school.renew_consent_each_year:
+    if not privacy_settings_for(school).renew_consent_each_year:
         return _Rule(renew=False, current=current, previous=None)
     previous = None
     if current is not None:

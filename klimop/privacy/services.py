@@ -55,6 +55,7 @@ def consent_set_many(*, actor: User, pupil: Pupil, choices: Mapping[str, bool]) 
     year = consent_read.school_year_on(pupil.school, consent_read.local_date(now))
     if year is None:
         raise ValidationError(_("The school has no school year yet; please try again later."))
+    renew = consent_read.privacy_settings_for(pupil.school).renew_consent_each_year
     events: list[ConsentEvent] = []
     with transaction.atomic():
         # Lock the child's decider relations: two parents deciding at once then compute
@@ -69,7 +70,7 @@ def consent_set_many(*, actor: User, pupil: Pupil, choices: Mapping[str, bool]) 
                     pupil=pupil, guardian=guardian, purpose=purpose, school_year=year
                 ).exists()
                 # Re-confirming last year's choice in a renewal year is a decision too.
-                if existing_this_year or not pupil.school.renew_consent_each_year:
+                if existing_this_year or not renew:
                     continue
             decision, created = ConsentDecision.objects.select_for_update().get_or_create(
                 pupil=pupil,
@@ -177,7 +178,7 @@ def consent_renewal_sweep(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     today = consent_read.local_date(now)
     made = 0
-    for school in School.objects.filter(renew_consent_each_year=True):
+    for school in School.objects.exclude(privacy_settings__renew_consent_each_year=False):
         if not worktime.is_working_time(directory.school_calendar(school), now):
             continue
         year = SchoolYear.objects.filter(school=school, starts_on__lte=today, ends_on__gte=today).first()
