@@ -144,7 +144,8 @@ class ParentRound:
 
 def parent_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> ParentRound:
     """Everything the booking page shows: per child the booking or the free times, and for
-    a family with children in several groups, back-to-back suggestions."""
+    a family with more than one child to book (twins in one group too), back-to-back
+    suggestions."""
     now = now or timezone.now()
     pupils = list(
         rules.pupils_bookable_by(viewer, round_)
@@ -178,9 +179,7 @@ def parent_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> Pa
         )
     unbooked = [c for c in children if c.booking is None]
     suggestions = []
-    if len({c.pupil.group_id for c in unbooked}) > 1 and len(unbooked) == len(
-        {c.pupil.group_id for c in unbooked}
-    ):
+    if len(unbooked) > 1:
         runs = services.adjacent_runs([free[c.pupil.group_id] for c in unbooked], limit=4)
         suggestions = [list(zip([c.pupil for c in unbooked], run, strict=True)) for run in runs]
     return ParentRound(

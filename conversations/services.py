@@ -649,7 +649,10 @@ class Proposal:
 
 def adjacent_runs(slot_lists: Sequence[Sequence[Slot]], *, limit: int = 5) -> list[list[Slot]]:
     """Back-to-back combinations: one slot from each list (in that order), each starting at
-    most ``ADJACENT_WITHIN`` after the previous ends, with different teachers. Pure."""
+    most ``ADJACENT_WITHIN`` after the previous ends. Pure.
+
+    Lists may be the same (twins in one group): the run then holds consecutive slots, with
+    the same teacher or their duo; a slot is never used twice."""
     runs: list[list[Slot]] = []
     if not slot_lists:
         return runs
@@ -661,9 +664,7 @@ def adjacent_runs(slot_lists: Sequence[Sequence[Slot]], *, limit: int = 5) -> li
                 (
                     s
                     for s in later
-                    if prev.ends_at <= s.starts_at <= prev.ends_at + ADJACENT_WITHIN
-                    and s.staff_id != prev.staff_id
-                    and s not in run
+                    if prev.ends_at <= s.starts_at <= prev.ends_at + ADJACENT_WITHIN and s not in run
                 ),
                 None,
             )
@@ -728,7 +729,9 @@ def proposals_for(*, actor: User, round_: Round, now: dt.datetime | None = None)
         family = sorted(family, key=lambda p: (p.group.year, p.first_name))  # type: ignore[union-attr]
         lists = [[s for s in free[p.group_id] if s.pk not in taken] for p in family]
         runs = adjacent_runs(lists, limit=1) if len(family) > 1 else []
-        first_free: list[Slot | None] = [next(iter(lst), None) for lst in lists]
+        first_free: list[Slot | None] = []
+        for lst in lists:  # twins share a list: each gets its own slot
+            first_free.append(next((s for s in lst if s not in first_free), None))
         chosen: Sequence[Slot | None] = runs[0] if runs else first_free
         for pupil, proposed in zip(family, chosen, strict=True):
             if proposed is not None:

@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.template import Context, Template
 from django.urls import reverse
 
-from conversations import rules, services
-from conversations.models import Round
+from conversations import rules, selectors, services
+from conversations.models import Booking, Round
 from conversations.tasks import send_planner_invitations
 from klimop.models import NonSchoolDay
 from klimop.notifications.models import Notification
@@ -302,6 +302,50 @@ class TestTwins:
         assert_books_from(
             twins, round_, _choices(twins, round_, slots), FRIDAY_OPENING, "vrijdag 22 januari, 08:00"
         )
+
+    def test_twins_are_offered_back_to_back_times_with_their_teacher_and_book_them_in_one_step(
+        self, client, monday_round, twins, teacher
+    ):
+        round_, _slots = monday_round
+        with time_machine.travel(FRIDAY_OPENING, tick=False):
+            plan = selectors.parent_round(viewer=twins.user, round_=round_)
+            (p1, s1), (p2, s2) = plan.suggestions[0]
+            assert {p1.first_name, p2.first_name} == {"Lotte", "Mees"}
+            assert s1.staff == s2.staff == teacher
+            assert s1.ends_at <= s2.starts_at <= s1.ends_at + services.ADJACENT_WITHIN
+            client.force_login(twins.user)
+            url = reverse("conversations:round", args=[round_.pk])
+            page = client.get(url).content.decode()
+            assert "Aansluitende gesprekken" in page
+            response = client.post(url, {"run": f"{p1.pk}:{s1.pk},{p2.pk}:{s2.pk}"})
+        assert response.status_code == 302
+        assert set(Booking.objects.values_list("pupil_id", "slot_id")) == {(p1.pk, s1.pk), (p2.pk, s2.pk)}
+
+    @pytest.mark.parametrize(
+        ("gap", "back_to_back"), [(5, True), (30, False)], ids=["adjacent times", "no adjacent times"]
+    )
+    def test_the_directors_proposal_gives_twins_two_different_times(
+        self, director, group, teacher, twins, gap, back_to_back
+    ):
+        round_ = Round(
+            school=group.school,
+            first_date=SUNDAY_CASE_FIRST_DAY,
+            last_date=SUNDAY_CASE_FIRST_DAY,
+            gap_minutes=gap,
+        )
+        round_ = services.round_save(actor=director.user, round_=round_, groups=[group])
+        _slots(round_, teacher, group)
+        proposed = services.proposals_for(actor=director.user, round_=round_, now=round_.closes_at)
+        assert len({p.slot.pk for p in proposed}) == len(proposed) == 2
+        first, second = sorted((p.slot for p in proposed), key=lambda s: s.starts_at)
+        assert (second.starts_at <= first.ends_at + services.ADJACENT_WITHIN) is back_to_back
+        booked, problems = services.proposals_confirm(
+            actor=director.user,
+            round_=round_,
+            pairs=[(p.pupil, p.slot) for p in proposed],
+            now=round_.closes_at,
+        )
+        assert (booked, problems) == (2, [])
 
 
 # --- clock changes ------------------------------------------------------------------------------------
