@@ -385,8 +385,8 @@ class TestClockChange:
 
     @pytest.mark.parametrize(("monday", "friday", "friday_offset"), CLOCK_CHANGES)
     def test_a_four_day_head_start_over_the_clock_change_keeps_the_clock_time(
-        self, school, director, group, other_group, teacher, other_teacher, child, sibling, parent, single,
-        monday, friday, friday_offset,
+        self, client, school, director, group, other_group, teacher, other_teacher, child, sibling, parent,
+        single, monday, friday, friday_offset,
     ):  # fmt: skip
         """The director opens on Tuesday at 10:00; four days earlier is Friday at 10:00 on
         the school's clock, not 09:00 or 11:00."""
@@ -410,6 +410,10 @@ class TestClockChange:
         }
         assert early.astimezone(dt.UTC).hour == 10 - friday_offset
         shown = f"vrijdag {friday.day} {'maart' if friday.month == 3 else 'oktober'}, 10:00"
+        with time_machine.travel(early - dt.timedelta(days=1), tick=False):
+            client.force_login(parent.user)
+            page = client.get(reverse("conversations:round", args=[round_.pk])).content.decode()
+        assert f"U kunt plannen vanaf {shown}." in page
         assert_books_from(parent, round_, _choices(parent, round_, slots), early, shown)
 
 
