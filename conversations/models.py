@@ -74,7 +74,7 @@ class Round(models.Model):
         blank=True,
         help_text=_(
             "Leave empty for the school's default (days before the first conversation day). "
-            "Families with children in several groups of this round may book earlier."
+            "Families with more than one child in this round may book earlier."
         ),
     )
     closes_at = models.DateTimeField(

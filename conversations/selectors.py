@@ -126,8 +126,12 @@ class ChildPlan:
 @dataclass
 class ParentRound:
     round: Round
+    #: When the viewer may book, and when families without a head start may (Europe/Amsterdam).
     opens_at: dt.datetime
+    others_open_at: dt.datetime
     head_start: bool
+    #: The viewer may book now and other families may not yet.
+    ahead_of_others: bool
     is_open: bool
     is_closed: bool
     children: list[ChildPlan]
@@ -140,7 +144,8 @@ class ParentRound:
 
 def parent_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> ParentRound:
     """Everything the booking page shows: per child the booking or the free times, and for
-    a family with children in several groups, back-to-back suggestions."""
+    a family with more than one child to book (twins in one group too), back-to-back
+    suggestions."""
     now = now or timezone.now()
     pupils = list(
         rules.pupils_bookable_by(viewer, round_)
@@ -155,7 +160,8 @@ def parent_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> Pa
     free: dict[int | None, list[Slot]] = defaultdict(list)
     for slot in free_slots(round_, now=now):
         free[slot.group_id].append(slot)
-    opens = services.opening_for(round_, viewer)
+    times = services.openings(round_)
+    opens = services.opening_for(round_, viewer, times=times)
     children = []
     for pupil in pupils:
         booking = bookings.get(pupil.pk)
@@ -173,15 +179,15 @@ def parent_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> Pa
         )
     unbooked = [c for c in children if c.booking is None]
     suggestions = []
-    if len({c.pupil.group_id for c in unbooked}) > 1 and len(unbooked) == len(
-        {c.pupil.group_id for c in unbooked}
-    ):
+    if len(unbooked) > 1:
         runs = services.adjacent_runs([free[c.pupil.group_id] for c in unbooked], limit=4)
         suggestions = [list(zip([c.pupil for c in unbooked], run, strict=True)) for run in runs]
     return ParentRound(
         round=round_,
         opens_at=opens,
-        head_start=opens < round_.opens_at,
+        others_open_at=times.others,
+        head_start=opens < times.others,
+        ahead_of_others=opens <= now < times.others,
         is_open=opens <= now < round_.closes_at,
         is_closed=now >= round_.closes_at,
         children=children,
@@ -379,7 +385,8 @@ def parent_card_context(user, now: dt.datetime | None = None) -> dict:
 
     ``show`` is False when the user has no child in a current round. ``rounds``: per
     round whether it is open *for this user* (siblings earlier), ``opens_at`` for this
-    user, ``closes_at``, the children still to book, and the user's bookings in it.
+    user, ``others_open_at`` (families without a head start), ``closes_at``, the
+    children still to book, and the user's bookings in it.
     """
     now = now or timezone.now()
     if not access.is_guardian(user):
@@ -394,15 +401,17 @@ def parent_card_context(user, now: dt.datetime | None = None) -> dict:
         group_ids = set(round_.groups.values_list("pk", flat=True))
         mine = [b for b in bookings if b.round_id == round_.pk]
         booked_ids = {b.pupil_id for b in mine}
-        opens = services.opening_for(round_, user)
+        times = services.openings(round_)
+        opens = services.opening_for(round_, user, times=times)
         rows.append(
             {
                 "round": round_,
                 "opens_at": opens,
+                "others_open_at": times.others,
                 "closes_at": round_.closes_at,
                 "is_open": opens <= now < round_.closes_at,
                 "is_closed": now >= round_.closes_at,
-                "head_start": opens < round_.opens_at,
+                "head_start": opens < times.others,
                 "bookings": mine,
                 "to_book": [p for p in pupils if p.group_id in group_ids and p.pk not in booked_ids],
             }

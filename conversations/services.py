@@ -95,33 +95,102 @@ def round_fill_defaults(round_: Round) -> Round:
 
 
 def head_start(round_: Round) -> dt.timedelta:
+    """The school's setting as a length (``planner_siblings_head_start_days``).
+
+    Not the moment booking opens for families with several children: that is
+    :func:`openings` (counted on local dates, moved to working time).
+    """
     return dt.timedelta(days=round_.school.planner_siblings_head_start_days)
 
 
-def opening_for_guardian(round_: Round, guardian: Guardian | None) -> dt.datetime:
-    """When this guardian may book: a day earlier (the school's setting) for a family with
-    children in more than one group of the round, so they can book back-to-back slots."""
-    if guardian is None:
-        return round_.opens_at
-    return _opening(round_, Q(guardian_relations__guardian=guardian))
+@dataclass(frozen=True)
+class Openings:
+    """When booking opens in a round, on the school's clock (Europe/Amsterdam).
+
+    ``several``: for a family with more than one child in the round (twins in one group
+    included); ``others``: for everyone else. ``several`` is working time and strictly
+    before ``others`` whenever the school gives a head start, so those families are also
+    invited (in office hours) before anyone else may book.
+    """
+
+    several: dt.datetime
+    others: dt.datetime
 
 
-def _opening(round_: Round, family: Q) -> dt.datetime:
-    groups = set(
+def _school_year_start(cal: worktime.WorkCalendar, day: dt.date) -> dt.date | None:
+    return next((first for first, last in cal.terms if first <= day <= last), None)
+
+
+def openings(round_: Round, cal: worktime.WorkCalendar | None = None) -> Openings:
+    """The two openings of a round: the siblings' head start and everyone else's.
+
+    The head-start day is the general opening's local date minus the school's
+    ``planner_siblings_head_start_days``, at the same local clock time (so the same
+    time on both sides of a clock change). When that moment is not working time (a
+    weekend, a holiday, before or after office hours), the head start opens at the
+    previous working-time opening (``worktime.previous_opening``: Friday's opening for
+    a Sunday), within the round's school year. When the school year has no working time
+    before it (a round that opens on its first days), families with several children
+    open at the year's first working time and, should that not be before the general
+    opening, everyone else one working day later. Pass ``cal`` to reuse the school's
+    calendar.
+    """
+    general = rules.local(round_.opens_at)
+    days = round_.school.planner_siblings_head_start_days
+    if not days:
+        return Openings(several=general, others=general)
+    cal = cal or directory.school_calendar(round_.school)
+    wanted = local_datetime(worktime.local_date(general) - dt.timedelta(days=days), general.time())
+    year_start = _school_year_start(cal, round_.first_date)
+    try:
+        early = wanted if worktime.is_working_time(cal, wanted) else worktime.previous_opening(cal, wanted)
+    except worktime.NoWorkingTime:
+        early = None
+    if early is not None and (year_start is None or worktime.local_date(early) >= year_start):
+        return Openings(several=early, others=general)
+    try:
+        early = worktime.next_opening(cal, wanted)
+        if early < general:
+            return Openings(several=early, others=general)
+        next_day = local_datetime(worktime.local_date(early) + dt.timedelta(days=1), dt.time(0))
+        return Openings(several=early, others=max(general, worktime.next_opening(cal, next_day)))
+    except worktime.NoWorkingTime:  # a calendar without working time: nobody is invited anyway
+        return Openings(several=wanted, others=general)
+
+
+def _children_in_round(round_: Round, family: Q) -> int:
+    """How many of the family's children (those they may act for) take part in the round."""
+    return (
         Pupil.objects.filter(
             family,
             guardian_relations__access__in=access.ACT_ACCESS,
             left_on__isnull=True,
             group__in=round_.groups.all(),
-        ).values_list("group_id", flat=True)
+        )
+        .values("pk")
+        .distinct()
+        .count()
     )
-    return round_.opens_at - head_start(round_) if len(groups) > 1 else round_.opens_at
 
 
-def opening_for(round_: Round, user) -> dt.datetime:
-    if not access.is_guardian(user):
-        return round_.opens_at
-    return _opening(round_, Q(guardian_relations__guardian__user=user))
+def opening_for_guardian(round_: Round, guardian: Guardian | None) -> dt.datetime:
+    """When this guardian may book: earlier (:func:`openings`) for a family with more than
+    one child in the round, so they can book back-to-back slots."""
+    times = openings(round_)
+    if guardian is not None and _children_in_round(round_, Q(guardian_relations__guardian=guardian)) > 1:
+        return times.several
+    return times.others
+
+
+def opening_for(round_: Round, user, *, times: Openings | None = None) -> dt.datetime:
+    """When this user may book as a parent (``times``: the round's :func:`openings`, if known)."""
+    times = times or openings(round_)
+    if (
+        access.is_guardian(user)
+        and _children_in_round(round_, Q(guardian_relations__guardian__user=user)) > 1
+    ):
+        return times.several
+    return times.others
 
 
 def is_open_for(round_: Round, user, now: dt.datetime) -> bool:
@@ -379,10 +448,9 @@ def may_change(booking: Booking, user, now: dt.datetime) -> bool:
 
 
 def _parent_may_book(actor: User, round_: Round, now: dt.datetime) -> None:
-    if now < opening_for(round_, actor):
-        raise ValidationError(
-            _("Booking opens on %(when)s.") % {"when": _when(opening_for(round_, actor))}, code="not_open"
-        )
+    opens = opening_for(round_, actor)
+    if now < opens:
+        raise ValidationError(_("Booking opens on %(when)s.") % {"when": _when(opens)}, code="not_open")
     if now >= round_.closes_at:
         raise ValidationError(
             _("Booking for this round has closed. Please contact the teacher."), code="closed"
@@ -424,7 +492,7 @@ def bookings_create(
     """Book one slot per pupil, all or none (a family books back-to-back slots in one step).
 
     A parent books for their own children (others: 404) while the round is open for them
-    (a day earlier for a family with children in several groups of the round), never in
+    (earlier for a family with more than one child in the round: :func:`openings`), never in
     the past; staff book for pupils of their groups (on a family's behalf) at any time,
     for ``guardian`` when that pupil's parents book separately. A slot somebody else was
     quicker to take raises ``SlotTaken``; a pupil booked already raises ``AlreadyBooked``.
@@ -581,7 +649,10 @@ class Proposal:
 
 def adjacent_runs(slot_lists: Sequence[Sequence[Slot]], *, limit: int = 5) -> list[list[Slot]]:
     """Back-to-back combinations: one slot from each list (in that order), each starting at
-    most ``ADJACENT_WITHIN`` after the previous ends, with different teachers. Pure."""
+    most ``ADJACENT_WITHIN`` after the previous ends. Pure.
+
+    Lists may be the same (twins in one group): the run then holds consecutive slots, with
+    the same teacher or their duo; a slot is never used twice."""
     runs: list[list[Slot]] = []
     if not slot_lists:
         return runs
@@ -593,9 +664,7 @@ def adjacent_runs(slot_lists: Sequence[Sequence[Slot]], *, limit: int = 5) -> li
                 (
                     s
                     for s in later
-                    if prev.ends_at <= s.starts_at <= prev.ends_at + ADJACENT_WITHIN
-                    and s.staff_id != prev.staff_id
-                    and s not in run
+                    if prev.ends_at <= s.starts_at <= prev.ends_at + ADJACENT_WITHIN and s not in run
                 ),
                 None,
             )
@@ -660,7 +729,9 @@ def proposals_for(*, actor: User, round_: Round, now: dt.datetime | None = None)
         family = sorted(family, key=lambda p: (p.group.year, p.first_name))  # type: ignore[union-attr]
         lists = [[s for s in free[p.group_id] if s.pk not in taken] for p in family]
         runs = adjacent_runs(lists, limit=1) if len(family) > 1 else []
-        first_free: list[Slot | None] = [next(iter(lst), None) for lst in lists]
+        first_free: list[Slot | None] = []
+        for lst in lists:  # twins share a list: each gets its own slot
+            first_free.append(next((s for s in lst if s not in first_free), None))
         chosen: Sequence[Slot | None] = runs[0] if runs else first_free
         for pupil, proposed in zip(family, chosen, strict=True):
             if proposed is not None:
@@ -692,63 +763,67 @@ def proposals_confirm(
 
 
 def _guardian_users_by_round(round_: Round) -> dict[int, tuple[User, set[int]]]:
-    """user id → (user, the round's groups of the children they may act for)."""
-    relations = (
-        GuardianRelation.objects.filter(
-            access__in=access.ACT_ACCESS,
-            pupil__left_on__isnull=True,
-            pupil__group__in=round_.groups.all(),
-            guardian__user__isnull=False,
-            guardian__user__is_active=True,
-        )
-        .select_related("guardian__user")
-        .values_list("guardian__user_id", "pupil__group_id")
-    )
-    users = {u.pk: u for u in User.objects.filter(pk__in={uid for uid, _g in relations})}
+    """user id → (user, the children in the round they may act for)."""
+    relations = GuardianRelation.objects.filter(
+        access__in=access.ACT_ACCESS,
+        pupil__left_on__isnull=True,
+        pupil__group__in=round_.groups.all(),
+        guardian__user__isnull=False,
+        guardian__user__is_active=True,
+    ).values_list("guardian__user_id", "pupil_id")
+    users = {u.pk: u for u in User.objects.filter(pk__in={uid for uid, _p in relations})}
     out: dict[int, tuple[User, set[int]]] = {}
-    for user_id, group_id in relations:
-        out.setdefault(user_id, (users[user_id], set()))[1].add(group_id)
+    for user_id, pupil_id in relations:
+        out.setdefault(user_id, (users[user_id], set()))[1].add(pupil_id)
     return out
 
 
 def invitations_send(*, now: dt.datetime | None = None) -> int:
     """Invite every guardian who may book, at their opening, within the school's office hours.
 
-    Beat sweep (actor: the system). Idempotent: the cause ``planner-invite:<round>`` is
-    unique per user, so a second run (or a second worker) invites nobody twice; a guardian
-    added to the directory later is invited by the next run.
+    Families with more than one child in the round are invited at their head start
+    (:func:`openings`), which is working time before anyone else may book; their
+    invitation says until when they have the round to themselves. Beat sweep (actor: the
+    system). Idempotent: the cause ``planner-invite:<round>`` is unique per user, so a
+    second run (or a second worker) invites nobody twice; a guardian added to the
+    directory later is invited by the next run.
     """
     now = now or timezone.now()
     sent = 0
-    rounds = Round.objects.filter(
-        closes_at__gt=now, opens_at__lte=now + dt.timedelta(days=15)
-    ).select_related("school")
-    for round_ in rounds:
-        if now < round_.opens_at - head_start(round_):
+    calendars: dict[int, worktime.WorkCalendar] = {}
+    for round_ in Round.objects.filter(closes_at__gt=now).select_related("school"):
+        if round_.school_id not in calendars:
+            calendars[round_.school_id] = directory.school_calendar(round_.school)
+        cal = calendars[round_.school_id]
+        times = openings(round_, cal)
+        if now < times.several or not worktime.is_working_time(cal, now):
             continue
-        try:
-            if not worktime.is_working_time(directory.school_calendar(round_.school), now):
-                continue
-        except worktime.NoWorkingTime:
-            continue
-        early = round_.opens_at - head_start(round_)
-        due = [
-            user
-            for user, groups in _guardian_users_by_round(round_).values()
-            if (early if len(groups) > 1 else round_.opens_at) <= now
-        ]
-        if not due:
-            continue
-        params = {"round": round_.name, "closes": _lazy_when(round_.closes_at)}
-        sent += notify(
-            users=due,
-            cause=f"planner-invite:{round_.pk}",
-            title=_lazy_format(gettext_lazy("%(round)s: book your conversation"), params),
-            body=_lazy_format(
-                gettext_lazy("Booking is open until %(closes)s. Choose a time that suits you."), params
-            ),
-            url=reverse("conversations:round", args=[round_.pk]),
-        )
+        head_start_given = times.several < times.others
+        several, others = [], []
+        for user, pupils in _guardian_users_by_round(round_).values():
+            if head_start_given and len(pupils) > 1:
+                several.append(user)
+            elif times.others <= now:
+                others.append(user)
+        params = {
+            "round": round_.name,
+            "closes": _lazy_when(round_.closes_at),
+            "opens": _lazy_when(times.several),
+            "others": _lazy_when(times.others),
+        }
+        title = _lazy_format(gettext_lazy("%(round)s: book your conversation"), params)
+        url = reverse("conversations:round", args=[round_.pk])
+        cause = f"planner-invite:{round_.pk}"
+        if several:
+            body = gettext_lazy(
+                "You have more than one child in this round, so you may book before other "
+                "families: you from %(opens)s, other families from %(others)s. That way your "
+                "conversations can follow each other. Booking is open until %(closes)s."
+            )
+            sent += notify(users=several, cause=cause, title=title, body=_lazy_format(body, params), url=url)
+        if others:
+            body = gettext_lazy("Booking is open until %(closes)s. Choose a time that suits you.")
+            sent += notify(users=others, cause=cause, title=title, body=_lazy_format(body, params), url=url)
     return sent
 
 

@@ -83,7 +83,7 @@ def _choices_from_post(request, round_) -> list[tuple[Pupil, Slot]]:
 
 @login_required
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Book a time per child; a family with children in several groups gets back-to-back
+    """Book a time per child; a family with more than one child to book gets back-to-back
     suggestions. A slot taken meanwhile: a clear message and the current free times (409)."""
     round_ = selectors.round_get_for_parent(viewer=request.user, pk=pk)
     errors: list[str] = []

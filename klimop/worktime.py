@@ -45,6 +45,7 @@ __all__ = [
     "latest_plannable_date",
     "next_opening",
     "opening_of",
+    "previous_opening",
     "working_days_between",
     "working_time_between",
 ]
@@ -263,6 +264,25 @@ def next_opening(cal: WorkCalendar, moment: datetime) -> datetime:
         opens, closes = _period(cal, d)
         if _utc(local) < _utc(closes):
             return local if _utc(local) >= _utc(opens) else opens
+    raise AssertionError("unreachable: _working_days_from raises when exhausted")
+
+
+def previous_opening(cal: WorkCalendar, moment: datetime) -> datetime:
+    """The latest opening of a working period at or before ``moment``.
+
+    The mirror of :func:`next_opening` for "the working time before": during
+    working hours it is that day's opening; before opening, after closing, on
+    a weekend or in a holiday it is the opening of the last working day
+    before.  Raises :class:`NoWorkingTime` when no working day precedes
+    ``moment`` (before the first term, or :data:`SEARCH_HORIZON_DAYS`
+    without one), and :class:`ValueError` on a naive datetime.
+    """
+    _require_aware(moment, "moment")
+    local = moment.astimezone(cal.tz)
+    for d in _working_days_from(cal, local.date(), step=-1):
+        opens, _closes = _period(cal, d)
+        if _utc(opens) <= _utc(local):
+            return opens
     raise AssertionError("unreachable: _working_days_from raises when exhausted")
 
 

@@ -26,6 +26,7 @@ from klimop.worktime import (
     is_working_time,
     next_opening,
     opening_of,
+    previous_opening,
     working_days_between,
     working_time_between,
 )
@@ -183,6 +184,51 @@ def test_a_message_on_christmas_day_is_picked_up_in_the_new_year():
 
 def test_a_study_day_is_skipped():
     assert next_opening(SCHOOL, ams(2026, 11, 10, 17, 0)) == ams(2026, 11, 12, 8, 0)
+
+
+def test_during_working_hours_the_previous_opening_is_this_mornings():
+    assert previous_opening(SCHOOL, ams(2026, 10, 6, 10, 15)) == ams(2026, 10, 6, 8, 0)
+    assert previous_opening(SCHOOL, ams(2026, 10, 6, 8, 0)) == ams(2026, 10, 6, 8, 0)
+
+
+def test_in_the_evening_the_previous_opening_is_this_mornings():
+    assert previous_opening(SCHOOL, ams(2026, 10, 6, 20, 0)) == ams(2026, 10, 6, 8, 0)
+
+
+def test_before_opening_the_previous_opening_is_the_last_working_days():
+    assert previous_opening(SCHOOL, ams(2026, 10, 6, 7, 59)) == ams(2026, 10, 5, 8, 0)
+
+
+def test_on_sunday_the_previous_opening_is_fridays():
+    assert previous_opening(SCHOOL, ams(2026, 10, 11, 8, 0)) == ams(2026, 10, 9, 8, 0)
+
+
+def test_on_easter_monday_the_previous_opening_is_before_good_friday():
+    assert previous_opening(SCHOOL, ams(2027, 3, 29, 8, 0)) == ams(2027, 3, 25, 8, 0)
+
+
+def test_in_the_summer_holiday_the_previous_opening_is_the_last_day_of_the_school_year():
+    assert previous_opening(SCHOOL, ams(2026, 8, 16, 8, 0)) == ams(2026, 7, 3, 8, 0)
+
+
+def test_before_the_first_school_year_there_is_no_previous_opening():
+    with pytest.raises(NoWorkingTime):
+        previous_opening(SCHOOL, ams(2025, 8, 18, 7, 0))
+
+
+@pytest.mark.parametrize(
+    ("sunday", "friday_offset"),
+    [
+        pytest.param(date(2026, 3, 29), 1, id="2026 summer time"),
+        pytest.param(date(2026, 10, 25), 2, id="2026 winter time"),
+    ],
+)
+def test_over_a_clock_change_weekend_the_previous_opening_is_friday_at_eight(sunday, friday_offset):
+    monday_early = datetime.combine(sunday + timedelta(1), time(7, 0), tzinfo=AMSTERDAM)
+    opening = previous_opening(PLAIN_WEEK, monday_early)
+    assert opening.date() == sunday - timedelta(2)
+    assert opening.time() == time(8, 0)
+    assert opening.utcoffset() == timedelta(hours=friday_offset)
 
 
 # --------------------------------------------------------------------------
