@@ -9,9 +9,10 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from . import access, worktime
-from .models import Group, Guardian, GuardianRelation, Pupil, School, SchoolYear, StaffMember
+from . import access, national_calendar, worktime
+from .models import Group, Guardian, GuardianRelation, NonSchoolDay, Pupil, School, SchoolYear, StaffMember
 
 # --- working-time calendars (the pure module gets plain data from here) -------------------
 
@@ -51,6 +52,30 @@ def too_long_ago(earliest: dt.date) -> str:
 def staff_calendar(staff: StaffMember) -> worktime.WorkCalendar:
     """A staff member's working time: the school's, on their own weekdays only."""
     return school_calendar(staff.school).for_weekdays(staff.working_weekdays)
+
+
+def national_day_states(*, school: School, start: dt.date, end: dt.date) -> list[tuple[str, str]]:
+    """Good Friday and Liberation Day between two dates, each with what the school's days
+    without school say about it: ``(day, state)`` in the active language, for the office."""
+    closed = dict(
+        NonSchoolDay.objects.filter(school=school, date__range=(start, end)).values_list("date", "name")
+    )
+    rows = []
+    for national in national_calendar.national_days(start, end):
+        is_good_friday = national.name == national_calendar.GOOD_FRIDAY
+        day = _("%(name)s (%(date)s)") % {
+            "name": _("Good Friday") if is_good_friday else _("Liberation Day"),
+            "date": formats.date_format(national.date, "l j F Y"),
+        }
+        name = closed.get(national.date)
+        if name is None:
+            state = pgettext("a school on a day", "open")
+        elif name == national.name:
+            state = pgettext("a school on a day", "closed")
+        else:
+            state = pgettext("a school on a day", "closed: %(name)s") % {"name": name}
+        rows.append((day, state))
+    return rows
 
 
 # --- the directory as a viewer sees it -----------------------------------------------------

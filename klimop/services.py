@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-import holidays
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
@@ -20,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import access
+from . import access, national_calendar
 from .models import Guardian, NonSchoolDay, OfficeHours, School, SchoolYear, StaffMember, User
 
 DEFAULT_OPENS = dt.time(8, 0)
@@ -61,26 +60,14 @@ def school_year_bounds(*, region: str, start_year: int) -> tuple[dt.date, dt.dat
     """First and last school day of the school year starting in ``start_year``.
 
     The year starts on the first Monday after the region's summer holiday and ends
-    on the Friday before the next one, from the national school-holiday calendar.
+    on the Friday before the next one, from the national school-holiday calendar
+    (``national_calendar.school_year_bounds``). ``ValidationError`` when that calendar
+    does not know both summer holidays yet.
     """
-    summer = "Zomervakantie"
-    cal = holidays.NL(
-        subdiv=region.capitalize(),
-        categories=("school",),
-        language="nl",
-        years=[start_year, start_year + 1],
-    )
-    this_summer = sorted(d for d, n in cal.items() if summer in n and d.year == start_year)
-    next_summer = sorted(d for d, n in cal.items() if summer in n and d.year == start_year + 1)
-    if not this_summer or not next_summer:
+    bounds = national_calendar.school_year_bounds(region, start_year)
+    if bounds is None:
         raise ValidationError(_("No holiday calendar is known for that school year."))
-    first = this_summer[-1] + dt.timedelta(days=1)
-    while first.weekday() != 0:
-        first += dt.timedelta(days=1)
-    last = next_summer[0] - dt.timedelta(days=1)
-    while last.weekday() != 4:
-        last -= dt.timedelta(days=1)
-    return first, last
+    return bounds
 
 
 def school_year_create(
@@ -113,23 +100,19 @@ def school_year_create(
 def non_school_days_fill(*, school: School, start: dt.date, end: dt.date) -> int:
     """Add the region's school holidays and the public holidays between two dates.
 
+    Good Friday and Liberation Day follow the school's choice (``closed_on_good_friday``,
+    ``closed_on_liberation_day``), see ``national_calendar.days_without_school``.
     Only weekdays are stored (weekends are never school days). Days the school
     already entered itself (e.g. a study day) are kept. Returns the number added.
     Trusts its caller for access.
     """
-    years = list(range(start.year, end.year + 1))
-    school_cal = holidays.NL(
-        subdiv=school.region.capitalize(), categories=("school",), language="nl", years=years
+    days = national_calendar.days_without_school(
+        school.region,
+        start,
+        end,
+        closed_on_good_friday=school.closed_on_good_friday,
+        closed_on_liberation_day=school.closed_on_liberation_day,
     )
-    public_cal = holidays.NL(language="nl", years=years)
-    days: dict[dt.date, tuple[str, str]] = {}
-    for day, name in school_cal.items():
-        days[day] = (NonSchoolDay.Kind.SCHOOL_HOLIDAY, name)
-    for day, name in public_cal.items():
-        days[day] = (NonSchoolDay.Kind.PUBLIC_HOLIDAY, name)
-    if school.closed_on_liberation_day:
-        for year in years:
-            days.setdefault(dt.date(year, 5, 5), (NonSchoolDay.Kind.PUBLIC_HOLIDAY, "Bevrijdingsdag"))
     existing = set(
         NonSchoolDay.objects.filter(school=school, date__range=(start, end)).values_list("date", flat=True)
     )
