@@ -18,13 +18,24 @@ from .models import Group, Guardian, GuardianRelation, NonSchoolDay, Pupil, Scho
 
 
 def school_calendar(school: School) -> worktime.WorkCalendar:
-    """The school's working time: office hours, days without school, its school years."""
+    """The school's working time: office hours, days without school, its school years.
+
+    After the last school year the school entered (or from the start, when it entered
+    none) the national calendar of its region goes on: the next school years with their
+    school holidays, public holidays and the school's choice for Good Friday and
+    Liberation Day. So the calendar never runs out of working time.
+    """
     hours = {oh.weekday: (oh.opens, oh.closes) for oh in school.office_hours.all()}
     if not hours:
         hours = dict(worktime.DEFAULT_HOURS)
     closed = frozenset(school.non_school_days.values_list("date", flat=True))
     terms = tuple(school.school_years.order_by("starts_on").values_list("starts_on", "ends_on"))
-    return worktime.WorkCalendar(hours=hours, closed_dates=closed, terms=terms)
+    later = national_calendar.NationalCalendar(
+        region=school.region,
+        closed_on_good_friday=school.closed_on_good_friday,
+        closed_on_liberation_day=school.closed_on_liberation_day,
+    )
+    return worktime.WorkCalendar(hours=hours, closed_dates=closed, terms=terms, later_years=later)
 
 
 def date_bounds(school: School | int, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -50,8 +61,9 @@ def too_long_ago(earliest: dt.date) -> str:
 
 
 def staff_calendar(staff: StaffMember) -> worktime.WorkCalendar:
-    """A staff member's working time: the school's, on their own weekdays only."""
-    return school_calendar(staff.school).for_weekdays(staff.working_weekdays)
+    """A staff member's working time: the school's, on their own weekdays only
+    (``worktime.for_staff_weekdays``: the school's when none of them is a school day)."""
+    return worktime.for_staff_weekdays(school_calendar(staff.school), staff.working_weekdays)
 
 
 def national_day_states(*, school: School, start: dt.date, end: dt.date) -> list[tuple[str, str]]:
