@@ -4,8 +4,9 @@ Past the last school year a school entered, the working time goes on with the na
 calendar of its region (noord, midden, zuid): a teacher's message written on the last
 Friday evening before the summer waits for the first day of the next school year, a
 parent's question in the summer gets an answer-by time, a reminder and an escalation,
-and nobody on the staff is told anything in their holiday. Good Friday and Liberation
-Day are the school's own choice.
+and nobody on the staff is told anything in their holiday. A yearly sweep enters the
+coming school year in good time and asks the office for the study days; Good Friday
+and Liberation Day are the school's own choice.
 
 All with frozen time: no sleeping, no wall clock.
 """
@@ -14,13 +15,14 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core import mail
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from communication.services import chats, posts
-from klimop import national_calendar, selectors, services, worktime
+from klimop import national_calendar, selectors, services, tasks, worktime
 from klimop.models import NonSchoolDay, SchoolYear
 from klimop.national_calendar import NationalCalendar
 from klimop.notifications.models import Notification
@@ -289,6 +291,113 @@ def test_the_schools_choices_reach_its_calendar_after_the_entered_years(school, 
     cal = selectors.school_calendar(school)
     assert worktime.is_working_day(cal, dt.date(2028, 4, 14))
     assert not worktime.is_working_day(cal, dt.date(2028, 4, 17))  # Easter Monday
+
+
+# --- the yearly sweep: next school year entered in good time -----------------------------------
+
+
+def notes_for(cause_prefix):
+    return Notification.objects.filter(cause__startswith=cause_prefix)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("region", REGIONS)
+def test_from_1_march_the_next_school_year_is_entered_with_the_regions_holidays(
+    region, school, school_year, director, office, teacher
+):
+    set_region(school, school_year, region)
+    with time_machine.travel(ams(2027, 3, 1, 3), tick=False):  # a Monday, at night
+        assert services.school_years_prepare_due() == 1
+    year = SchoolYear.objects.get(school=school, name="2027/2028")
+    assert (year.starts_on, year.ends_on) == YEAR_2027[region]
+    days = {d.date: d for d in NonSchoolDay.objects.filter(school=school, date__gte=year.starts_on)}
+    autumn_monday = dt.date(2027, 10, 25) if region == "zuid" else dt.date(2027, 10, 18)
+    assert days[autumn_monday].kind == NonSchoolDay.Kind.SCHOOL_HOLIDAY
+    assert days[dt.date(2028, 4, 14)].name == national_calendar.GOOD_FRIDAY
+    # The office and the director are asked for the study days, in their working time.
+    notes = notes_for("school-year-entered:")
+    assert {n.user_id for n in notes} == {director.user_id, office.user_id}
+    assert {n.deliver_at for n in notes} == {ams(2027, 3, 1, 8)}
+    assert notes[0].url == reverse("admin:klimop_schoolyear_change", args=[year.pk])
+
+
+@pytest.mark.django_db
+def test_beat_runs_the_yearly_sweep_every_day(school, school_year):
+    schedule = {entry["task"]: entry["schedule"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule["klimop.tasks.prepare_school_years"] == 24 * 3600
+    with time_machine.travel(ams(2027, 3, 1, 9), tick=False):
+        assert tasks.prepare_school_years.delay().get() == 1
+
+
+@pytest.mark.django_db
+def test_the_yearly_sweep_is_idempotent(school, school_year, director, office):
+    with time_machine.travel(ams(2027, 3, 1, 9), tick=False):
+        assert services.school_years_prepare_due() == 1
+        count = NonSchoolDay.objects.count()
+        assert services.school_years_prepare_due() == 0
+    with time_machine.travel(ams(2027, 6, 1, 9), tick=False):
+        assert services.school_years_prepare_due() == 0
+    assert SchoolYear.objects.filter(school=school).count() == 2
+    assert NonSchoolDay.objects.count() == count
+    assert notes_for("school-year-").count() == 2
+
+
+@pytest.mark.django_db
+def test_before_1_march_the_next_school_year_is_not_entered_yet(school, school_year, office):
+    with time_machine.travel(ams(2027, 2, 26, 10), tick=False):
+        assert services.school_years_prepare_due() == 0
+    assert list(SchoolYear.objects.values_list("name", flat=True)) == ["2026/2027"]
+    assert not notes_for("school-year-").exists()
+
+
+@pytest.mark.django_db
+def test_a_school_year_the_school_entered_itself_is_left_alone(school, school_year, office):
+    SchoolYear.objects.create(
+        school=school, name="Schooljaar 27-28", starts_on=dt.date(2027, 8, 30), ends_on=dt.date(2028, 7, 7)
+    )
+    with time_machine.travel(ams(2027, 3, 1, 9), tick=False):
+        assert services.school_years_prepare_due() == 0
+    assert SchoolYear.objects.filter(school=school).count() == 2
+
+
+@pytest.mark.django_db
+def test_in_the_summer_a_school_without_years_gets_the_coming_one(school, office):
+    with time_machine.travel(ams(2027, 7, 20, 10), tick=False):
+        assert services.school_years_prepare_due() == 1
+    assert list(SchoolYear.objects.values_list("name", flat=True)) == ["2027/2028"]
+
+
+@pytest.mark.django_db
+def test_a_year_the_national_calendar_does_not_know_is_asked_of_the_office_once(school, office, director):
+    SchoolYear.objects.create(
+        school=school, name="2029/2030", starts_on=dt.date(2029, 8, 20), ends_on=dt.date(2030, 7, 12)
+    )
+    with time_machine.travel(ams(2030, 3, 1, 9), tick=False):  # 2030/2031 is not published
+        assert services.school_years_prepare_due() == 0
+        assert services.school_years_prepare_due() == 0
+    assert list(SchoolYear.objects.values_list("name", flat=True)) == ["2029/2030"]
+    notes = notes_for(f"school-year-unknown:{school.pk}:2030")
+    assert {n.user_id for n in notes} == {office.user_id, director.user_id}
+    assert "2030/2031" in notes[0].title
+    # Meanwhile the working time goes on with what is known: after the published summer of
+    # 2030, the estimated year starts.
+    cal = selectors.school_calendar(school)
+    assert worktime.next_opening(cal, ams(2030, 7, 26, 10)) == ams(2030, 8, 26, 8)
+
+
+@pytest.mark.django_db
+def test_the_office_is_told_what_klimop_entered_for_good_friday_and_liberation_day(
+    school, school_year, office
+):
+    school.closed_on_good_friday = False
+    school.save(update_fields=["closed_on_good_friday"])
+    with time_machine.travel(ams(2027, 3, 1, 9), tick=False):
+        services.school_years_prepare_due()
+    assert not NonSchoolDay.objects.filter(school=school, date=dt.date(2028, 4, 14)).exists()
+    body = Notification.objects.get(user=office.user, cause__startswith="school-year-entered:").body
+    assert "studiedagen" in body
+    assert "Goede Vrijdag (vrijdag 14 april 2028): open" in body
+    assert "Bevrijdingsdag (vrijdag 5 mei 2028): dicht: Meivakantie" in body
 
 
 # --- Good Friday and Liberation Day: the school decides ------------------------------------------
