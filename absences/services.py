@@ -382,10 +382,7 @@ def _guardian_users(pupil: Pupil) -> list[User]:
 
 def _notify_unexplained(report: AbsenceReport, cal: worktime.WorkCalendar, now: dt.datetime) -> None:
     """Tell the guardians, within the school's office hours (their next opening from now)."""
-    try:
-        deliver_at = worktime.next_opening(cal, now)
-    except worktime.NoWorkingTime:
-        deliver_at = now
+    deliver_at = worktime.next_opening(cal, now)
     school = report.school
     notify(
         users=_guardian_users(report.pupil),

@@ -20,14 +20,14 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 
-from . import access, services
+from . import access, selectors, services
 from .forms import (
     SchoolAdminForm,
     SchoolConfirmImportForm,
@@ -361,6 +361,7 @@ class SchoolAdmin(SchoolScopedAdmin):
             _("Calendar"),
             {
                 "fields": [
+                    "closed_on_good_friday",
                     "closed_on_liberation_day",
                 ]
             },
@@ -392,6 +393,23 @@ class SchoolYearAdmin(SchoolScopedAdmin):
     list_filter = ["school"]
     ordering = ["school", "-starts_on"]
     actions = ["fill_in_holidays"]
+    readonly_fields = ["national_days"]
+    fieldsets = [
+        (None, {"fields": ["school", "name", "starts_on", "ends_on"]}),
+        (
+            _("National days the school decides on"),
+            {
+                "fields": ["national_days"],
+                "description": _(
+                    "Good Friday and Liberation Day (5 May) are national holidays, but schools "
+                    "decide themselves whether they are open. Klimop enters both as closed, "
+                    "unless the school's settings say otherwise (Calendar: closed on "
+                    "Good Friday, closed on Liberation Day). To change one year, add or delete "
+                    "the day under Days without school."
+                ),
+            },
+        ),
+    ]
 
     def get_queryset(self, request):
         days = (
@@ -426,6 +444,13 @@ class SchoolYearAdmin(SchoolScopedAdmin):
             )
         )
         return format_html('<a href="{}">{}</a>', url, year.non_school_day_count)
+
+    @admin.display(description=_("this school year"))
+    def national_days(self, year: SchoolYear):
+        if year.pk is None:
+            return "–"
+        rows = selectors.national_day_states(school=year.school, start=year.starts_on, end=year.ends_on)
+        return format_html_join("", "<div>{}: {}</div>", rows) or "–"
 
     @admin.action(description=_("Fill in holidays from the national calendar"))
     def fill_in_holidays(self, request, queryset):

@@ -140,8 +140,27 @@ class School(models.Model):
     )
     leave_requests_via_portal = models.BooleanField(_("leave requests via the portal"), default=True)
     sick_reports_via_portal = models.BooleanField(_("sick reports via the portal"), default=True)
+    # Two national days on which the school itself decides whether it is open
+    # (klimop.national_calendar); a day inside a school holiday is closed anyway.
+    closed_on_good_friday = models.BooleanField(
+        _("closed on Good Friday every year"),
+        default=True,
+        help_text=_(
+            "Good Friday is a national holiday, but schools decide themselves whether they are "
+            "open. Default: closed, as at most schools. Applies to the school years entered from "
+            "now on; for a year already entered, add or delete the day under Days without school."
+        ),
+    )
     closed_on_liberation_day = models.BooleanField(
-        _("closed on Liberation Day (5 May) every year"), default=True
+        _("closed on Liberation Day (5 May) every year"),
+        default=True,
+        help_text=_(
+            "Liberation Day is a national holiday, but schools decide themselves whether they are "
+            "open, also in the years it is a day off for many employers (every fifth year). "
+            "Default: closed. When it falls in the May holiday the school is closed anyway. "
+            "Applies to the school years entered from now on; for a year already entered, add "
+            "or delete the day under Days without school."
+        ),
     )
 
     class Meta:

@@ -9,21 +9,33 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from . import access, worktime
-from .models import Group, Guardian, GuardianRelation, Pupil, School, SchoolYear, StaffMember
+from . import access, national_calendar, worktime
+from .models import Group, Guardian, GuardianRelation, NonSchoolDay, Pupil, School, SchoolYear, StaffMember
 
 # --- working-time calendars (the pure module gets plain data from here) -------------------
 
 
 def school_calendar(school: School) -> worktime.WorkCalendar:
-    """The school's working time: office hours, days without school, its school years."""
+    """The school's working time: office hours, days without school, its school years.
+
+    After the last school year the school entered (or from the start, when it entered
+    none) the national calendar of its region goes on: the next school years with their
+    school holidays, public holidays and the school's choice for Good Friday and
+    Liberation Day. So the calendar never runs out of working time.
+    """
     hours = {oh.weekday: (oh.opens, oh.closes) for oh in school.office_hours.all()}
     if not hours:
         hours = dict(worktime.DEFAULT_HOURS)
     closed = frozenset(school.non_school_days.values_list("date", flat=True))
     terms = tuple(school.school_years.order_by("starts_on").values_list("starts_on", "ends_on"))
-    return worktime.WorkCalendar(hours=hours, closed_dates=closed, terms=terms)
+    later = national_calendar.NationalCalendar(
+        region=school.region,
+        closed_on_good_friday=school.closed_on_good_friday,
+        closed_on_liberation_day=school.closed_on_liberation_day,
+    )
+    return worktime.WorkCalendar(hours=hours, closed_dates=closed, terms=terms, later_years=later)
 
 
 def date_bounds(school: School | int, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -49,8 +61,33 @@ def too_long_ago(earliest: dt.date) -> str:
 
 
 def staff_calendar(staff: StaffMember) -> worktime.WorkCalendar:
-    """A staff member's working time: the school's, on their own weekdays only."""
-    return school_calendar(staff.school).for_weekdays(staff.working_weekdays)
+    """A staff member's working time: the school's, on their own weekdays only
+    (``worktime.for_staff_weekdays``: the school's when none of them is a school day)."""
+    return worktime.for_staff_weekdays(school_calendar(staff.school), staff.working_weekdays)
+
+
+def national_day_states(*, school: School, start: dt.date, end: dt.date) -> list[tuple[str, str]]:
+    """Good Friday and Liberation Day between two dates, each with what the school's days
+    without school say about it: ``(day, state)`` in the active language, for the office."""
+    closed = dict(
+        NonSchoolDay.objects.filter(school=school, date__range=(start, end)).values_list("date", "name")
+    )
+    rows = []
+    for national in national_calendar.national_days(start, end):
+        is_good_friday = national.name == national_calendar.GOOD_FRIDAY
+        day = _("%(name)s (%(date)s)") % {
+            "name": _("Good Friday") if is_good_friday else _("Liberation Day"),
+            "date": formats.date_format(national.date, "l j F Y"),
+        }
+        name = closed.get(national.date)
+        if name is None:
+            state = pgettext("a school on a day", "open")
+        elif name == national.name:
+            state = pgettext("a school on a day", "closed")
+        else:
+            state = pgettext("a school on a day", "closed: %(name)s") % {"name": name}
+        rows.append((day, state))
+    return rows
 
 
 # --- the directory as a viewer sees it -----------------------------------------------------

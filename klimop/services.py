@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-import holidays
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
@@ -17,10 +16,13 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from . import access
+from . import access, national_calendar, worktime
+from . import selectors as directory
 from .models import Guardian, NonSchoolDay, OfficeHours, School, SchoolYear, StaffMember, User
 
 DEFAULT_OPENS = dt.time(8, 0)
@@ -61,26 +63,14 @@ def school_year_bounds(*, region: str, start_year: int) -> tuple[dt.date, dt.dat
     """First and last school day of the school year starting in ``start_year``.
 
     The year starts on the first Monday after the region's summer holiday and ends
-    on the Friday before the next one, from the national school-holiday calendar.
+    on the Friday before the next one, from the national school-holiday calendar
+    (``national_calendar.school_year_bounds``). ``ValidationError`` when that calendar
+    does not know both summer holidays yet.
     """
-    summer = "Zomervakantie"
-    cal = holidays.NL(
-        subdiv=region.capitalize(),
-        categories=("school",),
-        language="nl",
-        years=[start_year, start_year + 1],
-    )
-    this_summer = sorted(d for d, n in cal.items() if summer in n and d.year == start_year)
-    next_summer = sorted(d for d, n in cal.items() if summer in n and d.year == start_year + 1)
-    if not this_summer or not next_summer:
+    bounds = national_calendar.school_year_bounds(region, start_year)
+    if bounds is None:
         raise ValidationError(_("No holiday calendar is known for that school year."))
-    first = this_summer[-1] + dt.timedelta(days=1)
-    while first.weekday() != 0:
-        first += dt.timedelta(days=1)
-    last = next_summer[0] - dt.timedelta(days=1)
-    while last.weekday() != 4:
-        last -= dt.timedelta(days=1)
-    return first, last
+    return bounds
 
 
 def school_year_create(
@@ -113,23 +103,19 @@ def school_year_create(
 def non_school_days_fill(*, school: School, start: dt.date, end: dt.date) -> int:
     """Add the region's school holidays and the public holidays between two dates.
 
+    Good Friday and Liberation Day follow the school's choice (``closed_on_good_friday``,
+    ``closed_on_liberation_day``), see ``national_calendar.days_without_school``.
     Only weekdays are stored (weekends are never school days). Days the school
     already entered itself (e.g. a study day) are kept. Returns the number added.
     Trusts its caller for access.
     """
-    years = list(range(start.year, end.year + 1))
-    school_cal = holidays.NL(
-        subdiv=school.region.capitalize(), categories=("school",), language="nl", years=years
+    days = national_calendar.days_without_school(
+        school.region,
+        start,
+        end,
+        closed_on_good_friday=school.closed_on_good_friday,
+        closed_on_liberation_day=school.closed_on_liberation_day,
     )
-    public_cal = holidays.NL(language="nl", years=years)
-    days: dict[dt.date, tuple[str, str]] = {}
-    for day, name in school_cal.items():
-        days[day] = (NonSchoolDay.Kind.SCHOOL_HOLIDAY, name)
-    for day, name in public_cal.items():
-        days[day] = (NonSchoolDay.Kind.PUBLIC_HOLIDAY, name)
-    if school.closed_on_liberation_day:
-        for year in years:
-            days.setdefault(dt.date(year, 5, 5), (NonSchoolDay.Kind.PUBLIC_HOLIDAY, "Bevrijdingsdag"))
     existing = set(
         NonSchoolDay.objects.filter(school=school, date__range=(start, end)).values_list("date", flat=True)
     )
@@ -140,6 +126,113 @@ def non_school_days_fill(*, school: School, start: dt.date, end: dt.date) -> int
     ]
     NonSchoolDay.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+#: From this day (month, day) of a school year on, the next school year is entered.
+NEXT_SCHOOL_YEAR_FROM = (3, 1)
+
+
+def school_years_prepare_due(*, now: dt.datetime | None = None) -> int:
+    """Enter every school's coming school year from the national calendar, in good time.
+
+    Beat (daily), the system. The year running today (in the summer: the coming one)
+    and, from 1 March on, the next are entered when a school has not entered them
+    itself: ``school_year_create`` with the region's holidays. The office and the
+    director are then asked to add the study days and to check Good Friday and
+    Liberation Day (a notification, cause ``school-year-entered:<year>``). A year the
+    national calendar does not know yet is not entered; they are asked once to enter it
+    themselves (cause ``school-year-unknown:<school>:<start year>``); until then the
+    working time goes on with an estimate. Idempotent: an entered year is left alone,
+    and each notification is made once. Returns the number of school years entered.
+    """
+    now = now or timezone.now()
+    today = worktime.local_date(now)
+    entered = 0
+    for school in School.objects.all():
+        current = national_calendar.school_year_start_of(school.region, today)
+        due = current + 1 if today >= dt.date(current + 1, *NEXT_SCHOOL_YEAR_FROM) else current
+        starts = [d.year for d in school.school_years.values_list("starts_on", flat=True)]
+        first = max(current, max(starts, default=current - 1) + 1)
+        for start_year in range(first, due + 1):
+            entered += _school_year_prepare(school=school, start_year=start_year)
+    return entered
+
+
+def _school_year_prepare(*, school: School, start_year: int) -> int:
+    """Private: the sweep's work for one school year of one school; trusts its caller."""
+    from klimop.notifications.services import notify
+
+    name = f"{start_year}/{start_year + 1}"
+    managers = User.objects.filter(
+        staff_members__school=school, staff_members__role__in=access.MANAGER_ROLES, is_active=True
+    ).distinct()
+    try:
+        school_year_bounds(region=school.region, start_year=start_year)
+    except ValidationError:
+        notify(
+            users=managers,
+            cause=f"school-year-unknown:{school.pk}:{start_year}",
+            title=_lazy_format(gettext_lazy("Please enter school year %(name)s"), name=name),
+            body=_lazy_format(
+                gettext_lazy(
+                    "The national calendar in Klimop does not know the holidays of school year "
+                    "%(name)s yet. Please enter the school year with its holidays and study days. "
+                    "Until then Klimop counts on the school being closed in July and August and "
+                    "on public holidays."
+                ),
+                name=name,
+            ),
+            url=reverse("admin:klimop_schoolyear_add"),
+        )
+        return 0
+    with transaction.atomic():
+        if SchoolYear.objects.filter(school=school, name=name).exists():
+            return 0
+        year = school_year_create(actor=None, school=school, start_year=start_year)
+        notify(
+            users=managers,
+            cause=f"school-year-entered:{year.pk}",
+            title=_lazy_format(gettext_lazy("School year %(name)s is ready: add your study days"), name=name),
+            body=_SchoolYearEntered(school=school, year=year),
+            url=reverse("admin:klimop_schoolyear_change", args=[year.pk]),
+        )
+    return 1
+
+
+class _SchoolYearEntered:
+    """The body of the "school year entered" notification, in the language it is rendered in."""
+
+    def __init__(self, *, school: School, year: SchoolYear):
+        self.school, self.year = school, year
+
+    def __str__(self) -> str:
+        year = self.year
+        lines = [
+            _(
+                "Klimop has entered school year %(name)s from the national calendar of region "
+                "%(region)s: from %(first)s to %(last)s, with its school holidays and public "
+                "holidays. Please add your study days and other days off."
+            )
+            % {
+                "name": year.name,
+                "region": self.school.get_region_display(),
+                "first": formats.date_format(year.starts_on, "j F Y"),
+                "last": formats.date_format(year.ends_on, "j F Y"),
+            },
+            _(
+                "On Good Friday and Liberation Day the school decides whether it is open. "
+                "Klimop has entered them as follows; change a day under Days without school."
+            ),
+        ]
+        states = directory.national_day_states(school=self.school, start=year.starts_on, end=year.ends_on)
+        lines += [f"{day}: {state}" for day, state in states]
+        return "\n".join(lines)
+
+
+def _lazy_format(message, **params):
+    """A lazy translation with its parameters filled in only when rendered: ``notify``
+    renders it in each recipient's own language."""
+    return lazy(lambda: str(message) % params, str)()
 
 
 # --- accounts and invitations ------------------------------------------------------------

@@ -4,6 +4,8 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
+from . import services
+
 
 @shared_task
 def heartbeat() -> str:
@@ -11,6 +13,13 @@ def heartbeat() -> str:
     now = timezone.now().isoformat()
     cache.set("klimop:heartbeat", now, timeout=None)
     return now
+
+
+@shared_task
+def prepare_school_years() -> int:
+    """Beat, daily: enter each school's coming school year from the national calendar in good
+    time (from 1 March), and ask the office to add the study days. Idempotent."""
+    return services.school_years_prepare_due()
 
 
 @shared_task

@@ -20,6 +20,11 @@ Conventions used throughout:
 * Results are aware datetimes in the calendar's time zone.
 * Searches look at most :data:`SEARCH_HORIZON_DAYS` days ahead.  A calendar
   with no working day in that window raises :class:`NoWorkingTime`.
+* Past the school years a school entered itself, a calendar with
+  ``later_years`` (the national calendar of the school's region,
+  :mod:`klimop.national_calendar`) goes on with the next school years, so it
+  never runs out of working time: a message in the summer after the last
+  entered year waits for the first day of the next one, it is not "now".
 """
 
 from __future__ import annotations
@@ -28,18 +33,21 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 __all__ = [
     "AMSTERDAM",
     "DEFAULT_HOURS",
     "SEARCH_HORIZON_DAYS",
+    "LaterYears",
     "NoWorkingTime",
     "WorkCalendar",
     "add_working_days",
     "answer_by",
     "closing_of",
     "earliest_recordable_date",
+    "for_staff_weekdays",
     "is_working_day",
     "is_working_time",
     "latest_plannable_date",
@@ -73,9 +81,26 @@ _ONE_DAY = timedelta(days=1)
 class NoWorkingTime(ValueError):  # noqa: N818 - the name reads as the situation
     """The calendar has no working time in the searched window.
 
-    Raised, for example, after the last day of the last school year, or for a
-    staff member whose working weekdays never coincide with the school's.
+    Raised, for example, after the last day of the last school year of a
+    calendar without ``later_years``, or for a staff member whose working
+    weekdays never coincide with the school's.  A school's calendar from
+    ``klimop.selectors`` has ``later_years`` and always some weekday with hours,
+    and a staff member's (:func:`for_staff_weekdays`) always some weekday of
+    the school's, so neither raises it.
     """
+
+
+class LaterYears(Protocol):
+    """The school years after the last entered term: the national calendar of a region.
+
+    ``school_year(y)`` is the school year starting in calendar year ``y`` (its
+    first day in ``y``, its last day in ``y + 1``) as ``(first day, last day,
+    days without school)``.  It must answer for every year, estimating where
+    nothing is published.  Implemented by ``klimop.national_calendar.NationalCalendar``;
+    implementations are values (equal and hashable by their contents).
+    """
+
+    def school_year(self, start_year: int) -> tuple[date, date, frozenset[date]]: ...
 
 
 @dataclass(frozen=True)
@@ -87,9 +112,13 @@ class WorkCalendar:
     ``closed_dates`` are holidays, public holidays, study days and days off.
     ``terms`` are school years as inclusive ``(first day, last day)`` pairs;
     when given, every date outside all terms is closed.  When empty, the
-    calendar is unbounded.  ``weekdays`` are a staff member's working
-    weekdays (``None``: every weekday the school opens).  ``tz`` is the zone
-    in which the wall-clock ``hours`` are read.
+    calendar is unbounded.  ``later_years`` (see :class:`LaterYears`) carries
+    the calendar on after the last term: the school years starting after the
+    last term's first day, from the day after its last day, each with its own
+    days without school (on top of ``closed_dates``).  With no terms it gives
+    every year.  ``weekdays`` are a staff member's working weekdays (``None``:
+    every weekday the school opens).  ``tz`` is the zone in which the
+    wall-clock ``hours`` are read.
 
     Inputs are normalised on construction (``hours`` becomes a read-only
     mapping, collections become frozensets/tuples) and validated: weekdays
@@ -103,6 +132,7 @@ class WorkCalendar:
     terms: tuple[tuple[date, date], ...] = ()
     weekdays: frozenset[int] | None = None
     tz: ZoneInfo = AMSTERDAM
+    later_years: LaterYears | None = None
 
     def __post_init__(self) -> None:
         hours: dict[int, tuple[time, time]] = {}
@@ -143,6 +173,7 @@ class WorkCalendar:
                 self.terms,
                 self.weekdays,
                 self.tz,
+                self.later_years,
             )
         )
 
@@ -161,8 +192,26 @@ class WorkCalendar:
 
     @property
     def last_day(self) -> date | None:
-        """The last day of the last term, or ``None`` when unbounded."""
+        """The last day of the last term, or ``None`` without terms.
+
+        With ``later_years`` the calendar goes on after it.
+        """
         return max((last for _, last in self.terms), default=None)
+
+
+def for_staff_weekdays(cal: WorkCalendar, weekdays: Iterable[int]) -> WorkCalendar:
+    """A staff member's working time: ``cal`` on their own ``weekdays``.
+
+    When none of those weekdays is a day the school works (no weekday ticked, or only
+    days the school is closed), nobody can tell when they work: their working time is
+    then the school's, so they are still told things only in working time and
+    nothing waits for them forever.
+    """
+    wanted = frozenset(weekdays)
+    school_days = frozenset(cal.hours) if cal.weekdays is None else frozenset(cal.hours) & cal.weekdays
+    if not wanted & school_days:
+        return cal
+    return cal.for_weekdays(wanted)
 
 
 # --------------------------------------------------------------------------
@@ -187,7 +236,12 @@ def is_working_day(cal: WorkCalendar, d: date) -> bool:
         return False
     if d in cal.closed_dates:
         return False
-    return not cal.terms or any(first <= d <= last for first, last in cal.terms)
+    if any(first <= d <= last for first, last in cal.terms):
+        return True
+    if cal.later_years is None:
+        return not cal.terms
+    year = _later_year_of(cal, d)
+    return year is not None and d not in year[2]
 
 
 def opening_of(cal: WorkCalendar, d: date) -> datetime:
@@ -422,7 +476,7 @@ def _working_days_from(cal: WorkCalendar, d: date, step: int = 1) -> Iterator[da
     delta = timedelta(days=step)
     idle = 0
     while True:
-        if cal.terms and not any(first <= d <= last for first, last in cal.terms):
+        if not _in_a_year(cal, d):
             d = _next_term_day(cal, d, step)
         if is_working_day(cal, d):
             idle = 0
@@ -438,16 +492,62 @@ def _working_days_from(cal: WorkCalendar, d: date, step: int = 1) -> Iterator[da
 
 
 def _next_term_day(cal: WorkCalendar, d: date, step: int) -> date:
-    """The nearest term day after (``step > 0``) or before ``d``, which is outside every term."""
+    """The nearest school-year day after (``step > 0``) or before ``d``, which is in no school year."""
     if step > 0:
         candidates = [first for first, _ in cal.terms if first > d]
+        candidates += [first for first, _last, _closed in _later_years_near(cal, d) if first > d]
         if candidates:
             return min(candidates)
         raise NoWorkingTime(f"no working day after {d}: it is past the last school year in this calendar")
     candidates = [last for _, last in cal.terms if last < d]
+    candidates += [last for _first, last, _closed in _later_years_near(cal, d) if last < d]
     if candidates:
         return max(candidates)
     raise NoWorkingTime(f"no working day before {d}: it is before the first school year in this calendar")
+
+
+def _in_a_year(cal: WorkCalendar, d: date) -> bool:
+    """Whether ``d`` lies in a school year: a term, or a later year (always, when unbounded)."""
+    if any(first <= d <= last for first, last in cal.terms):
+        return True
+    if cal.later_years is None:
+        return not cal.terms
+    return _later_year_of(cal, d) is not None
+
+
+def _later_year_of(cal: WorkCalendar, d: date) -> tuple[date, date, frozenset[date]] | None:
+    """The later school year ``d`` lies in, if any."""
+    for first, last, closed in _later_years_near(cal, d):
+        if first <= d <= last:
+            return first, last, closed
+    return None
+
+
+def _later_years_near(cal: WorkCalendar, d: date) -> list[tuple[date, date, frozenset[date]]]:
+    """The later school years starting from the year before ``d`` to the year after it.
+
+    Only the years starting after the last term's first day count, and only their days
+    after the last term's last day. That is enough for any search: a school year is
+    shorter than one calendar year and the summer between two is shorter than a year.
+    """
+    if cal.later_years is None:
+        return []
+    after_start = after_end = None
+    if cal.terms:
+        after_start = max(first for first, _ in cal.terms).year
+        after_end = cal.last_day
+    years = []
+    for start_year in (d.year - 1, d.year, d.year + 1):
+        if after_start is not None and start_year <= after_start:
+            continue
+        if not date.min.year <= start_year < date.max.year:
+            continue  # the first and last years a date can have: no school year fits
+        first, last, closed = cal.later_years.school_year(start_year)
+        if after_end is not None:
+            first = max(first, after_end + _ONE_DAY)
+        if first <= last:
+            years.append((first, last, closed))
+    return years
 
 
 # --- how far ahead and back a date may lie ----------------------------------------------------

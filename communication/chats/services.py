@@ -219,11 +219,9 @@ def _active_participant(actor: User, conversation: Conversation) -> Participant:
 
 
 def staff_delivery_time(staff: StaffMember, now: dt.datetime) -> dt.datetime:
-    """When a message a staff member writes at ``now`` reaches parents: their next opening."""
-    try:
-        return worktime.next_opening(directory.staff_calendar(staff), now)
-    except worktime.NoWorkingTime:
-        return now
+    """When a message a staff member writes at ``now`` reaches parents: their next opening
+    (after the last entered school year: in the next year of the national calendar)."""
+    return worktime.next_opening(directory.staff_calendar(staff), now)
 
 
 def answer_calendar(conversation: Conversation) -> worktime.WorkCalendar:
@@ -307,14 +305,13 @@ def message_send(
     ):
         school = conversation.school
         cal = answer_calendar(conversation)
-        try:
-            message.answer_by = worktime.answer_by(cal, now, school.remind_after_working_days)
-            message.escalate_at = worktime.answer_by(cal, now, school.escalate_after_working_days)
-            # Remind at the opening of the deadline's day: a working day's notice.
-            message.remind_at = max(now, worktime.opening_of(cal, message.answer_by))
-            message.needs_answer = True
-        except worktime.NoWorkingTime:
-            message.needs_answer = False
+        # Every question gets an answer-by time, also in the summer before the next school
+        # year is entered: the calendar goes on with the national calendar.
+        message.answer_by = worktime.answer_by(cal, now, school.remind_after_working_days)
+        message.escalate_at = worktime.answer_by(cal, now, school.escalate_after_working_days)
+        # Remind at the opening of the deadline's day: a working day's notice.
+        message.remind_at = max(now, worktime.opening_of(cal, message.answer_by))
+        message.needs_answer = True
     if attachment is not None:
         try:
             _attach(message, attachment, conversation=conversation, is_staff=staff is not None)
@@ -400,7 +397,7 @@ def conversation_mark_read(*, actor: User, conversation: Conversation) -> None:
 def _record_read(participant: Participant, staff: StaffMember | None, now: dt.datetime) -> None:
     """Private: store a read; a staff member's read outside working time shows from their next
     opening (``Participant.receipt_as_of``). Trusts its caller's access check."""
-    fields = {"last_read_at": now}
+    fields: dict[str, dt.datetime | None] = {"last_read_at": now}
     visible = participant.receipt_as_of(now)
     shows_from = staff_delivery_time(staff, now) if staff is not None else now
     if shows_from <= now:

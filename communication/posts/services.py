@@ -68,11 +68,8 @@ def publication_time(
         _earliest, latest = directory.date_bounds(staff.school_id, today)
         if worktime.local_date(requested) > latest:
             raise ValidationError({"publish_at": directory.too_far_ahead(latest)})
-    try:
-        at = worktime.next_opening(directory.staff_calendar(staff), wanted)
-    except worktime.NoWorkingTime:
-        # No working time known (e.g. after the last school year): publish as asked.
-        return wanted, False
+    # After the last entered school year the calendar goes on with the national calendar.
+    at = worktime.next_opening(directory.staff_calendar(staff), wanted)
     return at, at > wanted
 
 
@@ -406,7 +403,7 @@ def post_rhythm_remind_due(*, now: dt.datetime | None = None) -> int:
     for staff in teachers:
         if staff.school_id not in calendars:
             calendars[staff.school_id] = directory.school_calendar(staff.school)
-        cal = calendars[staff.school_id].for_weekdays(staff.working_weekdays)
+        cal = worktime.for_staff_weekdays(calendars[staff.school_id], staff.working_weekdays)
         if not worktime.is_working_time(cal, now):
             continue
         later_this_week = any(

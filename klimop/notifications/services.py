@@ -74,7 +74,7 @@ def _staff_calendars(user: User, calendars: dict) -> list[worktime.WorkCalendar]
     for staff in records:
         if staff.school_id not in calendars:
             calendars[staff.school_id] = directory.school_calendar(staff.school)
-        result.append(calendars[staff.school_id].for_weekdays(staff.working_weekdays))
+        result.append(worktime.for_staff_weekdays(calendars[staff.school_id], staff.working_weekdays))
     return result
 
 
@@ -82,14 +82,11 @@ def _deliver_at_for(user: User, now: dt.datetime, calendars: dict) -> dt.datetim
     """``now`` for parents; a staff member's next working moment (``now`` if at work).
 
     Someone on the staff of two schools is at work when either school's working
-    time says so.
+    time says so. A school's calendar goes on after its last entered school year
+    (the national calendar), so a staff member is never told anything in the
+    summer holiday just because next year is not entered yet.
     """
-    openings = []
-    for cal in _staff_calendars(user, calendars):
-        try:
-            openings.append(worktime.next_opening(cal, now))
-        except worktime.NoWorkingTime:
-            openings.append(now)
+    openings = [worktime.next_opening(cal, now) for cal in _staff_calendars(user, calendars)]
     return min(openings, default=now)
 
 

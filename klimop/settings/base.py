@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "klimop.notifications.tasks.send_due_notification_pushes",
         "schedule": 60.0,
     },
+    # Enters the coming school year from the national calendar (from 1 March), once.
+    "klimop-prepare-school-years": {
+        "task": "klimop.tasks.prepare_school_years",
+        "schedule": 86400.0,
+    },
     # Asks parents again for photo consent at the start of a school year (office hours only).
     "klimop-consent-renewal": {
         "task": "klimop.privacy.tasks.consent_renewal_sweep",
