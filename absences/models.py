@@ -265,8 +265,10 @@ class ReportEvent(models.Model):
 class FollowUp(models.Model):
     """The teacher's task to contact the parents after N school days of sickness.
 
-    One per sickness spell (unique ``report``), so the sweep may run as often as it
-    likes and after a crash: it never makes a second task.
+    One per sickness spell, however many reports make the spell (``statutory.sickness_spells``):
+    it is made for the spell's first report (unique ``report``), and a spell with a task due
+    on one of its days gets no second one, so the sweep may run as often as it likes and
+    after a crash, and a report that extends the spell adds no task.
     """
 
     report = models.OneToOneField(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -93,6 +94,59 @@ def _counting() -> Q:
     return Q(cancelled_at__isnull=True, explained_by__isnull=True)
 
 
+# --- sickness spells ---------------------------------------------------------------------------
+
+
+def sick_reports_of(pupils, *, until: dt.date, since: dt.date | None = None) -> QuerySet[AbsenceReport]:
+    """The sick reports that count of ``pupils`` (ids, pupils or a queryset; None: every pupil)
+    that began by ``until``, and, with ``since``, ran on or after it; by pupil and first day.
+    The caller checked access."""
+    qs = AbsenceReport.objects.filter(_counting(), kind=Kind.SICK, starts_on__lte=until)
+    if pupils is not None:
+        qs = qs.filter(pupil__in=pupils)
+    if since is not None:
+        qs = qs.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=since))
+    return qs.order_by("pupil_id", "starts_on", "pk")
+
+
+def _sick_period(report: AbsenceReport, until: dt.date) -> tuple[dt.date, dt.date]:
+    """A sick report's days up to ``until`` (an open report runs to it)."""
+    return report.starts_on, min(report.ends_on or until, until)
+
+
+def spells_by_pupil(
+    cal: worktime.WorkCalendar, reports: Iterable[AbsenceReport], *, until: dt.date
+) -> dict[int, list[statutory.Spell]]:
+    """Per pupil, the sickness spells (``statutory.sickness_spells``) their sick reports make
+    up to ``until``, whatever the number of reports."""
+    periods: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    for report in reports:
+        if report.kind == Kind.SICK and report.counts and report.starts_on <= until:
+            periods[report.pupil_id].append(_sick_period(report, until))
+    return {pupil_id: statutory.sickness_spells(cal, days) for pupil_id, days in periods.items()}
+
+
+def reports_in_spell(
+    reports: Iterable[AbsenceReport], spell: statutory.Spell, *, until: dt.date
+) -> list[AbsenceReport]:
+    """The reports (of one pupil) whose days make up ``spell``, by first day."""
+    found = []
+    for report in reports:
+        first, last = _sick_period(report, until)
+        if report.kind == Kind.SICK and report.counts and first <= spell.last_day and last >= spell.first_day:
+            found.append(report)
+    return sorted(found, key=lambda r: (r.starts_on, r.pk))
+
+
+def spell_follow_up(
+    follow_ups: Iterable[FollowUp], spell: statutory.Spell, report_ids: Iterable[int]
+) -> FollowUp | None:
+    """The follow-up task of a spell (of one pupil): due on one of its days, or made for one of
+    its reports. One spell has one task, however many reports extend it afterwards."""
+    ids = set(report_ids)
+    return next((f for f in follow_ups if spell.covers(f.due_on) or f.report_id in ids), None)
+
+
 def reports_visible_to(viewer) -> QuerySet[AbsenceReport]:
     """Reports about the viewer's own children (acting guardians) or the pupils in their care."""
     return AbsenceReport.objects.filter(
@@ -164,20 +218,28 @@ def absences_on(*, viewer, day: dt.date, cal: worktime.WorkCalendar | None = Non
     )
     if cal is None:
         cal = directory.school_calendar(staff.school)
+    spells, earlier, tasks = _spells_on(cal, day, {r.pupil_id for r in reports if r.kind == Kind.SICK})
     rows = []
     for report in reports:
-        school_day = None
-        if report.kind == Kind.SICK:
+        since, school_day, follow_up = report.starts_on, None, getattr(report, "follow_up", None)
+        spell = _spell_of(spells.get(report.pupil_id, []), report, day)
+        if report.kind == Kind.SICK and spell is not None:
+            # The spell, not the report: sick day by day is "since Monday, school day 3".
+            since = spell.first_day
+            school_day = len(statutory.school_days(cal, spell.first_day, day))
+            in_spell = reports_in_spell(earlier.get(report.pupil_id, []), spell, until=day)
+            follow_up = spell_follow_up(tasks.get(report.pupil_id, []), spell, [r.pk for r in in_spell])
+        elif report.kind == Kind.SICK:
             school_day = len(statutory.school_days(cal, report.starts_on, day))
         rows.append(
             AbsenceRow(
                 pupil=report.pupil,
                 kind=report.kind,
                 label=report.get_kind_display(),
-                since=report.starts_on,
+                since=since,
                 school_day=school_day,
                 report=report,
-                follow_up=getattr(report, "follow_up", None),
+                follow_up=follow_up,
             )
         )
     visible = set(pupils.values_list("pk", flat=True)) if leaves else set()
@@ -202,6 +264,38 @@ def absences_on(*, viewer, day: dt.date, cal: worktime.WorkCalendar | None = Non
         )
     )
     return rows
+
+
+#: How far back the teacher's list looks for the earlier reports of a spell.
+SPELL_LOOKBACK_DAYS = 120
+
+
+def _spells_on(
+    cal: worktime.WorkCalendar, day: dt.date, pupil_ids: set[int]
+) -> tuple[dict[int, list[statutory.Spell]], dict[int, list[AbsenceReport]], dict[int, list[FollowUp]]]:
+    """The spells up to ``day`` of the pupils sick on it, their reports and their follow-up
+    tasks: two queries (none without pupils)."""
+    if not pupil_ids:
+        return {}, {}, {}
+    since = day - dt.timedelta(days=SPELL_LOOKBACK_DAYS)
+    reports: dict[int, list[AbsenceReport]] = defaultdict(list)
+    for report in sick_reports_of(pupil_ids, until=day, since=since):
+        reports[report.pupil_id].append(report)
+    tasks: dict[int, list[FollowUp]] = defaultdict(list)
+    for task in FollowUp.objects.filter(pupil_id__in=pupil_ids, due_on__gte=since):
+        tasks[task.pupil_id].append(task)
+    spells = spells_by_pupil(cal, [r for mine in reports.values() for r in mine], until=day)
+    return spells, reports, tasks
+
+
+def _spell_of(spells: list[statutory.Spell], report: AbsenceReport, day: dt.date) -> statutory.Spell | None:
+    """The spell a sick report covering ``day`` belongs to: the last one begun by ``day`` that
+    the report reaches into."""
+    last = min(report.ends_on or day, day)
+    for spell in reversed(spells):
+        if spell.first_day <= last and spell.last_day >= report.starts_on:
+            return spell
+    return None
 
 
 def by_group(rows: list[AbsenceRow]) -> list[GroupAbsences]:

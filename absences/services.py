@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from klimop import access, media, worktime
 from klimop import selectors as directory
-from klimop.models import Pupil, StaffMember, User
+from klimop.models import Pupil, School, StaffMember, User
 from klimop.notifications.services import notify
 
 from . import rules, statutory
@@ -494,71 +494,96 @@ def _teacher_users(pupil: Pupil) -> list[User]:
     return list(User.objects.filter(staff_members__groups=pupil.group_id, is_active=True).distinct())
 
 
+#: How far back the sweep looks for sick reports: a spell that reached its N-th school day
+#: while the sweep did not run (or that staff recorded afterwards) still gets its task.
+FOLLOW_UP_LOOKBACK_DAYS = 120
+
+
 def follow_ups_create_due(*, now: dt.datetime | None = None) -> int:
     """System sweep: a follow-up task for each sickness spell that reached the school's
     N-th consecutive school day (default 3), from that day's opening on.
 
-    Weekends, holidays and study days neither count nor break the spell. Once per spell:
-    the task's unique report makes a repeated or concurrent sweep a no-op. The teachers
-    of the pupil's group are notified (within their own working time).
+    A spell is the run of consecutive school days on which the child was reported sick,
+    however many reports make it (``statutory.sickness_spells``): reported day by day, or
+    "better" in the evening and sick again the next morning. Weekends, holidays and study
+    days neither count nor break it. Once per spell: a spell that has a task (due on one of
+    its days, or made for one of its reports) gets no second one, also when a later report
+    extends it or the sweep runs twice at once. The teachers of the pupil's group are
+    notified (each within their own working time).
     """
     now = now or timezone.now()
     today = read.local_today(now)
-    created = 0
-    candidates = (
-        AbsenceReport.objects.filter(
-            kind=Kind.SICK,
-            cancelled_at__isnull=True,
-            follow_up__isnull=True,
-            starts_on__lte=today,
-            starts_on__gte=today - dt.timedelta(days=120),
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=F("starts_on")))
-        .select_related("school", "pupil__group")
-        .order_by("school_id", "starts_on")
+    since = today - dt.timedelta(days=FOLLOW_UP_LOOKBACK_DAYS)
+    # Pupils with a recent sick report that has no task of its own; their other reports
+    # (which may carry the spell's task) come along in the next query.
+    pupils = (
+        read.sick_reports_of(None, until=today, since=since)
+        .filter(follow_up__isnull=True)
+        .order_by()
+        .values("pupil_id")
     )
+    reports = list(read.sick_reports_of(pupils, until=today, since=since).select_related("school"))
+    follow_ups: dict[int, list[FollowUp]] = {}
+    for task in FollowUp.objects.filter(pupil_id__in=pupils, due_on__gte=since - dt.timedelta(days=60)):
+        follow_ups.setdefault(task.pupil_id, []).append(task)
     calendars: dict[int, worktime.WorkCalendar] = {}
-    for report in candidates:
-        if report.school_id not in calendars:
-            calendars[report.school_id] = directory.school_calendar(report.school)
-        cal = calendars[report.school_id]
-        due = statutory.nth_school_day(cal, report.starts_on, report.school.sickness_follow_up_school_days)
-        if due is None or due > today or (report.ends_on is not None and report.ends_on < due):
-            continue
-        if now < worktime.opening_of(cal, due):
-            continue
-        created += _follow_up_create(report=report, due_on=due, now=now)
+    by_pupil: dict[int, list[AbsenceReport]] = {}
+    for report in reports:
+        by_pupil.setdefault(report.pupil_id, []).append(report)
+    created = 0
+    for pupil_id, mine in by_pupil.items():
+        school = mine[0].school
+        if school.pk not in calendars:
+            calendars[school.pk] = directory.school_calendar(school)
+        cal = calendars[school.pk]
+        for spell in read.spells_by_pupil(cal, mine, until=today).get(pupil_id, []):
+            due = statutory.nth_day_of_spell(cal, spell, school.sickness_follow_up_school_days)
+            if due is None or due > today or now < worktime.opening_of(cal, due):
+                continue
+            in_spell = read.reports_in_spell(mine, spell, until=today)
+            if read.spell_follow_up(follow_ups.get(pupil_id, []), spell, [r.pk for r in in_spell]):
+                continue
+            created += _follow_up_create(pupil_id=pupil_id, school=school, due_on=due, cal=cal, now=now)
     return created
 
 
-def _follow_up_create(*, report: AbsenceReport, due_on: dt.date, now: dt.datetime) -> int:
-    """System: make the one task of this spell and tell the teachers. Trusts its caller."""
+def _follow_up_create(
+    *, pupil_id: int, school: School, due_on: dt.date, cal: worktime.WorkCalendar, now: dt.datetime
+) -> int:
+    """System: make the one task of the spell whose N-th school day is ``due_on`` and tell the
+    teachers. Under the pupil's lock (as reports are made), the spell is worked out again from
+    all the pupil's sick reports, so a spell longer than the sweep's look-back, a report made
+    meanwhile or a second sweep never makes a second task."""
+    today = read.local_today(now)
     with transaction.atomic():
+        pupil = Pupil.objects.select_for_update(of=("self",)).select_related("group").get(pk=pupil_id)
+        reports = list(read.sick_reports_of([pupil_id], until=today))
+        spells = read.spells_by_pupil(cal, reports, until=today).get(pupil_id, [])
+        spell = next((s for s in spells if s.covers(due_on)), None)
+        n = school.sickness_follow_up_school_days
+        if spell is None or statutory.nth_day_of_spell(cal, spell, n) != due_on:
+            return 0
+        in_spell = read.reports_in_spell(reports, spell, until=today)
+        if read.spell_follow_up(FollowUp.objects.filter(pupil_id=pupil_id), spell, [r.pk for r in in_spell]):
+            return 0
         follow_up, made = FollowUp.objects.get_or_create(
-            report=report,
-            defaults={
-                "school_id": report.school_id,
-                "pupil_id": report.pupil_id,
-                "due_on": due_on,
-                "created_at": now,
-            },
+            report=in_spell[0],
+            defaults={"school_id": school.pk, "pupil_id": pupil_id, "due_on": due_on, "created_at": now},
         )
         if not made:
             return 0
         notify(
-            users=_teacher_users(report.pupil),
+            users=_teacher_users(pupil),
             cause=f"absence-follow-up:{follow_up.pk}",
             title=_lazy_format(
-                gettext_lazy("%(name)s has been sick for %(n)s school days"),
-                name=report.pupil.first_name,
-                n=report.school.sickness_follow_up_school_days,
+                gettext_lazy("%(name)s has been sick for %(n)s school days"), name=pupil.first_name, n=n
             ),
             body=_lazy_format(
                 gettext_lazy(
                     "Sick since %(day)s. Please contact the parents to see how "
                     "things are, and mark the task done."
                 ),
-                day=_Day(report.starts_on),
+                day=_Day(spell.first_day),
             ),
             url=reverse("absences:today") + f"#follow-up-{follow_up.pk}",
         )

@@ -72,6 +72,54 @@ def nth_school_day(
     return None
 
 
+# --- sickness spells ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spell:
+    """A sickness spell: a run of consecutive school days on which a child was reported sick.
+
+    ``first_day`` and ``last_day`` are school days; ``school_days`` counts the school days
+    from one to the other, all of them sick days.
+    """
+
+    first_day: dt.date
+    last_day: dt.date
+    school_days: int
+
+    def covers(self, day: dt.date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+
+def sickness_spells(cal: worktime.WorkCalendar, periods: Iterable[tuple[dt.date, dt.date]]) -> list[Spell]:
+    """The spells made by sick periods (first and last day, both inclusive), in date order.
+
+    However many reports make them (day by day, or "better" in the evening and sick again
+    the next morning), consecutive sick school days are one spell. Days without school
+    (weekends, holidays, study days) neither count nor break a run; a school day without
+    a sick report does. Periods may overlap.
+    """
+    sick: set[dt.date] = set()
+    for first, last in periods:
+        sick.update(school_days(cal, first, last))
+    spells: list[Spell] = []
+    for day in sorted(sick):
+        if spells:
+            last = spells[-1]
+            if not school_days(cal, last.last_day + _DAY, day - _DAY):
+                spells[-1] = Spell(last.first_day, day, last.school_days + 1)
+                continue
+        spells.append(Spell(day, day, 1))
+    return spells
+
+
+def nth_day_of_spell(cal: worktime.WorkCalendar, spell: Spell, n: int) -> dt.date | None:
+    """The spell's ``n``-th school day (counted from 1), or None when it is shorter."""
+    if n < 1 or spell.school_days < n:
+        return None
+    return school_days(cal, spell.first_day, spell.last_day)[n - 1]
+
+
 def week_of(day: dt.date) -> dt.date:
     """The Monday of ``day``'s week."""
     return day - dt.timedelta(days=day.weekday())

@@ -1,0 +1,233 @@
+"""Absences at the edges of the calendar (issue 11, "The agreements hold at every edge of the
+calendar"): a sickness spell made of several reports, leave that crosses into the next school
+year, and the office-hours rule for what staff send — across weekends, the autumn and Christmas
+holidays, the nights the clocks change and the summer between two school years.
+
+Dates: school year 2026/2027 runs from Monday 31 August 2026 to Friday 16 July 2027 (conftest);
+the next one, where a test enters it, from Monday 30 August 2027 (region midden). The clocks go
+back in the night to Sunday 25 October 2026 (inside the autumn holiday) and forward in the night
+to Sunday 28 March 2027. The teacher of 5a works Monday to Wednesday, the duo Thursday and
+Friday; the director and the office every weekday, 08:00–16:30. Every moment is frozen.
+"""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import translation
+
+from absences import selectors, services
+from absences.models import AbsenceReport, FollowUp
+from klimop.models import NonSchoolDay
+from klimop.notifications.models import Notification
+from klimop.worktime import AMSTERDAM
+
+Kind = AbsenceReport.Kind
+Channel = AbsenceReport.Channel
+UTC = dt.UTC
+
+MONDAY = dt.date(2026, 11, 23)
+TUESDAY = dt.date(2026, 11, 24)
+WEDNESDAY = dt.date(2026, 11, 25)
+THURSDAY = dt.date(2026, 11, 26)
+FRIDAY = dt.date(2026, 11, 27)
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=AMSTERDAM)
+
+
+def days(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Service messages are asserted in English (their source); pages in Dutch, as users see them."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def cast(teacher, duo_teacher, other_teacher, director, office, parent, divorced_parent, child):
+    return None
+
+
+def holiday(school, first, last, name, kind=NonSchoolDay.Kind.SCHOOL_HOLIDAY):
+    for day in days(first, last):
+        if day.weekday() < 5:
+            NonSchoolDay.objects.create(school=school, date=day, kind=kind, name=name)
+
+
+@pytest.fixture
+def autumn(school):
+    """Herfstvakantie midden 2026: Monday 19 to Friday 23 October; the clocks go back on the Sunday after."""
+    holiday(school, dt.date(2026, 10, 19), dt.date(2026, 10, 23), "Herfstvakantie")
+
+
+@pytest.fixture
+def christmas(school):
+    """Kerstvakantie 2026: Monday 21 December to Friday 1 January."""
+    holiday(school, dt.date(2026, 12, 21), dt.date(2027, 1, 1), "Kerstvakantie")
+
+
+def sick_on(parent, child, day, *, recovered=False):
+    """The parent reports the child sick before school on ``day``: for that day only, or (with
+    ``recovered``) until further notice and "better" again that evening."""
+    with time_machine.travel(at(day, 7, 45), tick=False):
+        if not recovered:
+            return services.absence_reports_create(
+                actor=parent.user, pupils=[child], kind=Kind.SICK, starts_on=day, ends_on=day
+            )[0]
+        [made] = services.absence_reports_create(
+            actor=parent.user, pupils=[child], kind=Kind.SICK, starts_on=day
+        )
+    with time_machine.travel(at(day, 19, 30), tick=False):
+        return services.absence_report_recover(
+            actor=parent.user, report=made, back_on=day + dt.timedelta(days=1)
+        )
+
+
+def sweep(moment: dt.datetime) -> int:
+    with time_machine.travel(moment, tick=False):
+        return services.follow_ups_create_due()
+
+
+def follow_up_notes(task):
+    return {n.user_id: n for n in Notification.objects.filter(cause=f"absence-follow-up:{task.pk}")}
+
+
+# --- A. a sickness spell made of several reports ----------------------------------------------------
+
+
+class TestSpellOfSeveralReports:
+    @pytest.mark.parametrize("recovered", [False, True], ids=["day-by-day", "better-each-evening"])
+    def test_three_reports_on_three_school_days_are_one_spell_followed_up_on_the_third(
+        self, cast, parent, child, teacher, duo_teacher, recovered
+    ):
+        for day in (MONDAY, TUESDAY):
+            sick_on(parent, child, day, recovered=recovered)
+            assert sweep(at(day, 12)) == 0
+        sick_on(parent, child, WEDNESDAY, recovered=recovered)
+        assert sweep(at(WEDNESDAY, 7, 59)) == 0
+        assert sweep(at(WEDNESDAY, 8, 0)) == 1
+        task = FollowUp.objects.get()
+        assert (task.pupil, task.due_on) == (child, WEDNESDAY)
+        notes = follow_up_notes(task)
+        assert notes[teacher.user_id].deliver_at == at(WEDNESDAY, 8, 0)
+        assert notes[duo_teacher.user_id].deliver_at == at(THURSDAY, 8, 0)  # the duo's next working day
+        with translation.override("nl"):
+            assert notes[teacher.user_id].title == "Noor is al 3 schooldagen ziek"
+        assert "maandag 23 november" in notes[teacher.user_id].body  # sick since the spell's first day
+
+    def test_the_task_comes_once_per_spell_when_swept_again_or_when_a_new_report_extends_it(
+        self, cast, parent, child, teacher, duo_teacher
+    ):
+        for day in (MONDAY, TUESDAY, WEDNESDAY):
+            sick_on(parent, child, day)
+        assert sweep(at(WEDNESDAY, 8, 0)) == 1
+        assert sweep(at(WEDNESDAY, 8, 5)) == 0
+        for day in (THURSDAY, FRIDAY):  # still sick: the same spell goes on
+            sick_on(parent, child, day)
+            assert sweep(at(day, 9)) == 0
+        assert FollowUp.objects.count() == 1
+        # The teacher and the duo, once each.
+        assert Notification.objects.filter(cause__startswith="absence-follow-up:").count() == 2
+
+    def test_a_day_recorded_afterwards_before_the_spell_makes_no_second_task(
+        self, cast, parent, child, teacher
+    ):
+        for day in (TUESDAY, WEDNESDAY, THURSDAY):
+            sick_on(parent, child, day)
+        assert sweep(at(THURSDAY, 8, 0)) == 1
+        # On Thursday the teacher records that Noor was already sick on Monday (the father phoned).
+        with time_machine.travel(at(THURSDAY, 10), tick=False):
+            services.absence_reports_create(
+                actor=teacher.user,
+                pupils=[child],
+                kind=Kind.SICK,
+                starts_on=MONDAY,
+                ends_on=MONDAY,
+                channel=Channel.PHONE,
+            )
+        assert sweep(at(THURSDAY, 10, 5)) == 0
+        assert FollowUp.objects.count() == 1
+
+    def test_a_school_day_at_school_breaks_the_spell(self, cast, parent, child):
+        sick_on(parent, child, MONDAY)  # Tuesday at school
+        for day in (WEDNESDAY, THURSDAY):
+            sick_on(parent, child, day)
+            assert sweep(at(day, 12)) == 0
+        sick_on(parent, child, FRIDAY)
+        assert sweep(at(FRIDAY, 8, 0)) == 1
+        assert FollowUp.objects.get().due_on == FRIDAY
+
+    def test_a_weekend_neither_counts_nor_breaks_the_spell(self, cast, parent, child):
+        for day in (THURSDAY, FRIDAY):
+            sick_on(parent, child, day)
+        assert sweep(at(dt.date(2026, 11, 29), 12)) == 0  # Sunday
+        sick_on(parent, child, dt.date(2026, 11, 30))
+        assert sweep(at(dt.date(2026, 11, 30), 8, 0)) == 1
+        assert FollowUp.objects.get().due_on == dt.date(2026, 11, 30)
+
+    def test_across_the_autumn_holiday_and_the_night_the_clocks_go_back(
+        self, cast, autumn, parent, child, teacher
+    ):
+        for day in (dt.date(2026, 10, 15), dt.date(2026, 10, 16)):  # Thursday, Friday
+            sick_on(parent, child, day)
+        monday = dt.date(2026, 10, 26)  # after the holiday week and the night of 25 October
+        sick_on(parent, child, monday)
+        assert sweep(at(monday, 7, 59)) == 0
+        assert sweep(dt.datetime(2026, 10, 26, 7, 0, tzinfo=UTC)) == 1  # 08:00 winter time
+        task = FollowUp.objects.get()
+        assert task.due_on == monday
+        assert follow_up_notes(task)[teacher.user_id].deliver_at == at(monday, 8, 0)
+
+    def test_across_the_christmas_holiday(self, cast, christmas, parent, child):
+        for day in (dt.date(2026, 12, 17), dt.date(2026, 12, 18)):
+            sick_on(parent, child, day)
+        assert sweep(at(dt.date(2026, 12, 28), 10)) == 0  # in the holiday: no third school day yet
+        sick_on(parent, child, dt.date(2027, 1, 4))
+        assert sweep(at(dt.date(2027, 1, 4), 8, 0)) == 1
+        assert FollowUp.objects.get().due_on == dt.date(2027, 1, 4)
+
+    def test_on_the_monday_after_the_clocks_go_forward(self, cast, parent, child, teacher):
+        for day in (dt.date(2027, 3, 25), dt.date(2027, 3, 26)):  # Thursday, Friday
+            sick_on(parent, child, day)
+        monday = dt.date(2027, 3, 29)
+        sick_on(parent, child, monday)
+        assert sweep(dt.datetime(2027, 3, 29, 5, 59, tzinfo=UTC)) == 0  # 07:59 summer time
+        assert sweep(dt.datetime(2027, 3, 29, 6, 0, tzinfo=UTC)) == 1  # 08:00 summer time
+        assert follow_up_notes(FollowUp.objects.get())[teacher.user_id].deliver_at == at(monday, 8, 0)
+
+    def test_the_summer_between_two_school_years_does_not_break_the_spell(
+        self, cast, school, parent, child, teacher
+    ):
+        from tests import factories as f
+
+        f.SchoolYearFactory(
+            school=school, name="2027/2028", starts_on=dt.date(2027, 8, 30), ends_on=dt.date(2028, 7, 7)
+        )
+        for day in (dt.date(2027, 7, 15), dt.date(2027, 7, 16)):  # the last Thursday and Friday
+            sick_on(parent, child, day)
+        assert sweep(at(dt.date(2027, 8, 2), 10)) == 0  # the summer holiday
+        first_day = dt.date(2027, 8, 30)
+        sick_on(parent, child, first_day)
+        assert sweep(at(first_day, 8, 0)) == 1
+        assert FollowUp.objects.get().due_on == first_day
+
+    def test_the_teachers_list_shows_the_spell_its_school_day_and_its_follow_up(
+        self, cast, client, parent, child, teacher
+    ):
+        for day in (MONDAY, TUESDAY, WEDNESDAY):
+            sick_on(parent, child, day, recovered=day != WEDNESDAY)
+        sweep(at(WEDNESDAY, 8, 0))
+        with time_machine.travel(at(WEDNESDAY, 8, 30), tick=False):
+            [row] = selectors.absences_on(viewer=teacher.user, day=WEDNESDAY)
+            assert (row.since, row.school_day, row.follow_up) == (MONDAY, 3, FollowUp.objects.get())
+            client.force_login(teacher.user)
+            with translation.override("nl"):
+                page = client.get(reverse("absences:today"), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+        assert "sinds ma 23 nov · schooldag 3" in page
+        assert "Opvolgen: neem contact op met de ouders" in page
