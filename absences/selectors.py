@@ -436,11 +436,17 @@ def open_leave_requests_for(*, viewer) -> list[LeaveRequest]:
 
 
 def family_requests_this_year(leave_request: LeaveRequest) -> list[LeaveRequest]:
-    """Other requests this school year for any of the same children (the director's context)."""
+    """Other requests for any of the same children in the school year(s) of this one (the
+    director's context): filed under its year, or with days in a year it reaches into."""
+    same_years = Q(school_year_id=leave_request.school_year_id)
+    for first, last in SchoolYear.objects.filter(
+        school_id=leave_request.school_id,
+        starts_on__lte=leave_request.ends_on,
+        ends_on__gte=leave_request.starts_on,
+    ).values_list("starts_on", "ends_on"):
+        same_years |= Q(starts_on__lte=last, ends_on__gte=first)
     return list(
-        LeaveRequest.objects.filter(
-            school_year_id=leave_request.school_year_id, pupils__in=leave_request.pupils.all()
-        )
+        LeaveRequest.objects.filter(same_years, pupils__in=leave_request.pupils.all())
         .exclude(pk=leave_request.pk)
         .distinct()
         .prefetch_related("pupils")
@@ -534,12 +540,19 @@ def pupil_register(
             register.unexplained_days += 1
             register.unexplained_hours += report.hours or 0
             marks.append((report.starts_on, report.hours or Decimal(0)))
-    register.leaves = list(
-        LeaveRequest.objects.filter(
-            pupils=pupil, school_year=school_year, status=LeaveRequest.Status.GRANTED
-        ).order_by("starts_on")
-    )
-    register.leave_days = sum(leave.school_days for leave in register.leaves)
+    # Leave across the summer counts in both years, each with its own school days.
+    register.leaves = []
+    for leave in LeaveRequest.objects.filter(
+        pupils=pupil,
+        status=LeaveRequest.Status.GRANTED,
+        starts_on__lte=school_year.ends_on,
+        ends_on__gte=school_year.starts_on,
+    ).order_by("starts_on"):
+        first, last = max(leave.starts_on, school_year.starts_on), min(leave.ends_on, school_year.ends_on)
+        in_year = len(statutory.school_days(cal, first, last))
+        if in_year:
+            register.leaves.append(leave)
+            register.leave_days += in_year
     register.threshold = statutory.unexplained_threshold(cal, marks)
     return register
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -35,7 +35,8 @@ from django.utils.translation import gettext_lazy
 
 from klimop import access, media, worktime
 from klimop import selectors as directory
-from klimop.models import Pupil, School, StaffMember, User
+from klimop import services as klimop_services
+from klimop.models import Pupil, School, SchoolYear, StaffMember, User
 from klimop.notifications.services import notify
 
 from . import rules, statutory
@@ -650,18 +651,68 @@ def leave_statement_process(upload) -> Statement:
     return Statement(content=image.image, content_type=image.content_type, name=f"{base}.{ext}")
 
 
-def _vacation_leave_this_year(pupils: Sequence[Pupil], school_year_id: int) -> list[str]:
-    return sorted(
-        {
-            p.first_name
-            for p in Pupil.objects.filter(
-                pk__in=[p.pk for p in pupils],
-                leave_requests__school_year_id=school_year_id,
-                leave_requests__kind=LeaveRequest.Kind.EXTRA_VACATION,
-                leave_requests__status__in=LeaveRequest.ACTIVE,
-            )
-        }
-    )
+def _leave_calendar(
+    school: School, ends_on: dt.date
+) -> tuple[worktime.WorkCalendar, list[statutory.SchoolYearSpan], dict[str, SchoolYear], bool]:
+    """The calendar a leave period is checked on, the school years it may reach into, the
+    entered ones by name, and whether the whole period lies within known years.
+
+    The school's own calendar and school years first. A period that reaches past the last
+    year the school entered is checked against the national calendar for the school's
+    region (``klimop.services.school_year_bounds``, as ``school_year_create`` would enter
+    the year): its first and last day, every weekday in between counted as a school day,
+    because its holidays and the school's study days are not known yet. So the count of
+    school days there can be too high, never too low: the 10-day limit and the attendance
+    officer's threshold are never dodged. Past what the national calendar knows, the
+    period is not known (the caller refuses it: "please apply later").
+    """
+    cal = directory.school_calendar(school)
+    entered = list(SchoolYear.objects.filter(school=school).order_by("starts_on"))
+    years = [statutory.SchoolYearSpan(y.name, y.starts_on, y.ends_on) for y in entered]
+    if not entered:
+        return cal, years, {}, False
+    known_until, start_year = entered[-1].ends_on, entered[-1].starts_on.year + 1
+    terms = list(cal.terms)
+    while known_until < ends_on:
+        try:
+            first, last = klimop_services.school_year_bounds(region=school.region, start_year=start_year)
+        except ValidationError:
+            break
+        first = max(first, known_until + dt.timedelta(days=1))
+        if first <= last:
+            name = f"{start_year}/{start_year + 1}"
+            years.append(statutory.SchoolYearSpan(name, first, last, entered=False))
+            terms.append((first, last))
+            known_until = last
+        start_year += 1
+    return replace(cal, terms=tuple(terms)), years, {y.name: y for y in entered}, known_until >= ends_on
+
+
+def _vacation_leave_by_year(
+    pupils: Sequence[Pupil], cal: worktime.WorkCalendar, years: Sequence[statutory.SchoolYearSpan]
+) -> dict[str, list[str]]:
+    """Per school year, the children (of ``pupils``) who already have pending, granted or
+    forwarded art. 13a leave with a school day in it: a request across the summer counts in
+    both years."""
+    if not years:
+        return {}
+    first, last = min(y.first_day for y in years), max(y.last_day for y in years)
+    ids = {p.pk for p in pupils}
+    taken: dict[str, set[str]] = {}
+    for other in (
+        LeaveRequest.objects.filter(
+            pupils__in=list(ids),
+            kind=LeaveRequest.Kind.EXTRA_VACATION,
+            status__in=LeaveRequest.ACTIVE,
+            starts_on__lte=last,
+            ends_on__gte=first,
+        )
+        .prefetch_related("pupils")
+        .distinct()
+    ):
+        for year in statutory.school_years_touched(cal, years, other.starts_on, other.ends_on):
+            taken.setdefault(year.name, set()).update(p.first_name for p in other.pupils.all() if p.pk in ids)
+    return {name: sorted(names) for name, names in taken.items()}
 
 
 def leave_request_check(
@@ -678,6 +729,22 @@ def leave_request_check(
     live preview). Pupils the actor may not act for: 404."""
     pupils = list(pupils)
     _check_leave_actor(actor, pupils)
+    return _leave_check(
+        pupils=pupils, kind=kind, starts_on=starts_on, ends_on=ends_on, has_statement=has_statement, now=now
+    )[0]
+
+
+def _leave_check(
+    *,
+    pupils: Sequence[Pupil],
+    kind: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    has_statement: bool,
+    now: dt.datetime | None,
+) -> tuple[statutory.LeaveCheck, SchoolYear | None]:
+    """``leave_request_check`` and the school year the request is filed under: the entered
+    year of its first school day. Trusts its caller for access."""
     school = pupils[0].school
     today = read.local_today(now)
     _earliest, latest = directory.date_bounds(school, today)
@@ -685,22 +752,29 @@ def leave_request_check(
         # Also keeps the day-by-day count of school days short (a last day in 9999 …).
         check = statutory.LeaveCheck()
         check.errors.append(directory.too_far_ahead(latest))
-        return check
-    year = read.school_year_containing(school, starts_on)
-    if year is None:
+        return check, None
+    no_year = _("The school has no school year for these dates yet; please apply later.")
+    cal, years, entered, known = _leave_calendar(school, max(starts_on, ends_on))
+    if not known:
         check = statutory.LeaveCheck()
-        check.errors.append(_("The school has no school year for these dates yet; please apply later."))
-        return check
-    return statutory.check_leave(
-        cal=directory.school_calendar(school),
+        check.errors.append(no_year)
+        return check, None
+    touched = statutory.school_years_touched(cal, years, starts_on, ends_on)
+    check = statutory.check_leave(
+        cal=cal,
         kind=kind,
         starts_on=starts_on,
         ends_on=ends_on,
         today=today,
-        year_start=year.starts_on,
+        school_years=years,
         has_statement=has_statement,
-        vacation_leave_this_year=_vacation_leave_this_year(pupils, year.pk) if kind == "vacation" else (),
+        vacation_leave_by_year=_vacation_leave_by_year(pupils, cal, touched) if kind == "vacation" else None,
     )
+    year = entered.get(check.school_years[0].name) if check.school_years else None
+    if check.school_years and (year is None or not check.school_years[0].entered):
+        # Leave that begins in a year the school has not entered yet waits for it.
+        check.errors.append(no_year)
+    return check, year
 
 
 def _check_leave_actor(actor: User, pupils: Sequence[Pupil]) -> None:
@@ -774,17 +848,11 @@ def leave_request_create(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Please describe the reason for the leave.")})
-    year = read.school_year_containing(school, starts_on)
-    if year is None:
-        raise ValidationError(
-            {"starts_on": _("The school has no school year for these dates yet; please apply later.")}
-        )
     saved: list[str] = []
     try:
         with transaction.atomic():
             _lock_pupils(pupils)
-            check = leave_request_check(
-                actor=actor,
+            check, year = _leave_check(
                 pupils=pupils,
                 kind=kind,
                 starts_on=starts_on,
@@ -792,7 +860,7 @@ def leave_request_create(
                 has_statement=statement is not None,
                 now=now,
             )
-            if check.errors:
+            if check.errors or year is None:
                 raise ValidationError([str(e) for e in check.errors], code="refused")
             overlapping = (
                 LeaveRequest.objects.filter(

@@ -14,11 +14,12 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
 from absences import selectors, services
-from absences.models import AbsenceReport, FollowUp
+from absences.models import AbsenceReport, FollowUp, LeaveRequest
 from klimop.models import NonSchoolDay
 from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
@@ -231,3 +232,201 @@ class TestSpellOfSeveralReports:
                 page = client.get(reverse("absences:today"), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
         assert "sinds ma 23 nov · schooldag 3" in page
         assert "Opvolgen: neem contact op met de ouders" in page
+
+
+# --- B. leave that reaches into the next school year -------------------------------------------------
+
+MAY = dt.datetime(2027, 5, 3, 10, 0, tzinfo=AMSTERDAM)  # a Monday, more than 8 weeks before July
+NEXT_YEAR_FIRST_DAY = dt.date(2027, 8, 30)  # national calendar, region midden
+
+
+@pytest.fixture
+def next_year(school):
+    from tests import factories as f
+
+    return f.SchoolYearFactory(
+        school=school, name="2027/2028", starts_on=NEXT_YEAR_FIRST_DAY, ends_on=dt.date(2028, 7, 7)
+    )
+
+
+def pdf_statement():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return services.leave_statement_process(
+        SimpleUploadedFile("verklaring.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    )
+
+
+def request_leave(parent, child, first, last, kind=LeaveRequest.Kind.EXTRA_VACATION, **kwargs):
+    kwargs.setdefault("reason", "Vader werkt in de horeca; in de zomer geen vrij.")
+    if kind == LeaveRequest.Kind.EXTRA_VACATION:
+        kwargs.setdefault("statement", pdf_statement())
+    with time_machine.travel(MAY, tick=False):
+        return services.leave_request_create(
+            actor=parent.user, pupils=[child], kind=kind, starts_on=first, ends_on=last, **kwargs
+        )
+
+
+def refusal(parent, child, first, last, **kwargs) -> list[str]:
+    with pytest.raises(ValidationError) as exc:
+        request_leave(parent, child, first, last, **kwargs)
+    assert not LeaveRequest.objects.filter(starts_on=first, ends_on=last).exists()
+    return exc.value.messages
+
+
+FIRST_WEEKS_2027 = (
+    "Extra vacation leave (art. 13a) is not allowed in the first two school weeks of the school year: "
+    "in 2027/2028 from 30 August 2027 to 10 September 2027."
+)
+
+
+class TestLeaveAcrossTheSchoolYearBoundary:
+    @pytest.mark.parametrize("entered", [True, False], ids=["next-year-entered", "national-calendar"])
+    def test_leave_from_july_across_the_summer_is_checked_against_the_next_years_first_two_weeks(
+        self, cast, request, parent, child, entered
+    ):
+        if entered:
+            request.getfixturevalue("next_year")
+        # The last week of 2026/2027 and the first of 2027/2028: ten school days.
+        messages = refusal(parent, child, dt.date(2027, 7, 12), dt.date(2027, 9, 3))
+        assert messages == [FIRST_WEEKS_2027]
+
+    def test_leave_from_late_august_across_the_first_school_day_is_refused(
+        self, cast, next_year, parent, child
+    ):
+        messages = refusal(parent, child, dt.date(2027, 8, 23), dt.date(2027, 9, 3))
+        assert messages == [FIRST_WEEKS_2027]
+
+    def test_the_forms_live_check_names_the_next_years_first_weeks_in_dutch(
+        self, cast, client, parent, child
+    ):
+        with time_machine.travel(MAY, tick=False):  # the parent's language: Dutch, the default
+            client.force_login(parent.user)
+            answer = client.get(
+                reverse("absences:leave_check"),
+                {
+                    "pupils": child.pk,
+                    "kind": LeaveRequest.Kind.EXTRA_VACATION,
+                    "starts_on": "2027-07-12",
+                    "ends_on": "2027-09-03",
+                    "statement": "1",
+                },
+            ).json()
+        assert (answer["school_days"], answer["errors"]) == (
+            10,
+            [
+                "Extra vakantieverlof (art. 13a) is niet toegestaan in de eerste twee schoolweken van het "
+                "schooljaar: in 2027/2028 van 30 augustus 2027 tot en met 10 september 2027."
+            ],
+        )
+
+    def test_leave_from_late_august_in_a_year_not_entered_yet_waits_for_the_school(self, cast, parent, child):
+        """Its first school day lies in a year the school has not entered: "please apply later"."""
+        messages = refusal(parent, child, dt.date(2027, 8, 23), dt.date(2027, 9, 24))
+        assert "The school has no school year for these dates yet; please apply later." in messages
+
+    def test_leave_in_the_third_week_of_the_next_year_is_allowed(self, cast, next_year, parent, child):
+        leave = request_leave(parent, child, dt.date(2027, 9, 13), dt.date(2027, 9, 17))
+        assert (leave.school_year, leave.school_days, leave.warnings) == (next_year, 5, [])
+
+    def test_a_period_in_the_summer_holiday_needs_no_leave(self, cast, parent, child):
+        messages = refusal(
+            parent, child, dt.date(2027, 7, 19), dt.date(2027, 8, 27), kind=LeaveRequest.Kind.OTHER
+        )
+        assert messages == ["There are no school days in this period, so no leave is needed."]
+
+    @pytest.mark.parametrize("entered", [True, False], ids=["next-year-entered", "national-calendar"])
+    @pytest.mark.parametrize(
+        ("last", "school_days", "for_officer"),
+        [(dt.date(2027, 9, 3), 10, False), (dt.date(2027, 9, 6), 11, True)],
+    )
+    def test_school_days_after_the_summer_count_towards_the_attendance_officers_threshold(
+        self, cast, request, parent, child, entered, last, school_days, for_officer
+    ):
+        if entered:
+            request.getfixturevalue("next_year")
+        leave = request_leave(
+            parent, child, dt.date(2027, 7, 12), last, kind=LeaveRequest.Kind.IMPORTANT, reason="Begrafenis"
+        )
+        assert (leave.school_days, leave.for_attendance_officer) == (school_days, for_officer)
+        assert leave.school_year.name == "2026/2027"  # filed under the year it starts in
+
+    def test_past_what_the_national_calendar_knows_the_request_waits(self, cast, school, parent, child):
+        """School year 2029/2030 is entered; the national calendar does not know 2030/2031 yet."""
+        from tests import factories as f
+
+        f.SchoolYearFactory(
+            school=school, name="2029/2030", starts_on=dt.date(2029, 8, 20), ends_on=dt.date(2030, 7, 12)
+        )
+        april = dt.datetime(2030, 4, 1, 10, tzinfo=AMSTERDAM)
+        with time_machine.travel(april, tick=False), pytest.raises(ValidationError) as exc:
+            services.leave_request_create(
+                actor=parent.user,
+                pupils=[child],
+                kind=LeaveRequest.Kind.IMPORTANT,
+                starts_on=dt.date(2030, 7, 8),
+                ends_on=dt.date(2030, 9, 6),
+                reason="Emigratie van opa",
+            )
+        assert exc.value.messages == [
+            "The school has no school year for these dates yet; please apply later."
+        ]
+
+
+class TestOncePerSchoolYearAcrossTheBoundary:
+    @pytest.fixture
+    def across(self, cast, next_year, parent, child, school, school_year):
+        """Art. 13a leave across the summer, accepted before this rule (or forwarded in error):
+        it has school days in both years."""
+        leave = LeaveRequest.objects.create(
+            school=school,
+            school_year=school_year,
+            guardian=parent,
+            requested_by=parent.user,
+            kind=LeaveRequest.Kind.EXTRA_VACATION,
+            starts_on=dt.date(2027, 7, 12),
+            ends_on=dt.date(2027, 9, 3),
+            school_days=10,
+            reason="Seizoenswerk",
+            submitted_at=MAY - dt.timedelta(days=30),
+        )
+        leave.pupils.set([child])
+        return leave
+
+    @pytest.mark.parametrize(
+        ("first", "last", "year"),
+        [
+            (dt.date(2027, 6, 14), dt.date(2027, 6, 18), "2026/2027"),
+            (dt.date(2028, 2, 7), dt.date(2028, 2, 11), "2027/2028"),
+        ],
+    )
+    def test_a_request_in_two_school_years_counts_in_each(self, across, parent, child, first, last, year):
+        messages = refusal(parent, child, first, last)
+        assert messages == [
+            "Extra vacation leave (art. 13a) is possible only once per school year, and Noor already "
+            f"has it in school year {year}."
+        ]
+
+    def test_the_register_of_each_year_counts_its_own_school_days(
+        self, across, director, child, school_year, next_year
+    ):
+        with time_machine.travel(MAY, tick=False):
+            services.leave_decide(
+                actor=director.user,
+                leave_request=across,
+                decision=LeaveRequest.Status.GRANTED,
+                reasons="Akkoord",
+            )
+        this_year = selectors.pupil_register(pupil=child, school_year=school_year, today=dt.date(2027, 9, 10))
+        following = selectors.pupil_register(pupil=child, school_year=next_year, today=dt.date(2027, 9, 10))
+        assert (this_year.leaves, this_year.leave_days) == ([across], 5)
+        assert (following.leaves, following.leave_days) == ([across], 5)
+
+    def test_the_director_sees_the_request_across_the_summer_beside_one_in_the_next_year(
+        self, across, parent, child
+    ):
+        later = request_leave(
+            parent, child, dt.date(2028, 2, 7), dt.date(2028, 2, 8), kind=LeaveRequest.Kind.IMPORTANT
+        )
+        assert later.school_year.name == "2027/2028"
+        assert selectors.family_requests_this_year(later) == [across]
