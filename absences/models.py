@@ -402,6 +402,15 @@ class LeaveRequest(models.Model):
         verbose_name=_("decided by"),
     )
     decision_reasons = models.TextField(_("reasons for the decision"), blank=True, max_length=4000)
+    announced_at = models.DateTimeField(
+        _("decision sent to the family at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A decision made outside the director's working time reaches the family at "
+            "their next working moment, as posts and chat messages do."
+        ),
+    )
 
     class Meta:
         verbose_name = _("leave request")
@@ -442,6 +451,12 @@ class LeaveRequest(models.Model):
     @property
     def is_decided(self) -> bool:
         return self.status in self.DECIDED
+
+    def held_from_family(self, now: dt.datetime) -> bool:
+        """Whether the decision has not reached the family yet (``announced_at`` after ``now``).
+
+        Empty ``announced_at`` (decisions from before it was kept): sent when decided."""
+        return self.is_decided and self.announced_at is not None and self.announced_at > now
 
     @property
     def warning_labels(self) -> list[str]:

@@ -386,6 +386,18 @@ def _family_requests(viewer) -> QuerySet[LeaveRequest]:
     )
 
 
+def as_the_family_sees_it(leave: LeaveRequest, now: dt.datetime | None = None) -> LeaveRequest:
+    """The request as the family sees it at ``now``: a decision that has not reached them yet
+    (made outside the director's working time, ``announced_at`` still ahead) reads as still
+    with the director, like a held post or chat message. Changes the instance in memory only;
+    services read the row again."""
+    if leave.held_from_family(now or timezone.now()):
+        leave.status = LeaveRequest.Status.SUBMITTED
+        leave.decided_at = leave.decided_by = None
+        leave.decision_reasons = ""
+    return leave
+
+
 def leave_requests_visible_to(viewer) -> QuerySet[LeaveRequest]:
     """The family's own requests (``_family_requests``); directors, office and IB-er: their school."""
     if getattr(viewer, "is_superuser", False):
@@ -397,9 +409,11 @@ def leave_requests_visible_to(viewer) -> QuerySet[LeaveRequest]:
     return LeaveRequest.objects.filter(q)
 
 
-def leave_request_get_for(*, viewer, pk: int) -> LeaveRequest:
+def leave_request_get_for(*, viewer, pk: int, now: dt.datetime | None = None) -> LeaveRequest:
+    """One request, or 404. The family sees a decision from the moment it reaches them
+    (``as_the_family_sees_it``); the school's director, office and IB-er at once."""
     try:
-        return (
+        leave = (
             leave_requests_visible_to(viewer)
             .select_related("school", "school_year", "requested_by", "decided_by", "guardian")
             .prefetch_related(
@@ -409,17 +423,26 @@ def leave_request_get_for(*, viewer, pk: int) -> LeaveRequest:
         )
     except LeaveRequest.DoesNotExist:
         raise Http404 from None
+    staff = access.staff_member_of(viewer)
+    if getattr(viewer, "is_superuser", False) or (
+        staff is not None and staff.sees_whole_school and staff.school_id == leave.school_id
+    ):
+        return leave
+    return as_the_family_sees_it(leave, now)
 
 
-def leave_requests_for_family(*, viewer) -> list[LeaveRequest]:
+def leave_requests_for_family(*, viewer, now: dt.datetime | None = None) -> list[LeaveRequest]:
+    """The family's requests, newest first, each as the family sees it at ``now``."""
     if not access.is_guardian(viewer):
         return []
-    return list(
-        LeaveRequest.objects.filter(pk__in=_family_requests(viewer).values("pk"))
+    now = now or timezone.now()
+    return [
+        as_the_family_sees_it(leave, now)
+        for leave in LeaveRequest.objects.filter(pk__in=_family_requests(viewer).values("pk"))
         .select_related("school", "requested_by")
         .prefetch_related("pupils")
         .order_by("-submitted_at")
-    )
+    ]
 
 
 def open_leave_requests_for(*, viewer) -> list[LeaveRequest]:
@@ -683,7 +706,7 @@ def parent_card_context(viewer, now: dt.datetime | None = None) -> dict:
     local = timezone.localtime(now)
     leave = [
         r
-        for r in leave_requests_for_family(viewer=viewer)
+        for r in leave_requests_for_family(viewer=viewer, now=now)
         if r.status == LeaveRequest.Status.SUBMITTED or r.ends_on >= local.date()
     ][:3]
     return {

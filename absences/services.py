@@ -11,6 +11,8 @@ lock, so no spell is ever stored twice.
 
 Notifications are rows written in the same transaction (``notify``: at most once per
 user and cause, staff only within their working time); e-mail leaves after commit.
+What staff send to a family (a leave decision, an unexplained-absence notice) leaves
+within the sender's working time, as posts and chat messages do (``sender_delivery_time``).
 """
 
 from __future__ import annotations
@@ -358,7 +360,7 @@ def absence_reports_create(
                         detail=report.get_kind_display(),
                     )
                 if kind == Kind.UNEXPLAINED:
-                    _notify_unexplained(report, cal, now)
+                    _notify_unexplained(report, now)
                 reports.append(report)
     except IntegrityError:
         # The other parent's report (or this form's twin) won the race: say so, store nothing.
@@ -371,6 +373,28 @@ def absence_reports_create(
     return reports
 
 
+def sender_delivery_time(actor: User | None, school: School, now: dt.datetime) -> dt.datetime:
+    """When something a staff member sends to a family at ``now`` reaches it: ``now`` inside
+    their own working time at the school, otherwise their next working moment.
+
+    The rule of posts and chat messages (``communication.services.posts.publication_time``,
+    ``communication.services.chats.staff_delivery_time``): the school's calendar on the
+    sender's own working weekdays (``klimop.selectors.staff_calendar``). Someone without a
+    staff record at the school (an administrator, the system) sends within the school's
+    office hours. With no working time ahead (after the last school year entered): ``now``.
+    """
+    staff = (
+        StaffMember.objects.filter(user=actor, school=school).select_related("school").first()
+        if actor is not None
+        else None
+    )
+    cal = directory.staff_calendar(staff) if staff is not None else directory.school_calendar(school)
+    try:
+        return worktime.next_opening(cal, now)
+    except worktime.NoWorkingTime:
+        return now
+
+
 def _guardian_users(pupil: Pupil) -> list[User]:
     return list(
         User.objects.filter(
@@ -381,13 +405,11 @@ def _guardian_users(pupil: Pupil) -> list[User]:
     )
 
 
-def _notify_unexplained(report: AbsenceReport, cal: worktime.WorkCalendar, now: dt.datetime) -> None:
-    """Tell the guardians, within the school's office hours (their next opening from now)."""
-    try:
-        deliver_at = worktime.next_opening(cal, now)
-    except worktime.NoWorkingTime:
-        deliver_at = now
+def _notify_unexplained(report: AbsenceReport, now: dt.datetime) -> None:
+    """Tell the guardians, within the working time of the staff member who recorded the mark
+    (``sender_delivery_time``: a mark made in the evening reaches them at the next opening)."""
     school = report.school
+    deliver_at = sender_delivery_time(report.reported_by, school, now)
     notify(
         users=_guardian_users(report.pupil),
         cause=f"absence-unexplained:{report.pk}",
@@ -976,7 +998,10 @@ def leave_decide(
     formal decision states them). Leave over 10 school days (any kind but art. 13a, which
     is refused) can only be forwarded: the attendance officer decides it (art. 14 lid 3).
     Side effects: a history row; the requesting parent is notified in the portal and by
-    e-mail with the decision, its reasons and where to object within six weeks.
+    e-mail with the decision, its reasons and where to object within six weeks. Like a
+    post or a chat message, the decision reaches the family within the director's working
+    time (``sender_delivery_time``, kept as ``announced_at``): decided on Saturday evening,
+    the family sees it, and hears of it, on Monday at the opening.
     """
     now = now or timezone.now()
     if not rules.may_decide_leave(actor, leave_request.school):
@@ -987,7 +1012,8 @@ def leave_decide(
         old = leave.status
         leave.status, leave.decided_at, leave.decided_by = decision, now, actor
         leave.decision_reasons = reasons.strip()
-        leave.save(update_fields=["status", "decided_at", "decided_by", "decision_reasons"])
+        leave.announced_at = sender_delivery_time(actor, leave.school, now)
+        leave.save(update_fields=["status", "decided_at", "decided_by", "decision_reasons", "announced_at"])
         LeaveEvent.objects.create(
             leave_request=leave,
             old_status=old,
@@ -1075,6 +1101,7 @@ def _notify_decision(leave: LeaveRequest) -> None:
         title=_DECISION_TITLES[leave.status],
         body=_DecisionBody(leave),
         url=reverse("absences:leave_detail", args=[leave.pk]),
+        deliver_at=leave.announced_at,
     )
 
 

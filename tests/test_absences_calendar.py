@@ -430,3 +430,155 @@ class TestOncePerSchoolYearAcrossTheBoundary:
         )
         assert later.school_year.name == "2027/2028"
         assert selectors.family_requests_this_year(later) == [across]
+
+
+# --- C. what staff send follows the sender's office hours ---------------------------------------------
+
+
+def emails_to(user) -> list:
+    from django.core import mail
+
+    return [m for m in mail.outbox if m.to == [user.email]]
+
+
+def send_due_emails(moment: dt.datetime) -> None:
+    from klimop.notifications.services import send_due_emails as sweep_emails
+
+    with time_machine.travel(moment, tick=False):
+        sweep_emails()
+
+
+class TestLeaveDecisionInOfficeHours:
+    @pytest.fixture
+    def leave(self, cast, parent, child):
+        with time_machine.travel(at(dt.date(2026, 9, 1), 10), tick=False):
+            return services.leave_request_create(
+                actor=parent.user,
+                pupils=[child],
+                kind=LeaveRequest.Kind.IMPORTANT,
+                starts_on=dt.date(2027, 2, 1),
+                ends_on=dt.date(2027, 2, 2),
+                reason="Bruiloft van een oom",
+            )
+
+    def decide(self, director, leave, moment):
+        with time_machine.travel(moment, tick=False):
+            return services.leave_decide(
+                actor=director.user,
+                leave_request=leave,
+                decision=LeaveRequest.Status.GRANTED,
+                reasons="Akkoord.",
+            )
+
+    def test_a_decision_on_saturday_evening_reaches_the_family_on_monday_at_the_opening(
+        self, client, leave, director, parent
+    ):
+        saturday, monday = dt.date(2026, 11, 21), MONDAY
+        self.decide(director, leave, at(saturday, 21, 30))
+        note = Notification.objects.get(user=parent.user, cause=f"leave-decision:{leave.pk}")
+        assert note.deliver_at == at(monday, 8, 0)
+        send_due_emails(at(saturday, 21, 31))
+        assert emails_to(parent.user) == []
+        with time_machine.travel(at(dt.date(2026, 11, 22), 12), tick=False):  # Sunday
+            client.force_login(parent.user)
+            page = client.get(reverse("absences:leave_detail", args=[leave.pk])).content.decode()
+            assert "Wacht op het besluit van de directeur" in page
+            assert "Akkoord." not in page
+            assert client.get(reverse("absences:leave_print", args=[leave.pk])).status_code == 404
+            assert [r.status for r in selectors.leave_requests_for_family(viewer=parent.user)] == [
+                "submitted"
+            ]
+        send_due_emails(at(monday, 8, 0))
+        assert len(emails_to(parent.user)) == 1
+        with time_machine.travel(at(monday, 8, 0), tick=False):
+            page = client.get(reverse("absences:leave_detail", args=[leave.pk])).content.decode()
+            assert "Toegekend" in page
+            assert "Akkoord." in page
+            assert client.get(reverse("absences:leave_print", args=[leave.pk])).status_code == 200
+
+    def test_the_director_sees_the_decision_at_once(self, leave, director):
+        self.decide(director, leave, at(dt.date(2026, 11, 21), 21, 30))
+        seen = selectors.leave_request_get_for(viewer=director.user, pk=leave.pk)
+        assert (seen.status, seen.decision_reasons) == (LeaveRequest.Status.GRANTED, "Akkoord.")
+
+    def test_a_decision_in_working_time_reaches_the_family_at_once(self, leave, director, parent):
+        decided = self.decide(director, leave, at(TUESDAY, 10, 15))
+        assert decided.announced_at == at(TUESDAY, 10, 15)
+        assert Notification.objects.get(user=parent.user).deliver_at == at(TUESDAY, 10, 15)
+
+    def test_decided_before_the_autumn_holiday_it_arrives_after_it_in_winter_time(
+        self, autumn, leave, director, parent
+    ):
+        decided = self.decide(director, leave, at(dt.date(2026, 10, 16), 17, 0))  # Friday after closing
+        assert decided.announced_at == dt.datetime(2026, 10, 26, 7, 0, tzinfo=UTC)  # Monday 08:00 CET
+        assert Notification.objects.get(user=parent.user).deliver_at == at(dt.date(2026, 10, 26), 8, 0)
+
+    def test_decided_in_the_night_the_clocks_go_forward_it_arrives_on_monday_in_summer_time(
+        self, leave, director, parent
+    ):
+        decided = self.decide(director, leave, dt.datetime(2027, 3, 28, 1, 30, tzinfo=UTC))  # 03:30 CEST
+        assert decided.announced_at == dt.datetime(2027, 3, 29, 6, 0, tzinfo=UTC)  # Monday 08:00 CEST
+
+    def test_the_admin_tells_the_director_when_the_parent_will_see_it(self, client, leave, director):
+        saturday = at(dt.date(2026, 11, 21), 21, 30)
+        with time_machine.travel(saturday, tick=False):
+            client.force_login(director.user)
+            page = client.post(
+                reverse("admin:absences_leaverequest_change", args=[leave.pk]),
+                {"decision": LeaveRequest.Status.GRANTED, "reasons": "Akkoord."},
+                follow=True,
+            ).content.decode()
+        assert "De ouder ziet het vanaf maandag 23 november, 08:00." in page
+
+
+class TestUnexplainedNoticeInOfficeHours:
+    def mark(self, staff, child, moment, day=None):
+        with time_machine.travel(moment, tick=False):
+            [made] = services.absence_reports_create(
+                actor=staff.user,
+                pupils=[child],
+                kind=Kind.UNEXPLAINED,
+                starts_on=day or moment.date(),
+                channel=Channel.SCHOOL,
+            )
+        return made
+
+    def notices(self, made):
+        return {
+            n.user_id: n.deliver_at
+            for n in Notification.objects.filter(cause=f"absence-unexplained:{made.pk}")
+        }
+
+    def test_a_mark_in_working_time_is_sent_at_once(self, cast, teacher, parent, divorced_parent, child):
+        made = self.mark(teacher, child, at(TUESDAY, 9, 10))
+        assert self.notices(made) == {
+            parent.user_id: at(TUESDAY, 9, 10),
+            divorced_parent.user_id: at(TUESDAY, 9, 10),
+        }
+
+    def test_a_mark_recorded_in_the_evening_waits_for_the_senders_next_working_day(
+        self, cast, teacher, parent, child
+    ):
+        """The teacher works Monday to Wednesday: on Wednesday evening, the next working day is Monday."""
+        made = self.mark(teacher, child, at(WEDNESDAY, 19, 0))
+        assert self.notices(made)[parent.user_id] == at(dt.date(2026, 11, 30), 8, 0)
+
+    def test_a_mark_recorded_before_the_christmas_holiday_waits_until_after_it(
+        self, cast, christmas, office, parent, child
+    ):
+        made = self.mark(office, child, at(dt.date(2026, 12, 18), 17, 0))
+        assert self.notices(made)[parent.user_id] == at(dt.date(2027, 1, 4), 8, 0)
+
+
+class TestFollowUpInEachTeachersWorkingTime:
+    def test_due_on_the_friday_before_the_autumn_holiday_the_teacher_hears_after_it(
+        self, cast, autumn, parent, child, teacher, duo_teacher
+    ):
+        """Due on Friday 16 October (the duo's day); the teacher works Monday to Wednesday and hears
+        of it on Monday 26 October, after the holiday week and the night the clocks go back."""
+        for day in (dt.date(2026, 10, 14), dt.date(2026, 10, 15), dt.date(2026, 10, 16)):
+            sick_on(parent, child, day)
+        assert sweep(at(dt.date(2026, 10, 16), 8, 0)) == 1
+        notes = follow_up_notes(FollowUp.objects.get())
+        assert notes[duo_teacher.user_id].deliver_at == at(dt.date(2026, 10, 16), 8, 0)
+        assert notes[teacher.user_id].deliver_at == dt.datetime(2026, 10, 26, 7, 0, tzinfo=UTC)
