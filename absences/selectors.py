@@ -544,17 +544,22 @@ def pupil_register(
         .order_by("starts_on", "from_time")
     )
     register.reports = reports
+    # Sickness by spell, however many reports make one (``statutory.sickness_spells``).
+    spells = statutory.sickness_spells(
+        cal,
+        [
+            (max(r.starts_on, school_year.starts_on), min(r.ends_on or until, until))
+            for r in reports
+            if r.kind == Kind.SICK
+        ],
+    )
+    register.sick_spells = len(spells)
+    register.sick_days = sum(spell.school_days for spell in spells)
+    register.long_absence = any(spell.school_days > statutory.LONG_ABSENCE_SCHOOL_DAYS for spell in spells)
     marks = []
     for report in reports:
         register.reported_late += report.reported_late
-        if report.kind == Kind.SICK:
-            last = min(report.ends_on or until, until, school_year.ends_on)
-            days = statutory.school_days(cal, max(report.starts_on, school_year.starts_on), last)
-            register.sick_spells += 1
-            register.sick_days += len(days)
-            if len(days) > statutory.LONG_ABSENCE_SCHOOL_DAYS:
-                register.long_absence = True
-        elif report.kind == Kind.APPOINTMENT:
+        if report.kind == Kind.APPOINTMENT:
             register.appointments += 1
             register.appointment_hours += report.hours or 0
         elif report.kind == Kind.LATE:
@@ -587,10 +592,21 @@ class ThresholdRow:
     total_hours: Decimal
 
 
+@dataclass(frozen=True)
+class SpellDates:
+    """A sickness spell's first and last day as the register shows them (no last day while it
+    goes on)."""
+
+    starts_on: dt.date
+    ends_on: dt.date | None
+
+
 @dataclass
 class LongAbsenceRow:
+    """A sickness spell of more than four school weeks: ``report`` holds its dates."""
+
     pupil: Pupil
-    report: AbsenceReport
+    report: SpellDates
     school_days: int
 
 
@@ -627,22 +643,29 @@ def school_register(
     over.sort(key=lambda row: (row.hit.reached_on, row.pupil.last_name))
     long_rows = []
     until = min(today, school_year.ends_on)
-    earliest = until - dt.timedelta(days=28)  # over 20 school days take at least four weeks
+    # Spells, not reports: sick day by day for five weeks is one long absence.
+    sick: dict[int, list[AbsenceReport]] = defaultdict(list)
     for report in (
-        AbsenceReport.objects.filter(
-            _counting(),
-            school_id=staff.school_id,
-            kind=Kind.SICK,
-            starts_on__lte=earliest,
-            starts_on__gte=school_year.starts_on,
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=school_year.starts_on))
+        sick_reports_of(None, until=until, since=school_year.starts_on)
+        .filter(school_id=staff.school_id, starts_on__gte=school_year.starts_on)
         .select_related("pupil__group")
-        .order_by("starts_on")
     ):
-        days = len(statutory.school_days(cal, report.starts_on, min(report.ends_on or until, until)))
-        if days > statutory.LONG_ABSENCE_SCHOOL_DAYS:
-            long_rows.append(LongAbsenceRow(pupil=report.pupil, report=report, school_days=days))
+        sick[report.pupil_id].append(report)
+    all_sick = [r for mine in sick.values() for r in mine]
+    for pupil_id, spells in spells_by_pupil(cal, all_sick, until=until).items():
+        for spell in spells:
+            if spell.school_days <= statutory.LONG_ABSENCE_SCHOOL_DAYS:
+                continue
+            in_spell = reports_in_spell(sick[pupil_id], spell, until=until)
+            goes_on = any(r.ends_on is None or r.ends_on > until for r in in_spell)
+            long_rows.append(
+                LongAbsenceRow(
+                    pupil=in_spell[0].pupil,
+                    report=SpellDates(spell.first_day, None if goes_on else spell.last_day),
+                    school_days=spell.school_days,
+                )
+            )
+    long_rows.sort(key=lambda row: (row.report.starts_on, row.pupil.last_name))
     return over, long_rows
 
 

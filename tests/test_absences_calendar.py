@@ -234,6 +234,52 @@ class TestSpellOfSeveralReports:
         assert "Opvolgen: neem contact op met de ouders" in page
 
 
+class TestRegisterBySpell:
+    @pytest.fixture
+    def day_by_day(self, cast, autumn, office, child):
+        """Sick from Thursday 15 October to Thursday 19 November, the days recorded one by one by
+        the office (the father phoned every morning): 21 school days, the holiday week between."""
+        sick_days = [
+            day
+            for day in days(dt.date(2026, 10, 15), dt.date(2026, 11, 19))
+            if day.weekday() < 5 and not dt.date(2026, 10, 19) <= day <= dt.date(2026, 10, 23)
+        ]
+        with time_machine.travel(at(dt.date(2026, 11, 19), 15), tick=False):
+            for day in sick_days:
+                services.absence_reports_create(
+                    actor=office.user,
+                    pupils=[child],
+                    kind=Kind.SICK,
+                    starts_on=day,
+                    ends_on=day,
+                    channel=Channel.PHONE,
+                )
+        return sick_days
+
+    def test_the_office_sees_the_spell_on_the_register_page(self, day_by_day, client, office):
+        with time_machine.travel(at(dt.date(2026, 11, 20), 10), tick=False):
+            client.force_login(office.user)
+            page = client.get(reverse("absences:register")).content.decode()
+        assert "15 oktober 2026 – 19 november 2026" in page
+
+    def test_a_long_absence_made_of_daily_reports_is_one_spell_in_the_register(
+        self, day_by_day, office, child, school_year
+    ):
+        assert len(day_by_day) == 21
+        _over, long_rows = selectors.school_register(
+            viewer=office.user, school_year=school_year, today=dt.date(2026, 11, 20)
+        )
+        [row] = long_rows
+        assert (row.pupil, row.school_days, row.report.starts_on, row.report.ends_on) == (
+            child,
+            21,
+            dt.date(2026, 10, 15),
+            dt.date(2026, 11, 19),
+        )
+        data = selectors.pupil_register(pupil=child, school_year=school_year, today=dt.date(2026, 11, 20))
+        assert (data.sick_spells, data.sick_days, data.long_absence) == (1, 21, True)
+
+
 # --- B. leave that reaches into the next school year -------------------------------------------------
 
 MAY = dt.datetime(2027, 5, 3, 10, 0, tzinfo=AMSTERDAM)  # a Monday, more than 8 weeks before July
