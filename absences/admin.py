@@ -152,6 +152,7 @@ class LeaveRequestAdmin(SchoolScopedAdmin):
         "decided_at",
         "decided_by",
         "decision_reasons",
+        "announced_at",
         "family_history",
         "guidance",
         "history",
@@ -207,9 +208,8 @@ class LeaveRequestAdmin(SchoolScopedAdmin):
         if obj is not None and obj.is_open and rules.may_decide_leave(request.user, obj.school):
             fieldsets.append((_("Decision"), {"fields": ["decision", "reasons"]}))
         else:
-            fieldsets.append(
-                (_("Decision"), {"fields": ["status", "decided_at", "decided_by", "decision_reasons"]})
-            )
+            decision = ["status", "decided_at", "decided_by", "decision_reasons", "announced_at"]
+            fieldsets.append((_("Decision"), {"fields": decision}))
         fieldsets.append((_("History"), {"fields": ["history"]}))
         return fieldsets
 
@@ -228,6 +228,17 @@ class LeaveRequestAdmin(SchoolScopedAdmin):
         leave = services.leave_decide(
             actor=request.user, leave_request=obj, decision=decision, reasons=form.cleaned_data["reasons"]
         )
+        if leave.held_from_family(timezone.now()):
+            # Outside the director's working time: the family hears of it at the next opening.
+            messages.success(
+                request,
+                _("The decision is recorded: %(status)s. The parent will see it from %(when)s.")
+                % {
+                    "status": leave.get_status_display().lower(),
+                    "when": formats.date_format(timezone.localtime(leave.announced_at), "l j F, H:i"),
+                },
+            )
+            return
         messages.success(
             request,
             _("The decision is recorded and the parent has been notified: %(status)s.")

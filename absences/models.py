@@ -265,8 +265,10 @@ class ReportEvent(models.Model):
 class FollowUp(models.Model):
     """The teacher's task to contact the parents after N school days of sickness.
 
-    One per sickness spell (unique ``report``), so the sweep may run as often as it
-    likes and after a crash: it never makes a second task.
+    One per sickness spell, however many reports make the spell (``statutory.sickness_spells``):
+    it is made for the spell's first report (unique ``report``), and a spell with a task due
+    on one of its days gets no second one, so the sweep may run as often as it likes and
+    after a crash, and a report that extends the spell adds no task.
     """
 
     report = models.OneToOneField(
@@ -400,6 +402,15 @@ class LeaveRequest(models.Model):
         verbose_name=_("decided by"),
     )
     decision_reasons = models.TextField(_("reasons for the decision"), blank=True, max_length=4000)
+    announced_at = models.DateTimeField(
+        _("decision sent to the family at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A decision made outside the director's working time reaches the family at "
+            "their next working moment, as posts and chat messages do."
+        ),
+    )
 
     class Meta:
         verbose_name = _("leave request")
@@ -440,6 +451,12 @@ class LeaveRequest(models.Model):
     @property
     def is_decided(self) -> bool:
         return self.status in self.DECIDED
+
+    def held_from_family(self, now: dt.datetime) -> bool:
+        """Whether the decision has not reached the family yet (``announced_at`` after ``now``).
+
+        Empty ``announced_at`` (decisions from before it was kept): sent when decided."""
+        return self.is_decided and self.announced_at is not None and self.announced_at > now
 
     @property
     def warning_labels(self) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -93,6 +94,59 @@ def _counting() -> Q:
     return Q(cancelled_at__isnull=True, explained_by__isnull=True)
 
 
+# --- sickness spells ---------------------------------------------------------------------------
+
+
+def sick_reports_of(pupils, *, until: dt.date, since: dt.date | None = None) -> QuerySet[AbsenceReport]:
+    """The sick reports that count of ``pupils`` (ids, pupils or a queryset; None: every pupil)
+    that began by ``until``, and, with ``since``, ran on or after it; by pupil and first day.
+    The caller checked access."""
+    qs = AbsenceReport.objects.filter(_counting(), kind=Kind.SICK, starts_on__lte=until)
+    if pupils is not None:
+        qs = qs.filter(pupil__in=pupils)
+    if since is not None:
+        qs = qs.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=since))
+    return qs.order_by("pupil_id", "starts_on", "pk")
+
+
+def _sick_period(report: AbsenceReport, until: dt.date) -> tuple[dt.date, dt.date]:
+    """A sick report's days up to ``until`` (an open report runs to it)."""
+    return report.starts_on, min(report.ends_on or until, until)
+
+
+def spells_by_pupil(
+    cal: worktime.WorkCalendar, reports: Iterable[AbsenceReport], *, until: dt.date
+) -> dict[int, list[statutory.Spell]]:
+    """Per pupil, the sickness spells (``statutory.sickness_spells``) their sick reports make
+    up to ``until``, whatever the number of reports."""
+    periods: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    for report in reports:
+        if report.kind == Kind.SICK and report.counts and report.starts_on <= until:
+            periods[report.pupil_id].append(_sick_period(report, until))
+    return {pupil_id: statutory.sickness_spells(cal, days) for pupil_id, days in periods.items()}
+
+
+def reports_in_spell(
+    reports: Iterable[AbsenceReport], spell: statutory.Spell, *, until: dt.date
+) -> list[AbsenceReport]:
+    """The reports (of one pupil) whose days make up ``spell``, by first day."""
+    found = []
+    for report in reports:
+        first, last = _sick_period(report, until)
+        if report.kind == Kind.SICK and report.counts and first <= spell.last_day and last >= spell.first_day:
+            found.append(report)
+    return sorted(found, key=lambda r: (r.starts_on, r.pk))
+
+
+def spell_follow_up(
+    follow_ups: Iterable[FollowUp], spell: statutory.Spell, report_ids: Iterable[int]
+) -> FollowUp | None:
+    """The follow-up task of a spell (of one pupil): due on one of its days, or made for one of
+    its reports. One spell has one task, however many reports extend it afterwards."""
+    ids = set(report_ids)
+    return next((f for f in follow_ups if spell.covers(f.due_on) or f.report_id in ids), None)
+
+
 def reports_visible_to(viewer) -> QuerySet[AbsenceReport]:
     """Reports about the viewer's own children (acting guardians) or the pupils in their care."""
     return AbsenceReport.objects.filter(
@@ -164,20 +218,28 @@ def absences_on(*, viewer, day: dt.date, cal: worktime.WorkCalendar | None = Non
     )
     if cal is None:
         cal = directory.school_calendar(staff.school)
+    spells, earlier, tasks = _spells_on(cal, day, {r.pupil_id for r in reports if r.kind == Kind.SICK})
     rows = []
     for report in reports:
-        school_day = None
-        if report.kind == Kind.SICK:
+        since, school_day, follow_up = report.starts_on, None, getattr(report, "follow_up", None)
+        spell = _spell_of(spells.get(report.pupil_id, []), report, day)
+        if report.kind == Kind.SICK and spell is not None:
+            # The spell, not the report: sick day by day is "since Monday, school day 3".
+            since = spell.first_day
+            school_day = len(statutory.school_days(cal, spell.first_day, day))
+            in_spell = reports_in_spell(earlier.get(report.pupil_id, []), spell, until=day)
+            follow_up = spell_follow_up(tasks.get(report.pupil_id, []), spell, [r.pk for r in in_spell])
+        elif report.kind == Kind.SICK:
             school_day = len(statutory.school_days(cal, report.starts_on, day))
         rows.append(
             AbsenceRow(
                 pupil=report.pupil,
                 kind=report.kind,
                 label=report.get_kind_display(),
-                since=report.starts_on,
+                since=since,
                 school_day=school_day,
                 report=report,
-                follow_up=getattr(report, "follow_up", None),
+                follow_up=follow_up,
             )
         )
     visible = set(pupils.values_list("pk", flat=True)) if leaves else set()
@@ -202,6 +264,38 @@ def absences_on(*, viewer, day: dt.date, cal: worktime.WorkCalendar | None = Non
         )
     )
     return rows
+
+
+#: How far back the teacher's list looks for the earlier reports of a spell.
+SPELL_LOOKBACK_DAYS = 120
+
+
+def _spells_on(
+    cal: worktime.WorkCalendar, day: dt.date, pupil_ids: set[int]
+) -> tuple[dict[int, list[statutory.Spell]], dict[int, list[AbsenceReport]], dict[int, list[FollowUp]]]:
+    """The spells up to ``day`` of the pupils sick on it, their reports and their follow-up
+    tasks: two queries (none without pupils)."""
+    if not pupil_ids:
+        return {}, {}, {}
+    since = day - dt.timedelta(days=SPELL_LOOKBACK_DAYS)
+    reports: dict[int, list[AbsenceReport]] = defaultdict(list)
+    for report in sick_reports_of(pupil_ids, until=day, since=since):
+        reports[report.pupil_id].append(report)
+    tasks: dict[int, list[FollowUp]] = defaultdict(list)
+    for task in FollowUp.objects.filter(pupil_id__in=pupil_ids, due_on__gte=since):
+        tasks[task.pupil_id].append(task)
+    spells = spells_by_pupil(cal, [r for mine in reports.values() for r in mine], until=day)
+    return spells, reports, tasks
+
+
+def _spell_of(spells: list[statutory.Spell], report: AbsenceReport, day: dt.date) -> statutory.Spell | None:
+    """The spell a sick report covering ``day`` belongs to: the last one begun by ``day`` that
+    the report reaches into."""
+    last = min(report.ends_on or day, day)
+    for spell in reversed(spells):
+        if spell.first_day <= last and spell.last_day >= report.starts_on:
+            return spell
+    return None
 
 
 def by_group(rows: list[AbsenceRow]) -> list[GroupAbsences]:
@@ -292,6 +386,18 @@ def _family_requests(viewer) -> QuerySet[LeaveRequest]:
     )
 
 
+def as_the_family_sees_it(leave: LeaveRequest, now: dt.datetime | None = None) -> LeaveRequest:
+    """The request as the family sees it at ``now``: a decision that has not reached them yet
+    (made outside the director's working time, ``announced_at`` still ahead) reads as still
+    with the director, like a held post or chat message. Changes the instance in memory only;
+    services read the row again."""
+    if leave.held_from_family(now or timezone.now()):
+        leave.status = LeaveRequest.Status.SUBMITTED
+        leave.decided_at = leave.decided_by = None
+        leave.decision_reasons = ""
+    return leave
+
+
 def leave_requests_visible_to(viewer) -> QuerySet[LeaveRequest]:
     """The family's own requests (``_family_requests``); directors, office and IB-er: their school."""
     if getattr(viewer, "is_superuser", False):
@@ -303,9 +409,11 @@ def leave_requests_visible_to(viewer) -> QuerySet[LeaveRequest]:
     return LeaveRequest.objects.filter(q)
 
 
-def leave_request_get_for(*, viewer, pk: int) -> LeaveRequest:
+def leave_request_get_for(*, viewer, pk: int, now: dt.datetime | None = None) -> LeaveRequest:
+    """One request, or 404. The family sees a decision from the moment it reaches them
+    (``as_the_family_sees_it``); the school's director, office and IB-er at once."""
     try:
-        return (
+        leave = (
             leave_requests_visible_to(viewer)
             .select_related("school", "school_year", "requested_by", "decided_by", "guardian")
             .prefetch_related(
@@ -315,17 +423,26 @@ def leave_request_get_for(*, viewer, pk: int) -> LeaveRequest:
         )
     except LeaveRequest.DoesNotExist:
         raise Http404 from None
+    staff = access.staff_member_of(viewer)
+    if getattr(viewer, "is_superuser", False) or (
+        staff is not None and staff.sees_whole_school and staff.school_id == leave.school_id
+    ):
+        return leave
+    return as_the_family_sees_it(leave, now)
 
 
-def leave_requests_for_family(*, viewer) -> list[LeaveRequest]:
+def leave_requests_for_family(*, viewer, now: dt.datetime | None = None) -> list[LeaveRequest]:
+    """The family's requests, newest first, each as the family sees it at ``now``."""
     if not access.is_guardian(viewer):
         return []
-    return list(
-        LeaveRequest.objects.filter(pk__in=_family_requests(viewer).values("pk"))
+    now = now or timezone.now()
+    return [
+        as_the_family_sees_it(leave, now)
+        for leave in LeaveRequest.objects.filter(pk__in=_family_requests(viewer).values("pk"))
         .select_related("school", "requested_by")
         .prefetch_related("pupils")
         .order_by("-submitted_at")
-    )
+    ]
 
 
 def open_leave_requests_for(*, viewer) -> list[LeaveRequest]:
@@ -342,11 +459,17 @@ def open_leave_requests_for(*, viewer) -> list[LeaveRequest]:
 
 
 def family_requests_this_year(leave_request: LeaveRequest) -> list[LeaveRequest]:
-    """Other requests this school year for any of the same children (the director's context)."""
+    """Other requests for any of the same children in the school year(s) of this one (the
+    director's context): filed under its year, or with days in a year it reaches into."""
+    same_years = Q(school_year_id=leave_request.school_year_id)
+    for first, last in SchoolYear.objects.filter(
+        school_id=leave_request.school_id,
+        starts_on__lte=leave_request.ends_on,
+        ends_on__gte=leave_request.starts_on,
+    ).values_list("starts_on", "ends_on"):
+        same_years |= Q(starts_on__lte=last, ends_on__gte=first)
     return list(
-        LeaveRequest.objects.filter(
-            school_year_id=leave_request.school_year_id, pupils__in=leave_request.pupils.all()
-        )
+        LeaveRequest.objects.filter(same_years, pupils__in=leave_request.pupils.all())
         .exclude(pk=leave_request.pk)
         .distinct()
         .prefetch_related("pupils")
@@ -421,17 +544,22 @@ def pupil_register(
         .order_by("starts_on", "from_time")
     )
     register.reports = reports
+    # Sickness by spell, however many reports make one (``statutory.sickness_spells``).
+    spells = statutory.sickness_spells(
+        cal,
+        [
+            (max(r.starts_on, school_year.starts_on), min(r.ends_on or until, until))
+            for r in reports
+            if r.kind == Kind.SICK
+        ],
+    )
+    register.sick_spells = len(spells)
+    register.sick_days = sum(spell.school_days for spell in spells)
+    register.long_absence = any(spell.school_days > statutory.LONG_ABSENCE_SCHOOL_DAYS for spell in spells)
     marks = []
     for report in reports:
         register.reported_late += report.reported_late
-        if report.kind == Kind.SICK:
-            last = min(report.ends_on or until, until, school_year.ends_on)
-            days = statutory.school_days(cal, max(report.starts_on, school_year.starts_on), last)
-            register.sick_spells += 1
-            register.sick_days += len(days)
-            if len(days) > statutory.LONG_ABSENCE_SCHOOL_DAYS:
-                register.long_absence = True
-        elif report.kind == Kind.APPOINTMENT:
+        if report.kind == Kind.APPOINTMENT:
             register.appointments += 1
             register.appointment_hours += report.hours or 0
         elif report.kind == Kind.LATE:
@@ -440,12 +568,19 @@ def pupil_register(
             register.unexplained_days += 1
             register.unexplained_hours += report.hours or 0
             marks.append((report.starts_on, report.hours or Decimal(0)))
-    register.leaves = list(
-        LeaveRequest.objects.filter(
-            pupils=pupil, school_year=school_year, status=LeaveRequest.Status.GRANTED
-        ).order_by("starts_on")
-    )
-    register.leave_days = sum(leave.school_days for leave in register.leaves)
+    # Leave across the summer counts in both years, each with its own school days.
+    register.leaves = []
+    for leave in LeaveRequest.objects.filter(
+        pupils=pupil,
+        status=LeaveRequest.Status.GRANTED,
+        starts_on__lte=school_year.ends_on,
+        ends_on__gte=school_year.starts_on,
+    ).order_by("starts_on"):
+        first, last = max(leave.starts_on, school_year.starts_on), min(leave.ends_on, school_year.ends_on)
+        in_year = len(statutory.school_days(cal, first, last))
+        if in_year:
+            register.leaves.append(leave)
+            register.leave_days += in_year
     register.threshold = statutory.unexplained_threshold(cal, marks)
     return register
 
@@ -457,10 +592,21 @@ class ThresholdRow:
     total_hours: Decimal
 
 
+@dataclass(frozen=True)
+class SpellDates:
+    """A sickness spell's first and last day as the register shows them (no last day while it
+    goes on)."""
+
+    starts_on: dt.date
+    ends_on: dt.date | None
+
+
 @dataclass
 class LongAbsenceRow:
+    """A sickness spell of more than four school weeks: ``report`` holds its dates."""
+
     pupil: Pupil
-    report: AbsenceReport
+    report: SpellDates
     school_days: int
 
 
@@ -497,22 +643,29 @@ def school_register(
     over.sort(key=lambda row: (row.hit.reached_on, row.pupil.last_name))
     long_rows = []
     until = min(today, school_year.ends_on)
-    earliest = until - dt.timedelta(days=28)  # over 20 school days take at least four weeks
+    # Spells, not reports: sick day by day for five weeks is one long absence.
+    sick: dict[int, list[AbsenceReport]] = defaultdict(list)
     for report in (
-        AbsenceReport.objects.filter(
-            _counting(),
-            school_id=staff.school_id,
-            kind=Kind.SICK,
-            starts_on__lte=earliest,
-            starts_on__gte=school_year.starts_on,
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=school_year.starts_on))
+        sick_reports_of(None, until=until, since=school_year.starts_on)
+        .filter(school_id=staff.school_id, starts_on__gte=school_year.starts_on)
         .select_related("pupil__group")
-        .order_by("starts_on")
     ):
-        days = len(statutory.school_days(cal, report.starts_on, min(report.ends_on or until, until)))
-        if days > statutory.LONG_ABSENCE_SCHOOL_DAYS:
-            long_rows.append(LongAbsenceRow(pupil=report.pupil, report=report, school_days=days))
+        sick[report.pupil_id].append(report)
+    all_sick = [r for mine in sick.values() for r in mine]
+    for pupil_id, spells in spells_by_pupil(cal, all_sick, until=until).items():
+        for spell in spells:
+            if spell.school_days <= statutory.LONG_ABSENCE_SCHOOL_DAYS:
+                continue
+            in_spell = reports_in_spell(sick[pupil_id], spell, until=until)
+            goes_on = any(r.ends_on is None or r.ends_on > until for r in in_spell)
+            long_rows.append(
+                LongAbsenceRow(
+                    pupil=in_spell[0].pupil,
+                    report=SpellDates(spell.first_day, None if goes_on else spell.last_day),
+                    school_days=spell.school_days,
+                )
+            )
+    long_rows.sort(key=lambda row: (row.report.starts_on, row.pupil.last_name))
     return over, long_rows
 
 
@@ -576,7 +729,7 @@ def parent_card_context(viewer, now: dt.datetime | None = None) -> dict:
     local = timezone.localtime(now)
     leave = [
         r
-        for r in leave_requests_for_family(viewer=viewer)
+        for r in leave_requests_for_family(viewer=viewer, now=now)
         if r.status == LeaveRequest.Status.SUBMITTED or r.ends_on >= local.date()
     ][:3]
     return {

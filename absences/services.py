@@ -11,6 +11,8 @@ lock, so no spell is ever stored twice.
 
 Notifications are rows written in the same transaction (``notify``: at most once per
 user and cause, staff only within their working time); e-mail leaves after commit.
+What staff send to a family (a leave decision, an unexplained-absence notice) leaves
+within the sender's working time, as posts and chat messages do (``sender_delivery_time``).
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -35,7 +37,8 @@ from django.utils.translation import gettext_lazy
 
 from klimop import access, media, worktime
 from klimop import selectors as directory
-from klimop.models import Pupil, StaffMember, User
+from klimop import services as klimop_services
+from klimop.models import Pupil, School, SchoolYear, StaffMember, User
 from klimop.notifications.services import notify
 
 from . import rules, statutory
@@ -357,7 +360,7 @@ def absence_reports_create(
                         detail=report.get_kind_display(),
                     )
                 if kind == Kind.UNEXPLAINED:
-                    _notify_unexplained(report, cal, now)
+                    _notify_unexplained(report, now)
                 reports.append(report)
     except IntegrityError:
         # The other parent's report (or this form's twin) won the race: say so, store nothing.
@@ -370,6 +373,12 @@ def absence_reports_create(
     return reports
 
 
+def sender_delivery_time(actor: User | None, school: School, now: dt.datetime) -> dt.datetime:
+    """When something a staff member sends to a family at ``now`` reaches it: the one rule
+    of ``klimop.selectors.staff_delivery_time`` (their next working moment at the school)."""
+    return directory.staff_delivery_time(sender=actor, school=school, now=now)
+
+
 def _guardian_users(pupil: Pupil) -> list[User]:
     return list(
         User.objects.filter(
@@ -380,10 +389,11 @@ def _guardian_users(pupil: Pupil) -> list[User]:
     )
 
 
-def _notify_unexplained(report: AbsenceReport, cal: worktime.WorkCalendar, now: dt.datetime) -> None:
-    """Tell the guardians, within the school's office hours (their next opening from now)."""
-    deliver_at = worktime.next_opening(cal, now)
+def _notify_unexplained(report: AbsenceReport, now: dt.datetime) -> None:
+    """Tell the guardians, within the working time of the staff member who recorded the mark
+    (``sender_delivery_time``: a mark made in the evening reaches them at the next opening)."""
     school = report.school
+    deliver_at = sender_delivery_time(report.reported_by, school, now)
     notify(
         users=_guardian_users(report.pupil),
         cause=f"absence-unexplained:{report.pk}",
@@ -491,71 +501,96 @@ def _teacher_users(pupil: Pupil) -> list[User]:
     return list(User.objects.filter(staff_members__groups=pupil.group_id, is_active=True).distinct())
 
 
+#: How far back the sweep looks for sick reports: a spell that reached its N-th school day
+#: while the sweep did not run (or that staff recorded afterwards) still gets its task.
+FOLLOW_UP_LOOKBACK_DAYS = 120
+
+
 def follow_ups_create_due(*, now: dt.datetime | None = None) -> int:
     """System sweep: a follow-up task for each sickness spell that reached the school's
     N-th consecutive school day (default 3), from that day's opening on.
 
-    Weekends, holidays and study days neither count nor break the spell. Once per spell:
-    the task's unique report makes a repeated or concurrent sweep a no-op. The teachers
-    of the pupil's group are notified (within their own working time).
+    A spell is the run of consecutive school days on which the child was reported sick,
+    however many reports make it (``statutory.sickness_spells``): reported day by day, or
+    "better" in the evening and sick again the next morning. Weekends, holidays and study
+    days neither count nor break it. Once per spell: a spell that has a task (due on one of
+    its days, or made for one of its reports) gets no second one, also when a later report
+    extends it or the sweep runs twice at once. The teachers of the pupil's group are
+    notified (each within their own working time).
     """
     now = now or timezone.now()
     today = read.local_today(now)
-    created = 0
-    candidates = (
-        AbsenceReport.objects.filter(
-            kind=Kind.SICK,
-            cancelled_at__isnull=True,
-            follow_up__isnull=True,
-            starts_on__lte=today,
-            starts_on__gte=today - dt.timedelta(days=120),
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=F("starts_on")))
-        .select_related("school", "pupil__group")
-        .order_by("school_id", "starts_on")
+    since = today - dt.timedelta(days=FOLLOW_UP_LOOKBACK_DAYS)
+    # Pupils with a recent sick report that has no task of its own; their other reports
+    # (which may carry the spell's task) come along in the next query.
+    pupils = (
+        read.sick_reports_of(None, until=today, since=since)
+        .filter(follow_up__isnull=True)
+        .order_by()
+        .values("pupil_id")
     )
+    reports = list(read.sick_reports_of(pupils, until=today, since=since).select_related("school"))
+    follow_ups: dict[int, list[FollowUp]] = {}
+    for task in FollowUp.objects.filter(pupil_id__in=pupils, due_on__gte=since - dt.timedelta(days=60)):
+        follow_ups.setdefault(task.pupil_id, []).append(task)
     calendars: dict[int, worktime.WorkCalendar] = {}
-    for report in candidates:
-        if report.school_id not in calendars:
-            calendars[report.school_id] = directory.school_calendar(report.school)
-        cal = calendars[report.school_id]
-        due = statutory.nth_school_day(cal, report.starts_on, report.school.sickness_follow_up_school_days)
-        if due is None or due > today or (report.ends_on is not None and report.ends_on < due):
-            continue
-        if now < worktime.opening_of(cal, due):
-            continue
-        created += _follow_up_create(report=report, due_on=due, now=now)
+    by_pupil: dict[int, list[AbsenceReport]] = {}
+    for report in reports:
+        by_pupil.setdefault(report.pupil_id, []).append(report)
+    created = 0
+    for pupil_id, mine in by_pupil.items():
+        school = mine[0].school
+        if school.pk not in calendars:
+            calendars[school.pk] = directory.school_calendar(school)
+        cal = calendars[school.pk]
+        for spell in read.spells_by_pupil(cal, mine, until=today).get(pupil_id, []):
+            due = statutory.nth_day_of_spell(cal, spell, school.sickness_follow_up_school_days)
+            if due is None or due > today or now < worktime.opening_of(cal, due):
+                continue
+            in_spell = read.reports_in_spell(mine, spell, until=today)
+            if read.spell_follow_up(follow_ups.get(pupil_id, []), spell, [r.pk for r in in_spell]):
+                continue
+            created += _follow_up_create(pupil_id=pupil_id, school=school, due_on=due, cal=cal, now=now)
     return created
 
 
-def _follow_up_create(*, report: AbsenceReport, due_on: dt.date, now: dt.datetime) -> int:
-    """System: make the one task of this spell and tell the teachers. Trusts its caller."""
+def _follow_up_create(
+    *, pupil_id: int, school: School, due_on: dt.date, cal: worktime.WorkCalendar, now: dt.datetime
+) -> int:
+    """System: make the one task of the spell whose N-th school day is ``due_on`` and tell the
+    teachers. Under the pupil's lock (as reports are made), the spell is worked out again from
+    all the pupil's sick reports, so a spell longer than the sweep's look-back, a report made
+    meanwhile or a second sweep never makes a second task."""
+    today = read.local_today(now)
     with transaction.atomic():
+        pupil = Pupil.objects.select_for_update(of=("self",)).select_related("group").get(pk=pupil_id)
+        reports = list(read.sick_reports_of([pupil_id], until=today))
+        spells = read.spells_by_pupil(cal, reports, until=today).get(pupil_id, [])
+        spell = next((s for s in spells if s.covers(due_on)), None)
+        n = school.sickness_follow_up_school_days
+        if spell is None or statutory.nth_day_of_spell(cal, spell, n) != due_on:
+            return 0
+        in_spell = read.reports_in_spell(reports, spell, until=today)
+        if read.spell_follow_up(FollowUp.objects.filter(pupil_id=pupil_id), spell, [r.pk for r in in_spell]):
+            return 0
         follow_up, made = FollowUp.objects.get_or_create(
-            report=report,
-            defaults={
-                "school_id": report.school_id,
-                "pupil_id": report.pupil_id,
-                "due_on": due_on,
-                "created_at": now,
-            },
+            report=in_spell[0],
+            defaults={"school_id": school.pk, "pupil_id": pupil_id, "due_on": due_on, "created_at": now},
         )
         if not made:
             return 0
         notify(
-            users=_teacher_users(report.pupil),
+            users=_teacher_users(pupil),
             cause=f"absence-follow-up:{follow_up.pk}",
             title=_lazy_format(
-                gettext_lazy("%(name)s has been sick for %(n)s school days"),
-                name=report.pupil.first_name,
-                n=report.school.sickness_follow_up_school_days,
+                gettext_lazy("%(name)s has been sick for %(n)s school days"), name=pupil.first_name, n=n
             ),
             body=_lazy_format(
                 gettext_lazy(
                     "Sick since %(day)s. Please contact the parents to see how "
                     "things are, and mark the task done."
                 ),
-                day=_Day(report.starts_on),
+                day=_Day(spell.first_day),
             ),
             url=reverse("absences:today") + f"#follow-up-{follow_up.pk}",
         )
@@ -622,18 +657,68 @@ def leave_statement_process(upload) -> Statement:
     return Statement(content=image.image, content_type=image.content_type, name=f"{base}.{ext}")
 
 
-def _vacation_leave_this_year(pupils: Sequence[Pupil], school_year_id: int) -> list[str]:
-    return sorted(
-        {
-            p.first_name
-            for p in Pupil.objects.filter(
-                pk__in=[p.pk for p in pupils],
-                leave_requests__school_year_id=school_year_id,
-                leave_requests__kind=LeaveRequest.Kind.EXTRA_VACATION,
-                leave_requests__status__in=LeaveRequest.ACTIVE,
-            )
-        }
-    )
+def _leave_calendar(
+    school: School, ends_on: dt.date
+) -> tuple[worktime.WorkCalendar, list[statutory.SchoolYearSpan], dict[str, SchoolYear], bool]:
+    """The calendar a leave period is checked on, the school years it may reach into, the
+    entered ones by name, and whether the whole period lies within known years.
+
+    The school's own calendar and school years first. A period that reaches past the last
+    year the school entered is checked against the national calendar for the school's
+    region (``klimop.services.school_year_bounds``, as ``school_year_create`` would enter
+    the year): its first and last day, every weekday in between counted as a school day,
+    because its holidays and the school's study days are not known yet. So the count of
+    school days there can be too high, never too low: the 10-day limit and the attendance
+    officer's threshold are never dodged. Past what the national calendar knows, the
+    period is not known (the caller refuses it: "please apply later").
+    """
+    cal = directory.school_calendar(school)
+    entered = list(SchoolYear.objects.filter(school=school).order_by("starts_on"))
+    years = [statutory.SchoolYearSpan(y.name, y.starts_on, y.ends_on) for y in entered]
+    if not entered:
+        return cal, years, {}, False
+    known_until, start_year = entered[-1].ends_on, entered[-1].starts_on.year + 1
+    terms = list(cal.terms)
+    while known_until < ends_on:
+        try:
+            first, last = klimop_services.school_year_bounds(region=school.region, start_year=start_year)
+        except ValidationError:
+            break
+        first = max(first, known_until + dt.timedelta(days=1))
+        if first <= last:
+            name = f"{start_year}/{start_year + 1}"
+            years.append(statutory.SchoolYearSpan(name, first, last, entered=False))
+            terms.append((first, last))
+            known_until = last
+        start_year += 1
+    return replace(cal, terms=tuple(terms)), years, {y.name: y for y in entered}, known_until >= ends_on
+
+
+def _vacation_leave_by_year(
+    pupils: Sequence[Pupil], cal: worktime.WorkCalendar, years: Sequence[statutory.SchoolYearSpan]
+) -> dict[str, list[str]]:
+    """Per school year, the children (of ``pupils``) who already have pending, granted or
+    forwarded art. 13a leave with a school day in it: a request across the summer counts in
+    both years."""
+    if not years:
+        return {}
+    first, last = min(y.first_day for y in years), max(y.last_day for y in years)
+    ids = {p.pk for p in pupils}
+    taken: dict[str, set[str]] = {}
+    for other in (
+        LeaveRequest.objects.filter(
+            pupils__in=list(ids),
+            kind=LeaveRequest.Kind.EXTRA_VACATION,
+            status__in=LeaveRequest.ACTIVE,
+            starts_on__lte=last,
+            ends_on__gte=first,
+        )
+        .prefetch_related("pupils")
+        .distinct()
+    ):
+        for year in statutory.school_years_touched(cal, years, other.starts_on, other.ends_on):
+            taken.setdefault(year.name, set()).update(p.first_name for p in other.pupils.all() if p.pk in ids)
+    return {name: sorted(names) for name, names in taken.items()}
 
 
 def leave_request_check(
@@ -650,6 +735,22 @@ def leave_request_check(
     live preview). Pupils the actor may not act for: 404."""
     pupils = list(pupils)
     _check_leave_actor(actor, pupils)
+    return _leave_check(
+        pupils=pupils, kind=kind, starts_on=starts_on, ends_on=ends_on, has_statement=has_statement, now=now
+    )[0]
+
+
+def _leave_check(
+    *,
+    pupils: Sequence[Pupil],
+    kind: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    has_statement: bool,
+    now: dt.datetime | None,
+) -> tuple[statutory.LeaveCheck, SchoolYear | None]:
+    """``leave_request_check`` and the school year the request is filed under: the entered
+    year of its first school day. Trusts its caller for access."""
     school = pupils[0].school
     today = read.local_today(now)
     _earliest, latest = directory.date_bounds(school, today)
@@ -657,22 +758,29 @@ def leave_request_check(
         # Also keeps the day-by-day count of school days short (a last day in 9999 …).
         check = statutory.LeaveCheck()
         check.errors.append(directory.too_far_ahead(latest))
-        return check
-    year = read.school_year_containing(school, starts_on)
-    if year is None:
+        return check, None
+    no_year = _("The school has no school year for these dates yet; please apply later.")
+    cal, years, entered, known = _leave_calendar(school, max(starts_on, ends_on))
+    if not known:
         check = statutory.LeaveCheck()
-        check.errors.append(_("The school has no school year for these dates yet; please apply later."))
-        return check
-    return statutory.check_leave(
-        cal=directory.school_calendar(school),
+        check.errors.append(no_year)
+        return check, None
+    touched = statutory.school_years_touched(cal, years, starts_on, ends_on)
+    check = statutory.check_leave(
+        cal=cal,
         kind=kind,
         starts_on=starts_on,
         ends_on=ends_on,
         today=today,
-        year_start=year.starts_on,
+        school_years=years,
         has_statement=has_statement,
-        vacation_leave_this_year=_vacation_leave_this_year(pupils, year.pk) if kind == "vacation" else (),
+        vacation_leave_by_year=_vacation_leave_by_year(pupils, cal, touched) if kind == "vacation" else None,
     )
+    year = entered.get(check.school_years[0].name) if check.school_years else None
+    if check.school_years and (year is None or not check.school_years[0].entered):
+        # Leave that begins in a year the school has not entered yet waits for it.
+        check.errors.append(no_year)
+    return check, year
 
 
 def _check_leave_actor(actor: User, pupils: Sequence[Pupil]) -> None:
@@ -746,17 +854,11 @@ def leave_request_create(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Please describe the reason for the leave.")})
-    year = read.school_year_containing(school, starts_on)
-    if year is None:
-        raise ValidationError(
-            {"starts_on": _("The school has no school year for these dates yet; please apply later.")}
-        )
     saved: list[str] = []
     try:
         with transaction.atomic():
             _lock_pupils(pupils)
-            check = leave_request_check(
-                actor=actor,
+            check, year = _leave_check(
                 pupils=pupils,
                 kind=kind,
                 starts_on=starts_on,
@@ -764,7 +866,7 @@ def leave_request_create(
                 has_statement=statement is not None,
                 now=now,
             )
-            if check.errors:
+            if check.errors or year is None:
                 raise ValidationError([str(e) for e in check.errors], code="refused")
             overlapping = (
                 LeaveRequest.objects.filter(
@@ -880,7 +982,10 @@ def leave_decide(
     formal decision states them). Leave over 10 school days (any kind but art. 13a, which
     is refused) can only be forwarded: the attendance officer decides it (art. 14 lid 3).
     Side effects: a history row; the requesting parent is notified in the portal and by
-    e-mail with the decision, its reasons and where to object within six weeks.
+    e-mail with the decision, its reasons and where to object within six weeks. Like a
+    post or a chat message, the decision reaches the family within the director's working
+    time (``sender_delivery_time``, kept as ``announced_at``): decided on Saturday evening,
+    the family sees it, and hears of it, on Monday at the opening.
     """
     now = now or timezone.now()
     if not rules.may_decide_leave(actor, leave_request.school):
@@ -891,7 +996,8 @@ def leave_decide(
         old = leave.status
         leave.status, leave.decided_at, leave.decided_by = decision, now, actor
         leave.decision_reasons = reasons.strip()
-        leave.save(update_fields=["status", "decided_at", "decided_by", "decision_reasons"])
+        leave.announced_at = sender_delivery_time(actor, leave.school, now)
+        leave.save(update_fields=["status", "decided_at", "decided_by", "decision_reasons", "announced_at"])
         LeaveEvent.objects.create(
             leave_request=leave,
             old_status=old,
@@ -979,6 +1085,7 @@ def _notify_decision(leave: LeaveRequest) -> None:
         title=_DECISION_TITLES[leave.status],
         body=_DecisionBody(leave),
         url=reverse("absences:leave_detail", args=[leave.pk]),
+        deliver_at=leave.announced_at,
     )
 
 

@@ -7,8 +7,10 @@ are not) and plain dates. Everything is counted in *school days* and *school wee
 
 - Art. 13a (extra vacation because of a parent's profession): at most once per school
   year, at most 10 school days, never in the first two school weeks of the school
-  year — hard rules. Applying 8 weeks ahead and an employer's statement are guidance
-  from the government (Rijksoverheid) — warnings only.
+  year — hard rules. Leave that reaches into two school years (from July across the
+  summer) is checked against the first two school weeks of each, and counts once in
+  each. Applying 8 weeks ahead and an employer's statement are guidance from the
+  government (Rijksoverheid) — warnings only.
 - Art. 11 sub g / art. 14 (important circumstances): up to 10 school days the head of
   school decides; over 10 the municipal attendance officer does (art. 14 lid 3). That
   holds for any leave that is not art. 13a: "other" leave over 10 school days goes to
@@ -20,10 +22,11 @@ are not) and plain dates. Everything is counted in *school days* and *school wee
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from klimop import worktime
@@ -72,6 +75,54 @@ def nth_school_day(
     return None
 
 
+# --- sickness spells ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spell:
+    """A sickness spell: a run of consecutive school days on which a child was reported sick.
+
+    ``first_day`` and ``last_day`` are school days; ``school_days`` counts the school days
+    from one to the other, all of them sick days.
+    """
+
+    first_day: dt.date
+    last_day: dt.date
+    school_days: int
+
+    def covers(self, day: dt.date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+
+def sickness_spells(cal: worktime.WorkCalendar, periods: Iterable[tuple[dt.date, dt.date]]) -> list[Spell]:
+    """The spells made by sick periods (first and last day, both inclusive), in date order.
+
+    However many reports make them (day by day, or "better" in the evening and sick again
+    the next morning), consecutive sick school days are one spell. Days without school
+    (weekends, holidays, study days) neither count nor break a run; a school day without
+    a sick report does. Periods may overlap.
+    """
+    sick: set[dt.date] = set()
+    for first, last in periods:
+        sick.update(school_days(cal, first, last))
+    spells: list[Spell] = []
+    for day in sorted(sick):
+        if spells:
+            last = spells[-1]
+            if not school_days(cal, last.last_day + _DAY, day - _DAY):
+                spells[-1] = Spell(last.first_day, day, last.school_days + 1)
+                continue
+        spells.append(Spell(day, day, 1))
+    return spells
+
+
+def nth_day_of_spell(cal: worktime.WorkCalendar, spell: Spell, n: int) -> dt.date | None:
+    """The spell's ``n``-th school day (counted from 1), or None when it is shorter."""
+    if n < 1 or spell.school_days < n:
+        return None
+    return school_days(cal, spell.first_day, spell.last_day)[n - 1]
+
+
 def week_of(day: dt.date) -> dt.date:
     """The Monday of ``day``'s week."""
     return day - dt.timedelta(days=day.weekday())
@@ -98,6 +149,34 @@ def first_school_weeks_end(
 # --- leave ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SchoolYearSpan:
+    """A school year as the leave checks see it: its name, first and last day.
+
+    ``entered`` is False for a year the school has not entered yet, taken from the national
+    calendar (the caller decides how; the calendar it passes has that year as a term).
+    """
+
+    name: str
+    first_day: dt.date
+    last_day: dt.date
+    entered: bool = True
+
+    def holds(self, day: dt.date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+
+def school_years_touched(
+    cal: worktime.WorkCalendar, years: Iterable[SchoolYearSpan], start: dt.date, end: dt.date
+) -> list[SchoolYearSpan]:
+    """The school years in which the period from ``start`` to ``end`` has a school day, in order.
+
+    A period across the summer touches both years; one inside the summer holiday none.
+    """
+    days = school_days(cal, start, end)
+    return sorted((y for y in years if any(y.holds(d) for d in days)), key=lambda y: y.first_day)
+
+
 @dataclass
 class LeaveCheck:
     """The outcome of the statutory checks of a leave request.
@@ -105,13 +184,14 @@ class LeaveCheck:
     ``errors`` refuse the request (with the reason); ``warnings`` are codes the parent
     may submit anyway, with an explanation; ``for_attendance_officer`` marks requests
     over 10 school days of any kind but art. 13a (art. 14 lid 3), which the director
-    must forward.
+    must forward. ``school_years`` are the years in which the leave has school days.
     """
 
     school_days: int = 0
     errors: list = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     for_attendance_officer: bool = False
+    school_years: list[SchoolYearSpan] = field(default_factory=list)
 
     @property
     def refused(self) -> bool:
@@ -125,14 +205,18 @@ def check_leave(
     starts_on: dt.date,
     ends_on: dt.date,
     today: dt.date,
-    year_start: dt.date,
+    school_years: Iterable[SchoolYearSpan],
     has_statement: bool,
-    vacation_leave_this_year: Iterable[str] = (),
+    vacation_leave_by_year: Mapping[str, Iterable[str]] | None = None,
 ) -> LeaveCheck:
     """Check a leave request against the Leerplichtwet (see the module docstring).
 
-    ``vacation_leave_this_year`` names the children who already have (pending or
-    granted) art. 13a leave in this school year.
+    ``school_years`` are the school's years (those the period reaches into at least);
+    ``cal`` has each of them as a term. Art. 13a leave is checked against the first two
+    school weeks of *every* year in which it has school days (leave from July across the
+    summer reaches into the next year's), and is once per school year in each of them:
+    ``vacation_leave_by_year`` maps a year's name to the children who already have
+    (pending, granted or forwarded) art. 13a leave with school days in that year.
     """
     check = LeaveCheck()
     if ends_on < starts_on:
@@ -146,28 +230,38 @@ def check_leave(
     if not days:
         check.errors.append(_("There are no school days in this period, so no leave is needed."))
         return check
+    check.school_years = school_years_touched(cal, school_years, starts_on, ends_on)
     if kind == VACATION:
-        already = sorted(vacation_leave_this_year)
-        if already:
-            check.errors.append(
-                _(
-                    "Extra vacation leave (art. 13a) is possible only once per school year, and "
-                    "%(names)s already has it this school year."
+        taken = vacation_leave_by_year or {}
+        for year in check.school_years:
+            already = sorted(set(taken.get(year.name, ())))
+            if already:
+                check.errors.append(
+                    _(
+                        "Extra vacation leave (art. 13a) is possible only once per school year, and "
+                        "%(names)s already has it in school year %(year)s."
+                    )
+                    % {"names": ", ".join(already), "year": year.name}
                 )
-                % {"names": ", ".join(already)}
-            )
         if len(days) > LEAVE_MAX_SCHOOL_DAYS:
             check.errors.append(
                 _("Extra vacation leave (art. 13a) is at most %(max)s school days; this period has %(days)s.")
                 % {"max": LEAVE_MAX_SCHOOL_DAYS, "days": len(days)}
             )
-        if days[0] <= first_school_weeks_end(cal, year_start):
-            check.errors.append(
-                _(
-                    "Extra vacation leave (art. 13a) is not allowed in the first two school weeks of "
-                    "the school year."
+        for year in check.school_years:
+            first_weeks = school_days(cal, year.first_day, first_school_weeks_end(cal, year.first_day))
+            if first_weeks and any(first_weeks[0] <= d <= first_weeks[-1] for d in days):
+                check.errors.append(
+                    _(
+                        "Extra vacation leave (art. 13a) is not allowed in the first two school weeks of "
+                        "the school year: in %(year)s from %(first)s to %(last)s."
+                    )
+                    % {
+                        "year": year.name,
+                        "first": formats.date_format(first_weeks[0], "j F Y"),
+                        "last": formats.date_format(first_weeks[-1], "j F Y"),
+                    }
                 )
-            )
         if not has_statement:
             check.warnings.append("no_statement")
     elif len(days) > LEAVE_MAX_SCHOOL_DAYS:

@@ -66,6 +66,25 @@ def staff_calendar(staff: StaffMember) -> worktime.WorkCalendar:
     return worktime.for_staff_weekdays(school_calendar(staff.school), staff.working_weekdays)
 
 
+def staff_delivery_time(*, sender, school: School, now: dt.datetime) -> dt.datetime:
+    """When what ``sender`` sends to families of ``school`` at ``now`` reaches them.
+
+    The one rule for everything staff send (posts, chat messages, acknowledgements, leave
+    decisions, absence notices): ``now`` inside the sender's own working time at the
+    school, else their next opening (``staff_calendar``). Someone without a staff record
+    there (an administrator, the system) sends within the school's office hours. After
+    the last entered school year the calendar goes on with the national one, so there is
+    always a next opening.
+    """
+    staff = (
+        StaffMember.objects.filter(user=sender, school=school).select_related("school").first()
+        if sender is not None
+        else None
+    )
+    cal = staff_calendar(staff) if staff is not None else school_calendar(school)
+    return worktime.next_opening(cal, now)
+
+
 def national_day_states(*, school: School, start: dt.date, end: dt.date) -> list[tuple[str, str]]:
     """Good Friday and Liberation Day between two dates, each with what the school's days
     without school say about it: ``(day, state)`` in the active language, for the office."""

@@ -221,7 +221,7 @@ def _active_participant(actor: User, conversation: Conversation) -> Participant:
 def staff_delivery_time(staff: StaffMember, now: dt.datetime) -> dt.datetime:
     """When a message a staff member writes at ``now`` reaches parents: their next opening
     (after the last entered school year: in the next year of the national calendar)."""
-    return worktime.next_opening(directory.staff_calendar(staff), now)
+    return directory.staff_delivery_time(sender=staff.user, school=staff.school, now=now)
 
 
 def answer_calendar(conversation: Conversation) -> worktime.WorkCalendar:
