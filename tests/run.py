@@ -76,7 +76,9 @@ def main(argv: list[str]) -> int:
             f'make test: random test order, seed {seed} (repeat: ARGS="--randomly-seed={seed}")', flush=True
         )
     if not any(a.startswith("-n") for a in argv):
-        args += ["-n", env.get("KLIMOP_TEST_WORKERS", "2"), "--dist", "loadfile"]
+        # Whole files per worker (a file shares its demo school), handed out in collection
+        # order: tests/conftest.py puts the longest files first.
+        args += ["-n", env.get("KLIMOP_TEST_WORKERS", "2"), "--dist", "loadfile", "--no-loadscope-reorder"]
     return subprocess.call(args, cwd=ROOT, env=env)  # noqa: S603 - our own interpreter
 
 
