@@ -10,6 +10,7 @@ import datetime as dt
 from io import StringIO
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from klimop.models import GuardianRelation, StaffMember
 from klimop.worktime import AMSTERDAM
@@ -17,6 +18,11 @@ from tests import factories as f
 
 Kind = GuardianRelation.Kind
 Access = GuardianRelation.Access
+
+# Property tests (hypothesis) try the same examples on every run and keep no example
+# database: a run is repeatable, and a red CI is never a new random draw.
+hypothesis_settings.register_profile("klimop", derandomize=True, database=None, deadline=None)
+hypothesis_settings.load_profile("klimop")
 
 
 #: The test files that take longest on one worker (measured with --durations), longest first.
