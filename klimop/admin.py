@@ -340,9 +340,6 @@ class SchoolAdmin(SchoolScopedAdmin):
             {
                 "fields": [
                     "sick_report_cutoff",
-                    "sick_reports_via_portal",
-                    "sickness_follow_up_school_days",
-                    "leave_requests_via_portal",
                 ]
             },
         ),

@@ -133,13 +133,6 @@ class School(models.Model):
         blank=True,
     )
     conversations_end_by = models.TimeField(_("conversations end by"), default=dt.time(17, 0))
-    sickness_follow_up_school_days = models.PositiveSmallIntegerField(
-        _("follow up sickness after (school days)"),
-        default=3,
-        validators=[MinValueValidator(1), MaxValueValidator(30)],
-    )
-    leave_requests_via_portal = models.BooleanField(_("leave requests via the portal"), default=True)
-    sick_reports_via_portal = models.BooleanField(_("sick reports via the portal"), default=True)
     # Two national days on which the school itself decides whether it is open
     # (klimop.national_calendar); a day inside a school holiday is closed anyway.
     closed_on_good_friday = models.BooleanField(
