@@ -32,7 +32,15 @@ from .models import AbsenceReport, AbsenceSettings, FollowUp, LeaveRequest
 @register_school_settings
 class AbsenceSettingsInline(SchoolSettingsInline):
     model = AbsenceSettings
-    fields = ["lessons_start", "lessons_end", "attendance_officer", "leave_guidance"]
+    fields = [
+        "sick_reports_via_portal",
+        "lessons_start",
+        "lessons_end",
+        "sickness_follow_up_school_days",
+        "leave_requests_via_portal",
+        "attendance_officer",
+        "leave_guidance",
+    ]
 
 
 class _ReadOnly:

@@ -15,17 +15,19 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
 class AbsenceSettings(models.Model):
-    """A school's settings for absences beside ``School`` (created on demand with the defaults).
+    """A school's settings for absences (one row per school; missing means the defaults).
 
-    ``School`` already holds the cutoff, the follow-up after N school days and whether
-    reports and leave requests come in through the portal; what only this capability
-    needs lives here.
+    What only this capability needs lives here: whether reports and leave requests come
+    in through the portal, the follow-up after N school days, lesson times, the
+    attendance officer and the leave guidance. The sick-report cutoff is the quality
+    card's and stays on ``School``. Read through ``selectors.absence_settings_for``.
     """
 
     school = models.OneToOneField(
@@ -34,6 +36,13 @@ class AbsenceSettings(models.Model):
         related_name="absence_settings",
         verbose_name=_("school"),
     )
+    sick_reports_via_portal = models.BooleanField(_("sick reports via the portal"), default=True)
+    sickness_follow_up_school_days = models.PositiveSmallIntegerField(
+        _("follow up sickness after (school days)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
+    leave_requests_via_portal = models.BooleanField(_("leave requests via the portal"), default=True)
     lessons_start = models.TimeField(
         _("lessons start"),
         default=dt.time(8, 30),

@@ -738,8 +738,8 @@ def parent_card_context(viewer, now: dt.datetime | None = None) -> dict:
         "school": school,
         "cutoff": cutoff,
         "after_cutoff": is_after_cutoff(school, now, settings),
-        "via_portal": any(s.sick_reports_via_portal for s in schools.values()),
-        "leave_via_portal": any(s.leave_requests_via_portal for s in schools.values()),
+        "via_portal": any(absence_settings_for(s).sick_reports_via_portal for s in schools.values()),
+        "leave_via_portal": any(absence_settings_for(s).leave_requests_via_portal for s in schools.values()),
         "leave_requests": leave,
     }
 

@@ -273,12 +273,12 @@ def absence_reports_create(
         if done:
             return done
     school = pupils[0].school
-    if channel == Channel.PORTAL and not school.sick_reports_via_portal:
+    settings = read.absence_settings_for(school)
+    if channel == Channel.PORTAL and not settings.sick_reports_via_portal:
         raise ValidationError(
             _("%(school)s takes absence reports by phone: please call %(phone)s.")
             % {"school": school.name, "phone": school.phone or _("the school")}
         )
-    settings = read.absence_settings_for(school)
     cal = directory.school_calendar(school)
     if kind != Kind.SICK:
         ends_on = starts_on  # appointments, late arrivals and unexplained marks are single days
@@ -529,7 +529,9 @@ def follow_ups_create_due(*, now: dt.datetime | None = None) -> int:
         .order_by()
         .values("pupil_id")
     )
-    reports = list(read.sick_reports_of(pupils, until=today, since=since).select_related("school"))
+    reports = list(
+        read.sick_reports_of(pupils, until=today, since=since).select_related("school__absence_settings")
+    )
     follow_ups: dict[int, list[FollowUp]] = {}
     for task in FollowUp.objects.filter(pupil_id__in=pupils, due_on__gte=since - dt.timedelta(days=60)):
         follow_ups.setdefault(task.pupil_id, []).append(task)
@@ -544,7 +546,8 @@ def follow_ups_create_due(*, now: dt.datetime | None = None) -> int:
             calendars[school.pk] = directory.school_calendar(school)
         cal = calendars[school.pk]
         for spell in read.spells_by_pupil(cal, mine, until=today).get(pupil_id, []):
-            due = statutory.nth_day_of_spell(cal, spell, school.sickness_follow_up_school_days)
+            n = read.absence_settings_for(school).sickness_follow_up_school_days
+            due = statutory.nth_day_of_spell(cal, spell, n)
             if due is None or due > today or now < worktime.opening_of(cal, due):
                 continue
             in_spell = read.reports_in_spell(mine, spell, until=today)
@@ -567,7 +570,7 @@ def _follow_up_create(
         reports = list(read.sick_reports_of([pupil_id], until=today))
         spells = read.spells_by_pupil(cal, reports, until=today).get(pupil_id, [])
         spell = next((s for s in spells if s.covers(due_on)), None)
-        n = school.sickness_follow_up_school_days
+        n = read.absence_settings_for(school).sickness_follow_up_school_days
         if spell is None or statutory.nth_day_of_spell(cal, spell, n) != due_on:
             return 0
         in_spell = read.reports_in_spell(reports, spell, until=today)
@@ -842,7 +845,7 @@ def leave_request_create(
         if done is not None:
             return done
     school = pupils[0].school
-    if not school.leave_requests_via_portal:
+    if not read.absence_settings_for(school).leave_requests_via_portal:
         raise ValidationError(
             _("%(school)s takes leave requests on a paper form; please ask the school.")
             % {"school": school.name}

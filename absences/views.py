@@ -145,7 +145,7 @@ def report(request: HttpRequest, kind: str | None = None) -> HttpResponse:
             "pupils": pupils,
             "after_cutoff": selectors.is_after_cutoff(school, now, settings)
             and worktime.is_working_day(directory.school_calendar(school), local.date()),
-            "via_portal": school.sick_reports_via_portal,
+            "via_portal": settings.sick_reports_via_portal,
             "lessons_start": settings.lessons_start,
         },
     )
@@ -594,7 +594,7 @@ def leave_create(request: HttpRequest) -> HttpResponse:
             "check": check,
             "warnings": [services.WARNING_MESSAGES[w] for w in (check.warnings if check else [])],
             "guidance": settings.leave_guidance,
-            "via_portal": school.leave_requests_via_portal,
+            "via_portal": settings.leave_requests_via_portal,
             "max_days": statutory.LEAVE_MAX_SCHOOL_DAYS,
         },
     )

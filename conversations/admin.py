@@ -3,6 +3,7 @@
 Opening and closing times left empty get the school's defaults (``services.default_opening``:
 N days before the first day; closing at noon the day before). Teachers then publish their
 time on the staff pages; the round's page there shows slots, bookings and proposals.
+The school's planner settings are a box on the school's own page (``PlannerSettingsInline``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,22 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from klimop.admin import SchoolScopedAdmin
+from klimop.admin import SchoolScopedAdmin, SchoolSettingsInline, register_school_settings
 
-from .forms import RoundAdminForm
-from .models import Round
+from .forms import PlannerSettingsAdminForm, RoundAdminForm
+from .models import PlannerSettings, Round
+
+
+@register_school_settings
+class PlannerSettingsInline(SchoolSettingsInline):
+    model = PlannerSettings
+    form = PlannerSettingsAdminForm
+    fields = [
+        "planner_opens_days_before",
+        "planner_siblings_head_start_days",
+        "child_attends_years",
+        "conversations_end_by",
+    ]
 
 
 @admin.register(Round)

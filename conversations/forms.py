@@ -10,7 +10,7 @@ from klimop.forms import SchoolScopedModelForm
 from klimop.text import StripBidiMixin
 
 from . import services
-from .models import Round
+from .models import PlannerSettings, Round, default_attending_years
 
 
 class AvailabilityForm(StripBidiMixin, forms.Form):
@@ -39,6 +39,30 @@ class AvailabilityForm(StripBidiMixin, forms.Form):
             return services.parse_breaks(self.cleaned_data["breaks"])
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["breaks"]) from None
+
+
+class PlannerSettingsAdminForm(forms.ModelForm):
+    """The school's planner settings on its admin page: the year groups as tick boxes.
+
+    The initial value is the model's default: a school without a settings row yet sees the
+    defaults ticked, and an untouched box saves no row.
+    """
+
+    child_attends_years = forms.TypedMultipleChoiceField(
+        label=_("year groups whose child attends conversations"),
+        choices=[(year, year) for year in range(1, 9)],
+        coerce=int,
+        required=False,
+        initial=default_attending_years,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = PlannerSettings
+        fields = "__all__"  # noqa: DJ007 (the inline's fields choose the fields)
+
+    def clean_child_attends_years(self) -> list[int]:
+        return sorted(self.cleaned_data["child_attends_years"])
 
 
 class RoundAdminForm(SchoolScopedModelForm):
@@ -71,5 +95,6 @@ class RoundAdminForm(SchoolScopedModelForm):
             if self.cleaned_data.get("closes_at") is None:
                 self.cleaned_data["closes_at"] = services.default_closing(self.instance)
             if not self.cleaned_data.get("child_attends_years"):
-                self.cleaned_data["child_attends_years"] = sorted(school.child_attends_years or [])
+                years = services.planner_settings_for(school).child_attends_years
+                self.cleaned_data["child_attends_years"] = sorted(years or [])
         super()._post_clean()

@@ -30,6 +30,45 @@ from django.utils.translation import gettext_lazy as _
 from klimop.models import Group, Guardian, Pupil, School, StaffMember
 
 
+def default_attending_years() -> list[int]:
+    return [5, 6, 7, 8]
+
+
+class PlannerSettings(models.Model):
+    """A school's settings for the planner (one row per school; missing means the defaults).
+
+    Read through ``services.planner_settings_for``, which returns an unsaved row with the
+    defaults for a school that never saved them.
+    """
+
+    school = models.OneToOneField(
+        School, on_delete=models.CASCADE, related_name="planner_settings", verbose_name=_("school")
+    )
+    planner_opens_days_before = models.PositiveSmallIntegerField(
+        _("conversation planner opens (days before the round)"),
+        default=14,
+        validators=[MaxValueValidator(90)],
+    )
+    planner_siblings_head_start_days = models.PositiveSmallIntegerField(
+        _("head start for families with several children (days)"),
+        default=1,
+        validators=[MaxValueValidator(14)],
+    )
+    child_attends_years = models.JSONField(
+        _("year groups whose child attends conversations"),
+        default=default_attending_years,
+        blank=True,
+    )
+    conversations_end_by = models.TimeField(_("conversations end by"), default=dt.time(17, 0))
+
+    class Meta:
+        verbose_name = _("planner settings")
+        verbose_name_plural = _("planner settings")
+
+    def __str__(self) -> str:
+        return str(_("Planner settings"))
+
+
 class Round(models.Model):
     """A conversation round of a school: which groups, which days, how slots are cut."""
 

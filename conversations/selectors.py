@@ -90,7 +90,7 @@ def rounds_for_parent(*, viewer, now: dt.datetime | None = None) -> list[Round]:
     groups = access.pupils_actable_by(viewer).values("group_id")
     return list(
         Round.objects.filter(groups__in=groups, last_date__gte=rules.local(now).date())
-        .select_related("school")
+        .select_related("school__planner_settings")
         .distinct()
         .order_by("first_date")
     )
@@ -99,7 +99,7 @@ def rounds_for_parent(*, viewer, now: dt.datetime | None = None) -> list[Round]:
 def round_get_for_parent(*, viewer, pk: int) -> Round:
     try:
         return (
-            Round.objects.select_related("school")
+            Round.objects.select_related("school__planner_settings")
             .filter(groups__in=access.pupils_actable_by(viewer).values("group_id"))
             .distinct()
             .get(pk=pk)
@@ -239,7 +239,7 @@ def round_get_for_staff(*, viewer, pk: int) -> Round:
             school_id=staff.school_id,
             groups__in=access.groups_acted_for_by(viewer),
         )
-        .select_related("school")
+        .select_related("school__planner_settings")
         .distinct()
     )
     try:

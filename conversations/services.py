@@ -30,11 +30,11 @@ from django.utils.translation import gettext_lazy
 
 from klimop import access, worktime
 from klimop import selectors as directory
-from klimop.models import Group, Guardian, GuardianRelation, Pupil, StaffMember, User
+from klimop.models import Group, Guardian, GuardianRelation, Pupil, School, StaffMember, User
 from klimop.notifications.services import notify
 
 from . import rules
-from .models import Availability, Booking, BookingEvent, Round, SeparateBookings, Slot
+from .models import Availability, Booking, BookingEvent, PlannerSettings, Round, SeparateBookings, Slot
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,20 @@ class SlotTaken(ValidationError):  # noqa: N818 - reads as the situation, like N
 
 class AlreadyBooked(ValidationError):  # noqa: N818 - reads as the situation
     """The pupil already has a booking in this round (e.g. the other parent was quicker)."""
+
+
+# --- the school's settings ----------------------------------------------------------------------
+
+
+def planner_settings_for(school: School) -> PlannerSettings:
+    """The school's planner settings; an unsaved row with the defaults when none were saved yet.
+
+    Here rather than in ``selectors`` (which reads through this module): the services need them.
+    """
+    try:
+        return school.planner_settings
+    except PlannerSettings.DoesNotExist:
+        return PlannerSettings(school=school)
 
 
 # --- times --------------------------------------------------------------------------------------
@@ -74,7 +88,7 @@ def _lazy_when(moment: dt.datetime):
 
 def default_opening(round_: Round) -> dt.datetime:
     """The school's setting: N days before the first day, at the office's opening that day (08:00)."""
-    day = round_.first_date - dt.timedelta(days=round_.school.planner_opens_days_before)
+    day = round_.first_date - dt.timedelta(days=planner_settings_for(round_.school).planner_opens_days_before)
     hours = {oh.weekday: oh.opens for oh in round_.school.office_hours.all()}
     return local_datetime(day, hours.get(day.weekday(), dt.time(8, 0)))
 
@@ -86,7 +100,7 @@ def default_closing(round_: Round) -> dt.datetime:
 def round_fill_defaults(round_: Round) -> Round:
     """Private helper (the caller checked access): fill what the director left empty."""
     if not round_.child_attends_years:
-        round_.child_attends_years = sorted(round_.school.child_attends_years or [])
+        round_.child_attends_years = sorted(planner_settings_for(round_.school).child_attends_years or [])
     if round_.opens_at is None:
         round_.opens_at = default_opening(round_)
     if round_.closes_at is None:
@@ -95,12 +109,12 @@ def round_fill_defaults(round_: Round) -> Round:
 
 
 def head_start(round_: Round) -> dt.timedelta:
-    """The school's setting as a length (``planner_siblings_head_start_days``).
+    """The school's setting as a length (``PlannerSettings.planner_siblings_head_start_days``).
 
     Not the moment booking opens for families with several children: that is
     :func:`openings` (counted on local dates, moved to working time).
     """
-    return dt.timedelta(days=round_.school.planner_siblings_head_start_days)
+    return dt.timedelta(days=planner_settings_for(round_.school).planner_siblings_head_start_days)
 
 
 @dataclass(frozen=True)
@@ -125,7 +139,7 @@ def openings(round_: Round, cal: worktime.WorkCalendar | None = None) -> Opening
     """The two openings of a round: the siblings' head start and everyone else's.
 
     The head-start day is the general opening's local date minus the school's
-    ``planner_siblings_head_start_days``, at the same local clock time (so the same
+    ``PlannerSettings.planner_siblings_head_start_days``, at the same local clock time (so the same
     time on both sides of a clock change). When that moment is not working time (a
     weekend, a holiday, before or after office hours), the head start opens at the
     previous working-time opening (``worktime.previous_opening``: Friday's opening for
@@ -136,7 +150,7 @@ def openings(round_: Round, cal: worktime.WorkCalendar | None = None) -> Opening
     calendar.
     """
     general = rules.local(round_.opens_at)
-    days = round_.school.planner_siblings_head_start_days
+    days = planner_settings_for(round_.school).planner_siblings_head_start_days
     if not days:
         return Openings(several=general, others=general)
     cal = cal or directory.school_calendar(round_.school)
@@ -311,7 +325,7 @@ def availability_add(
         errors["date"].append(_("There is no school on that day."))
     if ends <= starts:
         errors["ends"].append(_("“Until” must be after “from”."))
-    end_by = round_.school.conversations_end_by
+    end_by = planner_settings_for(round_.school).conversations_end_by
     if ends > end_by:
         errors["ends"].append(
             _("Conversations at this school end by %(time)s.") % {"time": end_by.strftime("%H:%M")}
@@ -791,7 +805,7 @@ def invitations_send(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     sent = 0
     calendars: dict[int, worktime.WorkCalendar] = {}
-    for round_ in Round.objects.filter(closes_at__gt=now).select_related("school"):
+    for round_ in Round.objects.filter(closes_at__gt=now).select_related("school__planner_settings"):
         if round_.school_id not in calendars:
             calendars[round_.school_id] = directory.school_calendar(round_.school)
         cal = calendars[round_.school_id]

@@ -210,7 +210,7 @@ def staff_round(request: HttpRequest, pk: int) -> HttpResponse:
         initial={
             "date": round_.first_date,
             "starts": dt.time(13, 0),
-            "ends": round_.school.conversations_end_by,
+            "ends": services.planner_settings_for(round_.school).conversations_end_by,
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -247,7 +247,7 @@ def staff_round(request: HttpRequest, pk: int) -> HttpResponse:
             "families": families,
             "staff": staff,
             "free_slots": list(selectors.free_slots(round_).filter(group__in=groups)),
-            "end_by": round_.school.conversations_end_by,
+            "end_by": services.planner_settings_for(round_.school).conversations_end_by,
         },
     )
 

@@ -1809,7 +1809,9 @@ def _planner_create(
     sibling families booked back to back in their head start. Everyone who may book was
     invited when booking opened for them (the invitation sweep), marked e-mailed.
     """
-    days = _conversation_days(cal, today, school.planner_opens_days_before)
+    days = _conversation_days(
+        cal, today, planner_services.planner_settings_for(school).planner_opens_days_before
+    )
     if days is None:
         return
     round_ = planner_services.round_save(
@@ -2479,7 +2481,7 @@ def _planner_line(school: School) -> str:
         f"{rounds.count()} round ({first.name}, {first.groups.count()} groups, "
         f"{first.first_date:%d-%m} and {first.last_date:%d-%m-%Y}): {slots} slots, "
         f"{booked} booked; booking opens {opens:%d-%m-%Y %H:%M}, "
-        f"siblings {school.planner_siblings_head_start_days} day(s) earlier"
+        f"siblings {planner_services.head_start(first).days} day(s) earlier"
     )
 
 

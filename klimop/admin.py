@@ -29,7 +29,6 @@ from import_export.formats import base_formats
 
 from . import access, selectors, services
 from .forms import (
-    SchoolAdminForm,
     SchoolConfirmImportForm,
     SchoolImportForm,
     SchoolScopedModelForm,
@@ -319,7 +318,6 @@ class OfficeHoursInline(SchoolScopedInline):
 class SchoolAdmin(SchoolScopedAdmin):
     """Managers change their own school's settings; only administrators add or remove schools."""
 
-    form = SchoolAdminForm
     inlines = [OfficeHoursInline]
     list_display = ["name", "slug", "region", "phone", "email"]
     search_fields = ["name", "slug"]
@@ -340,20 +338,6 @@ class SchoolAdmin(SchoolScopedAdmin):
             {
                 "fields": [
                     "sick_report_cutoff",
-                    "sick_reports_via_portal",
-                    "sickness_follow_up_school_days",
-                    "leave_requests_via_portal",
-                ]
-            },
-        ),
-        (
-            _("Conversations"),
-            {
-                "fields": [
-                    "planner_opens_days_before",
-                    "planner_siblings_head_start_days",
-                    "child_attends_years",
-                    "conversations_end_by",
                 ]
             },
         ),

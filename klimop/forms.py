@@ -1,4 +1,4 @@
-"""Forms of the Django admin for school managers: school settings, staff logins, CSV import.
+"""Forms of the Django admin for school managers: one school per object, staff logins, CSV import.
 
 The rules for a staff member's login (which account an e-mail address means, when
 the import or the office may change it) live here once, for the admin form and for
@@ -153,23 +153,6 @@ class SchoolScopedModelForm(StripBidiMixin, forms.ModelForm):
 
 
 # --- admin forms ------------------------------------------------------------------------------
-
-
-class SchoolAdminForm(SchoolScopedModelForm):
-    child_attends_years = forms.TypedMultipleChoiceField(
-        label=_("year groups whose child attends conversations"),
-        choices=[(year, year) for year in range(1, 9)],
-        coerce=int,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    class Meta:
-        model = School
-        fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose the fields)
-
-    def clean_child_attends_years(self) -> list[int]:
-        return sorted(self.cleaned_data["child_attends_years"])
 
 
 class StaffMemberAdminForm(SchoolScopedModelForm):

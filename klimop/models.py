@@ -84,12 +84,13 @@ class Region(models.TextChoices):
     SOUTH = "zuid", _("South")
 
 
-def default_attending_years() -> list[int]:
-    return [5, 6, 7, 8]
-
-
 class School(models.Model):
-    """A school with the communication agreements of its quality card as settings."""
+    """A school: its own details and calendar choices, and the agreements of its quality card.
+
+    Those agreements are the ones several parts of the portal read (answer times, the
+    sick-report cutoff, the post rhythm). What only one feature needs lives in that
+    feature's settings model, one row per school (docs/architecture.md).
+    """
 
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("short name"), unique=True)
@@ -117,29 +118,6 @@ class School(models.Model):
         default=1,
         validators=[MaxValueValidator(14)],
     )
-    planner_opens_days_before = models.PositiveSmallIntegerField(
-        _("conversation planner opens (days before the round)"),
-        default=14,
-        validators=[MaxValueValidator(90)],
-    )
-    planner_siblings_head_start_days = models.PositiveSmallIntegerField(
-        _("head start for families with several children (days)"),
-        default=1,
-        validators=[MaxValueValidator(14)],
-    )
-    child_attends_years = models.JSONField(
-        _("year groups whose child attends conversations"),
-        default=default_attending_years,
-        blank=True,
-    )
-    conversations_end_by = models.TimeField(_("conversations end by"), default=dt.time(17, 0))
-    sickness_follow_up_school_days = models.PositiveSmallIntegerField(
-        _("follow up sickness after (school days)"),
-        default=3,
-        validators=[MinValueValidator(1), MaxValueValidator(30)],
-    )
-    leave_requests_via_portal = models.BooleanField(_("leave requests via the portal"), default=True)
-    sick_reports_via_portal = models.BooleanField(_("sick reports via the portal"), default=True)
     # Two national days on which the school itself decides whether it is open
     # (klimop.national_calendar); a day inside a school holiday is closed anyway.
     closed_on_good_friday = models.BooleanField(

@@ -223,8 +223,7 @@ class TestReporting:
         assert AbsenceReport.objects.count() == 2
 
     def test_a_school_that_takes_reports_by_phone_says_so(self, cast, school, parent, child):
-        school.sick_reports_via_portal = False
-        school.save()
+        AbsenceSettings.objects.create(school=school, sick_reports_via_portal=False)
         with time_machine.travel(at(TUESDAY, 7, 50), tick=False), pytest.raises(ValidationError) as exc:
             report(parent, child)
         assert "010-0000000" in exc.value.messages[0]
@@ -474,8 +473,7 @@ class TestFollowUp:
             assert services.follow_ups_create_due() == 0
 
     def test_the_school_setting_sets_the_number_of_school_days(self, cast, school, parent, child):
-        school.sickness_follow_up_school_days = 2
-        school.save()
+        AbsenceSettings.objects.create(school=school, sickness_follow_up_school_days=2)
         self._sick_from_thursday(parent, child)
         with time_machine.travel(at(dt.date(2026, 11, 20), 8, 0), tick=False):
             assert services.follow_ups_create_due() == 1

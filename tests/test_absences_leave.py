@@ -168,6 +168,13 @@ class TestStatutoryRules:
         )
         assert leave.warnings == ["late"]
 
+    def test_a_school_that_takes_leave_requests_on_paper_says_so(self, cast, now, parent, child, school):
+        AbsenceSettings.objects.create(school=school, leave_requests_via_portal=False)
+        with pytest.raises(ValidationError) as exc:
+            request_leave(parent, child)
+        assert "paper form" in exc.value.messages[0]
+        assert not LeaveRequest.objects.exists()
+
     def test_no_employers_statement_is_warned(self, cast, now, parent, child):
         with pytest.raises(ValidationError) as exc:
             request_leave(parent, child, statement=None)

@@ -10,6 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from absences.models import AbsenceSettings
+from communication.chats.models import ChatSettings
+from conversations.models import PlannerSettings
 from klimop.models import (
     Group,
     Guardian,
@@ -282,16 +285,40 @@ def test_a_director_changes_the_schools_agreements(client, director, school):
     login(client, director)
     change = url("school", "change", school.pk)
     data = form_data(client.get(change))
-    data.update({"sick_report_cutoff": "08:15", "child_attends_years": ["8", "6", "7"]})
+    data.update({"sick_report_cutoff": "08:15", "planner_settings-0-child_attends_years": ["8", "6", "7"]})
 
     response = client.post(change, data)
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     school.refresh_from_db()
     assert str(school.sick_report_cutoff) == "08:15:00"
-    assert school.child_attends_years == [6, 7, 8]
+    assert PlannerSettings.objects.get(school=school).child_attends_years == [6, 7, 8]
     assert school.office_hours.count() == 5
     assert school.slug == "testveld"
+
+
+def test_a_director_changes_feature_settings_on_the_schools_page(client, director, school):
+    """A changed box makes the feature's row; an unchanged one makes none (its defaults apply)."""
+    login(client, director)
+    change = url("school", "change", school.pk)
+    data = form_data(client.get(change))
+    data.update(
+        {
+            "absence_settings-0-sickness_follow_up_school_days": "4",
+            "planner_settings-0-conversations_end_by": "20:30",
+        }
+    )
+    data.pop("absence_settings-0-sick_reports_via_portal")
+
+    response = client.post(change, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    absence = AbsenceSettings.objects.get(school=school)
+    assert (absence.sickness_follow_up_school_days, absence.sick_reports_via_portal) == (4, False)
+    planner = PlannerSettings.objects.get(school=school)
+    assert str(planner.conversations_end_by) == "20:30:00"
+    assert planner.child_attends_years == [5, 6, 7, 8]
+    assert not ChatSettings.objects.filter(school=school).exists()
 
 
 def test_only_administrators_manage_logins(client, director, superuser):

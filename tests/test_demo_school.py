@@ -720,7 +720,7 @@ def test_the_director_has_one_open_leave_request_and_granted_one_earlier(school)
 def test_report_conversations_about_two_weeks_ahead_on_school_days(school):
     round_ = Round.objects.get(school=school)
     assert round_.kind == Round.Kind.REPORT
-    assert round_.child_attends_years == school.child_attends_years
+    assert round_.child_attends_years == planner_services.planner_settings_for(school).child_attends_years
     assert TODAY + dt.timedelta(days=12) <= round_.first_date < round_.last_date
     assert round_.last_date <= TODAY + dt.timedelta(days=21)
     assert round_.opens_at == planner_services.default_opening(round_)

@@ -15,7 +15,7 @@ from django.utils import translation
 from icalendar import Calendar
 
 from conversations import selectors, services
-from conversations.models import Booking, BookingEvent, Round, Slot
+from conversations.models import Booking, BookingEvent, PlannerSettings, Round, Slot
 from klimop.notifications.models import Notification
 from klimop.worktime import AMSTERDAM
 from tests import factories as f
@@ -43,6 +43,30 @@ class TestRound:
         assert conversation_round.opens_at == OPENS  # 14 days before, at the office's opening
         assert conversation_round.closes_at == at(FIRST_DAY - dt.timedelta(days=1), 12)
         assert conversation_round.child_attends_years == [5, 6, 7, 8]
+
+    def test_a_round_follows_the_schools_planner_settings(
+        self, school, group, other_group, director, teacher
+    ):
+        PlannerSettings.objects.create(
+            school=school,
+            planner_opens_days_before=7,
+            child_attends_years=[7, 8],
+            conversations_end_by=dt.time(20, 0),
+        )
+        round_ = Round(school=school, first_date=FIRST_DAY, last_date=FIRST_DAY + dt.timedelta(days=2))
+        round_ = services.round_save(actor=director.user, round_=round_, groups=[group, other_group])
+
+        assert round_.opens_at == at(FIRST_DAY - dt.timedelta(days=7), 8)
+        assert round_.child_attends_years == [7, 8]
+        availability = services.availability_add(
+            actor=teacher.user,
+            round_=round_,
+            group=group,
+            date=FIRST_DAY,
+            starts=dt.time(19),
+            ends=dt.time(20),
+        )
+        assert availability.slots.count() == 4  # 19:00 to 19:45; 20:00 would end after 20:00
 
     def test_a_teacher_cannot_create_a_round(self, school, group, teacher):
         round_ = Round(school=school, first_date=FIRST_DAY, last_date=FIRST_DAY)

@@ -17,7 +17,7 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from conversations import rules, selectors, services
-from conversations.models import Booking, Round
+from conversations.models import Booking, PlannerSettings, Round
 from conversations.tasks import send_planner_invitations
 from klimop.models import NonSchoolDay
 from klimop.notifications.models import Notification
@@ -363,8 +363,7 @@ class TestClockChange:
         self, school, director, group, other_group, teacher, other_teacher, child, sibling, parent, single,
         monday, friday, friday_offset,
     ):  # fmt: skip
-        school.planner_siblings_head_start_days = 2
-        school.save()
+        PlannerSettings.objects.create(school=school, planner_siblings_head_start_days=2)
         round_ = _round(director, [group, other_group], first_date=monday + dt.timedelta(days=14))
         general = dt.datetime.combine(monday, dt.time(8), tzinfo=AMSTERDAM)
         early = dt.datetime.combine(friday, dt.time(8), tzinfo=AMSTERDAM)
@@ -390,8 +389,7 @@ class TestClockChange:
     ):  # fmt: skip
         """The director opens on Tuesday at 10:00; four days earlier is Friday at 10:00 on
         the school's clock, not 09:00 or 11:00."""
-        school.planner_siblings_head_start_days = 4
-        school.save()
+        PlannerSettings.objects.create(school=school, planner_siblings_head_start_days=4)
         tuesday = monday + dt.timedelta(days=1)
         general = dt.datetime.combine(tuesday, dt.time(10), tzinfo=AMSTERDAM)
         early = dt.datetime.combine(friday, dt.time(10), tzinfo=AMSTERDAM)
@@ -453,8 +451,7 @@ class TestNoHeadStart:
     def test_a_school_without_a_head_start_opens_for_everyone_at_once(
         self, school, director, group, other_group, teacher, other_teacher, child, sibling, parent, single
     ):
-        school.planner_siblings_head_start_days = 0
-        school.save()
+        PlannerSettings.objects.create(school=school, planner_siblings_head_start_days=0)
         round_ = _round(director, [group, other_group], first_date=SUNDAY_CASE_FIRST_DAY)
         beat_around(FRIDAY_OPENING, MONDAY_OPENING)
         assert invited_at(round_) == {
