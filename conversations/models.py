@@ -66,7 +66,7 @@ class PlannerSettings(models.Model):
         verbose_name_plural = _("planner settings")
 
     def __str__(self) -> str:
-        return str(_("Planner settings"))
+        return str(self.school)  # the admin box reads "<settings>: <school>"
 
 
 class Round(models.Model):

@@ -60,7 +60,7 @@ class ChatSettings(models.Model):
         ]
 
     def __str__(self) -> str:
-        return str(_("Chat settings"))
+        return str(self.school)  # the admin box reads "<settings>: <school>"
 
 
 class Conversation(models.Model):
