@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from py_vapid import Vapid
 
@@ -112,11 +112,9 @@ def notify(
     is asked for users who have turned push on in at least one browser.
     """
     now = timezone.now()
-    users = list(
-        User.objects.filter(pk__in=[u.pk for u in users], is_active=True).prefetch_related(
-            "staff_members__school"
-        )
-    )
+    # A queryset of recipients (a post's audience) is read once, as a subquery.
+    ids = users.values("pk") if isinstance(users, QuerySet) else [u.pk for u in users]
+    users = list(User.objects.filter(pk__in=ids, is_active=True).prefetch_related("staff_members__school"))
     pushable = set()
     if push_enabled() and users:
         pushable = set(
@@ -125,10 +123,14 @@ def notify(
             )
         )
     calendars: dict = {}
+    # Rendered once per language, not per recipient: a newsletter reaches hundreds of parents.
+    rendered: dict[str, tuple[str, str]] = {}
     rows = []
     for user in users:
-        with translation.override(user.language):
-            rendered_title, rendered_body = str(title), str(body)
+        if user.language not in rendered:
+            with translation.override(user.language):
+                rendered[user.language] = str(title), str(body)
+        rendered_title, rendered_body = rendered[user.language]
         rows.append(
             Notification(
                 user=user,
