@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -62,6 +63,35 @@ def school_create(*, actor: User | None, name: str, slug: str, **settings_: obje
         school.save()
         office_hours_ensure_defaults(school=school)
     return school
+
+
+def school_delete(*, actor: User | None, school: School) -> dict[str, int]:
+    """An administrator deletes a school with everything of it: school years, groups, pupils,
+    staff records and every feature's rows (``ProtectedError`` where something must stay).
+    Its guardians and logins are people, who may be known elsewhere: ``guardians_delete``,
+    ``logins_delete``. Returns the deleted rows per model label.
+    """
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only an administrator can remove a school."))
+    with transaction.atomic():
+        return school.delete()[1]
+
+
+def guardians_delete(*, actor: User | None, guardians: QuerySet[Guardian]) -> int:
+    """An administrator deletes guardian records with their relations; returns how many."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only an administrator can remove these guardians."))
+    with transaction.atomic():
+        return guardians.delete()[1].get("klimop.Guardian", 0)
+
+
+def logins_delete(*, actor: User | None, users: QuerySet[User]) -> int:
+    """An administrator deletes logins (their staff records, notifications and the like go
+    with them; guardian records stay, without a login); returns how many."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only an administrator can remove logins."))
+    with transaction.atomic():
+        return users.delete()[1].get("klimop.User", 0)
 
 
 def office_hours_ensure_defaults(*, school: School) -> None:

@@ -214,9 +214,9 @@ def test_many_pupils_and_their_guardians_are_added_at_once(
 
 def test_a_bad_row_adds_no_pupil_and_no_guardian(school, school_year, group, child, office, other_director):
     rows = [services.PupilRow("N1", "Kind", "Een", "5a"), services.PupilRow("N2", "Kind", "Twee", "9z")]
-    with pytest.raises(ValidationError, match="Row 2: unknown group"):
+    with pytest.raises(ValidationError, match="Regel 2: onbekende groep “9z”"):
         services.pupils_add(actor=office.user, school=school, school_year=school_year, pupils=rows)
-    with pytest.raises(ValidationError, match="external id must be new"):
+    with pytest.raises(ValidationError, match="externe id moet ingevuld en nieuw"):
         services.pupils_add(
             actor=office.user,
             school=school,
@@ -298,3 +298,24 @@ def test_the_demo_logins_share_one_password_that_only_the_system_sets(director, 
     teacher.user.last_login = dt.datetime(2026, 9, 1, 8, 0, tzinfo=AMS)
     with pytest.raises(ValidationError):
         services.logins_set_password(actor=None, users=[teacher.user], password="x")
+
+
+def test_only_an_administrator_removes_a_school_its_guardians_and_logins(
+    school, child, parent, teacher, director, other_school
+):
+    admin = f.UserFactory(email="root@example.test", is_superuser=True)
+    for remove in (
+        lambda actor: services.school_delete(actor=actor, school=school),
+        lambda actor: services.guardians_delete(actor=actor, guardians=Guardian.objects.filter(pk=parent.pk)),
+        lambda actor: services.logins_delete(actor=actor, users=User.objects.filter(pk=teacher.user_id)),
+    ):
+        with pytest.raises(PermissionDenied):
+            remove(director.user)
+    deleted = services.school_delete(actor=admin, school=school)
+    assert (deleted["klimop.School"], deleted["klimop.Pupil"]) == (1, 1)
+    assert not Pupil.objects.exists()
+    assert School.objects.filter(pk=other_school.pk).exists()
+    assert Guardian.objects.filter(pk=parent.pk).exists()  # a person, not the school's
+    assert services.guardians_delete(actor=None, guardians=Guardian.objects.filter(pk=parent.pk)) == 1
+    assert services.logins_delete(actor=admin, users=User.objects.filter(pk=teacher.user_id)) == 1
+    assert not User.objects.filter(pk=teacher.user_id).exists()
