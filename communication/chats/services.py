@@ -268,9 +268,7 @@ def _attach(message: Message, attachment, *, conversation: Conversation, is_staf
 
 
 @transaction.atomic
-def message_send(
-    *, actor: User, conversation: Conversation, body: str, attachment=None, at: dt.datetime | None = None
-) -> Message:
+def message_send(*, actor: User, conversation: Conversation, body: str, attachment=None) -> Message:
     """Send a message in a conversation the actor takes part in.
 
     Staff: held until their next working moment (``deliver_at``), and the open parent
@@ -280,7 +278,7 @@ def message_send(
     ``message:<id>``) from ``deliver_at`` on; ``notify`` keeps staff notifications out
     of their own non-working time. Raises ``ValidationError`` for empty, too long or
     unacceptable input, ``PermissionDenied`` for a conversation the actor is not in
-    or that is closed. ``at`` (default: now) is only for the demo's history.
+    or that is closed.
     """
     participant = _active_participant(actor, conversation)
     conversation = Conversation.objects.select_for_update().select_related("school").get(pk=conversation.pk)
@@ -294,7 +292,7 @@ def message_send(
     clean = sanitize_body(text) if text else ""
     if not clean and attachment is None:
         raise ValidationError({"body": _("Write a message first.")})
-    now = at or timezone.now()
+    now = timezone.now()
     staff = access.staff_member_of(actor)
     message = Message(conversation=conversation, sender=actor, body=clean, created_at=now, deliver_at=now)
     if staff is not None:
