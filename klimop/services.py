@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
 
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -23,7 +29,18 @@ from django.utils.translation import gettext_lazy
 
 from . import access, national_calendar, worktime
 from . import selectors as directory
-from .models import Guardian, NonSchoolDay, OfficeHours, School, SchoolYear, StaffMember, User
+from .models import (
+    Group,
+    Guardian,
+    GuardianRelation,
+    NonSchoolDay,
+    OfficeHours,
+    Pupil,
+    School,
+    SchoolYear,
+    StaffMember,
+    User,
+)
 
 DEFAULT_OPENS = dt.time(8, 0)
 DEFAULT_CLOSES = dt.time(16, 30)
@@ -48,6 +65,35 @@ def school_create(*, actor: User | None, name: str, slug: str, **settings_: obje
         school.save()
         office_hours_ensure_defaults(school=school)
     return school
+
+
+def school_delete(*, actor: User | None, school: School) -> dict[str, int]:
+    """An administrator deletes a school with everything of it: school years, groups, pupils,
+    staff records and every feature's rows (``ProtectedError`` where something must stay).
+    Its guardians and logins are people, who may be known elsewhere: ``guardians_delete``,
+    ``logins_delete``. Returns the deleted rows per model label.
+    """
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only an administrator can remove a school."))
+    with transaction.atomic():
+        return school.delete()[1]
+
+
+def guardians_delete(*, actor: User | None, guardians: QuerySet[Guardian]) -> int:
+    """An administrator deletes guardian records with their relations; returns how many."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only an administrator can remove these guardians."))
+    with transaction.atomic():
+        return guardians.delete()[1].get("klimop.Guardian", 0)
+
+
+def logins_delete(*, actor: User | None, users: QuerySet[User]) -> int:
+    """An administrator deletes logins (their staff records, notifications and the like go
+    with them; guardian records stay, without a login); returns how many."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only an administrator can remove logins."))
+    with transaction.atomic():
+        return users.delete()[1].get("klimop.User", 0)
 
 
 def office_hours_ensure_defaults(*, school: School) -> None:
@@ -235,6 +281,181 @@ def _lazy_format(message, **params):
     return lazy(lambda: str(message) % params, str)()
 
 
+def study_day_add(*, actor: User | None, school: School, date: dt.date, name: str) -> NonSchoolDay:
+    """The school adds a study day of its own: the team trains, the children are free.
+
+    A weekday inside one of the school's school years that is not a day without school
+    already, else ``ValidationError``; only the school's managers (``PermissionDenied``).
+    """
+    _require_manager(actor, school)
+    day = NonSchoolDay(school=school, date=date, kind=NonSchoolDay.Kind.STUDY_DAY, name=name.strip())
+    if date.weekday() >= 5:
+        raise ValidationError({"date": _("A study day falls on a weekday.")})
+    if not SchoolYear.objects.filter(school=school, starts_on__lte=date, ends_on__gte=date).exists():
+        raise ValidationError({"date": _("This date is not in one of the school's school years.")})
+    day.full_clean()
+    day.save()
+    return day
+
+
+# --- a school's first fill: many pupils and guardians at once ---------------------------------
+
+
+@dataclass(frozen=True)
+class PupilRow:
+    """One pupil, with the columns of the pupils import (docs/import/README.md)."""
+
+    external_id: str
+    first_name: str
+    last_name: str
+    group: str  # the group's name or external id in the school year
+    date_of_birth: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class GuardianRow:
+    """One guardian and one of their children, with the columns of the guardians import."""
+
+    guardian_external_id: str
+    first_name: str
+    last_name: str
+    pupil_external_id: str
+    kind: str
+    access: str
+    email: str = ""
+    phone: str = ""
+
+
+def _row_errors(errors: list[str]) -> ValidationError:
+    shown = errors[:10]
+    if len(errors) > len(shown):
+        shown.append(_("… and %(n)s more.") % {"n": len(errors) - len(shown)})
+    return ValidationError(shown)
+
+
+def _checked(instance, row: int, errors: list[str], exclude: list[str]) -> None:
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        errors += [_("Row %(row)s: %(error)s") % {"row": row, "error": m} for m in exc.messages]
+
+
+def pupils_add(
+    *, actor: User | None, school: School, school_year: SchoolYear, pupils: Iterable[PupilRow]
+) -> int:
+    """Add many new pupils to a school at once; returns how many.
+
+    The bulk twin of the pupils import for a school's first fill (the demo school; a link
+    with a pupil administration): every row is checked as the import checks it, the
+    external ids must be new to the school and the groups those of ``school_year``, and all
+    rows are written in one go, or none (``ValidationError`` naming the rows). Changing
+    pupils the school has is the import's, which matches them on their external ids.
+    """
+    _require_manager(actor, school)
+    if school_year.school_id != school.pk:
+        raise PermissionDenied(_("You cannot manage this school."))
+    rows = list(pupils)
+    groups: dict[str, Group] = {}
+    for each in Group.objects.filter(school_year=school_year):
+        groups[each.name.lower()] = groups[each.external_id.lower()] = each
+    taken = set(Pupil.objects.filter(school=school).values_list("external_id", flat=True))
+    errors: list[str] = []
+    seen: set[str] = set()
+    new = []
+    for n, row in enumerate(rows, start=1):
+        group = groups.get(row.group.strip().lower())
+        if group is None:
+            errors.append(_("Row %(row)s: unknown group “%(group)s”.") % {"row": n, "group": row.group})
+        external_id = row.external_id.strip()
+        if not external_id or external_id in taken or external_id in seen:
+            errors.append(_("Row %(row)s: the external id must be new and filled in.") % {"row": n})
+        seen.add(external_id)
+        pupil = Pupil(
+            school=school,
+            group=group,
+            external_id=external_id,
+            first_name=row.first_name.strip(),
+            last_name=row.last_name.strip(),
+            date_of_birth=row.date_of_birth,
+        )
+        _checked(pupil, n, errors, exclude=["school", "group"])
+        new.append(pupil)
+    if errors:
+        raise _row_errors(errors)
+    Pupil.objects.bulk_create(new, batch_size=500)
+    return len(new)
+
+
+def guardians_add(*, actor: User | None, school: School, guardians: Iterable[GuardianRow]) -> int:
+    """Add many new guardians and their relations to the school's pupils at once.
+
+    The bulk twin of the guardians import for a school's first fill: one row per guardian
+    and child, as in the import's file; the rows of one guardian must agree on the name and
+    contact details; guardian external ids must be new (they are unique across schools),
+    the pupils the school's. Checked like the import, written in one go or not at all
+    (``ValidationError`` naming the rows). Returns the number of guardians added. Guardians
+    get a login when invited (``guardian_invite``, ``guardians_invite_bulk``).
+    """
+    _require_manager(actor, school)
+    rows = list(guardians)
+    pupils = dict(Pupil.objects.filter(school=school).values_list("external_id", "pk"))
+    ids = {row.guardian_external_id.strip() for row in rows}
+    taken = set(Guardian.objects.filter(external_id__in=ids).values_list("external_id", flat=True))
+    errors: list[str] = []
+    records: dict[str, tuple[Guardian, tuple[str, ...], int]] = {}
+    relations: list[tuple[str, GuardianRelation]] = []
+    pairs: set[tuple[str, str]] = set()
+    for n, row in enumerate(rows, start=1):
+        external_id = row.guardian_external_id.strip()
+        details = (
+            row.first_name.strip(),
+            row.last_name.strip(),
+            row.email.strip().lower(),
+            row.phone.strip(),
+        )
+        if not external_id or external_id in taken:
+            errors.append(
+                _("Row %(row)s: the guardian's external id must be new and filled in.") % {"row": n}
+            )
+        if external_id not in records:
+            guardian = Guardian(
+                external_id=external_id,
+                first_name=details[0],
+                last_name=details[1],
+                email=details[2],
+                phone=details[3],
+            )
+            _checked(guardian, n, errors, exclude=["user"])
+            records[external_id] = (guardian, details, n)
+        elif records[external_id][1] != details:
+            errors.append(
+                _("Guardian “%(id)s” has other names or contact details here than in row %(row)s.")
+                % {"id": external_id, "row": records[external_id][2]}
+            )
+        pupil_id = pupils.get(row.pupil_external_id.strip())
+        if pupil_id is None:
+            errors.append(
+                _("Row %(row)s: unknown pupil “%(pupil)s”.") % {"row": n, "pupil": row.pupil_external_id}
+            )
+        if (external_id, row.pupil_external_id) in pairs:
+            errors.append(_("Row %(row)s: this guardian and child are in the file twice.") % {"row": n})
+        pairs.add((external_id, row.pupil_external_id))
+        relation = GuardianRelation(kind=row.kind, access=row.access)
+        _checked(relation, n, errors, exclude=["pupil", "guardian"])
+        if pupil_id is not None:
+            relation.pupil_id = pupil_id
+            relations.append((external_id, relation))
+    if errors:
+        raise _row_errors(errors)
+    with transaction.atomic():
+        Guardian.objects.bulk_create([guardian for guardian, _d, _n in records.values()], batch_size=500)
+        saved = dict(Guardian.objects.filter(external_id__in=records).values_list("external_id", "pk"))
+        for external_id, relation in relations:
+            relation.guardian_id = saved[external_id]
+        GuardianRelation.objects.bulk_create([r for _id, r in relations], batch_size=500)
+    return len(records)
+
+
 # --- accounts and invitations ------------------------------------------------------------
 
 
@@ -396,12 +617,84 @@ def _send_invitation(user_id: int, school_name: str) -> None:
 
 
 def guardians_invite_bulk(*, actor: User | None, guardians: Iterable[Guardian]) -> int:
-    count = 0
-    for guardian in guardians:
-        if guardian.email and guardian.user_id is None:
+    """Invite many guardians at once, e.g. a whole school when it starts with Klimop.
+
+    Each guardian with an e-mail address and no login is invited as ``guardian_invite``
+    would: a login with that address (verified by following the link), the invitation
+    e-mailed after commit. Addresses without a login yet, most of them at the start, are
+    done together in a few queries; an address that has a login already takes
+    ``guardian_invite``'s way (its record is linked, the person told). Checked first for
+    the whole batch: ``PermissionDenied`` unless the actor manages a school of each
+    guardian's children, and then nobody is invited. Returns how many were invited.
+    """
+    todo = [g for g in guardians if g.email and g.user_id is None]
+    if not todo:
+        return 0
+    schools: dict[int, set[School]] = defaultdict(set)
+    for relation in GuardianRelation.objects.filter(guardian__in=todo).select_related("pupil__school"):
+        schools[relation.guardian_id].add(relation.pupil.school)
+    if actor is not None:
+        managed = set(access.schools_managed_by(actor))
+        if any(not schools[g.pk] & managed for g in todo):
+            raise PermissionDenied(_("You cannot invite this guardian."))
+    addresses = {g.email.strip().lower() for g in todo}
+    known = set(
+        User.objects.annotate(address=Lower("email"))
+        .filter(address__in=addresses)
+        .values_list("address", flat=True)
+    )
+    known |= set(
+        EmailAddress.objects.annotate(address=Lower("email"))
+        .filter(address__in=addresses)
+        .values_list("address", flat=True)
+    )
+    fresh: dict[str, Guardian] = {}
+    careful = []
+    for guardian in todo:
+        address = guardian.email.strip().lower()
+        if address in known or address in fresh:
+            careful.append(guardian)
+        else:
+            fresh[address] = guardian
+    with transaction.atomic():
+        now = timezone.now()
+        users = []
+        for address, guardian in fresh.items():
+            user = User(
+                email=address, first_name=guardian.first_name, last_name=guardian.last_name, invited_at=now
+            )
+            user.set_unusable_password()
+            users.append(user)
+        User.objects.bulk_create(users, batch_size=500)
+        by_address = dict(User.objects.filter(email__in=fresh).values_list("email", "pk"))
+        EmailAddress.objects.bulk_create(
+            (EmailAddress(user_id=by_address[a], email=a, primary=True, verified=True) for a in fresh),
+            batch_size=500,
+        )
+        for address, guardian in fresh.items():
+            guardian.user_id = by_address[address]
+            school_name = ", ".join(sorted(s.name for s in schools[guardian.pk]))
+            transaction.on_commit(partial(_send_invitation, guardian.user_id, school_name))
+        Guardian.objects.bulk_update(fresh.values(), ["user"], batch_size=500)
+        for guardian in careful:
             guardian_invite(actor=actor, guardian=guardian)
-            count += 1
-    return count
+    return len(todo)
+
+
+def logins_set_password(*, actor: User | None, users: Iterable[User], password: str) -> int:
+    """System only: give these logins one password, hashed once.
+
+    For the demo school's published logins: hashing is slow on purpose (PBKDF2), and
+    eight logins hashed one by one would take seconds. Nobody sets a password for
+    someone else, so any actor is refused, and so is a login that has been signed in with
+    (its password is its owner's). Returns the number of logins changed.
+    """
+    if actor is not None:
+        raise PermissionDenied(_("Nobody sets a password for someone else."))
+    users = list(users)
+    if any(u.last_login is not None for u in users):
+        raise ValidationError(_("A login that has been used keeps its owner's password."))
+    return User.objects.filter(pk__in=[u.pk for u in users]).update(password=make_password(password))
 
 
 def user_update_name(*, actor: User, first_name: str, last_name: str) -> User:

@@ -709,7 +709,7 @@ def survey_results_for(*, viewer, pk: int) -> SurveyResults:
         if shown
         else []
     )
-    relations = _eligible_relations(survey.school)
+    relations = eligible_relations(survey.school)
     eligible = User.objects.filter(is_active=True, guardian__relations__in=relations).distinct().count()
     return SurveyResults(
         survey=survey,
@@ -725,7 +725,8 @@ def survey_results_for(*, viewer, pk: int) -> SurveyResults:
 # --- the parent's side -------------------------------------------------------------------------
 
 
-def _eligible_relations(school: School | int):
+def eligible_relations(school: School | int):
+    """The relations that make a parent one of the school's parents for its surveys."""
     school_id = school if isinstance(school, int) else school.pk
     return GuardianRelation.objects.filter(
         pupil__school_id=school_id,
@@ -738,7 +739,7 @@ def may_answer_survey(user, survey: Survey) -> bool:
     """A parent with an account and access to a current pupil of the survey's school."""
     if not access.is_guardian(user):
         return False
-    return _eligible_relations(survey.school_id).filter(guardian__user=user).exists()
+    return eligible_relations(survey.school_id).filter(guardian__user=user).exists()
 
 
 def surveys_open_for(*, viewer, now: dt.datetime | None = None) -> list[Survey]:

@@ -7,6 +7,9 @@ The answer is stored as two rows that nothing links (``quality.models``): the pa
 from __future__ import annotations
 
 import datetime as dt
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -102,3 +105,58 @@ def survey_respond(
     except IntegrityError:
         raise ValidationError(_("You have already answered this survey.")) from None
     return response
+
+
+@dataclass(frozen=True)
+class SurveyAnswer:
+    """One parent's answer, as the survey form sends it."""
+
+    parent: User
+    score: int
+    comment: str = ""
+
+
+def survey_answers_record(*, actor: User | None, survey: Survey, answers: Iterable[SurveyAnswer]) -> int:
+    """System only: many parents' answers to an open survey at once, now; returns how many.
+
+    ``survey_respond`` for a batch (the demo school's autumn survey): every answer is checked
+    as that checks it (a parent of the school, ``PermissionDenied``; the survey open, a score
+    from 1 to 5, a comment within the limit, one answer per parent, ``ValidationError``) before
+    any is written, then all are written at once, or none. The responses stay anonymous: they
+    are written in another order than the participations. Any actor is refused.
+    """
+    if actor is not None:
+        raise PermissionDenied
+    answers = list(answers)
+    now = timezone.now()
+    if not survey.is_open_at(now):
+        raise ValidationError(_("This survey is closed."))
+    parents = [answer.parent.pk for answer in answers]
+    eligible = set(
+        read.eligible_relations(survey.school_id)
+        .filter(guardian__user__in=parents)
+        .values_list("guardian__user_id", flat=True)
+    )
+    if set(parents) - eligible:
+        raise PermissionDenied
+    answered = SurveyParticipation.objects.filter(survey=survey, user__in=parents).exists()
+    if answered or len(set(parents)) < len(parents):
+        raise ValidationError(_("You have already answered this survey."))
+    responses = []
+    for answer in answers:
+        try:
+            score = int(answer.score)
+        except (TypeError, ValueError):
+            score = 0
+        if not SCORE_MIN <= score <= SCORE_MAX:
+            raise ValidationError({"score": _("Please choose a score from 1 to 5.")})
+        response = SurveyResponse(survey=survey, score=score, comment=(answer.comment or "").strip())
+        response.full_clean(exclude=["survey"], validate_unique=False, validate_constraints=False)
+        responses.append(response)
+    random.SystemRandom().shuffle(responses)
+    with transaction.atomic():
+        SurveyParticipation.objects.bulk_create(
+            SurveyParticipation(survey=survey, user_id=pk) for pk in parents
+        )
+        SurveyResponse.objects.bulk_create(responses)
+    return len(responses)

@@ -501,6 +501,18 @@ class TestChildConversations:
         barred_chat = Conversation.objects.get(kind="child", pupil=barred_child)
         assert set(barred_chat.participants.values_list("user_id", flat=True)) == {other_teacher.user_id}
 
+    def test_a_schools_first_sync_takes_the_same_queries_for_ten_children_as_for_two(
+        self, cast, school_year, group, django_assert_max_num_queries
+    ):
+        with time_machine.travel(TUESDAY_MORNING, tick=False), CaptureQueriesContext(connection) as few:
+            services.child_conversations_sync(school_year=school_year)
+        Conversation.objects.all().delete()
+        for _ in range(8):
+            f.GuardianRelationFactory(pupil=f.PupilFactory(group=group))
+        with time_machine.travel(TUESDAY_MORNING, tick=False), django_assert_max_num_queries(len(few)):
+            result = services.child_conversations_sync(school_year=school_year)
+        assert result["created"] == Conversation.objects.filter(kind="child").count() == 10
+
     def test_sync_follows_the_directory_and_closes_chats_of_pupils_who_left(
         self,
         cast,

@@ -8,6 +8,7 @@ import socket
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from klimop import services as directory_services
 from klimop.notifications.models import Notification
 from klimop.notifications.selectors import notifications_for
-from klimop.notifications.services import notification_mark_read, notify, send_due_emails
+from klimop.notifications.services import (
+    notification_emails_mark_sent,
+    notification_mark_read,
+    notify,
+    send_due_emails,
+)
 from klimop.worktime import AMSTERDAM
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +77,30 @@ def test_the_email_sweep_sends_each_notification_once_even_when_run_twice(parent
     assert send_due_emails() == 0
     assert len(mail.outbox) == 1
     assert Notification.objects.get().email_status == Notification.EmailStatus.SENT
+
+
+@time_machine.travel(FRIDAY_EVENING, tick=False)
+def test_history_is_recorded_as_emailed_when_due_and_never_sent(
+    calendar, parent, divorced_parent, teacher, director
+):
+    divorced_parent.user.notify_by_email = False
+    divorced_parent.user.save()
+    notify(users=[parent.user, divorced_parent.user, teacher.user], cause="x:1", title="Toen")
+    notify(users=[director.user], cause="x:2", title="Niet van de geschiedenis")
+    with pytest.raises(PermissionDenied):
+        notification_emails_mark_sent(actor=director.user, users=[parent.user])
+    assert (
+        notification_emails_mark_sent(actor=None, users=[parent.user, divorced_parent.user, teacher.user])
+        == 2
+    )
+    assert send_due_emails() == 0  # only the director's is pending, and due on Monday
+    assert mail.outbox == []
+    rows = {n.user_id: n for n in Notification.objects.all()}
+    assert (rows[parent.user.pk].email_status, rows[parent.user.pk].emailed_at) == ("sent", FRIDAY_EVENING)
+    teachers = rows[teacher.user.pk]
+    assert (teachers.email_status, teachers.emailed_at) == ("sent", teachers.deliver_at)
+    assert rows[divorced_parent.user.pk].email_status == "not_wanted"
+    assert rows[director.user.pk].email_status == "pending"
 
 
 def test_users_who_do_not_want_email_get_only_the_in_app_notification(parent):

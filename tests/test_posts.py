@@ -417,6 +417,22 @@ class TestEditAndDelete:
         assert not Post.objects.exists()
         assert not any(default_storage.exists(n) for n in names)
 
+    def test_deleting_a_schools_posts_removes_their_files_and_reads(
+        self, at_work, teacher, director, group, school, parent, django_capture_on_commit_callbacks
+    ):
+        post = _post(teacher, group=group, photos=[_jpeg()], consent_confirmed=True, attachments=[_pdf()])
+        _post(director, school=school)
+        services.post_mark_read(actor=parent.user, posts=[post])
+        photo = post.photos.get()
+        names = [photo.image.name, photo.thumbnail.name, post.attachments.get().file.name]
+        with pytest.raises(PermissionDenied):
+            services.posts_delete_of_school(actor=director.user, school=school)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.posts_delete_of_school(actor=None, school=school) == 2
+        assert not Post.objects.exists()
+        assert not PostRead.objects.exists()
+        assert not any(default_storage.exists(n) for n in names)
+
     def test_removing_and_adding_photos_when_editing(self, at_work, teacher, group):
         post = _post(teacher, group=group, photos=[_jpeg()], consent_confirmed=True)
         old = post.photos.get()
@@ -621,6 +637,35 @@ class TestTimeline:
         client.force_login(teacher.user)
         page = client.get(reverse("posts:my_posts")).content.decode()
         assert "Gelezen door 2 van 2 gezinnen" in page
+
+    def test_many_readers_of_one_post_at_once(
+        self, at_work, teacher, group, child, parent, divorced_parent, barred_parent, step_parent
+    ):
+        post = _post(teacher, group=group)
+        later = TUESDAY_MORNING + dt.timedelta(hours=3)
+        with time_machine.travel(later, tick=False):
+            assert (
+                services.post_reads_record(actor=None, post=post, readers=[parent.user, divorced_parent.user])
+                == 2
+            )
+            services.post_reads_record(actor=None, post=post, readers=[parent.user])  # again: no change
+        reads = PostRead.objects.filter(post=post)
+        assert {(r.user_id, r.read_at) for r in reads} == {
+            (parent.user_id, later),
+            (divorced_parent.user_id, later),
+        }
+        [row] = selectors.posts_by_author(viewer=teacher.user)
+        assert row.families_read == 1
+        # Not someone who may not see it (barred, a step-parent without consent), nor the staff.
+        for outsider in (barred_parent.user, step_parent.user, teacher.user):
+            with pytest.raises(PermissionDenied):
+                services.post_reads_record(actor=None, post=post, readers=[outsider])
+        with pytest.raises(PermissionDenied):
+            services.post_reads_record(actor=teacher.user, post=post, readers=[parent.user])
+        scheduled = _post(teacher, group=group, publish_at=TUESDAY_EVENING + dt.timedelta(days=1))
+        with pytest.raises(ValidationError):
+            services.post_reads_record(actor=None, post=scheduled, readers=[parent.user])
+        assert reads.count() == 2
 
     def test_the_authors_list_has_a_fixed_query_count(self, client, at_work, teacher, group, parent):
         client.force_login(teacher.user)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -532,3 +532,57 @@ def test_office_sets_the_grace_period_on_their_schools_page_in_the_admin(client,
         f.errors for i in response.context["inline_admin_formsets"] for f in i.formset.forms
     ]
     assert PrivacySettings.objects.get(school=school).grace_days == 14
+
+
+# --- many forms at once (the demo school's history) ---------------------------------------------
+
+
+@time_machine.travel(IN_YEAR, tick=False)
+def test_many_forms_at_once_write_what_one_form_at_a_time_writes(
+    child, parent, divorced_parent, group, teacher, django_capture_on_commit_callbacks
+):
+    others = [f.GuardianRelationFactory(pupil=f.PupilFactory(group=group)) for _ in range(4)]
+    choices = {GROUP_PAGE: True, ConsentPurpose.WEBSITE: False}
+    forms = [
+        services.ConsentForm(parent=parent.user, pupil=child, choices=choices),
+        services.ConsentForm(parent=divorced_parent.user, pupil=child, choices={GROUP_PAGE: True}),
+        *(services.ConsentForm(parent=r.guardian.user, pupil=r.pupil, choices=choices) for r in others),
+    ]
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+        events = services.consent_set_bulk(actor=None, forms=forms)
+    assert len(queries) < 25
+    assert len(events) == ConsentEvent.objects.count() == 11
+    assert ConsentDecision.objects.count() == 11
+    decision = ConsentDecision.objects.get(guardian=parent, purpose=GROUP_PAGE)
+    assert (decision.granted, decision.decided_at, decision.decided_by) == (True, IN_YEAR, parent.user)
+    event = ConsentEvent.objects.get(guardian=divorced_parent)
+    assert (event.old_granted, event.new_granted, event.actor, event.at) == (
+        None,
+        True,
+        divorced_parent.user,
+        IN_YEAR,
+    )
+    assert effective_consent(pupil=child, purpose=GROUP_PAGE) is True
+    # Each child's teachers heard once that the child's consent changed.
+    assert Notification.objects.filter(user=teacher.user, cause__startswith="consent-change:").count() == 5
+    # The same choice again is no change; a new one is, with the old value in its history row.
+    again = services.consent_set_bulk(
+        actor=None,
+        forms=[services.ConsentForm(parent=parent.user, pupil=child, choices={**choices, GROUP_PAGE: False})],
+    )
+    assert [(e.purpose, e.old_granted, e.new_granted) for e in again] == [(GROUP_PAGE, True, False)]
+
+
+@time_machine.travel(IN_YEAR, tick=False)
+def test_a_form_nobody_may_send_records_none_of_the_forms(child, parent, step_parent, director):
+    forms = [
+        services.ConsentForm(parent=parent.user, pupil=child, choices={GROUP_PAGE: True}),
+        services.ConsentForm(parent=step_parent.user, pupil=child, choices={GROUP_PAGE: True}),
+    ]
+    with pytest.raises(PermissionDenied):
+        services.consent_set_bulk(actor=None, forms=forms)
+    with pytest.raises(PermissionDenied):
+        services.consent_set_bulk(actor=director.user, forms=forms[:1])
+    with pytest.raises(ValidationError):
+        services.consent_set_bulk(actor=None, forms=[forms[0], forms[0]])
+    assert not ConsentEvent.objects.exists()

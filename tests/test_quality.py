@@ -688,3 +688,41 @@ def test_the_director_reads_the_quality_card_on_desktop_and_phone(
         parent_page.wait_for_load_state("networkidle")
         expect(parent_page.locator(".messages")).to_contain_text("anoniem opgeslagen")
         assert list(SurveyResponse.objects.filter(survey=survey).values_list("score", flat=True)) == [4]
+
+
+# --- many answers at once (the demo school's survey) ---------------------------------------
+
+
+@time_machine.travel(NOW, tick=False)
+def test_many_answers_at_once_are_checked_like_one_and_stay_anonymous(
+    open_survey, parent, divorced_parent, teacher, barred_parent
+):
+    answers = [
+        services.SurveyAnswer(parent=parent.user, score=5, comment=" Fijn! "),
+        services.SurveyAnswer(parent=divorced_parent.user, score=3),
+    ]
+    for refused in (
+        [*answers, services.SurveyAnswer(parent=teacher.user, score=4)],  # not a parent
+        [*answers, services.SurveyAnswer(parent=barred_parent.user, score=4)],  # no access
+    ):
+        with pytest.raises(PermissionDenied):
+            services.survey_answers_record(actor=None, survey=open_survey, answers=refused)
+    with pytest.raises(ValidationError):
+        services.survey_answers_record(actor=None, survey=open_survey, answers=[*answers, answers[0]])
+    with pytest.raises(ValidationError):
+        services.survey_answers_record(
+            actor=None, survey=open_survey, answers=[services.SurveyAnswer(parent=parent.user, score=6)]
+        )
+    with pytest.raises(PermissionDenied):
+        services.survey_answers_record(actor=parent.user, survey=open_survey, answers=answers)
+    assert not SurveyParticipation.objects.exists()
+    assert services.survey_answers_record(actor=None, survey=open_survey, answers=answers) == 2
+    assert set(SurveyResponse.objects.values_list("score", "comment")) == {(5, "Fijn!"), (3, "")}
+    assert set(SurveyParticipation.objects.values_list("user", flat=True)) == {
+        parent.user_id,
+        divorced_parent.user_id,
+    }
+    with pytest.raises(ValidationError, match="al ingevuld"):
+        services.survey_answers_record(actor=None, survey=open_survey, answers=answers[:1])
+    with time_machine.travel(NOW + dt.timedelta(days=8), tick=False), pytest.raises(ValidationError):
+        services.survey_answers_record(actor=None, survey=open_survey, answers=answers)

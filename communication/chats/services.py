@@ -16,6 +16,7 @@ written in the same transaction (``notify``), so a broker outage loses nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -268,9 +269,7 @@ def _attach(message: Message, attachment, *, conversation: Conversation, is_staf
 
 
 @transaction.atomic
-def message_send(
-    *, actor: User, conversation: Conversation, body: str, attachment=None, at: dt.datetime | None = None
-) -> Message:
+def message_send(*, actor: User, conversation: Conversation, body: str, attachment=None) -> Message:
     """Send a message in a conversation the actor takes part in.
 
     Staff: held until their next working moment (``deliver_at``), and the open parent
@@ -280,7 +279,7 @@ def message_send(
     ``message:<id>``) from ``deliver_at`` on; ``notify`` keeps staff notifications out
     of their own non-working time. Raises ``ValidationError`` for empty, too long or
     unacceptable input, ``PermissionDenied`` for a conversation the actor is not in
-    or that is closed. ``at`` (default: now) is only for the demo's history.
+    or that is closed.
     """
     participant = _active_participant(actor, conversation)
     conversation = Conversation.objects.select_for_update().select_related("school").get(pk=conversation.pk)
@@ -294,7 +293,7 @@ def message_send(
     clean = sanitize_body(text) if text else ""
     if not clean and attachment is None:
         raise ValidationError({"body": _("Write a message first.")})
-    now = at or timezone.now()
+    now = timezone.now()
     staff = access.staff_member_of(actor)
     message = Message(conversation=conversation, sender=actor, body=clean, created_at=now, deliver_at=now)
     if staff is not None:
@@ -450,22 +449,25 @@ def child_conversations_sync(*, school_year: SchoolYear, actor: User | None = No
         .prefetch_related("group__teachers", "guardian_relations__guardian")
     )
     existing = {c.pupil_id: c for c in Conversation.objects.filter(kind=Kind.CHILD, pupil__in=pupils)}
-    members = {
-        (p.conversation_id, p.user_id): p
-        for p in Participant.objects.filter(conversation__in=list(existing.values()))
-    }
+    members: dict[int, dict[int, Participant]] = defaultdict(dict)
+    for participant in Participant.objects.filter(conversation__in=list(existing.values())):
+        members[participant.conversation_id][participant.user_id] = participant
+    # In bulk: a school's first sync makes a chat for each of its hundreds of pupils.
+    new = [p for p in pupils if p.pk not in existing]
+    if new:
+        Conversation.objects.bulk_create(
+            Conversation(kind=Kind.CHILD, school_id=p.school_id, pupil=p, title=p.full_name) for p in new
+        )
+        existing.update((c.pupil_id, c) for c in Conversation.objects.filter(kind=Kind.CHILD, pupil__in=new))
+        counts["created"] = len(new)
+    reopened = [c.pk for c in existing.values() if c.closed_at is not None]
+    if reopened:
+        Conversation.objects.filter(pk__in=reopened).update(closed_at=None)
+    joining: list[Participant] = []
+    rejoining: list[int] = []
+    gone: list[int] = []
     for pupil in pupils:
-        conversation = existing.get(pupil.pk)
-        if conversation is None:
-            conversation = Conversation.objects.create(
-                kind=Kind.CHILD,
-                school_id=pupil.school_id,
-                pupil=pupil,
-                title=pupil.full_name,
-            )
-            counts["created"] += 1
-        elif conversation.closed_at is not None:
-            Conversation.objects.filter(pk=conversation.pk).update(closed_at=None)
+        conversation = existing[pupil.pk]
         staff_ids = {t.user_id for t in pupil.group.teachers.all()}  # type: ignore[union-attr]  # pupils in a group
         parent_ids = {
             r.guardian.user_id
@@ -475,23 +477,22 @@ def child_conversations_sync(*, school_year: SchoolYear, actor: User | None = No
             and r.guardian.user_id is not None
         }
         wanted = staff_ids | parent_ids
-        for user_id in wanted:
-            current = members.get((conversation.pk, user_id))
+        present = members[conversation.pk]
+        for user_id in sorted(wanted):
+            current = present.get(user_id)
             if current is None:
-                Participant.objects.create(
-                    conversation=conversation, user_id=user_id, is_staff=user_id in staff_ids
+                joining.append(
+                    Participant(conversation=conversation, user_id=user_id, is_staff=user_id in staff_ids)
                 )
-                counts["joined"] += 1
             elif current.left_at is not None:
-                Participant.objects.filter(pk=current.pk).update(left_at=None, joined_at=now)
-                counts["joined"] += 1
-        gone = [
-            p.pk
-            for (cid, uid), p in members.items()
-            if cid == conversation.pk and uid not in wanted and p.left_at is None
-        ]
-        if gone:
-            counts["left"] += Participant.objects.filter(pk__in=gone).update(left_at=now)
+                rejoining.append(current.pk)
+        gone += [p.pk for uid, p in present.items() if uid not in wanted and p.left_at is None]
+    Participant.objects.bulk_create(joining, batch_size=1000)
+    if rejoining:
+        Participant.objects.filter(pk__in=rejoining).update(left_at=None, joined_at=now)
+    counts["joined"] = len(joining) + len(rejoining)
+    if gone:
+        counts["left"] = Participant.objects.filter(pk__in=gone).update(left_at=now)
     counts["closed"] = Conversation.objects.filter(
         school_id=school_year.school_id,
         closed_at__isnull=True,

@@ -287,6 +287,48 @@ def post_mark_read(*, actor: User, posts: Iterable[Post]) -> int:
     return len(rows)
 
 
+def post_reads_record(*, actor: User | None, post: Post, readers: Iterable[User]) -> int:
+    """System only: record that these people have seen one published post, now.
+
+    ``post_mark_read`` for many readers of one post at once: the demo school's read
+    counts (hundreds of parents). Only people who may see the post can have read it
+    (``audience_users``, else ``PermissionDenied``), and not before it was published
+    (``ValidationError``). Marking again changes nothing. Returns the number of readers.
+    """
+    if actor is not None:
+        raise PermissionDenied
+    ids = {user.pk for user in readers}
+    if post.publish_at > timezone.now():
+        raise ValidationError(_("Nobody can have read a post before it is published."))
+    if ids - set(audience_users(post).filter(pk__in=ids).values_list("pk", flat=True)):
+        raise PermissionDenied(_("Only the post's readers can have read it."))
+    PostRead.objects.bulk_create(
+        (PostRead(post=post, user_id=pk) for pk in sorted(ids)), ignore_conflicts=True, batch_size=1000
+    )
+    return len(ids)
+
+
+def posts_delete_of_school(*, actor: User | None, school: School) -> int:
+    """System only: delete every post of a school, with its photos, files and reads (files
+    after commit), as ``post_delete`` does one by one; before the school itself is deleted
+    (the demo school's rebuild). Returns the number of posts.
+    """
+    if actor is not None:
+        raise PermissionDenied
+    with transaction.atomic():
+        posts = Post.objects.filter(school=school)
+        files = [
+            n
+            for pair in PostPhoto.objects.filter(post__in=posts).values_list("image", "thumbnail")
+            for n in pair
+        ]
+        files += list(PostAttachment.objects.filter(post__in=posts).values_list("file", flat=True))
+        count = posts.count()
+        posts.delete()
+        transaction.on_commit(lambda: media.delete_files(files))
+    return count
+
+
 # --- notifications (system) ----------------------------------------------------------------
 
 

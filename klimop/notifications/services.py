@@ -29,9 +29,10 @@ from collections.abc import Callable, Iterable
 
 import pywebpush
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from py_vapid import Vapid
 
@@ -108,11 +109,9 @@ def notify(
     is asked for users who have turned push on in at least one browser.
     """
     now = timezone.now()
-    users = list(
-        User.objects.filter(pk__in=[u.pk for u in users], is_active=True).prefetch_related(
-            "staff_members__school"
-        )
-    )
+    # A queryset of recipients (a post's audience) is read once, as a subquery.
+    ids = users.values("pk") if isinstance(users, QuerySet) else [u.pk for u in users]
+    users = list(User.objects.filter(pk__in=ids, is_active=True).prefetch_related("staff_members__school"))
     pushable = set()
     if push_enabled() and users:
         pushable = set(
@@ -121,10 +120,14 @@ def notify(
             )
         )
     calendars: dict = {}
+    # Rendered once per language, not per recipient: a newsletter reaches hundreds of parents.
+    rendered: dict[str, tuple[str, str]] = {}
     rows = []
     for user in users:
-        with translation.override(user.language):
-            rendered_title, rendered_body = str(title), str(body)
+        if user.language not in rendered:
+            with translation.override(user.language):
+                rendered[user.language] = str(title), str(body)
+        rendered_title, rendered_body = rendered[user.language]
         rows.append(
             Notification(
                 user=user,
@@ -162,6 +165,22 @@ def notification_mark_read(*, actor: User, notification_ids: Iterable[int] | Non
     if notification_ids is not None:
         qs = qs.filter(pk__in=list(notification_ids))
     return qs.update(read_at=timezone.now())
+
+
+def notification_emails_mark_sent(*, actor: User | None, users: Iterable[User]) -> int:
+    """System only: record the pending e-mails of these users' notifications as sent, each
+    when it was due (``deliver_at``), without sending them; returns how many.
+
+    For history that must not be mailed now: the demo school's past weeks, whose
+    notifications the services made on the days they happened. Any actor is refused.
+    """
+    if actor is not None:
+        raise PermissionDenied
+    return Notification.objects.filter(user__in=users, email_status=Notification.EmailStatus.PENDING).update(
+        email_status=Notification.EmailStatus.SENT,
+        emailed_at=F("deliver_at"),
+        email_next_attempt_at=None,
+    )
 
 
 # --- the outbox sweeps ------------------------------------------------------------------

@@ -8,7 +8,8 @@ after commit (a task by ids, which calls ``notify`` — that respects their work
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from klimop import access, worktime
 from klimop import selectors as directory
-from klimop.models import GuardianRelation, Pupil, School, SchoolYear, User
+from klimop.models import Guardian, GuardianRelation, Pupil, School, SchoolYear, User
 from klimop.queue import enqueue_on_commit
 
 from . import selectors as consent_read
@@ -124,6 +125,136 @@ def consent_withdraw_all(*, actor: User) -> int:
                 )
             )
     return changes
+
+
+@dataclass(frozen=True)
+class ConsentForm:
+    """One parent's choices for one child (purpose → yes/no), as the consent page sends them."""
+
+    parent: User
+    pupil: Pupil
+    choices: Mapping[str, bool]
+
+
+def consent_set_bulk(*, actor: User | None, forms: Iterable[ConsentForm]) -> list[ConsentEvent]:
+    """System only: record many parents' forms at once, now, each as ``consent_set_many`` would.
+
+    For choices made on the consent page that reach the database together: the demo
+    school's first weeks. The same checks as ``consent_set_many`` for every form first
+    (the parent decides for the child, ``PermissionDenied``; known purposes, one form per
+    parent and child, ``ValidationError``), and nothing is recorded if one fails; the same
+    decision and history rows; the child's teachers are told after commit when the child's
+    effective consent changed (once per child). A fixed number of queries per school,
+    whatever the number of forms. Any actor is refused: parents decide on their own page.
+    """
+    if actor is not None:
+        raise PermissionDenied
+    forms = list(forms)
+    if not forms:
+        return []
+    unknown = set().union(*(form.choices for form in forms)) - set(ConsentPurpose.values)
+    if unknown:
+        raise ValidationError(
+            _("Unknown purpose: %(purpose)s"), params={"purpose": ", ".join(sorted(unknown))}
+        )
+    pupils = {form.pupil.pk: form.pupil for form in forms}
+    parents = {form.parent.pk for form in forms}
+    # access.can_set_consent_for, for every form at once.
+    may_decide = set(
+        GuardianRelation.objects.filter(
+            pupil__in=pupils,
+            pupil__left_on__isnull=True,
+            guardian__user__in=parents,
+            kind=access.Kind.PARENT_WITH_AUTHORITY,
+            access=access.Access.FULL,
+        ).values_list("pupil_id", "guardian__user_id")
+    )
+    if any((form.pupil.pk, form.parent.pk) not in may_decide for form in forms):
+        raise PermissionDenied
+    # access.guardian_for: the parent's record related to the child with the lowest id.
+    records: dict[tuple[int, int], int] = {}
+    for user_id, pupil_id, guardian_id in (
+        Guardian.objects.filter(user__in=parents, relations__pupil__in=pupils)
+        .order_by("-pk")
+        .values_list("user_id", "relations__pupil_id", "pk")
+    ):
+        records[(user_id, pupil_id)] = guardian_id
+    keys = [(records[(form.parent.pk, form.pupil.pk)], form.pupil.pk) for form in forms]
+    if len(set(keys)) < len(keys):
+        raise ValidationError(_("One form per parent and child."))
+    now = timezone.now()
+    schools = {
+        school.pk: school
+        for school in School.objects.filter(pupils__in=pupils).select_related("privacy_settings").distinct()
+    }
+    years: dict[int, SchoolYear] = {}
+    for school_id in schools:
+        year = consent_read.school_year_on(school_id, consent_read.local_date(now))
+        if year is None:
+            raise ValidationError(_("The school has no school year yet; please try again later."))
+        years[school_id] = year
+    events: list[ConsentEvent] = []
+    with transaction.atomic():
+        # As in consent_set_many: lock the children's decider relations before reading.
+        list(GuardianRelation.objects.select_for_update().filter(pupil__in=pupils))
+        before = consent_read.consent_for_pupils(pupils.values(), on=now)
+        existing = {
+            (d.pupil_id, d.guardian_id, d.purpose): d
+            for d in ConsentDecision.objects.select_for_update().filter(
+                pupil__in=pupils, school_year__in=years.values()
+            )
+            if d.school_year_id == years[pupils[d.pupil_id].school_id].pk
+        }
+        new: list[ConsentDecision] = []
+        changed: list[ConsentDecision] = []
+        last_event: dict[int, ConsentEvent] = {}
+        for form, (guardian_id, pupil_id) in zip(forms, keys, strict=True):
+            school = schools[form.pupil.school_id]
+            year = years[school.pk]
+            mine = before[pupil_id].choices.get(guardian_id, {})
+            for purpose, choice in form.choices.items():
+                granted = bool(choice)
+                decision = existing.get((pupil_id, guardian_id, purpose))
+                # Re-confirming last year's choice in a renewal year is a decision too.
+                if mine.get(purpose) is granted and (
+                    decision is not None
+                    or not consent_read.privacy_settings_for(school).renew_consent_each_year
+                ):
+                    continue
+                if decision is None:
+                    decision = ConsentDecision(
+                        pupil_id=pupil_id, guardian_id=guardian_id, purpose=purpose, school_year=year
+                    )
+                    new.append(decision)
+                else:
+                    changed.append(decision)
+                decision.granted, decision.decided_at, decision.decided_by = granted, now, form.parent
+                event = ConsentEvent(
+                    pupil_id=pupil_id,
+                    guardian_id=guardian_id,
+                    purpose=purpose,
+                    school_year=year,
+                    old_granted=mine.get(purpose),
+                    new_granted=granted,
+                    actor=form.parent,
+                    at=now,
+                )
+                # The purposes were checked above, the related rows are the ones just read.
+                event.full_clean(
+                    exclude=["pupil", "guardian", "school_year", "actor"], validate_constraints=False
+                )
+                events.append(event)
+                last_event[pupil_id] = event
+        ConsentDecision.objects.bulk_create(new, batch_size=1000)
+        ConsentDecision.objects.bulk_update(changed, ["granted", "decided_at", "decided_by"], batch_size=1000)
+        ConsentEvent.objects.bulk_create(events, batch_size=1000)
+        after = consent_read.consent_for_pupils(pupils.values(), on=now)
+        for pupil_id, event in last_event.items():
+            if after[pupil_id].effective != before[pupil_id].effective:
+                enqueue_on_commit(
+                    "klimop.privacy.tasks.notify_teachers_of_consent_change", pupil_id, event.pk
+                )
+    return events
 
 
 def privacy_settings_get_or_create(*, school: School) -> PrivacySettings:
