@@ -693,6 +693,51 @@ class TestInbox:
         assert f'id="m{first.pk}"' not in html
         assert dt.datetime.fromisoformat(response["X-Since"]) == TUESDAY_OPENING + dt.timedelta(seconds=5)
 
+    def test_a_poll_with_nothing_new_answers_no_content_from_a_fixed_few_queries(
+        self, client, cast, parent, child, teacher
+    ):
+        def empty_poll(conversation, since):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(reverse("chats:chat_poll", args=[conversation.pk]), {"since": since})
+            assert response.status_code == 204
+            assert response.content == b""
+            assert dt.datetime.fromisoformat(response["X-Since"]) == TUESDAY_MORNING
+            return len(queries)
+
+        with time_machine.travel(MONDAY_OPENING, tick=False):
+            conversation = _start(parent, child)
+        client.force_login(parent.user)
+        since = (MONDAY_OPENING + dt.timedelta(minutes=1)).isoformat()
+        with time_machine.travel(TUESDAY_MORNING, tick=False):
+            few = empty_poll(conversation, since)
+        # Many more messages before ``since`` and many more conversations cost nothing more.
+        with time_machine.travel(MONDAY_OPENING, tick=False):
+            for n in range(15):
+                services.message_send(actor=parent.user, conversation=conversation, body=f"Vraag {n}")
+            for _ in range(5):
+                _start(parent, child, body="Nog een gesprek")
+        with time_machine.travel(TUESDAY_MORNING, tick=False):
+            assert empty_poll(conversation, since) == few
+        # Session, user, the viewer's staff and guardian records (access), the conversation, and
+        # the one "anything new?" query.
+        assert few <= 6
+
+    def test_a_held_message_is_news_only_from_its_delivery_on(self, client, cast, parent, child, teacher):
+        with time_machine.travel(MONDAY_EVENING, tick=False):
+            conversation = _start(parent, child)
+            held = services.message_send(actor=teacher.user, conversation=conversation, body="Tot morgen")
+        client.force_login(parent.user)
+        since = (MONDAY_EVENING + dt.timedelta(minutes=1)).isoformat()
+        with time_machine.travel(TUESDAY_OPENING - dt.timedelta(seconds=1), tick=False):
+            assert (
+                client.get(reverse("chats:chat_poll", args=[conversation.pk]), {"since": since}).status_code
+                == 204
+            )
+        with time_machine.travel(TUESDAY_OPENING + dt.timedelta(seconds=1), tick=False):
+            response = client.get(reverse("chats:chat_poll", args=[conversation.pk]), {"since": since})
+        assert response.status_code == 200
+        assert f'id="m{held.pk}"' in response.content.decode()
+
     def test_start_page_sends_a_parent_to_the_new_conversation(self, client, cast, parent, child):
         client.force_login(parent.user)
         with time_machine.travel(TUESDAY_MORNING, tick=False):

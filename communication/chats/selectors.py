@@ -148,6 +148,16 @@ def participants_of(conversation: Conversation) -> list[Participant]:
     )
 
 
+def anything_new(*, viewer, conversation: Conversation, since: dt.datetime, now: dt.datetime) -> bool:
+    """Whether :func:`messages_for` with ``since`` would return anything: one indexed query,
+    so that a poll with nothing new costs next to nothing (``conversation_poll``)."""
+    return (
+        conversation.messages.filter(_visible_messages(viewer, now))
+        .filter(Q(deliver_at__gt=since) | Q(sender=viewer, created_at__gt=since))
+        .exists()
+    )
+
+
 def messages_for(
     *, viewer, conversation: Conversation, since: dt.datetime | None = None, now: dt.datetime | None = None
 ) -> list[Message]:
@@ -253,6 +263,7 @@ def open_parent_message_ids(conversation: Conversation) -> set[int]:
 
 
 __all__ = [
+    "anything_new",
     "conversation_get_for",
     "groups_to_address",
     "parents_to_chat_with",

@@ -163,7 +163,9 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def conversation_poll(request: HttpRequest, pk: int) -> HttpResponse:
     """What became visible since ``since`` (the previous answer's time), as an HTML fragment.
 
-    Polled every 10 s by static/js/chats.js; the page de-duplicates by message id.
+    Polled every 10 s by static/js/chats.js; the page de-duplicates by message id. Nothing
+    new (most polls): ``204 No Content`` after one indexed query; the navigation's unread
+    badge then keeps its own 30-second refresh.
     """
     conversation = selectors.conversation_get_for(viewer=request.user, pk=pk)
     now = timezone.now()
@@ -173,6 +175,11 @@ def conversation_poll(request: HttpRequest, pk: int) -> HttpResponse:
         since = None
     if since is None or since.tzinfo is None or since > now:
         since = now - dt.timedelta(minutes=1)
+    if not selectors.anything_new(viewer=request.user, conversation=conversation, since=since, now=now):
+        nothing = HttpResponse(status=204)
+        nothing["X-Since"] = now.isoformat()
+        nothing["Cache-Control"] = "no-store"
+        return nothing
     msgs = selectors.messages_for(viewer=request.user, conversation=conversation, since=since, now=now)
     if msgs:
         services.conversation_mark_read(actor=request.user, conversation=conversation)
