@@ -1,7 +1,7 @@
 """Production: PostgreSQL, Redis, gunicorn behind a TLS-terminating proxy."""
 
 from .base import *  # noqa: F403
-from .base import STORAGES, env
+from .base import DATABASES, STORAGES, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -19,4 +19,17 @@ X_FRAME_OPTIONS = "DENY"
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Persistent database connections: opening a PostgreSQL connection per request made the
+# authenticated floor about three times slower (issue measurements at 20 users). Each
+# gunicorn worker keeps one connection for up to a minute; Django checks it before reuse, so
+# a restarted database costs one failed check, not an error page.
+DATABASES = {
+    **DATABASES,
+    "default": {
+        **DATABASES["default"],
+        "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=60),
+        "CONN_HEALTH_CHECKS": True,
+    },
 }
