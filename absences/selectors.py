@@ -33,10 +33,7 @@ Kind = AbsenceReport.Kind
 
 def absence_settings_for(school: School) -> AbsenceSettings:
     """The school's absence settings; an unsaved default when none were made yet."""
-    try:
-        return school.absence_settings
-    except AbsenceSettings.DoesNotExist:
-        return AbsenceSettings(school=school)
+    return directory.school_settings(school, AbsenceSettings)
 
 
 def local_today(now: dt.datetime | None = None) -> dt.date:

@@ -62,10 +62,7 @@ def planner_settings_for(school: School) -> PlannerSettings:
 
     Here rather than in ``selectors`` (which reads through this module): the services need them.
     """
-    try:
-        return school.planner_settings
-    except PlannerSettings.DoesNotExist:
-        return PlannerSettings(school=school)
+    return directory.school_settings(school, PlannerSettings)
 
 
 # --- times --------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Model, OneToOneField, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -13,6 +14,8 @@ from django.utils.translation import pgettext
 
 from . import access, national_calendar, worktime
 from .models import Group, Guardian, GuardianRelation, NonSchoolDay, Pupil, School, SchoolYear, StaffMember
+
+_SettingsRow = TypeVar("_SettingsRow", bound=Model)
 
 # --- working-time calendars (the pure module gets plain data from here) -------------------
 
@@ -64,6 +67,18 @@ def staff_calendar(staff: StaffMember) -> worktime.WorkCalendar:
     """A staff member's working time: the school's, on their own weekdays only
     (``worktime.for_staff_weekdays``: the school's when none of them is a school day)."""
     return worktime.for_staff_weekdays(school_calendar(staff.school), staff.working_weekdays)
+
+
+def school_settings(school: School, model: type[_SettingsRow]) -> _SettingsRow:
+    """A feature's settings row of ``school`` (a model with a one-to-one ``school``), or an
+    unsaved row with the defaults when the school never saved one: the one way every
+    feature reads its per-school settings (docs/architecture.md)."""
+    field = cast("OneToOneField[Any, Any]", model._meta.get_field("school"))
+    accessor = field.remote_field.get_accessor_name() or ""
+    try:
+        return getattr(school, accessor)
+    except model.DoesNotExist:  # type: ignore[attr-defined]
+        return model(school=school)
 
 
 def staff_delivery_time(*, sender, school: School, now: dt.datetime) -> dt.datetime:

@@ -24,6 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from klimop import access, worktime
+from klimop import selectors as directory
 from klimop.models import Group, GuardianRelation, Pupil, School, SchoolYear, StaffMember
 
 from .models import ConsentDecision, ConsentEvent, ConsentPurpose, PrivacySettings
@@ -76,10 +77,7 @@ def previous_school_year(year: SchoolYear) -> SchoolYear | None:
 
 def privacy_settings_for(school: School) -> PrivacySettings:
     """The school's privacy settings; an unsaved default when none were made yet."""
-    try:
-        return school.privacy_settings
-    except PrivacySettings.DoesNotExist:
-        return PrivacySettings(school=school)
+    return directory.school_settings(school, PrivacySettings)
 
 
 @dataclass(frozen=True)
