@@ -34,16 +34,18 @@ run: install
 	@echo ""
 	@echo "Klimop runs at http://localhost:$(PORT)/  (Ctrl-C stops web server and Celery)"
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(VENV)/bin/celery -A klimop worker --beat --loglevel=warning --concurrency=2 & \
+	  $(VENV)/bin/celery -A klimop worker --beat --loglevel=warning --concurrency=2 -Q celery -n default@%h & \
+	  $(VENV)/bin/celery -A klimop worker --loglevel=warning --concurrency=1 -Q mail -n mail@%h & \
 	  $(PY) manage.py runserver 0.0.0.0:$(PORT)
 
 ## test: the whole suite; PostgreSQL and Redis on localhost when reachable
 test: install
 	$(PY) tests/run.py $(ARGS)
 
-## bench: time the main pages with the demo school (BENCH_RUNS, DATABASE_URL to choose)
+## bench: the demo school served as in production (gunicorn, PostgreSQL, Redis, Celery) under load;
+## BENCH_SIZE=demo|1000, BENCH_USERS, BENCH_SECONDS, BENCH_PARTS=pages,post,rush; results in var/bench/
 bench: install
-	$(PY) tests/bench.py
+	$(PY) -m tests.bench $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -76,8 +78,9 @@ lock-check: | $(PY)
 	    echo "requirements/$$f.lock is out of date with pyproject.toml: run make lock"; exit 1; fi; \
 	done; rm -rf $$tmp; echo "lock files match pyproject.toml"
 
+## worker: both queues in one worker with beat (production runs two workers: docker-compose.yml)
 worker: install
-	$(VENV)/bin/celery -A klimop worker --beat --loglevel=info
+	$(VENV)/bin/celery -A klimop worker --beat --loglevel=info -Q celery,mail
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache

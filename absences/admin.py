@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from klimop.admin import SchoolScopedAdmin, SchoolSettingsInline, register_school_settings
 from klimop.models import Pupil
@@ -260,7 +261,7 @@ class LeaveRequestAdmin(SchoolScopedAdmin):
 
     @admin.display(description=_("submitted"), ordering="submitted_at")
     def submitted(self, leave: LeaveRequest) -> str:
-        return formats.date_format(timezone.localtime(leave.submitted_at), "j b Y")
+        return formats.date_format(timezone.localtime(leave.submitted_at), pgettext("date format", "j M Y"))
 
     @admin.display(description=_("children"))
     def children(self, leave: LeaveRequest) -> str:
@@ -270,7 +271,8 @@ class LeaveRequestAdmin(SchoolScopedAdmin):
 
     @admin.display(description=_("period"), ordering="starts_on")
     def period(self, leave: LeaveRequest) -> str:
-        first, last = (formats.date_format(d, "D j b Y") for d in (leave.starts_on, leave.ends_on))
+        day = pgettext("date format", "D j M Y")  # "vr 8 jan 2027", "Fri 8 Jan 2027"
+        first, last = (formats.date_format(d, day) for d in (leave.starts_on, leave.ends_on))
         return f"{first} – {last}"
 
     @admin.display(description=_("attention"))
@@ -313,8 +315,8 @@ class LeaveRequestAdmin(SchoolScopedAdmin):
             (
                 (
                     ", ".join(p.first_name for p in other.pupils.all()),
-                    f"{formats.date_format(other.starts_on, 'j b')} – "
-                    f"{formats.date_format(other.ends_on, 'j b Y')}",
+                    f"{formats.date_format(other.starts_on, pgettext('date format', 'j M'))} – "
+                    f"{formats.date_format(other.ends_on, pgettext('date format', 'j M Y'))}",
                     other.school_days,
                     other.get_kind_display(),
                     other.get_status_display(),
@@ -342,7 +344,7 @@ class LeaveRequestAdmin(SchoolScopedAdmin):
                 "<div>{} · {} · {}</div>",
                 (
                     (
-                        formats.date_format(timezone.localtime(e.at), "j b Y H:i"),
+                        formats.date_format(timezone.localtime(e.at), pgettext("date format", "j M Y H:i")),
                         e.get_new_status_display(),
                         e.actor.get_full_name() if e.actor else "",
                     )

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -268,7 +269,7 @@ class ReportEvent(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.get_action_display()}"
 
 
 class FollowUp(models.Model):
@@ -453,6 +454,9 @@ class LeaveRequest(models.Model):
             }
         )
 
+    #: Set by ``selectors.as_the_family_sees_it``: when a decision held from the family shows.
+    decision_shown_at: dt.datetime | None = None
+
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.SUBMITTED
@@ -496,4 +500,4 @@ class LeaveEvent(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.old_status} → {self.new_status}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.old_status} → {self.new_status}"

@@ -37,7 +37,8 @@ def absence_settings_for(school: School) -> AbsenceSettings:
 
 
 def local_today(now: dt.datetime | None = None) -> dt.date:
-    return timezone.localdate(now or timezone.now())
+    """Today on the school's clock (``worktime.local_date``)."""
+    return worktime.local_date(now or timezone.now())
 
 
 def school_year_containing(school: School | int, day: dt.date) -> SchoolYear | None:
@@ -339,8 +340,22 @@ class ChildAbsences:
 def children_absences_for(
     *, viewer, now: dt.datetime | None = None, days_back: int = 42
 ) -> list[ChildAbsences]:
-    """The viewer's children they may act for, each with their open, coming and recent reports."""
-    today = local_today(now)
+    """The viewer's children they may act for, each with their open, coming and recent reports.
+
+    "Coming up" is what has not happened yet: a report from a later day, or an appointment or
+    a later arrival today whose time is still ahead. Everything else that began by today is
+    history ("recent"), so a sickness of today that ended with "better" is today's absence,
+    never a planned one.
+    """
+    now = now or timezone.now()
+    today = worktime.local_date(now)
+    clock = now.astimezone(worktime.AMSTERDAM).time()
+
+    def ahead(report: AbsenceReport) -> bool:
+        if report.starts_on != today:
+            return report.starts_on > today
+        return report.kind in (Kind.APPOINTMENT, Kind.LATE) and (report.until_time or dt.time.max) > clock
+
     pupils = list(
         access.pupils_actable_by(viewer)
         .select_related("group", "school")
@@ -362,10 +377,10 @@ def children_absences_for(
                 pupil=pupil,
                 open_sickness=next((r for r in mine if r.is_open), None),
                 upcoming=sorted(
-                    (r for r in mine if not r.is_open and r.starts_on >= today),
+                    (r for r in mine if not r.is_open and ahead(r)),
                     key=lambda r: (r.starts_on, r.from_time or dt.time(0)),
                 ),
-                recent=[r for r in mine if not r.is_open and r.starts_on < today],
+                recent=[r for r in mine if not r.is_open and not ahead(r)],
             )
         )
     return result
@@ -387,8 +402,11 @@ def as_the_family_sees_it(leave: LeaveRequest, now: dt.datetime | None = None) -
     """The request as the family sees it at ``now``: a decision that has not reached them yet
     (made outside the director's working time, ``announced_at`` still ahead) reads as still
     with the director, like a held post or chat message. Changes the instance in memory only;
-    services read the row again."""
+    services read the row again. ``decision_shown_at`` tells when the family will read it
+    (None when there is nothing held): such a request can no longer be withdrawn."""
+    leave.decision_shown_at = None
     if leave.held_from_family(now or timezone.now()):
+        leave.decision_shown_at = leave.announced_at
         leave.status = LeaveRequest.Status.SUBMITTED
         leave.decided_at = leave.decided_by = None
         leave.decision_reasons = ""
@@ -723,11 +741,11 @@ def parent_card_context(viewer, now: dt.datetime | None = None) -> dict:
     school = next(iter(schools.values()))
     settings = absence_settings_for(school)
     cutoff = cutoff_of(school, settings)
-    local = timezone.localtime(now)
+    today = worktime.local_date(now)
     leave = [
         r
         for r in leave_requests_for_family(viewer=viewer, now=now)
-        if r.status == LeaveRequest.Status.SUBMITTED or r.ends_on >= local.date()
+        if r.status == LeaveRequest.Status.SUBMITTED or r.ends_on >= today
     ][:3]
     return {
         "show": True,

@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -31,7 +30,6 @@ from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -42,9 +40,6 @@ from klimop.models import Pupil, School, SchoolYear, StaffMember, User
 from klimop.notifications.services import notify
 
 from . import rules, statutory
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
 from . import selectors as read
 from .models import AbsenceReport, FollowUp, LeaveEvent, LeaveRequest, ReportEvent
 
@@ -53,22 +48,6 @@ Channel = AbsenceReport.Channel
 Status = LeaveRequest.Status
 
 MAX_NOTE_CHARS = 500
-
-
-def _lazy_format(message, **params):
-    """A lazy translation with its parameters filled in only when rendered: ``notify``
-    renders it in each recipient's own language."""
-    return lazy(lambda: str(message) % {k: str(v) for k, v in params.items()}, str)()
-
-
-class _Day:
-    """A date written out in the language active when it is rendered ("dinsdag 24 november")."""
-
-    def __init__(self, day: dt.date, fmt: str = "l j F"):
-        self.day, self.fmt = day, fmt
-
-    def __str__(self) -> str:
-        return formats.date_format(self.day, self.fmt)
 
 
 def day_label(day: dt.date) -> str:
@@ -155,10 +134,42 @@ def _describe(report: AbsenceReport) -> str:
     return _("absent without a report on %(day)s") % {"day": day_label(report.starts_on)}
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A child of a report of several who was not reported: already reported for that time
+    (or on granted leave). ``message`` names the child and says what was reported before."""
+
+    pupil: Pupil
+    message: str
+
+
+class Reports(list[AbsenceReport]):
+    """The reports one form made (one per child reported), and the children it skipped because
+    they were already reported for that time (``skipped``, in the order they were chosen)."""
+
+    def __init__(self, reports=(), skipped: Sequence[Skipped] = ()):
+        super().__init__(reports)
+        self.skipped: list[Skipped] = list(skipped)
+
+
+def _skipped_message(pupil: Pupil, clash: str | LeaveRequest) -> str:
+    if isinstance(clash, LeaveRequest):
+        return _("%(name)s has leave from %(first)s to %(last)s, so was not reported.") % {
+            "name": pupil.first_name,
+            "first": day_label(clash.starts_on),
+            "last": day_label(clash.ends_on),
+        }
+    return _("%(name)s was already %(what)s, so was not reported again.") % {
+        "name": pupil.first_name,
+        "what": clash,
+    }
+
+
 def _conflicts(
     pupil: Pupil, kind: str, starts_on: dt.date, ends_on: dt.date | None, from_time, until_time
-) -> tuple[list[str], list[AbsenceReport]]:
-    """Messages for reports this one would clash with, and the unexplained marks it explains.
+) -> tuple[list[str], list[AbsenceReport], list[str | LeaveRequest]]:
+    """Messages for reports this one would clash with, the unexplained marks it explains, and
+    the clashes themselves (what was reported before, described; or the granted leave).
 
     A sick spell clashes with another sick spell; a single-day report clashes with a
     sickness covering its day and with a report of its own kind whose times overlap.
@@ -173,6 +184,7 @@ def _conflicts(
         starts_on__lte=last,
     ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on))
     messages, explains = [], []
+    clashes: list[str | LeaveRequest] = []
     lo, hi = _span(kind, from_time, until_time)
     for other in existing:
         if other.kind == Kind.UNEXPLAINED and kind != Kind.UNEXPLAINED:
@@ -185,13 +197,14 @@ def _conflicts(
             same_kind = other.kind == kind or Kind.UNEXPLAINED in (other.kind, kind)
             if not same_kind or not (lo < ohi and olo < hi):
                 continue
-        messages.append(
-            _("%(name)s: already %(what)s.") % {"name": pupil.first_name, "what": _describe(other)}
-        )
+        what = _describe(other)
+        clashes.append(what)
+        messages.append(_("%(name)s: already %(what)s.") % {"name": pupil.first_name, "what": what})
     leave = LeaveRequest.objects.filter(
         pupils=pupil, status=Status.GRANTED, starts_on__lte=last, ends_on__gte=starts_on
     ).first()
     if leave is not None:
+        clashes.append(leave)
         messages.append(
             _("%(name)s has leave from %(first)s to %(last)s.")
             % {
@@ -200,7 +213,7 @@ def _conflicts(
                 "last": day_label(leave.ends_on),
             }
         )
-    return messages, explains
+    return messages, explains, clashes
 
 
 def _lock_pupils(pupils: Sequence[Pupil]) -> None:
@@ -230,6 +243,37 @@ def _check_actor(actor: User, pupils: Sequence[Pupil], channel: str, kind: str) 
         raise ValidationError({"pupils": _("Please report children of different schools separately.")})
 
 
+def _already_made(
+    actor: User,
+    pupils: Sequence[Pupil],
+    submission: uuid.UUID | None,
+    kind: str,
+    starts_on: dt.date,
+    ends_on: dt.date | None,
+    from_time: dt.time | None,
+    until_time: dt.time | None,
+) -> Reports | None:
+    """What a first submit of this form stored, with the children it skipped then (they clash
+    with a report that is still there), or None when this is the first submit."""
+    if submission is None:
+        return None
+    if kind != Kind.SICK:
+        ends_on = starts_on
+    by_pupil = {
+        r.pupil_id: r
+        for r in AbsenceReport.objects.filter(submission=submission, pupil__in=pupils, reported_by=actor)
+    }
+    if not by_pupil:
+        return None
+    skipped = []
+    for pupil in pupils:
+        if pupil.pk not in by_pupil:
+            _messages, _explains, clashes = _conflicts(pupil, kind, starts_on, ends_on, from_time, until_time)
+            if clashes:
+                skipped.append(Skipped(pupil, _skipped_message(pupil, clashes[0])))
+    return Reports([by_pupil[p.pk] for p in pupils if p.pk in by_pupil], skipped=skipped)
+
+
 def absence_reports_create(
     *,
     actor: User,
@@ -244,7 +288,7 @@ def absence_reports_create(
     caller: str = "",
     submission: uuid.UUID | None = None,
     now: dt.datetime | None = None,
-) -> list[AbsenceReport]:
+) -> Reports:
     """Report one or more children absent: sick (from a day, until recovered or a last day),
     an appointment (a day and a time span), a later arrival, or — staff only — absent
     without a report.
@@ -254,13 +298,18 @@ def absence_reports_create(
     SCHOOL: every pupil is in the actor's care (``rules.pupils_in_care_of``). A pupil
     the actor may not report for raises ``Http404``. Parents report from today on;
     staff may also record an earlier day of the school year. The first day is a school
-    day. Clashes with existing reports raise ``ValidationError`` and store nothing.
+    day.
 
     Returns the reports (one per pupil). The same ``submission`` again returns the rows
     of the first call (a double submit). A report made after the cutoff (or after lessons
     started) on its first day is marked late. Side effects: unexplained marks on the same
     days are explained by the new report; an unexplained mark notifies the guardians
     within the school's office hours.
+
+    Several children, one of them already reported for that time (or on granted leave): the
+    others are reported, in the one transaction, and the returned ``Reports.skipped`` names
+    the one that was not, with what was reported before. Only when every child clashes is
+    nothing stored (``ValidationError`` naming each).
     """
     now = now or timezone.now()
     today = read.local_today(now)
@@ -269,8 +318,8 @@ def absence_reports_create(
     if kind not in Kind.values:
         raise ValidationError({"kind": _("Please choose what to report.")})
     if submission is not None:
-        done = list(AbsenceReport.objects.filter(submission=submission, pupil__in=pupils, reported_by=actor))
-        if done:
+        done = _already_made(actor, pupils, submission, kind, starts_on, ends_on, from_time, until_time)
+        if done is not None:
             return done
     school = pupils[0].school
     settings = read.absence_settings_for(school)
@@ -314,15 +363,24 @@ def absence_reports_create(
     try:
         with transaction.atomic():
             _lock_pupils(pupils)
-            problems, explained = [], {}
+            # The twin of a double submit may have committed while this one waited for the lock.
+            done = _already_made(actor, pupils, submission, kind, starts_on, ends_on, from_time, until_time)
+            if done is not None:
+                return done
+            problems, explained, skipped, free = [], {}, [], []
             for pupil in pupils:
-                clash, explains = _conflicts(pupil, kind, starts_on, ends_on, from_time, until_time)
-                problems += clash
-                explained[pupil.pk] = explains
-            if problems:
+                clash, explains, clashes = _conflicts(pupil, kind, starts_on, ends_on, from_time, until_time)
+                if clash:
+                    # Already reported for that time: the others are reported, this one is named.
+                    problems += clash
+                    skipped.append(Skipped(pupil, _skipped_message(pupil, clashes[0])))
+                else:
+                    free.append(pupil)
+                    explained[pupil.pk] = explains
+            if not free:
                 raise ValidationError(problems)
-            reports = []
-            for pupil in pupils:
+            reports = Reports(skipped=skipped)
+            for pupil in free:
                 report = AbsenceReport(
                     school=school,
                     pupil=pupil,
@@ -364,8 +422,8 @@ def absence_reports_create(
                 reports.append(report)
     except IntegrityError:
         # The other parent's report (or this form's twin) won the race: say so, store nothing.
-        done = list(AbsenceReport.objects.filter(submission=submission, pupil__in=pupils))
-        if done:
+        done = _already_made(actor, pupils, submission, kind, starts_on, ends_on, from_time, until_time)
+        if done is not None:
             return done
         raise ValidationError(
             _("One of these children was reported just now by someone else. Please check the list.")
@@ -397,16 +455,8 @@ def _notify_unexplained(report: AbsenceReport, now: dt.datetime) -> None:
     notify(
         users=_guardian_users(report.pupil),
         cause=f"absence-unexplained:{report.pk}",
-        title=_lazy_format(gettext_lazy("%(name)s is not at school"), name=report.pupil.first_name),
-        body=_lazy_format(
-            gettext_lazy(
-                "%(name)s is not at school on %(day)s and has not been reported absent. "
-                "Please report the reason in Klimop, or call the school: %(phone)s."
-            ),
-            name=report.pupil.first_name,
-            day=_Day(report.starts_on),
-            phone=school.phone or "-",
-        ),
+        message="absence.unexplained",
+        params={"name": report.pupil.first_name, "day": report.starts_on, "phone": school.phone or "-"},
         url=reverse("absences:overview"),
         deliver_at=deliver_at,
     )
@@ -585,16 +635,8 @@ def _follow_up_create(
         notify(
             users=_teacher_users(pupil),
             cause=f"absence-follow-up:{follow_up.pk}",
-            title=_lazy_format(
-                gettext_lazy("%(name)s has been sick for %(n)s school days"), name=pupil.first_name, n=n
-            ),
-            body=_lazy_format(
-                gettext_lazy(
-                    "Sick since %(day)s. Please contact the parents to see how "
-                    "things are, and mark the task done."
-                ),
-                day=_Day(spell.first_day),
-            ),
+            message="absence.follow_up",
+            params={"name": pupil.first_name, "n": n, "day": spell.first_day},
             url=reverse("absences:today") + f"#follow-up-{follow_up.pk}",
         )
     return 1
@@ -938,14 +980,14 @@ def leave_request_create(
                     staff_members__role=StaffMember.Role.DIRECTOR,
                 ),
                 cause=f"leave-request:{leave.pk}",
-                title=_lazy_format(gettext_lazy("Leave request for %(names)s"), names=names),
-                body=_lazy_format(
-                    gettext_lazy("%(first)s to %(last)s (%(days)s school days): %(kind)s."),
-                    first=_Day(starts_on),
-                    last=_Day(ends_on),
-                    days=check.school_days,
-                    kind=leave.get_kind_display(),
-                ),
+                message="leave.request",
+                params={
+                    "names": names,
+                    "first": starts_on,
+                    "last": ends_on,
+                    "days": check.school_days,
+                    "kind": leave.kind,
+                },
                 url=reverse("admin:absences_leaverequest_change", args=[leave.pk]),
             )
     except Exception:
@@ -1035,35 +1077,22 @@ def leave_decision_check(*, leave_request: LeaveRequest, decision: str, reasons:
         )
 
 
-_DECISION_TITLES: dict[str, StrOrPromise] = {
-    Status.GRANTED: gettext_lazy("Your leave request has been granted"),
-    Status.REFUSED: gettext_lazy("Your leave request has been refused"),
-    Status.FORWARDED: gettext_lazy("Your leave request has been forwarded to the attendance officer"),
-}
-
-
-class _DecisionBody:
-    """The decision as the parent reads it in the portal and the e-mail, in their language."""
-
-    def __init__(self, leave: LeaveRequest):
-        self.leave = leave
-
-    def __str__(self) -> str:
-        leave = self.leave
-        lines = [
-            _("Leave for %(names)s from %(first)s to %(last)s (%(days)s school days).")
-            % {
-                "names": ", ".join(p.first_name for p in leave.pupils.all()),
-                "first": day_label(leave.starts_on),
-                "last": day_label(leave.ends_on),
-                "days": leave.school_days,
-            },
-            "",
-            _("Reasons: %(reasons)s") % {"reasons": leave.decision_reasons},
-            "",
-            objection_text(leave),
-        ]
-        return "\n".join(lines)
+def _decision_params(leave: LeaveRequest) -> dict:
+    """The decision as the parent reads it in the portal and the e-mail, rendered in their
+    language when read (absences.notification_messages)."""
+    officer = read.absence_settings_for(leave.school).attendance_officer
+    return {
+        "status": leave.status,
+        "names": ", ".join(p.first_name for p in leave.pupils.all()),
+        "first": leave.starts_on,
+        "last": leave.ends_on,
+        "days": leave.school_days,
+        "reasons": leave.decision_reasons,
+        "to_officer": leave.for_attendance_officer or leave.status == Status.FORWARDED,
+        "officer": officer or "",
+        "director": leave.decided_by.get_full_name() if leave.decided_by else "",
+        "school": str(leave.school),
+    }
 
 
 def objection_text(leave: LeaveRequest) -> str:
@@ -1085,8 +1114,8 @@ def _notify_decision(leave: LeaveRequest) -> None:
     notify(
         users=users,
         cause=f"leave-decision:{leave.pk}",
-        title=_DECISION_TITLES[leave.status],
-        body=_DecisionBody(leave),
+        message=f"leave.{leave.status}",
+        params=_decision_params(leave),
         url=reverse("absences:leave_detail", args=[leave.pk]),
         deliver_at=leave.announced_at,
     )

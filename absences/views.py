@@ -61,8 +61,9 @@ def _default_first_day(school, now: dt.datetime) -> dt.date:
     """Today while lessons may still be ahead, else the next school day (an evening report
     is about tomorrow)."""
     settings = selectors.absence_settings_for(school)
-    local = timezone.localtime(now)
-    day = local.date() if local.time() < settings.lessons_end else local.date() + dt.timedelta(days=1)
+    today = worktime.local_date(now)
+    ahead = now < worktime.local_datetime(today, settings.lessons_end)
+    day = today if ahead else today + dt.timedelta(days=1)
     return selectors.next_school_day(directory.school_calendar(school), day)
 
 
@@ -78,6 +79,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         return redirect("absences:today")
     context = selectors.parent_card_context(request.user) if children else {"show": False}
     context["children"] = children
+    context["today"] = selectors.local_today()
     if children:
         # "Back at school on": the next school day (a child reported sick today is not back today).
         school = children[0].pupil.school
@@ -134,7 +136,6 @@ def report(request: HttpRequest, kind: str | None = None) -> HttpResponse:
             return redirect("absences:overview")
     settings = selectors.absence_settings_for(school)
     cutoff = selectors.cutoff_of(school, settings)
-    local = timezone.localtime(now)
     return render(
         request,
         "absences/report.html",
@@ -144,14 +145,14 @@ def report(request: HttpRequest, kind: str | None = None) -> HttpResponse:
             "cutoff": cutoff,
             "pupils": pupils,
             "after_cutoff": selectors.is_after_cutoff(school, now, settings)
-            and worktime.is_working_day(directory.school_calendar(school), local.date()),
+            and worktime.is_working_day(directory.school_calendar(school), worktime.local_date(now)),
             "via_portal": settings.sick_reports_via_portal,
             "lessons_start": settings.lessons_start,
         },
     )
 
 
-def _reported_message(request, reports: list[AbsenceReport]) -> None:
+def _reported_message(request, reports: services.Reports) -> None:
     names = ", ".join(r.pupil.first_name for r in reports)
     first = reports[0]
     if first.kind == Kind.SICK:
@@ -161,6 +162,10 @@ def _reported_message(request, reports: list[AbsenceReport]) -> None:
     else:
         text = _("The teacher knows that %(names)s will arrive later on %(day)s.")
     messages.success(request, text % {"names": names, "day": _day(first.starts_on)})
+    # A child who was already reported for that time is named right under it: the parent
+    # must not read "reported" and think every child they ticked went through again.
+    for skipped in reports.skipped:
+        messages.warning(request, skipped.message)
     if any(r.reported_late for r in reports):
         school = first.school
         messages.warning(

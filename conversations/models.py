@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klimop.models import Group, Guardian, Pupil, School, StaffMember
@@ -225,7 +226,7 @@ class Slot(models.Model):
         indexes = [models.Index(fields=["round", "group", "starts_at"])]
 
     def __str__(self) -> str:
-        return f"{self.starts_at:%d-%m-%Y %H:%M}"
+        return f"{timezone.localtime(self.starts_at):%d-%m-%Y %H:%M}"
 
 
 class SeparateBookings(models.Model):
@@ -321,6 +322,8 @@ class BookingEvent(models.Model):
 
     class Meta:
         ordering = ["at"]
+        verbose_name = _("change to a booking")
+        verbose_name_plural = _("changes to bookings")
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.pupil_id} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} {self.pupil_id} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"

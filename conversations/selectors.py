@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 
@@ -142,10 +143,13 @@ class ParentRound:
         return [c for c in self.children if c.booking is None]
 
 
-def parent_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> ParentRound:
+def parent_round(
+    *, viewer, round_: Round, now: dt.datetime | None = None, taken: Iterable[int] = ()
+) -> ParentRound:
     """Everything the booking page shows: per child the booking or the free times, and for
     a family with more than one child to book (twins in one group too), back-to-back
-    suggestions."""
+    suggestions. ``taken``: ids of slots the viewer was just refused (another booking holds
+    them and may not have committed yet), left out of the free times."""
     now = now or timezone.now()
     pupils = list(
         rules.pupils_bookable_by(viewer, round_)
@@ -157,8 +161,10 @@ def parent_round(*, viewer, round_: Round, now: dt.datetime | None = None) -> Pa
     separate = set(
         SeparateBookings.objects.filter(round=round_, pupil__in=pupils).values_list("pupil_id", flat=True)
     )
+    # Only the free times of the family's children's groups, not every free slot of the round.
     free: dict[int | None, list[Slot]] = defaultdict(list)
-    for slot in free_slots(round_, now=now):
+    family_free = free_slots(round_, now=now).filter(group__in={p.group_id for p in pupils})
+    for slot in family_free.exclude(pk__in=list(taken)):
         free[slot.group_id].append(slot)
     times = services.openings(round_)
     opens = services.opening_for(round_, viewer, times=times)
@@ -339,6 +345,18 @@ def day_schedule(*, viewer, round_: Round, day: dt.date) -> list[Slot]:
 # --- cards for pages other apps own -----------------------------------------------------------------
 
 
+def round_state(round_: Round, now: dt.datetime) -> str:
+    """Where a round stands for staff: ``upcoming``, ``head_start`` (open only for families
+    with several children in it, ``services.openings``), ``open`` (for everyone) or ``closed``."""
+    if now >= round_.closes_at:
+        return "closed"
+    if now >= round_.opens_at:
+        return "open"
+    if now >= services.openings(round_).several:
+        return "head_start"
+    return "upcoming"
+
+
 def staff_card_context(user, now: dt.datetime | None = None) -> dict:
     """Context of ``conversations/_staff_card.html`` on the staff dashboard.
 
@@ -355,16 +373,17 @@ def staff_card_context(user, now: dt.datetime | None = None) -> dict:
     rows = []
     for round_ in rounds:
         groups = rules.staff_groups_in_round(user, round_)
-        slots = Slot.objects.filter(round=round_, group__in=groups)
+        # The slots and their bookings in one query (a booking row per booked slot's booking).
+        counts = Slot.objects.filter(round=round_, group__in=groups).aggregate(
+            slots=Count("pk", distinct=True), booked=Count("bookings")
+        )
         rows.append(
             {
                 "round": round_,
-                "slots": slots.count(),
-                "booked": Booking.objects.filter(slot__in=slots).count(),
+                "slots": counts["slots"],
+                "booked": counts["booked"],
                 "unbooked": unbooked_pupils(round_, groups).count(),
-                "state": (
-                    "closed" if now >= round_.closes_at else "open" if now >= round_.opens_at else "upcoming"
-                ),
+                "state": round_state(round_, now),
             }
         )
     start = services.local_datetime(rules.local(now).date(), dt.time(0))
@@ -396,13 +415,16 @@ def parent_card_context(user, now: dt.datetime | None = None) -> dict:
         return {"show": False}
     bookings = upcoming_bookings_for(viewer=user, now=now)
     pupils = list(access.pupils_actable_by(user).select_related("group").order_by("first_name"))
+    prefetch_related_objects(rounds, "groups")  # one query for every round's groups
     rows: list[dict[str, Any]] = []
     for round_ in rounds:
-        group_ids = set(round_.groups.values_list("pk", flat=True))
+        group_ids = {g.pk for g in round_.groups.all()}
         mine = [b for b in bookings if b.round_id == round_.pk]
         booked_ids = {b.pupil_id for b in mine}
         times = services.openings(round_)
-        opens = services.opening_for(round_, user, times=times)
+        # ``pupils`` are the children the user acts for: those in the round decide the head start.
+        in_round = sum(1 for p in pupils if p.group_id in group_ids)
+        opens = services.opening_for(round_, user, times=times, children_in_round=in_round)
         rows.append(
             {
                 "round": round_,

@@ -1,11 +1,14 @@
 """Writes of the conversation planner: rounds, availability and slots, bookings, sweeps.
 
 Every public service takes the acting user first and checks access itself (``rules``).
-Bookings rely on the database for "never double booked" (models.py): the insert or
-move runs in a savepoint, and a unique-constraint violation becomes a translated
-``SlotTaken`` / ``AlreadyBooked`` error for the user. The pupils of a booking are
-locked (``select_for_update``, in id order so two multi-child bookings cannot
-deadlock) so the choice "joint or separate" cannot change under a booking.
+Bookings rely on the database for "never double booked" (models.py): a booking first
+locks only the rows of the chosen slots, in id order (a booking that holds one is a few
+milliseconds from done, and if it fails the slot is still free for the next: nobody is told
+"taken" about a time nobody took); the insert or move then runs in a savepoint, and a
+unique-constraint violation, the last guard, becomes a translated ``SlotTaken`` /
+``AlreadyBooked`` error for the user.
+The pupils of a booking are locked (``select_for_update``, in id order so two multi-child
+bookings cannot deadlock) so the choice "joint or separate" cannot change under a booking.
 Notifications leave after commit (``notify`` enqueues on commit; the sweeps are
 idempotent because a notification is unique per user and cause).
 """
@@ -24,9 +27,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.functional import lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from klimop import access, worktime
 from klimop import selectors as directory
@@ -47,7 +48,9 @@ ADJACENT_WITHIN = dt.timedelta(minutes=20)
 
 
 class SlotTaken(ValidationError):  # noqa: N818 - reads as the situation, like NoWorkingTime
-    """Somebody else booked this slot first (the unique constraint said so)."""
+    """Somebody else booked this slot first, or is booking it right now (``slot_id``)."""
+
+    slot_id: int | None = None
 
 
 class AlreadyBooked(ValidationError):  # noqa: N818 - reads as the situation
@@ -74,13 +77,9 @@ def _when(moment: dt.datetime) -> str:
     return formats.date_format(rules.local(moment), "l j F, H:i")
 
 
-def _lazy_format(message, params: dict):
-    """Format a lazy translation when rendered: notify() renders it in each recipient's language."""
-    return lazy(lambda: str(message) % {k: str(v) for k, v in params.items()}, str)()
-
-
-def _lazy_when(moment: dt.datetime):
-    return lazy(lambda: _when(moment), str)()
+def round_params(round_: Round) -> dict:
+    """A round as a notification names it (conversations.notification_messages)."""
+    return {"round_title": round_.title, "round_kind": round_.kind}
 
 
 def default_opening(round_: Round) -> dt.datetime:
@@ -193,13 +192,17 @@ def opening_for_guardian(round_: Round, guardian: Guardian | None) -> dt.datetim
     return times.others
 
 
-def opening_for(round_: Round, user, *, times: Openings | None = None) -> dt.datetime:
-    """When this user may book as a parent (``times``: the round's :func:`openings`, if known)."""
+def opening_for(
+    round_: Round, user, *, times: Openings | None = None, children_in_round: int | None = None
+) -> dt.datetime:
+    """When this user may book as a parent (``times``: the round's :func:`openings`, if known;
+    ``children_in_round``: how many children the user acts for take part, if already known)."""
     times = times or openings(round_)
-    if (
-        access.is_guardian(user)
-        and _children_in_round(round_, Q(guardian_relations__guardian__user=user)) > 1
-    ):
+    if not access.is_guardian(user):
+        return times.others
+    if children_in_round is None:
+        children_in_round = _children_in_round(round_, Q(guardian_relations__guardian__user=user))
+    if children_in_round > 1:
         return times.several
     return times.others
 
@@ -420,19 +423,19 @@ def _notify_booked(booking: Booking, event: BookingEvent) -> None:
     slot = booking.slot
     params = {
         "child": booking.pupil.first_name,
-        "when": _lazy_when(slot.starts_at),
+        "when": slot.starts_at,
         "teacher": slot.staff.user.get_full_name(),
-        "round": booking.round.name,
+        **round_params(booking.round),
     }
-    title = {
-        BookingEvent.Action.BOOKED: gettext_lazy("Conversation booked for %(child)s"),
-        BookingEvent.Action.MOVED: gettext_lazy("Conversation for %(child)s moved"),
+    message = {
+        BookingEvent.Action.BOOKED: "planner.booked",
+        BookingEvent.Action.MOVED: "planner.moved",
     }[BookingEvent.Action(event.action)]
     notify(
         users=sharers_of(booking),
         cause=f"planner-booked:{event.pk}",
-        title=_lazy_format(title, params),
-        body=_lazy_format(gettext_lazy("%(round)s with %(teacher)s on %(when)s."), params),
+        message=message,
+        params=params,
         url=reverse("conversations:booking_detail", args=[booking.pk]),
     )
 
@@ -468,6 +471,52 @@ def _parent_may_book(actor: User, round_: Round, now: dt.datetime) -> None:
         )
 
 
+def _slot_taken(slot: Slot) -> SlotTaken:
+    error = SlotTaken(
+        _("Sorry, someone else has just booked %(when)s. Please choose another time.")
+        % {"when": _when(slot.starts_at)},
+        code="slot_taken",
+    )
+    error.slot_id = slot.pk
+    return error
+
+
+def _already_booked(pupil: Pupil) -> AlreadyBooked:
+    return AlreadyBooked(
+        _("%(child)s already has a conversation in this round.") % {"child": pupil.first_name},
+        code="already_booked",
+    )
+
+
+def _lock_free_slots(
+    slots: Sequence[Slot], *, pupils: Iterable[Pupil] = (), moving: Booking | None = None
+) -> None:
+    """Lock the chosen slots' rows (in id order), then refuse a slot that has a booking.
+
+    Only these rows are locked, and a booking holds them for milliseconds, so a rush waits
+    little. Waiting rather than skipping a locked row matters when the holder fails (its
+    family already had a time, a double click): the slot is then free, and the next family
+    gets it instead of hearing it was taken. The unique constraint ``booking_one_per_slot``
+    stays the last guard.
+    ``pupils``: the children being booked (a slot one of them has is ``AlreadyBooked``, a double
+    submit); ``moving``: the booking being moved, which may keep its own slot.
+    """
+    by_id = {p.pk: p for p in pupils}
+    ids = sorted({s.pk for s in slots})
+    locked = set(
+        Slot.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+    )
+    bookings = Booking.objects.filter(slot__in=ids)
+    if moving is not None:
+        bookings = bookings.exclude(pk=moving.pk)
+    booked = dict(bookings.values_list("slot_id", "pupil_id"))
+    for slot in slots:
+        if slot.pk in booked and booked[slot.pk] in by_id:
+            raise _already_booked(by_id[booked[slot.pk]])  # a double submit of the family's own
+        if slot.pk not in locked or slot.pk in booked:
+            raise _slot_taken(slot)
+
+
 def _lock_pupils(pupils: Iterable[Pupil]) -> None:
     ids = sorted({p.pk for p in pupils})
     list(Pupil.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
@@ -480,15 +529,8 @@ def _insert(booking: Booking) -> Booking:
             booking.save()
     except IntegrityError:
         if Booking.objects.filter(slot=booking.slot_id).exists():
-            raise SlotTaken(
-                _("Sorry, someone else has just booked %(when)s. Please choose another time.")
-                % {"when": _when(booking.slot.starts_at)},
-                code="slot_taken",
-            ) from None
-        raise AlreadyBooked(
-            _("%(child)s already has a conversation in this round.") % {"child": booking.pupil.first_name},
-            code="already_booked",
-        ) from None
+            raise _slot_taken(booking.slot) from None
+        raise _already_booked(booking.pupil) from None
     return booking
 
 
@@ -530,7 +572,10 @@ def bookings_create(
             raise Http404
         _check_slot(round_, pupil, slot, now)
     made = []
+    # One short transaction: the slots first (refused at once when taken or being taken),
+    # then the family's pupils (so "joint or separate" cannot change under the booking).
     with transaction.atomic():
+        _lock_free_slots([slot for _pupil, slot in choices], pupils=pupils)
         _lock_pupils(pupils)
         separate = set(
             SeparateBookings.objects.filter(round=round_, pupil__in=pupils).values_list("pupil_id", flat=True)
@@ -546,10 +591,7 @@ def bookings_create(
                     )
                 owner = guardian
             elif Booking.objects.filter(round=round_, pupil=pupil).exists():
-                raise AlreadyBooked(
-                    _("%(child)s already has a conversation in this round.") % {"child": pupil.first_name},
-                    code="already_booked",
-                )
+                raise _already_booked(pupil)
             booking = _insert(Booking(round=round_, slot=slot, pupil=pupil, guardian=owner, booked_by=actor))
             event = _record(booking, actor=actor, action=BookingEvent.Action.BOOKED, new=slot.starts_at)
             _notify_booked(booking, event)
@@ -570,6 +612,7 @@ def booking_move(*, actor: User, booking: Booking, slot: Slot, now: dt.datetime 
     if access.staff_member_of(actor) is None and change_cutoff(booking.round, slot) <= now:
         raise ValidationError(_("That time is too soon to book online."), code="cutoff")
     with transaction.atomic():
+        _lock_free_slots([slot], moving=booking)
         locked = Booking.objects.select_for_update().get(pk=booking.pk)
         old = locked.slot.starts_at
         locked.slot = slot
@@ -578,11 +621,7 @@ def booking_move(*, actor: User, booking: Booking, slot: Slot, now: dt.datetime 
             with transaction.atomic():
                 locked.save(update_fields=["slot", "booked_by", "updated_at"])
         except IntegrityError:
-            raise SlotTaken(
-                _("Sorry, someone else has just booked %(when)s. Please choose another time.")
-                % {"when": _when(slot.starts_at)},
-                code="slot_taken",
-            ) from None
+            raise _slot_taken(slot) from None
         event = _record(locked, actor=actor, action=BookingEvent.Action.MOVED, old=old, new=slot.starts_at)
         _notify_booked(locked, event)
     return locked
@@ -611,15 +650,15 @@ def booking_cancel(*, actor: User, booking: Booking, now: dt.datetime | None = N
         event = _record(locked, actor=actor, action=BookingEvent.Action.CANCELLED, old=locked.slot.starts_at)
         slot = locked.slot
         locked.delete()
-        params = {"child": locked.pupil.first_name, "when": _lazy_when(slot.starts_at)}
+        params = {"child": locked.pupil.first_name, "when": slot.starts_at}
         recipients = [u for u in users if u.pk != actor.pk]
         if slot.staff.user_id != actor.pk:
             recipients.append(slot.staff.user)
         notify(
             users=recipients,
             cause=f"planner-cancelled:{event.pk}",
-            title=_lazy_format(gettext_lazy("Conversation for %(child)s cancelled"), params),
-            body=_lazy_format(gettext_lazy("The conversation on %(when)s has been cancelled."), params),
+            message="planner.cancelled",
+            params=params,
             url=reverse("conversations:index"),
         )
 
@@ -817,24 +856,18 @@ def invitations_send(*, now: dt.datetime | None = None) -> int:
             elif times.others <= now:
                 others.append(user)
         params = {
-            "round": round_.name,
-            "closes": _lazy_when(round_.closes_at),
-            "opens": _lazy_when(times.several),
-            "others": _lazy_when(times.others),
+            **round_params(round_),
+            "closes": round_.closes_at,
+            "opens": times.several,
+            "others": times.others,
         }
-        title = _lazy_format(gettext_lazy("%(round)s: book your conversation"), params)
         url = reverse("conversations:round", args=[round_.pk])
         cause = f"planner-invite:{round_.pk}"
         if several:
-            body = gettext_lazy(
-                "You have more than one child in this round, so you may book before other "
-                "families: you from %(opens)s, other families from %(others)s. That way your "
-                "conversations can follow each other. Booking is open until %(closes)s."
-            )
-            sent += notify(users=several, cause=cause, title=title, body=_lazy_format(body, params), url=url)
+            message = "planner.invite_head_start"
+            sent += notify(users=several, cause=cause, message=message, params=params, url=url)
         if others:
-            body = gettext_lazy("Booking is open until %(closes)s. Choose a time that suits you.")
-            sent += notify(users=others, cause=cause, title=title, body=_lazy_format(body, params), url=url)
+            sent += notify(users=others, cause=cause, message="planner.invite", params=params, url=url)
     return sent
 
 
@@ -855,15 +888,15 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
         slot = booking.slot
         params = {
             "child": booking.pupil.first_name,
-            "when": _lazy_when(slot.starts_at),
+            "when": slot.starts_at,
             "teacher": slot.staff.user.get_full_name(),
-            "round": booking.round.name,
+            **round_params(booking.round),
         }
         sent += notify(
             users=sharers_of(booking),
             cause=f"planner-reminder:{booking.pk}:{slot.starts_at:%Y%m%d%H%M}",
-            title=_lazy_format(gettext_lazy("Tomorrow: conversation about %(child)s"), params),
-            body=_lazy_format(gettext_lazy("%(round)s with %(teacher)s on %(when)s."), params),
+            message="planner.reminder",
+            params=params,
             url=reverse("conversations:booking_detail", args=[booking.pk]),
         )
     return sent
@@ -884,12 +917,12 @@ def closing_notices_send(*, now: dt.datetime | None = None) -> int:
             missing[pupil.group_id] += 1
         for group in round_.groups.all():
             count = missing.get(group.pk, 0)
-            params = {"round": round_.name, "group": group.name, "count": count}
+            params = {**round_params(round_), "group": group.name, "count": count}
             sent += notify(
                 users=[s.user for s in group.teachers.select_related("user")],
                 cause=f"planner-closed:{round_.pk}:{group.pk}",
-                title=_lazy_format(gettext_lazy("Booking closed: %(round)s, group %(group)s"), params),
-                body=_lazy_format(gettext_lazy("Families without a booking: %(count)s."), params),
+                message="planner.closed",
+                params=params,
                 url=reverse("conversations:staff_round", args=[round_.pk]),
             )
     return sent

@@ -13,9 +13,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from klimop import access
 from klimop.models import Guardian, Pupil
@@ -84,10 +86,13 @@ def _choices_from_post(request, round_) -> list[tuple[Pupil, Slot]]:
 @login_required
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Book a time per child; a family with more than one child to book gets back-to-back
-    suggestions. A slot taken meanwhile: a clear message and the current free times (409)."""
+    suggestions. A slot taken meanwhile: a clear message and the current free times (409):
+    a booking sent by the page's script (``HX-Request``) gets only the booking part of the
+    page back (``conversations/_round_book.html``), without it the whole page."""
     round_ = selectors.round_get_for_parent(viewer=request.user, pk=pk)
     errors: list[str] = []
     status = 200
+    taken: list[int] = []
     if request.method == "POST":
         choices = _choices_from_post(request, round_)
         try:
@@ -95,19 +100,25 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             errors = _messages_of(exc)
             status = 409 if isinstance(exc, services.SlotTaken | services.AlreadyBooked) else 400
+            if isinstance(exc, services.SlotTaken) and exc.slot_id is not None:
+                taken = [exc.slot_id]
         else:
             if len(made) == 1:
                 messages.success(
                     request,
                     _("Booked: %(when)s. We sent a confirmation.") % {"when": _when(made[0].slot.starts_at)},
                 )
-                return redirect("conversations:booking_detail", made[0].pk)
-            messages.success(
-                request, _("Booked %(n)s conversations. We sent a confirmation.") % {"n": len(made)}
-            )
-            return redirect("conversations:round", round_.pk)
-    plan = selectors.parent_round(viewer=request.user, round_=round_)
-    return render(request, "conversations/round.html", {"plan": plan, "errors": errors}, status=status)
+                to = reverse("conversations:booking_detail", args=[made[0].pk])
+            else:
+                messages.success(
+                    request, _("Booked %(n)s conversations. We sent a confirmation.") % {"n": len(made)}
+                )
+                to = reverse("conversations:round", args=[round_.pk])
+            # The page's script follows HX-Redirect itself, so the message is shown once.
+            return HttpResponseClientRedirect(to) if request.htmx else redirect(to)
+    plan = selectors.parent_round(viewer=request.user, round_=round_, taken=taken)
+    template = "conversations/_round_book.html" if errors and request.htmx else "conversations/round.html"
+    return render(request, template, {"plan": plan, "errors": errors}, status=status)
 
 
 @login_required

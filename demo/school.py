@@ -25,7 +25,10 @@ Things in the past happen at their moment: each part travels in time (``time_mac
 around the service call, so timestamps, office hours and notifications are the services' own.
 What the services queue for after the commit (e-mails, tasks) belongs to that past and is
 dropped (``_history``); every notification they made counts as e-mailed when it was due
-(``notification_emails_mark_sent``), so ``make run`` mails nobody. Same date, same school.
+(``notification_emails_mark_sent``), so ``make run`` mails nobody the past. Nothing happens
+after the moment of building: a report, read or invitation whose time of day is still to come
+is made a few minutes before it, or left for later (``DemoSchool.not_after_build``). Same date
+and moment, same school.
 
 Used by ``manage.py demo_school``; the parts run as the system or as the people of the plan.
 """
@@ -852,7 +855,10 @@ def _build(*, plan: _Plan, today: dt.date) -> School:
     setup = _local(min(starts_on, today) - dt.timedelta(days=10), 10)
     # The demo's clock: the build date before school, never ahead of the real clock (a post
     # "in the past" must be visible now, since visibility is decided by publish_at alone).
-    moment = min(timezone.now(), _local(today, 7, 30))
+    # Later events of the day (sick reports, reads, the planner's invitations) are kept at or
+    # before ``built_at`` by the parts themselves (``DemoSchool.not_after_build``).
+    built_at = timezone.now()
+    moment = min(built_at, _local(today, 7, 30))
 
     school, year = directory_demo.school_create(
         name=NAME,
@@ -917,7 +923,7 @@ def _build(*, plan: _Plan, today: dt.date) -> School:
         password=settings.KLIMOP_DEMO_PASSWORD,
         at=setup,
     )
-    demo = directory_demo.demo_school(school, LOGINS)
+    demo = directory_demo.demo_school(school, LOGINS, built_at=built_at)
     director, office = demo.users[LOGIN_DIRECTOR], demo.users[LOGIN_OFFICE]
     parent, teacher = demo.users[LOGIN_PARENT], demo.users[LOGIN_TEACHER]
     people = People.of(plan, school)
@@ -928,6 +934,7 @@ def _build(*, plan: _Plan, today: dt.date) -> School:
         families=people.consent_families(plan),
         first=min(year.starts_on, today) - dt.timedelta(days=7),
         today=today,
+        not_after=moment,
         rng=random.Random(SEED + 3),
     )
     posts = posts_demo.posts_create(
@@ -976,11 +983,13 @@ def _build(*, plan: _Plan, today: dt.date) -> School:
     quality_demo.survey_create(school=school, director=director, parents=recent, rng=rng, moment=moment)
 
     # Every notification the services made was e-mailed when it was due: none is mailed again.
+    # One due after the build (a teacher's, held until their working time) goes out then.
     notification_emails_mark_sent(
         actor=None,
         users=User.objects.filter(
             Q(staff_members__school=school) | Q(guardian__relations__pupil__school=school)
         ),
+        due_by=built_at,
     )
     return school
 

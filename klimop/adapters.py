@@ -4,6 +4,12 @@ Login rate limits (settings ACCOUNT_RATE_LIMITS["login_failed"]) are counted per
 (allauth's ALLAUTH_TRUSTED_PROXY_COUNT, from TRUSTED_PROXY_COUNT) and per e-mail address. A
 person whose address is limited is told when to try again and that a password reset works
 (templates/account/login.html links to it).
+
+allauth's e-mails (address verification, password reset, security notices) are never sent
+inside the request: ``send_mail`` renders them and stores them in the outbox
+(klimop.notifications.services.email_queue_message), which the e-mail sweep sends after
+commit and retries, so a mail server that is down or hanging never turns a login or a
+reset into an error.
 """
 
 import math
@@ -20,6 +26,17 @@ LIMITED = "too_many_login_attempts"
 class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+
+        from klimop.notifications.services import email_queue_message
+
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        email_queue_message(self.render_mail(template_prefix, email, ctx), purpose=template_prefix)
 
     def pre_authenticate(self, request, **credentials) -> None:
         try:

@@ -13,6 +13,7 @@ docs/import/README.md.
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,14 +21,18 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 
 from . import access, selectors, services
+from .admin_site import ExportForm
 from .forms import (
     SchoolConfirmImportForm,
     SchoolImportForm,
@@ -98,6 +103,18 @@ def object_school_ids(obj) -> set[int]:
     return {obj.school_id} if getattr(obj, "school_id", None) else set()
 
 
+def _without_links(items: list, prefixes: tuple[str, ...]) -> list:
+    """The nested list of things a delete removes, without the lines that start with ``prefixes``."""
+    kept: list = []
+    for item in items:
+        if isinstance(item, list):
+            if nested := _without_links(item, prefixes):
+                kept.append(nested)
+        elif not str(item).startswith(prefixes):
+            kept.append(item)
+    return kept
+
+
 class _ScopedFormfieldsMixin:
     """Choices in forms: only the manager's schools' groups, pupils, years and so on."""
 
@@ -130,6 +147,16 @@ class SchoolScopedAdmin(_ScopedFormfieldsMixin, admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return is_manager(request)
+
+    def get_deleted_objects(self, objs, request):
+        """The delete page without the rows of Django's own link tables ("Round-group-relatie:
+        Round_groups object (1)"): links between two things, removed with them, with no name."""
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        links = [m for m in apps.get_models(include_auto_created=True) if m._meta.auto_created]
+        prefixes = tuple(f"{capfirst(m._meta.verbose_name)}: " for m in links)
+        link_names = {str(m._meta.verbose_name_plural) for m in links}
+        model_count = {name: n for name, n in model_count.items() if str(name) not in link_names}
+        return _without_links(to_delete, prefixes), model_count, perms_needed, protected
 
     def has_view_permission(self, request, obj=None):
         return is_manager(request) and self._in_scope(request, obj)
@@ -240,6 +267,7 @@ class SchoolImportExportMixin(ImportExportMixin):
     export_formats = [base_formats.CSV]
     import_form_class = SchoolImportForm
     confirm_form_class = SchoolConfirmImportForm
+    export_form_class = ExportForm  # columns labelled in the reader's language
 
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)
@@ -605,7 +633,8 @@ def _invitation_state(user: User | None) -> str:
     if user is None or user.invited_at is None:
         return _("not invited")
     if user.last_login is None:
-        return _("invited %(date)s") % {"date": f"{user.invited_at:%d-%m-%Y}"}
+        # The day in Amsterdam: an invitation sent at 00:20 is of that day, not of the day before in UTC.
+        return _("invited %(date)s") % {"date": formats.date_format(timezone.localdate(user.invited_at))}
     return _("signed in")
 
 
@@ -745,7 +774,8 @@ class StaffMemberAdmin(SchoolImportExportMixin, SchoolScopedAdmin):
     @admin.display(description=_("working days"))
     def weekdays(self, staff: StaffMember) -> str:
         days = sorted(staff.working_weekdays)
-        return " ".join(str(OfficeHours.Weekday(day).label)[:2].lower() for day in days)
+        # Django's own abbreviations: "ma di wo" in Dutch, "Mon Tue Wed" in English.
+        return " ".join(str(WEEKDAYS_ABBR[day]) for day in days)
 
     @admin.display(description=_("invitation"))
     def invitation(self, staff: StaffMember) -> str:

@@ -22,3 +22,13 @@ class KlimopAdminConfig(admin_apps.AdminConfig):
 
     default = False
     default_site = "klimop.admin_site.KlimopAdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        from django.contrib.admin.templatetags import admin_list
+
+        from .admin_site import boolean_icon
+
+        # Django writes alt="True"/"False"/"None" on its yes/no icons in every language; its
+        # list, form and detail views all look the function up in this module when they run.
+        admin_list._boolean_icon = boolean_icon  # type: ignore[attr-defined]  # not in the stubs

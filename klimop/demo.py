@@ -31,6 +31,7 @@ import tablib
 import time_machine
 from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from . import selectors, services, worktime
 from .models import (
@@ -79,6 +80,8 @@ class DemoSchool:
     #: Group name -> its class teachers (teaching only that group) with their weekdays.
     teachers: dict[str, list[tuple[User, frozenset[int]]]]
     closed: set[dt.date] = field(default_factory=set)
+    #: The real clock when the demo was built: nothing in it happened later.
+    built_at: dt.datetime = field(default_factory=timezone.now)
 
     @cached_property
     def calendar(self) -> worktime.WorkCalendar:
@@ -93,6 +96,17 @@ class DemoSchool:
             if day.weekday() < 5 and day not in self.closed:
                 days.append(day)
         return days
+
+    def not_after_build(
+        self, at: dt.datetime, *, before: dt.timedelta = dt.timedelta(minutes=3)
+    ) -> dt.datetime:
+        """``at``, or ``before`` the build when ``at`` is later: a demo built at 07:00 holds no
+        report "made at 08:41". The same build moment gives the same times."""
+        return at if at <= self.built_at else self.built_at - before
+
+    def has_happened(self, at: dt.datetime) -> bool:
+        """Whether ``at`` is not after the build (what has not happened yet is left out)."""
+        return at <= self.built_at
 
     def teacher_on(self, group: str, day: dt.date) -> User:
         """The group's class teacher who works that weekday (duo groups share the week)."""
@@ -189,8 +203,9 @@ def accounts_create(
         )
 
 
-def demo_school(school: School, emails: Iterable[str]) -> DemoSchool:
-    """The directory read back for the other parts: groups, the staff and ``emails``' logins."""
+def demo_school(school: School, emails: Iterable[str], *, built_at: dt.datetime) -> DemoSchool:
+    """The directory read back for the other parts: groups, the staff and ``emails``' logins;
+    ``built_at`` is the real clock of the build."""
     members = StaffMember.objects.filter(school=school).select_related("user").prefetch_related("groups")
     users = {m.user.email: m.user for m in members}
     users.update((u.email, u) for u in User.objects.filter(email__in=list(emails)))
@@ -208,6 +223,7 @@ def demo_school(school: School, emails: Iterable[str]) -> DemoSchool:
         users=users,
         teachers=dict(teachers),
         closed=set(school.non_school_days.values_list("date", flat=True)),
+        built_at=built_at,
     )
 
 

@@ -165,9 +165,9 @@ class StaffMemberAdminForm(SchoolScopedModelForm):
 
     actor = None
 
-    email = forms.EmailField(label=_("e-mail address"))
-    first_name = forms.CharField(label=_("first name"), max_length=150)
-    last_name = forms.CharField(label=_("last name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail address"))
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
 
     class Meta:
         model = StaffMember

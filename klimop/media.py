@@ -11,6 +11,7 @@ check access (``private_file_response``); no URL route serves MEDIA_URL.
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,8 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from klimop.text import strip_bidi
+
+logger = logging.getLogger(__name__)
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
 #: Decompression bombs: a small file can declare a huge canvas; refuse before decoding
@@ -262,9 +265,42 @@ def private_file_response(
 
 
 def delete_files(names: list[str]) -> None:
-    """Remove stored files by name (after the deleting transaction committed)."""
+    """Remove stored files by name (after the deleting transaction committed, or after a write
+    that failed). A storage that refuses is logged, not raised: the caller's own error (or its
+    committed work) is what the person must hear about."""
     from django.core.files.storage import default_storage
 
     for name in names:
         if name:
-            default_storage.delete(name)
+            try:
+                default_storage.delete(name)
+            except OSError:
+                logger.exception("Could not delete the stored file %s", name)
+
+
+class StorageError(Exception):
+    """The file storage refused to keep a file (a full disk, a folder that cannot be written)."""
+
+
+def save_file(field_file, name: str | None, content) -> str:
+    """Store an upload in its file field (the row is saved by the caller); returns its name.
+
+    Raises ``StorageError`` when the storage refuses, so the caller rolls back its row and
+    removes what it stored before (``delete_files``) instead of answering a server error.
+    """
+    try:
+        field_file.save(name, content, save=False)
+    except OSError as exc:
+        logger.warning("The file storage refused %s: %s", name, exc)
+        raise StorageError(str(exc)) from exc
+    return field_file.name
+
+
+def storage_failed(what: str) -> ValidationError:
+    """The error for a file the storage refused (full disk, folder not writable): nothing was
+    kept, the person tries again. ``what`` says what was not done ("nothing was posted")."""
+    return ValidationError(
+        _("The photos and files could not be stored, so %(what)s. Your text is still here: please try again.")
+        % {"what": what},
+        code="storage_failed",
+    )

@@ -169,7 +169,9 @@ class OfficeHours(models.Model):
         SATURDAY = 5, _("Saturday")
         SUNDAY = 6, _("Sunday")
 
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="office_hours")
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="office_hours", verbose_name=_("school")
+    )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     opens = models.TimeField(_("opens"), default=dt.time(8, 0))
     closes = models.TimeField(_("closes"), default=dt.time(16, 30))
@@ -194,7 +196,9 @@ class OfficeHours(models.Model):
 class SchoolYear(models.Model):
     """A school year (e.g. 2026/2027), from the first to the last school day."""
 
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="school_years")
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="school_years", verbose_name=_("school")
+    )
     name = models.CharField(_("name"), max_length=20)
     starts_on = models.DateField(_("first day"))
     ends_on = models.DateField(_("last day"))
@@ -225,7 +229,9 @@ class NonSchoolDay(models.Model):
         STUDY_DAY = "study", _("Study day")
         DAY_OFF = "day_off", _("Day off")
 
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="non_school_days")
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="non_school_days", verbose_name=_("school")
+    )
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100)
@@ -248,8 +254,12 @@ class NonSchoolDay(models.Model):
 class Group(models.Model):
     """One class in one school year, e.g. "groep 5b"."""
 
-    school_year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="groups")
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="groups")
+    school_year = models.ForeignKey(
+        SchoolYear, on_delete=models.CASCADE, related_name="groups", verbose_name=_("school year")
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="groups", verbose_name=_("school")
+    )
     external_id = models.CharField(_("external id"), max_length=64)
     year = models.PositiveSmallIntegerField(
         _("year group"), validators=[MinValueValidator(1), MaxValueValidator(8)]
@@ -275,7 +285,9 @@ class Group(models.Model):
 
 
 class Pupil(models.Model):
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="pupils")
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="pupils", verbose_name=_("school")
+    )
     external_id = models.CharField(_("external id"), max_length=64)
     first_name = models.CharField(_("first name"), max_length=60)
     last_name = models.CharField(_("last name"), max_length=80)
@@ -290,7 +302,7 @@ class Pupil(models.Model):
     )
     left_on = models.DateField(_("left school on"), null=True, blank=True)
     guardians: models.ManyToManyField[Guardian, GuardianRelation] = models.ManyToManyField(
-        "Guardian", through="GuardianRelation", related_name="pupils"
+        "Guardian", through="GuardianRelation", related_name="pupils", verbose_name=_("guardians")
     )
 
     class Meta:
@@ -320,6 +332,7 @@ class Guardian(models.Model):
         blank=True,
         related_name="guardian_records",
         related_query_name="guardian",
+        verbose_name=_("login"),
     )
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     first_name = models.CharField(_("first name"), max_length=60)
@@ -360,8 +373,12 @@ class GuardianRelation(models.Model):
         NONE = "none", _("None")
         BARRED = "barred", _("Barred by court order")
 
-    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="guardian_relations")
-    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="relations")
+    pupil = models.ForeignKey(
+        Pupil, on_delete=models.CASCADE, related_name="guardian_relations", verbose_name=_("pupil")
+    )
+    guardian = models.ForeignKey(
+        Guardian, on_delete=models.CASCADE, related_name="relations", verbose_name=_("guardian")
+    )
     kind = models.CharField(_("relation"), max_length=20, choices=Kind.choices)
     access = models.CharField(_("access"), max_length=12, choices=Access.choices)
 
@@ -384,8 +401,12 @@ class StaffMember(models.Model):
         OFFICE = "office", _("Office")
 
     #: One login, one record per school: a teacher at two schools of a board keeps one login.
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_members")
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="staff_members", verbose_name=_("login")
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="staff", verbose_name=_("school")
+    )
     external_id = models.CharField(_("external id"), max_length=64)
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.TEACHER)
     groups = models.ManyToManyField(
@@ -425,3 +446,20 @@ class StaffMember(models.Model):
     def sees_whole_school(self) -> bool:
         """Directors, the office and the care coordinator work across all groups."""
         return self.role in {self.Role.DIRECTOR, self.Role.OFFICE, self.Role.CARE_COORDINATOR}
+
+
+class Heartbeat(models.Model):
+    """When a periodic job last ran, kept in the database so the health checks can read it
+    while Redis is down. One row per name; beat's ``klimop.tasks.heartbeat`` (every minute,
+    run by a worker) writes "beat", so its age says that beat, the broker and a worker all
+    work (klimop/health.py)."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    at = models.DateTimeField(_("last seen"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.at:%Y-%m-%d %H:%M:%S}"

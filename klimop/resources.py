@@ -16,12 +16,16 @@ The column format is documented for schools in docs/import/README.md.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.validators import validate_email
+from django.db import transaction
 from django.db.models import Prefetch, TextChoices
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -29,6 +33,7 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.instance_loaders import CachedInstanceLoader, ModelInstanceLoader
+from import_export.results import Result, RowResult
 
 from . import access, worktime
 from .forms import staff_user_for, staff_user_save
@@ -353,8 +358,12 @@ class SchoolResource(resources.ModelResource):
         use_transactions = True
         instance_loader_class = CachedInstanceLoader
 
-    def __init__(self, *, school: School | None = None, actor=None, **kwargs):
+    def __init__(self, *, school: School | None = None, actor=None, in_set: bool = False, **kwargs):
         super().__init__(**kwargs)
+        #: Part of the four files imported in one go (``directory_import``): that one
+        #: transaction rolls everything back, so a file's good rows stay while the next
+        #: files are checked against them.
+        self.in_set = in_set
         self.scope = ImportScope(school)
         #: The importing manager: whose logins the file may set up (access.may_manage_login).
         self.actor = actor
@@ -384,7 +393,7 @@ class SchoolResource(resources.ModelResource):
             raise_errors=raise_errors,
             use_transactions=use_transactions,
             collect_failed_rows=collect_failed_rows,
-            rollback_on_validation_errors=True,
+            rollback_on_validation_errors=not self.in_set,
             **kwargs,
         )
 
@@ -819,3 +828,133 @@ def _user_of(staff: StaffMember):
         return staff.user
     except StaffMember.user.RelatedObjectDoesNotExist:
         return None
+
+
+# --- the four files in one go ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DirectoryFile:
+    """One of the directory's files: its form field, the name the docs give it, its resource."""
+
+    key: str
+    file_name: str
+    resource: type[SchoolResource]
+
+
+#: The order the files import in (docs/import/README.md): each refers to the ones before it.
+DIRECTORY_FILES: tuple[DirectoryFile, ...] = (
+    DirectoryFile("groups", "groups.csv", GroupResource),
+    DirectoryFile("staff", "staff.csv", StaffResource),
+    DirectoryFile("pupils", "pupils.csv", PupilResource),
+    DirectoryFile("guardians", "guardians.csv", GuardianResource),
+)
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """A reason a file cannot be imported: which file, which data row (1 = the first line
+    after the column names; None for the whole file), which column, and why."""
+
+    file: str
+    row: int | None
+    column: str
+    message: str
+
+
+@dataclass
+class FileOutcome:
+    """What one file would do (or did): its rows by action, and its problems."""
+
+    spec: DirectoryFile
+    name: str
+    result: Result | None = None
+    problems: list[ImportProblem] = dataclasses.field(default_factory=list)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        if self.result is None:
+            return {}
+        return {k: v for k, v in self.result.totals.items() if v}
+
+    @property
+    def new(self) -> int:
+        return self.result.totals[RowResult.IMPORT_TYPE_NEW] if self.result else 0
+
+    @property
+    def updated(self) -> int:
+        return self.result.totals[RowResult.IMPORT_TYPE_UPDATE] if self.result else 0
+
+    @property
+    def skipped(self) -> int:
+        return self.result.totals[RowResult.IMPORT_TYPE_SKIP] if self.result else 0
+
+    @property
+    def rows(self) -> list[RowResult]:
+        return list(self.result.rows) if self.result else []
+
+
+@dataclass
+class DirectoryImport:
+    """The outcome of ``directory_import``: per file, in the import order."""
+
+    files: list[FileOutcome]
+    imported: bool
+
+    @property
+    def problems(self) -> list[ImportProblem]:
+        return [p for f in self.files for p in f.problems]
+
+
+def _problems_of(name: str, result: Result) -> list[ImportProblem]:
+    problems = [ImportProblem(name, None, "", str(e.error)) for e in result.base_errors]
+    for row in result.error_rows:
+        problems += [ImportProblem(name, row.number, "", str(e.error)) for e in row.errors]
+    for invalid in result.invalid_rows:
+        for column, messages in invalid.error_dict.items():
+            column = "" if column == NON_FIELD_ERRORS else column
+            problems += [ImportProblem(name, invalid.number, column, str(m)) for m in messages]
+    return sorted(problems, key=lambda p: (p.row or 0, p.column))
+
+
+def directory_import(
+    *, actor, school: School, files: Mapping[str, tuple[str, bytes]], dry_run: bool
+) -> DirectoryImport:
+    """Import up to four directory files (``files``: key of ``DIRECTORY_FILES`` → (file name,
+    content)) into ``school``, in the documented order, all of them or nothing.
+
+    Precondition: the actor manages the school (``access.schools_managed_by``), else
+    ``PermissionDenied``. One transaction holds every file: each file is checked against the
+    rows of the files before it, and any problem in any file (or ``dry_run``: the preview)
+    rolls all of them back. Each file goes through its own resource, so the rules, messages
+    and idempotency are the single-file import's.
+    """
+    if not access.schools_managed_by(actor).filter(pk=school.pk).exists():
+        raise PermissionDenied
+    outcomes: list[FileOutcome] = []
+    with transaction.atomic():
+        for spec in DIRECTORY_FILES:
+            if spec.key not in files:
+                continue
+            name, content = files[spec.key]
+            outcome = FileOutcome(spec=spec, name=name or spec.file_name)
+            outcomes.append(outcome)
+            try:
+                dataset = CSV().create_dataset(content)
+            except Exception:  # noqa: BLE001 - any unreadable file gets the one message
+                outcome.problems.append(
+                    ImportProblem(
+                        outcome.name,
+                        None,
+                        "",
+                        _("This file cannot be read as CSV. Save it as CSV and try again."),
+                    )
+                )
+                continue
+            resource = spec.resource(school=school, actor=actor, in_set=True)
+            outcome.result = resource.import_data(dataset, dry_run=False, use_transactions=True)
+            outcome.problems = _problems_of(outcome.name, outcome.result)
+        failed = any(o.problems for o in outcomes)
+        if dry_run or failed:
+            transaction.set_rollback(True)
+    return DirectoryImport(files=outcomes, imported=not (dry_run or failed))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+from django.db import connection
 from django.db.models import Model, OneToOneField, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import formats
@@ -13,11 +17,36 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from . import access, national_calendar, worktime
-from .models import Group, Guardian, GuardianRelation, NonSchoolDay, Pupil, School, SchoolYear, StaffMember
+from .models import (
+    Group,
+    Guardian,
+    GuardianRelation,
+    NonSchoolDay,
+    Pupil,
+    School,
+    SchoolYear,
+    StaffMember,
+)
 
 _SettingsRow = TypeVar("_SettingsRow", bound=Model)
 
 # --- working-time calendars (the pure module gets plain data from here) -------------------
+
+
+#: What one page computed already (see :func:`request_memo`); None outside such a page.
+_memo: ContextVar[dict[tuple[str, int], Any] | None] = ContextVar("klimop_request_memo", default=None)
+
+
+@contextlib.contextmanager
+def request_memo() -> Iterator[None]:
+    """Within this block (one page that shows many cards, e.g. the staff dashboard) a school's
+    calendar is built once and shared by every card. Nothing outlives the block, so the next
+    request reads the database again; services and tasks never run inside one."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
 
 
 def school_calendar(school: School) -> worktime.WorkCalendar:
@@ -28,17 +57,63 @@ def school_calendar(school: School) -> worktime.WorkCalendar:
     school holidays, public holidays and the school's choice for Good Friday and
     Liberation Day. So the calendar never runs out of working time.
     """
-    hours = {oh.weekday: (oh.opens, oh.closes) for oh in school.office_hours.all()}
+    memo = _memo.get()
+    if memo is not None and ("calendar", school.pk) in memo:
+        return memo[("calendar", school.pk)]
+    hours, closed, terms = _calendar_rows(school.pk)
     if not hours:
         hours = dict(worktime.DEFAULT_HOURS)
-    closed = frozenset(school.non_school_days.values_list("date", flat=True))
-    terms = tuple(school.school_years.order_by("starts_on").values_list("starts_on", "ends_on"))
     later = national_calendar.NationalCalendar(
         region=school.region,
         closed_on_good_friday=school.closed_on_good_friday,
         closed_on_liberation_day=school.closed_on_liberation_day,
     )
-    return worktime.WorkCalendar(hours=hours, closed_dates=closed, terms=terms, later_years=later)
+    cal = worktime.WorkCalendar(hours=hours, closed_dates=closed, terms=terms, later_years=later)
+    if memo is not None:
+        memo[("calendar", school.pk)] = cal
+    return cal
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def _as_time(value: Any) -> dt.time:
+    return value if isinstance(value, dt.time) else dt.time.fromisoformat(value)
+
+
+#: The three tables of a school's working time as one result (see ``_calendar_rows``).
+_CALENDAR_SQL = (
+    "SELECT 0, weekday, opens, closes, CAST(NULL AS date), CAST(NULL AS date)"
+    " FROM klimop_officehours WHERE school_id = %s"
+    ' UNION ALL SELECT 1, NULL, NULL, NULL, "date", NULL FROM klimop_nonschoolday WHERE school_id = %s'
+    " UNION ALL SELECT 2, NULL, NULL, NULL, starts_on, ends_on FROM klimop_schoolyear WHERE school_id = %s"
+)
+
+
+def _calendar_rows(
+    school_id: int,
+) -> tuple[dict[int, tuple[dt.time, dt.time]], frozenset[dt.date], tuple[tuple[dt.date, dt.date], ...]]:
+    """Office hours, days without school and school years of a school in one query.
+
+    Every page that says "when" builds a calendar; three ORM queries were a good part of
+    such a page's CPU time. One plain UNION ALL costs one round trip and no query building.
+    Never cached: a day off entered now counts on the next request. (SQLite, behind
+    ``make run``, hands dates and times back as text.)
+    """
+    hours: dict[int, tuple[dt.time, dt.time]] = {}
+    closed: set[dt.date] = set()
+    terms: list[tuple[dt.date, dt.date]] = []
+    with connection.cursor() as cursor:
+        cursor.execute(_CALENDAR_SQL, [school_id, school_id, school_id])
+        for kind, weekday, opens, closes, first, last in cursor.fetchall():
+            if kind == 0:
+                hours[weekday] = (_as_time(opens), _as_time(closes))
+            elif kind == 1:
+                closed.add(_as_date(first))
+            else:
+                terms.append((_as_date(first), _as_date(last)))
+    return hours, frozenset(closed), tuple(sorted(terms))
 
 
 def date_bounds(school: School | int, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -100,28 +175,40 @@ def staff_delivery_time(*, sender, school: School, now: dt.datetime) -> dt.datet
     return worktime.next_opening(cal, now)
 
 
-def national_day_states(*, school: School, start: dt.date, end: dt.date) -> list[tuple[str, str]]:
-    """Good Friday and Liberation Day between two dates, each with what the school's days
-    without school say about it: ``(day, state)`` in the active language, for the office."""
+def national_day_rows(
+    *, school: School, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, bool, str | None]]:
+    """Good Friday and Liberation Day between two dates: ``(date, is Good Friday, the name of
+    the school's day without school then, or None)``; :func:`national_day_states` words them."""
     closed = dict(
         NonSchoolDay.objects.filter(school=school, date__range=(start, end)).values_list("date", "name")
     )
-    rows = []
-    for national in national_calendar.national_days(start, end):
-        is_good_friday = national.name == national_calendar.GOOD_FRIDAY
-        day = _("%(name)s (%(date)s)") % {
-            "name": _("Good Friday") if is_good_friday else _("Liberation Day"),
-            "date": formats.date_format(national.date, "l j F Y"),
-        }
-        name = closed.get(national.date)
-        if name is None:
-            state = pgettext("a school on a day", "open")
-        elif name == national.name:
-            state = pgettext("a school on a day", "closed")
-        else:
-            state = pgettext("a school on a day", "closed: %(name)s") % {"name": name}
-        rows.append((day, state))
-    return rows
+    return [
+        (national.date, national.name == national_calendar.GOOD_FRIDAY, closed.get(national.date))
+        for national in national_calendar.national_days(start, end)
+    ]
+
+
+def national_day_state(date: dt.date, is_good_friday: bool, closed_name: str | None) -> tuple[str, str]:
+    """One row of :func:`national_day_rows` as ``(day, state)`` in the active language."""
+    day = _("%(name)s (%(date)s)") % {
+        "name": _("Good Friday") if is_good_friday else _("Liberation Day"),
+        "date": formats.date_format(date, "l j F Y"),
+    }
+    national_name = national_calendar.GOOD_FRIDAY if is_good_friday else national_calendar.LIBERATION_DAY
+    if closed_name is None:
+        state = pgettext("a school on a day", "open")
+    elif closed_name == national_name:
+        state = pgettext("a school on a day", "closed")
+    else:
+        state = pgettext("a school on a day", "closed: %(name)s") % {"name": closed_name}
+    return day, state
+
+
+def national_day_states(*, school: School, start: dt.date, end: dt.date) -> list[tuple[str, str]]:
+    """Good Friday and Liberation Day between two dates, each with what the school's days
+    without school say about it: ``(day, state)`` in the active language, for the office."""
+    return [national_day_state(*row) for row in national_day_rows(school=school, start=start, end=end)]
 
 
 # --- the directory as a viewer sees it -----------------------------------------------------

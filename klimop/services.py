@@ -15,17 +15,14 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone, translation
-from django.utils.functional import lazy
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from . import access, national_calendar, worktime
 from . import selectors as directory
@@ -218,16 +215,8 @@ def _school_year_prepare(*, school: School, start_year: int) -> int:
         notify(
             users=managers,
             cause=f"school-year-unknown:{school.pk}:{start_year}",
-            title=_lazy_format(gettext_lazy("Please enter school year %(name)s"), name=name),
-            body=_lazy_format(
-                gettext_lazy(
-                    "The national calendar in Klimop does not know the holidays of school year "
-                    "%(name)s yet. Please enter the school year with its holidays and study days. "
-                    "Until then Klimop counts on the school being closed in July and August and "
-                    "on public holidays."
-                ),
-                name=name,
-            ),
+            message="school_year.unknown",
+            params={"name": name},
             url=reverse("admin:klimop_schoolyear_add"),
         )
         return 0
@@ -238,47 +227,17 @@ def _school_year_prepare(*, school: School, start_year: int) -> int:
         notify(
             users=managers,
             cause=f"school-year-entered:{year.pk}",
-            title=_lazy_format(gettext_lazy("School year %(name)s is ready: add your study days"), name=name),
-            body=_SchoolYearEntered(school=school, year=year),
+            message="school_year.entered",
+            params={
+                "name": name,
+                "region": school.region,
+                "first": year.starts_on,
+                "last": year.ends_on,
+                "days": directory.national_day_rows(school=school, start=year.starts_on, end=year.ends_on),
+            },
             url=reverse("admin:klimop_schoolyear_change", args=[year.pk]),
         )
     return 1
-
-
-class _SchoolYearEntered:
-    """The body of the "school year entered" notification, in the language it is rendered in."""
-
-    def __init__(self, *, school: School, year: SchoolYear):
-        self.school, self.year = school, year
-
-    def __str__(self) -> str:
-        year = self.year
-        lines = [
-            _(
-                "Klimop has entered school year %(name)s from the national calendar of region "
-                "%(region)s: from %(first)s to %(last)s, with its school holidays and public "
-                "holidays. Please add your study days and other days off."
-            )
-            % {
-                "name": year.name,
-                "region": self.school.get_region_display(),
-                "first": formats.date_format(year.starts_on, "j F Y"),
-                "last": formats.date_format(year.ends_on, "j F Y"),
-            },
-            _(
-                "On Good Friday and Liberation Day the school decides whether it is open. "
-                "Klimop has entered them as follows; change a day under Days without school."
-            ),
-        ]
-        states = directory.national_day_states(school=self.school, start=year.starts_on, end=year.ends_on)
-        lines += [f"{day}: {state}" for day, state in states]
-        return "\n".join(lines)
-
-
-def _lazy_format(message, **params):
-    """A lazy translation with its parameters filled in only when rendered: ``notify``
-    renders it in each recipient's own language."""
-    return lazy(lambda: str(message) % params, str)()
 
 
 def study_day_add(*, actor: User | None, school: School, date: dt.date, name: str) -> NonSchoolDay:
@@ -603,17 +562,40 @@ def _send_added_notice(user_id: int, school_name: str, as_what: str) -> None:
         }
         subject = _("%(school)s has added you in Klimop") % {"school": school_name}
         body = render_to_string("account/email/added_to_school.txt", context)
-    send_mail(f"[Klimop] {subject}", body, None, [user.email])
+    _email(user.email, subject, body, purpose="added_to_school")
+
+
+def _email(to: str, subject: str, body: str, *, purpose: str) -> None:
+    """Into the outbox: the e-mail sweep sends it after commit and retries it; never inside
+    the request that caused it."""
+    from klimop.notifications.services import email_queue
+
+    email_queue(to=to, subject=f"[Klimop] {subject}", body=body, purpose=purpose)
 
 
 def _send_invitation(user_id: int, school_name: str) -> None:
-    """Send the invitation e-mail in the invitee's language. Runs after commit."""
-    user = User.objects.get(pk=user_id)
-    with translation.override(user.language):
-        context = {"user": user, "url": _invitation_url(user), "school_name": school_name}
-        subject = _("Your invitation to Klimop")
-        body = render_to_string("account/email/invitation.txt", context)
-    send_mail(f"[Klimop] {subject}", body, None, [user.email])
+    """Queue the invitation e-mail in the invitee's language. Runs after commit."""
+    _send_invitations([(user_id, school_name)])
+
+
+def _send_invitations(invitations: list[tuple[int, str]]) -> None:
+    """Queue the invitation e-mails (user id, school name), each in the invitee's language,
+    in one insert: a whole school's parents at once. Runs after commit."""
+    from klimop.notifications.models import OutgoingEmail
+    from klimop.notifications.services import emails_queue
+
+    users = User.objects.in_bulk([user_id for user_id, _school in invitations])
+    emails = []
+    for user_id, school_name in invitations:
+        user = users[user_id]
+        with translation.override(user.language):
+            context = {"user": user, "url": _invitation_url(user), "school_name": school_name}
+            subject = _("Your invitation to Klimop")
+            body = render_to_string("account/email/invitation.txt", context)
+        emails.append(
+            OutgoingEmail(to=user.email, subject=f"[Klimop] {subject}", body=body, purpose="invitation")
+        )
+    emails_queue(emails)
 
 
 def guardians_invite_bulk(*, actor: User | None, guardians: Iterable[Guardian]) -> int:
@@ -671,10 +653,11 @@ def guardians_invite_bulk(*, actor: User | None, guardians: Iterable[Guardian]) 
             (EmailAddress(user_id=by_address[a], email=a, primary=True, verified=True) for a in fresh),
             batch_size=500,
         )
+        invitations = []
         for address, guardian in fresh.items():
             guardian.user_id = by_address[address]
-            school_name = ", ".join(sorted(s.name for s in schools[guardian.pk]))
-            transaction.on_commit(partial(_send_invitation, guardian.user_id, school_name))
+            invitations.append((guardian.user_id, ", ".join(sorted(s.name for s in schools[guardian.pk]))))
+        transaction.on_commit(partial(_send_invitations, invitations))
         Guardian.objects.bulk_update(fresh.values(), ["user"], batch_size=500)
         for guardian in careful:
             guardian_invite(actor=actor, guardian=guardian)
@@ -757,7 +740,7 @@ def _send_contact_email_confirmation(user_id: int, email: str, token: str) -> No
         body = render_to_string(
             "klimop/email/confirm_contact_email.txt", {"user": user, "url": url, "email": email}
         )
-    send_mail(f"[Klimop] {subject}", body, None, [email])
+    _email(email, subject, body, purpose="confirm_contact_email")
 
 
 def guardian_contact_email_pending(*, token: str) -> str:

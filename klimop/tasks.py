@@ -1,18 +1,15 @@
 """Celery tasks of the directory. Tasks are thin: they call services and are idempotent."""
 
 from celery import shared_task
-from django.core.cache import cache
-from django.utils import timezone
 
-from . import services
+from . import health, services
 
 
 @shared_task
 def heartbeat() -> str:
-    """Record that beat and a worker are alive (shown by /healthz?deep=1)."""
-    now = timezone.now().isoformat()
-    cache.set("klimop:heartbeat", now, timeout=None)
-    return now
+    """Beat, every minute: record in the database that beat, the broker and a worker work
+    (its age is checked by /healthz/ready and manage.py health). Idempotent."""
+    return health.record_heartbeat().isoformat()
 
 
 @shared_task

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,8 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import access, selectors, services
-from .celery import app as celery_app
+from . import access, health, selectors, services
 from .forms import ContactDetailsForm, NameForm
 from .http import AuthenticatedHttpRequest
 
@@ -146,25 +148,51 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """static/img/favicon.ico at /favicon.ico, where browsers look on pages without an icon
+    link of their own (the admin's before it has one, a PDF, a JSON answer)."""
+    found = finders.find("img/favicon.ico")
+    if found:
+        with open(found, "rb") as icon:
+            content = icon.read()
+    else:  # collected static files only
+        with staticfiles_storage.open("img/favicon.ico") as icon:
+            content = icon.read()
+    response = HttpResponse(content, content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the Celery broker answer, 503 otherwise (load balancers)."""
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-        checks["database"] = f"error: {exc.__class__.__name__}"
-    try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-        checks["broker"] = "ok"
-    except Exception as exc:  # noqa: BLE001
-        checks["broker"] = f"error: {exc.__class__.__name__}"
-    healthy = all(v == "ok" for v in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
-    )
+    """Liveness, for load balancers and docker: 200 while this process and its database answer,
+    503 otherwise. Redis is not asked: pages work without it (klimop/health.py)."""
+    checks = health.liveness()
+    return _health_answer(checks, details=False)
+
+
+@never_cache
+@require_GET
+def healthz_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness, for operators and monitoring: database, broker, cache, beat's heartbeat and
+    the outbox; 503 when any fails. Anyone sees ok/fail per part; the admin's staff and a
+    monitor with ``Authorization: Bearer <KLIMOP_HEALTH_TOKEN>`` also see ages and counts."""
+    return _health_answer(health.readiness(), details=_may_see_health_details(request))
+
+
+def _may_see_health_details(request: HttpRequest) -> bool:
+    from django.conf import settings
+
+    user = request.user
+    if user.is_authenticated and (user.is_staff or user.is_superuser):
+        return True
+    token = settings.KLIMOP_HEALTH_TOKEN
+    given = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+def _health_answer(checks: list[health.Check], *, details: bool) -> JsonResponse:
+    answer = health.report(checks, details=details)
+    return JsonResponse(answer, status=200 if answer["status"] == "ok" else 503)

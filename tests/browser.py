@@ -1,8 +1,10 @@
 """Shared pieces of the browser tests: Debian's Chromium through Playwright on a live server.
 
 Playwright cannot download its own browser on our CI and development machines, so
-``browser_type_launch_args`` in conftest.py points at /usr/bin/chromium. Screenshots go to
-/tmp/klimop-shots/, never into the repository.
+``browser_type_launch_args`` in conftest.py points at /usr/bin/chromium. Screenshots are for
+people looking at the pages: ``KLIMOP_SHOTS=1 make test ARGS="-m browser"`` writes one PNG per
+step to /tmp/klimop-shots/ (``KLIMOP_SHOTS_DIR``), never into the repository. Without it the
+tests take no pictures: a full-page PNG costs a fraction of a second, some seventy per run.
 """
 
 import os
@@ -27,6 +29,7 @@ CHROMIUM_ARGS = [
 HAS_CHROMIUM = Path(CHROMIUM).exists()
 PASSWORD = "test-password-123"
 SHOTS = Path(os.environ.get("KLIMOP_SHOTS_DIR", "/tmp/klimop-shots"))  # noqa: S108
+TAKE_SHOTS = os.environ.get("KLIMOP_SHOTS", "") not in ("", "0")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -40,14 +43,24 @@ def verified(user):
 
 
 def log_in(page, live_server, user, next_path="/accounts/login/"):
-    """Log in through the real form, as a person would (Dutch labels)."""
+    """Log in through the real form, as a person would (Dutch labels), and wait until the page
+    the login leads to has loaded (not for the network to fall silent: that alone is half a
+    second, and later steps wait for what they look at)."""
     page.goto(f"{live_server.url}{next_path}")
     page.get_by_label("E-mailadres").fill(user.email)
     page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Inloggen").click()
+
+
+def fits_the_screen(page) -> bool:
+    """Nothing on the page makes it scroll sideways (the phone's width is the page's)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def shot(page, name):
+    """A full-page screenshot to SHOTS, when KLIMOP_SHOTS asks for them."""
+    if not TAKE_SHOTS:
+        return
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

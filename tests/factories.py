@@ -163,3 +163,43 @@ class StaffMemberFactory(DjangoModelFactory):
     def groups(obj, create, extracted, **kwargs):  # noqa: N805
         if create and extracted:
             obj.groups.set(extracted)
+
+
+def families(group: Group, count: int, prefix: str = "ouder") -> list[User]:
+    """``count`` pupils in ``group``, each with one parent who has a login and full access:
+    a school's worth in a few inserts (the fault tests' fan-outs). The users' ids follow the
+    numbering, so e-mails of one fan-out go out in this order."""
+    users = User.objects.bulk_create(
+        User(email=f"{prefix}{i:03d}@example.test", first_name="Ouder", last_name=f"{i:03d}")
+        for i in range(count)
+    )
+    pupils = Pupil.objects.bulk_create(
+        Pupil(
+            school=group.school,
+            group=group,
+            external_id=f"{prefix}-kind-{i:03d}",
+            first_name="Kind",
+            last_name=f"{i:03d}",
+        )
+        for i in range(count)
+    )
+    guardians = Guardian.objects.bulk_create(
+        Guardian(
+            user=user,
+            external_id=f"{prefix}-{i:03d}",
+            first_name="Ouder",
+            last_name=f"{i:03d}",
+            email=user.email,
+        )
+        for i, user in enumerate(users)
+    )
+    GuardianRelation.objects.bulk_create(
+        GuardianRelation(
+            pupil=pupil,
+            guardian=guardian,
+            kind=GuardianRelation.Kind.PARENT_WITH_AUTHORITY,
+            access=GuardianRelation.Access.FULL,
+        )
+        for pupil, guardian in zip(pupils, guardians, strict=True)
+    )
+    return users

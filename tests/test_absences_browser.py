@@ -82,7 +82,7 @@ def test_a_parent_reports_two_children_sick_and_both_teachers_see_them_at_the_cu
         page.goto(f"{live_server.url}/afwezigheid/")
         shot(page, "absences-parent-overview-phone")
         page.get_by_role("link", name="Ziek melden").first.click()
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state()
         expect(page.locator(".cutoff-note")).to_contain_text("08:20")
         expect(page.locator(".cutoff-note")).to_contain_text("010-0000000")
         page.get_by_label("Noor · groep 5a").check()
@@ -94,7 +94,7 @@ def test_a_parent_reports_two_children_sick_and_both_teachers_see_them_at_the_cu
         page.get_by_label("Toelichting voor de leerkracht (optioneel)").fill("Allebei koorts sinds vannacht.")
         shot(page, "absences-report-phone")
         page.get_by_role("button", name="Melding versturen").click()
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state()
         expect(page.locator(".messages")).to_contain_text("Noor, Ties ziek gemeld vanaf dinsdag 24 november")
         expect(page.locator(".recover")).to_have_count(2)
         shot(page, "absences-reported-phone")
@@ -159,7 +159,7 @@ def test_a_parent_requests_leave_and_reads_the_directors_decision(
         expect(page.locator(".leave-check__warning")).to_have_count(2)
         shot(page, "absences-leave-form-phone")
         page.get_by_role("button", name="Aanvraag versturen").click()
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state()
         expect(page.locator(".field__errors")).to_contain_text("licht de omstandigheden hier toe")
         expect(page.get_by_label("Reden")).to_have_value(
             "Mijn man werkt in de kassenteelt; in de zomer is er geen vrij."
@@ -168,7 +168,7 @@ def test_a_parent_requests_leave_and_reads_the_directors_decision(
             "Het rooster voor december kwam vorige week; de verklaring volgt per post."
         )
         page.get_by_role("button", name="Aanvraag versturen").click()
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state()
         expect(page.locator(".leave-steps .is-current")).to_contain_text("Bij de directeur")
         shot(page, "absences-leave-sent-phone")
         leave = LeaveRequest.objects.get()
@@ -183,14 +183,14 @@ def test_a_parent_requests_leave_and_reads_the_directors_decision(
         expect(desk.locator("#result_list tbody tr")).to_have_count(1)
         shot(desk, "absences-admin-list-desktop")
         desk.locator("#result_list tbody tr a").first.click()
-        desk.wait_for_load_state("networkidle")
+        desk.wait_for_load_state()
         desk.get_by_label("Toekennen").check()
         desk.get_by_label("Motivering:").fill(
             "Het seizoenswerk van vader is aannemelijk; de werkgeversverklaring volgt. Eenmalig toegekend."
         )
         shot(desk, "absences-admin-decide-desktop")
         desk.get_by_role("button", name="Opslaan", exact=True).click()
-        desk.wait_for_load_state("networkidle")
+        desk.wait_for_load_state()
         leave.refresh_from_db()
         assert leave.status == LeaveRequest.Status.GRANTED
 
@@ -233,7 +233,7 @@ def test_the_office_sees_the_register_and_a_teacher_records_a_phone_report(
         page.get_by_label("Tot", exact=True).fill("11:30")
         shot(page, "absences-staff-report-phone")
         page.get_by_role("button", name="Opslaan").click()
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state()
         row = page.locator(".absence-row", has_text="Jelte Valkenhorst")
         expect(row).to_contain_text("10:00–11:30")
         expect(row).to_contain_text("Te laat")

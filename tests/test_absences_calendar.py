@@ -530,6 +530,9 @@ class TestLeaveDecisionInOfficeHours:
             page = client.get(reverse("absences:leave_detail", args=[leave.pk])).content.decode()
             assert "Wacht op het besluit van de directeur" in page
             assert "Akkoord." not in page
+            # Not withdrawable any more (it is decided), and the family learns when it shows.
+            assert "Deze aanvraag intrekken" not in page
+            assert "U kunt het besluit hier lezen vanaf maandag 23 november, 08:00." in page
             assert client.get(reverse("absences:leave_print", args=[leave.pk])).status_code == 404
             assert [r.status for r in selectors.leave_requests_for_family(viewer=parent.user)] == [
                 "submitted"

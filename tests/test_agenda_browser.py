@@ -145,13 +145,13 @@ def test_parent_sees_group_event_and_christmas_holiday(page, live_server, parent
     shot(page, "agenda-month-phone")
 
     page.locator(".month-list").get_by_role("link", name="Kerstdiner groep 5a").click()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state()
     assert page.get_by_role("heading", name="Kerstdiner groep 5a").is_visible()
     shot(page, "agenda-detail-phone")
 
     page.goto(f"{live_server.url}/agenda/abonneren/")
     page.get_by_role("button", name="Maak mijn persoonlijke link").click()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state()
     assert page.locator("#feed-webcal").input_value().startswith("webcal://")
     shot(page, "agenda-feed-phone")
 
@@ -167,10 +167,10 @@ def test_teacher_plans_an_event_with_short_notice_warning(page, live_server, tea
     page.get_by_label("Tot", exact=True).fill("11:00")
     page.get_by_label("Graag meenemen").fill("Gymschoenen")
     page.get_by_role("button", name="Opslaan").click()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state()
     assert page.get_by_role("alert").filter(has_text="Korte termijn").is_visible()
     shot(page, "agenda-form-warning-desktop")
     page.get_by_label("Ja, vraag ouders dit op korte termijn mee te nemen").check()
     page.get_by_role("button", name="Opslaan").click()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state()
     assert page.get_by_role("heading", name="Gymles buiten").is_visible()

@@ -6,10 +6,12 @@ the repository.
 """
 
 import pytest
+from playwright.sync_api import expect
 
 from klimop.models import StaffMember
+from klimop.notifications.management.commands.webpush_keys import generate_vapid_keys
 from tests import factories as f
-from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, SHOTS, log_in, shot, verified
+from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, fits_the_screen, log_in, shot, verified
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +31,7 @@ def test_parent_logs_in_and_sees_child_and_teacher(page, live_server, parent, ch
     assert card.is_visible()
     assert card.get_by_text(teacher.user.get_full_name()).is_visible()
     assert card.get_by_text(duo_teacher.user.get_full_name()).is_visible()
-    assert page.get_by_role("heading", name=child.full_name).is_visible()
+    expect(page.get_by_role("heading", name=child.full_name)).to_be_visible()
 
 
 def test_teacher_logs_in_and_sees_the_groups_pupils(page, live_server, teacher, child, barred_child):
@@ -44,7 +46,7 @@ def test_teacher_logs_in_and_sees_the_groups_pupils(page, live_server, teacher, 
     assert barred_child.first_name not in page.content()
 
     page.get_by_role("link", name=child.full_name).click()
-    assert page.get_by_role("heading", name=child.full_name).is_visible()
+    expect(page.get_by_role("heading", name=child.full_name)).to_be_visible()
 
 
 def test_barred_parent_sees_nothing_of_the_barred_child(
@@ -52,7 +54,8 @@ def test_barred_parent_sees_nothing_of_the_barred_child(
 ):
     log_in(page, live_server, verified(barred_parent.user))
 
-    assert page.get_by_text("Er zijn (nog) geen kinderen aan uw account gekoppeld.").is_visible()
+    assert page.get_by_role("heading", name="De school kan u via Klimop geen informatie geven").is_visible()
+    assert page.get_by_role("link", name="010-0000000").is_visible()
     html = page.content()
     assert barred_child.first_name not in html
     assert other_teacher.user.get_full_name() not in html
@@ -65,13 +68,54 @@ def test_wrong_password_shows_the_error_in_dutch(page, live_server, parent):
     page.get_by_label("Wachtwoord", exact=True).fill("not-the-password")
     page.get_by_role("button", name="Inloggen").click()
 
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert "/accounts/login/" in page.url
 
 
-def test_account_menu_logs_out(page, live_server, parent, child):
+@pytest.fixture
+def vapid(settings):
+    public, private = generate_vapid_keys()
+    settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = public, private
+
+
+def test_on_a_desktop_a_parent_reads_the_menu_dismisses_the_push_invitation_and_logs_out(
+    page, live_server, parent, child, vapid
+):
+    """At 1280 px every destination has its label beside its icon; the invitation to turn on
+    notifications goes away with "Niet nu" and stays away on this device after a reload."""
     page.set_viewport_size(DESKTOP)
     log_in(page, live_server, verified(parent.user))
+
+    nav = page.get_by_role("navigation", name="Hoofdmenu")
+    for name in ("Home", "Berichten", "Gesprekken", "Agenda", "Meldingen"):
+        link = nav.get_by_role("link", name=name)
+        expect(link).to_be_visible()
+        label = link.locator(".main-nav__label")
+        expect(label).to_be_visible()
+        icon, text = link.locator("svg").bounding_box(), label.bounding_box()
+        assert icon is not None
+        assert text is not None
+        assert text["width"] > 20, name  # shown, not only for screen readers
+        assert text["x"] >= icon["x"] + icon["width"] - 1, name  # beside the icon, not under it
+        assert abs((text["y"] + text["height"] / 2) - (icon["y"] + icon["height"] / 2)) < 4, name
+
+    quick = page.get_by_role("navigation", name="Snelle acties")
+    expect(quick.get_by_role("link", name="Ziekmelden")).to_be_visible()
+    expect(quick.get_by_role("link", name="Privacy")).to_be_visible()
+
+    invite = page.get_by_role("region", name="Mis geen bericht")
+    expect(invite).to_be_visible()
+    expect(invite.get_by_role("button", name="Aanzetten")).to_be_enabled()
+    shot(page, "home-push-invite-desktop")
+    invite.get_by_role("button", name="Niet nu").click()
+    expect(invite).to_be_hidden()
+    page.reload()  # waits for "load": the deferred push.js has run by then
+    assert page.evaluate("document.getElementById('push-invite').hidden") is True
+    expect(page.get_by_role("heading", name=child.full_name)).to_be_visible()
+    # Remembered on this device only: without it, the invitation is back.
+    page.evaluate("window.localStorage.clear()")
+    page.reload()
+    expect(invite).to_be_visible()
 
     page.locator("details.account-menu > summary").click()
     page.get_by_role("button", name="Uitloggen").click()
@@ -115,25 +159,40 @@ def demo_school(
 
 
 @pytest.mark.parametrize("size_name", ["phone", "desktop"])
-def test_screenshots(page, live_server, demo_school, size_name):
+def test_the_first_pages_fit_the_screen_of_a_phone_and_a_desktop(
+    page, live_server, demo_school, size_name, vapid
+):
+    """Login, password reset, the parent's home (with the push invitation), a pupil, contact
+    details, the teacher's and the director's dashboard: none scrolls sideways (pictures with
+    KLIMOP_SHOTS=1, tests/browser.py)."""
+    wide = []
     page.set_viewport_size(PHONE if size_name == "phone" else DESKTOP)
 
+    def look(name):
+        shot(page, f"{name}-{size_name}")
+        if not fits_the_screen(page):
+            wide.append(page.url)
+
     page.goto(f"{live_server.url}/accounts/login/")
-    shot(page, f"login-{size_name}")
+    look("login")
     page.goto(f"{live_server.url}/accounts/password/reset/")
-    shot(page, f"password-reset-{size_name}")
+    look("password-reset")
 
     log_in(page, live_server, demo_school["parent"].user)
-    shot(page, f"home-{size_name}")
+    look("home")
     page.goto(f"{live_server.url}/pupils/{demo_school['child'].pk}/")
-    shot(page, f"pupil-parent-{size_name}")
+    look("pupil-parent")
     page.goto(f"{live_server.url}/me/contact/")
-    shot(page, f"contact-details-{size_name}")
+    look("contact-details")
 
     page.context.clear_cookies()
     log_in(page, live_server, demo_school["teacher"].user)
-    shot(page, f"dashboard-{size_name}")
+    look("dashboard")
     page.goto(f"{live_server.url}/pupils/{demo_school['child'].pk}/")
-    shot(page, f"pupil-teacher-{size_name}")
+    look("pupil-teacher")
 
-    assert (SHOTS / f"home-{size_name}.png").stat().st_size > 0
+    page.context.clear_cookies()
+    log_in(page, live_server, demo_school["director"].user)
+    look("dashboard-director")
+
+    assert not wide, f"scrolls sideways at {size_name} width: {wide}"

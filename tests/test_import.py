@@ -100,7 +100,7 @@ def test_sample_files_fill_in_every_column(school, school_year):
     assert StaffMember.objects.get(external_id="M006").role == Role.OFFICE
 
     sara = Pupil.objects.get(external_id="L1005")
-    assert sara.group.name == "5a"  # named by the group's external id G05
+    assert sara.group.name == "5a"  # named by the group's external id G-5a
     assert str(Pupil.objects.get(external_id="L1001").date_of_birth) == "2020-04-12"
 
     relations = {

@@ -310,14 +310,15 @@ def test_an_empty_name_is_refused_and_what_was_typed_is_kept(client, parent):
 
 
 def test_a_new_login_address_replaces_the_old_only_once_confirmed_from_its_mailbox(
-    client, parent, mailoutbox
+    client, parent, mailoutbox, django_capture_on_commit_callbacks
 ):
     from allauth.account.models import EmailAddress
 
     EmailAddress.objects.create(user=parent.user, email=parent.user.email, primary=True, verified=True)
     client.force_login(parent.user)
     assert client.get(reverse("account_email")).status_code == 200
-    client.post(reverse("account_email"), {"action_add": "", "email": "nieuw@example.test"})
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
+        client.post(reverse("account_email"), {"action_add": "", "email": "nieuw@example.test"})
     parent.user.refresh_from_db()
     assert parent.user.email == "parent@example.test"
     (mail_,) = [m for m in mailoutbox if m.to == ["nieuw@example.test"]]

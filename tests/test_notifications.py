@@ -112,19 +112,24 @@ def test_users_who_do_not_want_email_get_only_the_in_app_notification(parent):
     assert notifications_for(viewer=parent.user).count() == 1
 
 
-def test_a_failed_email_is_retried_by_a_later_sweep_and_not_lost(parent, monkeypatch):
-    from klimop.notifications import services as module
+class DownBackend(BaseEmailBackend):
+    """A mail server that cannot be reached."""
 
-    def smtp_down(*args, **kwargs):
+    def open(self):
         raise OSError("SMTP down")
 
+    def send_messages(self, messages):
+        raise OSError("SMTP down")
+
+
+def test_a_failed_email_is_retried_by_a_later_sweep_and_not_lost(parent, settings):
     with time_machine.travel(FRIDAY_EVENING, tick=False) as clock:
         notify(users=[parent.user], cause="c:4", title="Nieuw")
-        monkeypatch.setattr(module, "send_mail", smtp_down)
+        settings.EMAIL_BACKEND = "tests.test_notifications.DownBackend"
         assert send_due_emails() == 0
         note = Notification.objects.get()
         assert (note.email_status, note.email_attempts) == (Notification.EmailStatus.PENDING, 1)
-        monkeypatch.undo()
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         clock.shift(dt.timedelta(minutes=1))
         assert send_due_emails() == 1
     assert len(mail.outbox) == 1

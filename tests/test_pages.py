@@ -17,9 +17,14 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from klimop.models import User
+from klimop.models import GuardianRelation, User
 from klimop.worktime import AMSTERDAM
 from tests import factories as f
+from tests.planner_times import WHILE_OPEN
+
+pytest_plugins = ["tests.planner_cast"]
+
+Kind, Access = GuardianRelation.Kind, GuardianRelation.Access
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +69,11 @@ def test_info_parent_sees_the_information_only_badge(client, info_parent, child,
 
 
 def test_barred_parent_sees_nothing_of_the_barred_child(client, barred_parent, barred_child, other_teacher):
+    """Not "no children linked yet", which is untrue: the school cannot inform them through
+    Klimop, and its office is who to ask; no child, group, teacher or court order is named."""
+    school = barred_child.school
+    school.email = "administratie@testveld.example"
+    school.save()
     client.force_login(barred_parent.user)
 
     response = client.get(reverse("home"))
@@ -74,18 +84,131 @@ def test_barred_parent_sees_nothing_of_the_barred_child(client, barred_parent, b
     assert barred_child.full_name not in html
     assert "6b" not in html
     assert other_teacher.user.get_full_name() not in html
-    assert "Er zijn (nog) geen kinderen aan uw account gekoppeld." in html
+    assert "geen kinderen" not in html
+    assert "De school kan u via Klimop geen informatie geven" in html
+    assert "De administratie van Basisschool Het Testveld" in html
+    assert 'href="tel:0100000000"' in html
+    assert 'href="mailto:administratie@testveld.example"' in html
+    assert "rechter" not in html.lower()
+    assert 'class="quick-actions"' not in html
 
 
-def test_step_parent_without_access_sees_the_empty_state(client, step_parent, child, teacher):
+def test_step_parent_without_access_reads_that_the_custodial_parents_must_agree(
+    client, step_parent, child, teacher
+):
     client.force_login(step_parent.user)
+
+    html = _text(client.get(reverse("home")))
+
+    assert "geen kinderen" not in html
+    assert "De school kan nog geen informatie met u delen" in html
+    assert "zodra de ouders met gezag daarmee instemmen" in html
+    assert 'href="tel:0100000000"' in html
+    assert child.first_name not in html
+    assert teacher.user.get_full_name() not in html
+
+
+def test_a_step_parent_who_is_also_barred_elsewhere_reads_only_the_general_text(
+    client, step_parent, barred_child
+):
+    f.GuardianRelationFactory(
+        pupil=barred_child, guardian=step_parent, kind=Kind.PARENT_WITH_AUTHORITY, access=Access.BARRED
+    )
+    client.force_login(step_parent.user)
+
+    html = _text(client.get(reverse("home")))
+
+    assert "De school kan u via Klimop geen informatie geven" in html
+    assert "ouders met gezag" not in html
+
+
+def test_a_guardian_not_linked_to_a_child_yet_reads_so(client, school):
+    guardian = f.GuardianFactory(user__email="nieuw@example.test")
+    client.force_login(guardian.user)
 
     html = _text(client.get(reverse("home")))
 
     assert "Er zijn (nog) geen kinderen aan uw account gekoppeld." in html
     assert "Neem contact op met de school." in html
-    assert child.first_name not in html
-    assert teacher.user.get_full_name() not in html
+
+
+def test_the_office_is_named_only_in_a_portal_of_one_school(client, barred_parent, other_school):
+    client.force_login(barred_parent.user)
+
+    html = _text(client.get(reverse("home")))
+
+    assert "De school kan u via Klimop geen informatie geven" in html
+    assert "no-children__office" not in html
+    assert "tel:" not in html
+
+
+# --- quick actions on a parent's home -----------------------------------------------------
+
+
+def _quick_actions(html: str) -> list[str]:
+    return re.findall(r'class="quick-action quick-action--(\w+)"', html)
+
+
+@time_machine.travel(WHILE_OPEN, tick=False)
+def test_a_parent_with_gezag_reaches_absence_leave_the_planner_and_privacy_in_one_tap(
+    client, parent, child, conversation_round
+):
+    client.force_login(parent.user)
+
+    html = _text(client.get(reverse("home")))
+
+    assert _quick_actions(html) == ["sick", "leave", "planner", "privacy"]
+    assert '<nav class="quick-actions" aria-label="Snelle acties">' in html
+    for text in ("Ziekmelden", "vóór 08:20", "Verlof", "Gesprekken plannen", "Rapportgesprek", "Privacy"):
+        assert text in html
+    for url in (
+        "absences:report_sick",
+        "absences:leave_create",
+        "conversations:index",
+        "privacy:privacy_home",
+    ):
+        assert f'href="{reverse(url)}"' in html
+
+
+def test_quick_actions_follow_what_the_parent_may_do_and_the_school_offers(
+    client, parent, info_parent, child, school
+):
+    """No planner tile without a current round; a parent with information right only has
+    none at all; a school that takes sick reports and leave on paper offers neither."""
+    client.force_login(parent.user)
+    assert _quick_actions(_text(client.get(reverse("home")))) == ["sick", "leave", "privacy"]
+
+    client.force_login(info_parent.user)
+    html = _text(client.get(reverse("home")))
+    assert "Noor" in html
+    assert _quick_actions(html) == []
+    assert 'class="quick-actions"' not in html
+
+    from absences.models import AbsenceSettings
+
+    AbsenceSettings.objects.create(
+        school=school, sick_reports_via_portal=False, leave_requests_via_portal=False
+    )
+    client.force_login(parent.user)
+    assert _quick_actions(_text(client.get(reverse("home")))) == ["privacy"]
+
+
+def test_the_push_invitation_is_on_a_parents_home_only_where_push_is_set_up(client, parent, child, settings):
+    settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = "", ""
+    client.force_login(parent.user)
+    assert 'id="push-invite"' not in _text(client.get(reverse("home")))
+
+    settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = "BPublicKey", "private"
+    html = _text(client.get(reverse("home")))
+    # Hidden until push.js knows this browser may be asked; one script, no inline code.
+    assert (
+        '<section id="push-invite" class="card push-invite" aria-labelledby="push-invite-title" hidden'
+        in html
+    )
+    assert 'data-public-key="BPublicKey"' in html
+    assert "Mis geen bericht" in html
+    assert "Zet op beginscherm" in html  # the iPhone's first step
+    assert html.count("js/push.js") == 1
 
 
 # --- staff dashboard ----------------------------------------------------------------------
@@ -125,7 +248,9 @@ def test_director_dashboard_shows_every_group_and_the_admin_link(client, directo
 
     assert "Groep 5a" in html
     assert "Groep 6b" in html
-    assert barred_child.first_name in html
+    assert barred_child.first_name not in html  # the pupils of a group come on demand
+    group_page = _text(client.get(reverse("staff_dashboard"), {"groep": barred_child.group.pk}))
+    assert barred_child.first_name in group_page
     assert reverse("admin:index") in html
 
 
@@ -276,8 +401,10 @@ def test_logout_confirmation_and_two_factor_pages_use_the_layout(client, teacher
     assert 'class="qr"' in _text(client.get(reverse("mfa_activate_totp")))
 
 
-def test_password_reset_sends_a_working_link(client, parent):
-    response = client.post(reverse("account_reset_password"), {"email": parent.user.email})
+def test_password_reset_sends_a_working_link(client, parent, django_capture_on_commit_callbacks):
+    # The mail goes out through the outbox after commit (tests/test_mail_outbox.py).
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"), {"email": parent.user.email})
 
     assert response.status_code == 302
     assert len(mail.outbox) == 1
@@ -324,8 +451,10 @@ def _count_queries(client, url) -> int:
 # session, user, guardian, staff record (none), relations with pupils/groups/schools, teachers,
 # the unread-notification and unread-chat counts in the navigation, the latest posts,
 # the absence card (children who may be reported, today's reports, the school's cutoff: 4),
-# the planner card (current rounds: 1), the survey card (open surveys: 1).
-HOME_MAX_QUERIES = 15
+# the planner card (current rounds: 1), the survey card (open surveys: 1), the quick actions
+# (children the parent acts for with their schools' absence settings, the planner's current
+# rounds, children whose photo consent they decide: 3).
+HOME_MAX_QUERIES = 18
 # With posts: their photos and attachments (prefetched) and one insert of read markers.
 HOME_WITH_POSTS_MAX_QUERIES = HOME_MAX_QUERIES + 3
 # session, user, staff record, guardian (none), the staff member's school, groups, pupils, teachers,
@@ -450,12 +579,59 @@ def test_the_portal_can_be_added_to_a_phones_home_screen(client, parent):
 
 
 def test_the_whole_school_dashboard_folds_each_groups_pupils(client, director, teacher, child):
-    """The director sees every group on one page: pupil lists are folded; a teacher's are open."""
+    """The director sees every group on one page as a summary (teachers, number of pupils); a
+    group's pupils come on demand. A teacher sees their own groups' pupils at once."""
+    group = child.group
     client.force_login(director.user)
     whole_school = client.get(reverse("staff_dashboard")).content.decode()
+    on_demand = client.get(reverse("staff_dashboard"), {"groep": group.pk}).content.decode()
+    fragment = client.get(reverse("staff_dashboard"), {"groep": group.pk}, headers={"HX-Request": "true"})
     client.force_login(teacher.user)
     own_group = client.get(reverse("staff_dashboard")).content.decode()
-    assert '<details class="group-card__fold">' in whole_school
-    assert child.full_name in whole_school
-    assert '<details class="group-card__fold">' not in own_group
+
+    assert f'<details class="group-card__fold" data-pupils-url="/staff/?groep={group.pk}">' in whole_school
+    assert "1 leerling" in whole_school
+    assert teacher.user.last_name in whole_school
+    assert child.full_name not in whole_school
+    # Without the page's script: the dashboard with this group's pupils shown.
+    assert f'data-pupils-url="/staff/?groep={group.pk}" open>' in on_demand
+    assert child.full_name in on_demand
+    # With it: only the pupil list.
+    assert fragment.content.decode().lstrip().startswith('<ul class="pupil-list">')
+    assert child.full_name in fragment.content.decode()
+    assert '<details class="group-card__fold"' not in own_group
     assert child.full_name in own_group
+
+
+def test_the_whole_school_dashboard_opens_no_group_of_another_school(client, director, school_year):
+    other = f.GroupFactory(school_year=f.SchoolYearFactory(school=f.SchoolFactory()))
+    client.force_login(director.user)
+    response = client.get(reverse("staff_dashboard"), {"groep": other.pk}, headers={"HX-Request": "true"})
+    assert response.status_code == 404
+
+
+# --- favicon ----------------------------------------------------------------------------
+
+
+def test_the_favicon_is_served_and_linked_on_every_kind_of_page(client, admin_user, director, teacher, child):
+    """/favicon.ico (browsers ask for it on pages without a link: the admin, a print page, a
+    PDF), and an icon link in the portal's layout, the admin's and the print pages'."""
+    from PIL import Image
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    icon = Image.open(__import__("io").BytesIO(response.content))
+    assert icon.format == "ICO"
+    assert (32, 32) in icon.info["sizes"]
+
+    link = '<link rel="icon" href="/favicon.ico" sizes="32x32">'
+    assert link in client.get(reverse("account_login")).content.decode()
+    client.force_login(teacher.user)
+    assert link in client.get(reverse("staff_dashboard")).content.decode()
+    assert link in client.get(reverse("absences:today_print")).content.decode()
+    client.force_login(admin_user)
+    for url in (reverse("admin:index"), reverse("admin:klimop_school_changelist")):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert link in page.content.decode(), url

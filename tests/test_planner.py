@@ -431,6 +431,49 @@ class TestBadInput:
         assert f'value="{slots_5a[1].pk}"' in body
         assert f'value="{slots_5a[0].pk}"' not in body
 
+    def test_a_refused_booking_sent_by_the_pages_script_gets_only_the_free_times_back(
+        self, client, conversation_round, slots_5a, child, parent, while_open
+    ):
+        """static/js/planner.js sends HX-Request: a refusal answers with the fragment, not the page."""
+        rival = f.GuardianRelationFactory(pupil=f.PupilFactory(group=child.group)).guardian
+        _book(rival, rival.pupils.get(), slots_5a[0], conversation_round)
+        client.force_login(parent.user)
+        response = client.post(
+            reverse("conversations:round", args=[conversation_round.pk]),
+            {f"slot_{child.pk}": slots_5a[0].pk},
+            headers={"HX-Request": "true"},
+        )
+        body = response.content.decode()
+        assert response.status_code == 409
+        assert body.lstrip().startswith('<div id="planner-book" data-planner-book>')
+        assert "<html" not in body
+        assert "<nav" not in body
+        assert "Helaas, iemand anders heeft net" in body
+        assert "De tijden hieronder zijn nog vrij." in body
+        assert [f'value="{s.pk}"' in body for s in slots_5a] == [False] + [True] * (len(slots_5a) - 1)
+
+    def test_a_booking_sent_by_the_pages_script_is_told_where_to_go(
+        self, client, conversation_round, slots_5a, child, parent, while_open
+    ):
+        client.force_login(parent.user)
+        response = client.post(
+            reverse("conversations:round", args=[conversation_round.pk]),
+            {f"slot_{child.pk}": slots_5a[2].pk},
+            headers={"HX-Request": "true"},
+        )
+        booking = Booking.objects.get()
+        assert response["HX-Redirect"] == reverse("conversations:booking_detail", args=[booking.pk])
+        page = client.get(response["HX-Redirect"]).content.decode()
+        assert "Gepland:" in page  # the confirmation is shown once, on the booking's page
+
+    def test_the_booking_page_shows_only_the_free_times_of_the_familys_groups(
+        self, client, conversation_round, slots_5a, slots_6b, child, parent, while_open
+    ):
+        client.force_login(parent.user)
+        body = client.get(reverse("conversations:round", args=[conversation_round.pk])).content.decode()
+        assert all(f'value="{s.pk}"' in body for s in slots_5a)
+        assert not any(f'value="{s.pk}"' in body for s in slots_6b)
+
 
 # --- never double booked, under concurrency (PostgreSQL) -------------------------------------------------
 
@@ -485,6 +528,73 @@ def test_concurrent_bookings_never_double_book_a_slot_or_a_pupil(conversation_ro
     assert Booking.objects.count() == 3
     assert len(outcome["taken"]) + len(outcome["already"]) == len(threads) - 3
     assert all("Please choose another time" in message for message in outcome["taken"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_rush_leaves_no_double_booking_and_refuses_every_loser_with_the_free_times(
+    conversation_round, slots_5a, group
+):
+    """30 families open the page and book at the same moment, all for the first three times,
+    through the page's script (each request its own database connection). Three win, one
+    per time; every other family gets 409 with only the fragment of free times."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is proven on PostgreSQL")
+    from django.test import Client
+
+    families = [f.GuardianRelationFactory(pupil=f.PupilFactory(group=group)) for _ in range(30)]
+    contested = slots_5a[:3]
+    url = reverse("conversations:round", args=[conversation_round.pk])
+    traveller = time_machine.travel(WHILE_OPEN, tick=False)
+    traveller.start()
+    clients = []
+    for relation in families:
+        c = Client()
+        c.force_login(relation.guardian.user)
+        clients.append(c)
+    barrier = threading.Barrier(len(families))
+    answers: list[tuple[int, int, str, str]] = []
+    lock = threading.Lock()
+
+    def attempt(i: int) -> None:
+        try:
+            slot = contested[i % len(contested)]
+            barrier.wait(timeout=30)
+            response = clients[i].post(
+                url, {f"slot_{families[i].pupil.pk}": slot.pk}, headers={"HX-Request": "true"}
+            )
+            to = response.get("HX-Redirect", "")
+            answer = (response.status_code, slot.pk, to, response.content.decode())
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            answer = (0, 0, "", repr(exc))
+        finally:
+            connections.close_all()
+        with lock:
+            answers.append(answer)
+
+    try:
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(families))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        traveller.stop()
+
+    assert len(answers) == len(families)
+    assert sorted(status for status, *_rest in answers) == [200] * 3 + [409] * (len(families) - 3), [
+        a[3][:300] for a in answers if a[0] not in (200, 409)
+    ]
+    winners = [slot for status, slot, _to, _body in answers if status == 200]
+    assert sorted(winners) == sorted(s.pk for s in contested)  # one winner per time
+    assert all(to.startswith("/oudergesprekken/afspraak/") for status, _s, to, _b in answers if status == 200)
+    assert Booking.objects.count() == 3
+    assert sorted(Booking.objects.values_list("slot_id", flat=True)) == sorted(s.pk for s in contested)
+    for status, slot, _to, body in answers:
+        if status == 409:
+            assert body.lstrip().startswith('<div id="planner-book" data-planner-book>')
+            assert "iemand anders heeft net" in body
+            assert f'value="{slot}"' not in body  # the time just taken is not offered again
+            assert all(f'value="{s.pk}"' in body for s in slots_5a[3:])
 
 
 # --- families: back-to-back slots ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.template import Context, Template
 from django.urls import reverse
+from django.utils import translation
 
 from conversations import rules, selectors, services
 from conversations.models import Booking, PlannerSettings, Round
@@ -132,6 +133,13 @@ def _close(school, *days, name="Vrij"):
 SUNDAY_CASE_FIRST_DAY = dt.date(2027, 2, 8)
 MONDAY_OPENING = ams(2027, 1, 25, 8)
 FRIDAY_OPENING = ams(2027, 1, 22, 8)
+#: What the staff dashboard's planner card says of a round's state.
+STATES = (
+    "Nog niet open",
+    "Open voor gezinnen met meerdere kinderen",
+    "Inschrijving open",
+    "Inschrijving gesloten",
+)
 
 
 @pytest.fixture
@@ -223,6 +231,26 @@ class TestSundayHeadStartDay:
         assert (
             "Dat is eerder dan andere gezinnen (zij kunnen plannen vanaf maandag 25 januari, 08:00)" in html
         )
+
+    def test_the_teachers_dashboard_card_says_the_round_is_open_for_siblings_during_the_head_start(
+        self, rf, monday_round, teacher
+    ):
+        request = rf.get("/")
+        request.user = teacher.user
+
+        def state_at(moment):
+            with time_machine.travel(moment, tick=False), translation.override("nl"):
+                html = Template('{% include "conversations/_staff_card.html" %}').render(
+                    Context({"request": request})
+                )
+            return [t for t in STATES if t in html]
+
+        assert state_at(FRIDAY_OPENING - dt.timedelta(minutes=1)) == ["Nog niet open"]
+        assert state_at(FRIDAY_OPENING) == ["Open voor gezinnen met meerdere kinderen"]
+        assert state_at(MONDAY_OPENING - dt.timedelta(minutes=1)) == [
+            "Open voor gezinnen met meerdere kinderen"
+        ]
+        assert state_at(MONDAY_OPENING) == ["Inschrijving open"]
 
 
 # --- holidays ------------------------------------------------------------------------------------

@@ -3,10 +3,12 @@ the next opening. Screenshots of the post pages go to /tmp/klimop-shots/posts-*.
 
 import datetime as dt
 import io
+import re
 
 import pytest
 import time_machine
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 from communication.posts.models import Post
 from klimop.worktime import AMSTERDAM
@@ -68,7 +70,7 @@ def test_a_photo_posted_after_hours_reaches_the_parent_only_at_the_next_opening(
         teacher_page.set_viewport_size(DESKTOP)
         shot(teacher_page, "posts-form-desktop")
         teacher_page.get_by_role("button", name="Publiceren").click()
-        teacher_page.wait_for_load_state("networkidle")
+        teacher_page.wait_for_load_state()
         assert teacher_page.url.endswith("/berichten/mijn/")
         assert "woensdag 25 november, 08:00" in teacher_page.content()
         shot(teacher_page, "posts-mine-desktop")
@@ -116,7 +118,8 @@ def test_a_photo_posted_after_hours_reaches_the_parent_only_at_the_next_opening(
         # Daan has no registered parents: one family to reach, and it has read the post.
         assert "Gelezen door 1 van 1 gezinnen" in teacher_page.content()
         teacher_page.get_by_role("link", name="Bewerken").click()
-        assert "Vandaag liepen we door het park" in teacher_page.get_by_label("Tekst").input_value()
+        typed_before = re.compile("Vandaag liepen we door het park")
+        expect(teacher_page.get_by_label("Tekst")).to_have_value(typed_before)
         shot(teacher_page, "posts-edit-phone")
 
 
@@ -159,8 +162,122 @@ def test_a_post_over_the_photo_budget_comes_back_with_the_text_kept(browser, liv
         page.locator("input[name=photos]").set_input_files(files)
         page.get_by_label("Ik heb de foto's gecontroleerd").check()
         page.get_by_role("button", name="Publiceren").click()
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state()
         assert page.get_by_text("ongeveer acht telefoonfoto's passen in één bericht").is_visible()
         assert page.get_by_label("Titel").input_value() == "Schoolreis naar de kinderboerderij"
         shot(page, "posts-photo-budget-phone")
     assert not Post.objects.exists()
+
+
+def test_photos_survive_a_forgotten_consent_the_viewer_and_a_thank_you(browser, live_server, cast, tmp_path):
+    """Issue 14: the teacher picks three photos, forgets the consent, gets the error with the
+    photos (and their descriptions) still there, ticks the big consent card and publishes; a
+    parent opens the viewer, goes to the next photo with the arrow key and a swipe, the back
+    button closes it, and says thank you; the teacher sees the count."""
+    files = [str(_photo_file(tmp_path, f"herfst-{i}.jpg", 40 * i)) for i in range(3)]
+    with time_machine.travel(TUESDAY_MORNING, tick=True):
+        teacher_page = browser.new_page(viewport=PHONE)
+        log_in(teacher_page, live_server, cast["teacher"].user)
+        teacher_page.goto(f"{live_server.url}/berichten/nieuw/")
+        teacher_page.get_by_label("Titel").fill("Kastanjes zoeken")
+        teacher_page.get_by_label("Tekst").fill("We vonden er meer dan honderd.")
+        teacher_page.locator("input[name=photos]").set_input_files(files)
+        previews = teacher_page.locator("[data-new-photos] .upload")
+        expect(previews).to_have_count(3)
+        previews.first.locator("input[name=photo_alt_new]").fill("Een emmer vol kastanjes")
+        teacher_page.get_by_role("button", name="Publiceren").click()
+
+        # The error, and nothing lost: text, the three photos as thumbnails, the description.
+        consent_error = teacher_page.get_by_text("Bevestig dat de genoemde leerlingen niet herkenbaar zijn")
+        expect(consent_error).to_be_visible()
+        expect(teacher_page.get_by_role("alert")).to_contain_text("Uw foto's en bestanden zijn bewaard")
+        kept = teacher_page.locator("[data-kept-photo]")
+        expect(kept).to_have_count(3)
+        expect(teacher_page.get_by_label("Titel")).to_have_value("Kastanjes zoeken")
+        expect(kept.first.locator("input[type=text]")).to_have_value("Een emmer vol kastanjes")
+        teacher_page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('[data-kept-photo] img'))"
+            ".every(i => i.complete && i.naturalWidth > 0)"
+        )
+        target = teacher_page.locator(".consent-confirm__target")
+        expect(target).to_be_visible()
+        box = target.bounding_box()
+        assert box["height"] >= 44
+        assert box["width"] >= 250  # the width of the card on a phone, not a 13 px box
+        target.scroll_into_view_if_needed()
+        shot(teacher_page, "posts-kept-photos-phone")
+        # A tap on the words ticks it (the whole card is the target).
+        target.locator("span").click()
+        expect(teacher_page.get_by_label("Ik heb de foto's gecontroleerd")).to_be_checked()
+        teacher_page.set_viewport_size(DESKTOP)
+        shot(teacher_page, "posts-kept-photos-desktop")
+        teacher_page.get_by_role("button", name="Publiceren").click()
+        expect(teacher_page).to_have_url(re.compile("/berichten/mijn/$"))
+        post = Post.objects.get()
+        assert post.photos.count() == 3
+        assert post.photos.order_by("position").first().alt_text == "Een emmer vol kastanjes"
+
+        # The parent: the viewer.
+        parent_page = browser.new_page(viewport=PHONE)
+        log_in(parent_page, live_server, cast["parent"].user)
+        parent_page.goto(f"{live_server.url}/berichten/")
+        first = parent_page.get_by_role("link", name="Een emmer vol kastanjes")
+        first.click()
+        viewer = parent_page.get_by_role("dialog", name="Foto's bekijken")
+        expect(viewer).to_be_visible()
+        counter = viewer.locator("[data-viewer-counter]")
+        expect(counter).to_have_text("1 / 3")
+        expect(viewer.locator("[data-viewer-image]")).to_have_attribute("alt", "Een emmer vol kastanjes")
+        expect(viewer.get_by_role("button", name="Foto sluiten")).to_be_focused()
+        parent_page.keyboard.press("ArrowRight")
+        expect(counter).to_have_text("2 / 3")
+        expect(viewer.locator("[data-viewer-image]")).to_have_attribute(
+            "alt", "Foto 2 bij ‘Kastanjes zoeken’"
+        )
+        parent_page.wait_for_function(
+            "() => { const i = document.querySelector('[data-viewer-image]');"
+            " return i.complete && i.naturalWidth > 0; }"
+        )
+        shot(parent_page, "posts-viewer-phone")
+        # A swipe to the left: the next photo.
+        stage = viewer.locator("[data-viewer-stage]").bounding_box()
+        y = stage["y"] + stage["height"] / 2
+        parent_page.mouse.move(stage["x"] + stage["width"] - 40, y)
+        parent_page.mouse.down()
+        parent_page.mouse.move(stage["x"] + 60, y + 10, steps=5)
+        parent_page.mouse.up()
+        expect(counter).to_have_text("3 / 3")
+        expect(viewer.locator("[data-viewer-next]")).to_be_disabled()  # the last photo
+        # The back button closes the viewer and stays on the page; the focus is back on the photo.
+        parent_page.go_back()
+        expect(viewer).to_be_hidden()
+        assert parent_page.url.endswith("/berichten/")
+        expect(first).to_be_focused()
+        # Escape closes too, without leaving a history entry behind.
+        first.click()
+        expect(viewer).to_be_visible()
+        parent_page.set_viewport_size(DESKTOP)
+        shot(parent_page, "posts-viewer-desktop")
+        parent_page.keyboard.press("Escape")
+        expect(viewer).to_be_hidden()
+        parent_page.set_viewport_size(PHONE)
+
+        # The thank-you, without a reload, kept after one.
+        thanks = parent_page.get_by_role("button", name="Bedankt")
+        expect(thanks).to_have_attribute("aria-pressed", "false")
+        thanks.click()
+        expect(parent_page.get_by_role("button", name="Bedankt")).to_have_attribute("aria-pressed", "true")
+        expect(parent_page.get_by_text("U hebt bedankt")).to_be_visible()
+        shot(parent_page, "posts-thanks-phone")
+        parent_page.reload()
+        expect(parent_page.get_by_role("button", name="Bedankt")).to_have_attribute("aria-pressed", "true")
+
+        teacher_page.goto(f"{live_server.url}/berichten/mijn/")
+        expect(teacher_page.get_by_text("1 ouder zei bedankt")).to_be_visible()
+        teacher_page.goto(f"{live_server.url}/berichten/{post.pk}/")
+        expect(teacher_page.get_by_text("1 ouder zei bedankt")).to_be_visible()
+        teacher_page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('.post__photos img'))"
+            ".every(i => i.complete && i.naturalWidth > 0)"
+        )
+        shot(teacher_page, "posts-thanks-count-desktop")

@@ -44,10 +44,12 @@ def broker_down():
     conf = klimop_app.conf
     before = {"task_always_eager": conf.task_always_eager, "broker_url": conf.broker_url}
     conf.update(task_always_eager=False, broker_url=DEAD_BROKER)
-    klimop_app._pool = None
+    # The app keeps a connection pool and, apart from it, a producer pool: both must go, or a
+    # task is sent to the broker of an earlier test in this process (and a later test's to this).
+    klimop_app._pool = klimop_app.amqp._producer_pool = None
     yield
     conf.update(**before)
-    klimop_app._pool = None
+    klimop_app._pool = klimop_app.amqp._producer_pool = None
 
 
 def _worker(tmp_path: Path, queue: str, mail_dir: Path) -> subprocess.Popen:

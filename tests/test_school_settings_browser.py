@@ -27,7 +27,7 @@ def test_the_director_changes_a_features_setting_on_the_schools_page(page, live_
     page.locator("#id_planner_settings-0-planner_opens_days_before").fill("10")
     shot(page, "school-settings-one-page-desktop")
     page.get_by_role("button", name="Opslaan", exact=True).click()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state()
     assert page.locator(".messagelist .success").first.is_visible()
     assert (
         AbsenceSettings.objects.get(school_id=director.school_id).lessons_start.strftime("%H:%M") == "08:45"

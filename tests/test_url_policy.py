@@ -4,7 +4,8 @@ The table is tests/url_policy.py. These tests walk the whole URL configuration a
 pattern without an entry; request every page as each of twelve roles and compare with the
 table; and request every URL that takes ids with the ids of *other people's* objects — the
 answer must be a refusal (404/403, or the login page) that shows none of their data, and a
-POST must change nothing in the database.
+POST must change nothing in the database. Every HTML page they get must also carry the strict
+Content-Security-Policy and no inline code (tests/csp.py).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from klimop.worktime import AMSTERDAM
 from quality import services as quality_services
 from quality.models import QualityTargets
 from tests import factories as f
+from tests.csp import page_problems
 from tests.url_policy import (
     FOREIGN,
     OWN_CHILD,
@@ -253,6 +255,8 @@ def _family_objects(*, tag, school, year, group, pupil, guardian, teacher, round
         "post": post,
         "photo": post.photos.first(),
         "post_attachment": post.attachments.first(),
+        # A photo the teacher chose on a post form that came back with an error: only theirs.
+        "pending_photo": posts.pending_uploads_store(actor=teacher.user, photos=[_jpeg()]).uploads[0],
         "event": event,
         "conversation": conversation,
         "message": message,
@@ -739,6 +743,8 @@ def test_every_page_answers_each_role_as_declared(world, clients):
                         )
                     if leaked := _leaks(world, role, response, table[u.key]):
                         problems.append(f"GET {path} as {role} shows other people's data: {leaked}")
+                    # The Content-Security-Policy, and nothing inline it would refuse (tests/csp.py).
+                    problems += [f"GET {path} as {role}: {p}" for p in page_problems(response)]
     assert requests > 12 * 100
     assert not problems, "\n".join(problems)
 
@@ -844,6 +850,7 @@ OWN_SETS = {
 FILES = {
     "posts:post_photo",
     "posts:post_photo_thumb",
+    "posts:pending_photo",
     "posts:post_attachment",
     "chats:chat_attachment",
     "absences:leave_statement",
@@ -885,6 +892,7 @@ def test_pages_of_ones_own_objects_show_nothing_of_others(world, clients, withou
                         requests += 1
                         if response.status_code >= 500:
                             problems.append(f"GET {path} ({u.key}) as {role}: {response.status_code}")
+                        problems += [f"GET {path} as {role}: {p}" for p in page_problems(response)]
                         if leaked := _leaks(world, role, response, policy):
                             problems.append(
                                 f"GET {path} ({u.key}, {name}'s) as {role} shows "

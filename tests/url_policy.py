@@ -273,7 +273,10 @@ POLICY: dict[str, Policy] = {
     ),
     "set_language": Policy(per_role("405")),
     "school_switch": form(OWN_POST_ONLY, _with("school")(lambda s: {"school": s["school"].pk})),
+    "favicon": Policy(PUBLIC),
     "healthz": Policy(PUBLIC),
+    # Readiness: ok/fail per part for anyone (503 here: the test database has no heartbeat).
+    "healthz_ready": Policy(per_role("ok|503")),
     "privacy:privacy_home": Policy(PAGE),
     "privacy:privacy_child_update": others(
         "pupil", post_only=True, data=lambda s: {f"child-{s['pupil'].pk}-group_page": "on"}
@@ -317,6 +320,8 @@ POLICY: dict[str, Policy] = {
     "posts:post_photo": others("photo"),
     "posts:post_photo_thumb": others("photo"),
     "posts:post_attachment": others("post_attachment"),
+    "posts:pending_photo": others("pending_photo"),
+    "posts:post_thank": others(("post", "school_post"), post_only=True, data=lambda s: {"thanked": "1"}),
     # agenda
     "agenda:agenda": Policy(PAGE, query=_query("group", "groep")),
     "agenda:agenda_month": Policy(PAGE),
@@ -529,6 +534,7 @@ POLICY: dict[str, Policy] = {
         ],
     ),
     "admin:jsi18n": Policy(ADMIN_PAGE),
+    "admin:directory_import": Policy(ADMIN_PAGE),  # the four directory files in one go
     "admin:app_list": Policy(ADMIN_PAGE),
     "admin/(?P<url>.*)$": Policy(per_role("gate", managers="denied")),
     "admin:view_on_site": Policy(

@@ -14,7 +14,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from klimop import access, worktime
@@ -253,11 +252,6 @@ def event_delete(*, actor: User, event: Event) -> None:
 # --- reminders (the system) ------------------------------------------------------------------
 
 
-def _lazy_format(message, params: dict):
-    """Format a lazy translation only when rendered: notify() renders it per recipient language."""
-    return lazy(lambda: str(message) % params, str)()
-
-
 def _reminder_moment(event: Event) -> dt.datetime:
     day = event.starts_on - dt.timedelta(days=event.remind_days_before)
     return dt.datetime.combine(day, REMINDER_TIME, tzinfo=worktime.AMSTERDAM)
@@ -297,23 +291,17 @@ def event_reminders_send(*, now: dt.datetime | None = None) -> int:
     for event in candidates:
         if _reminder_moment(event) > now:
             continue
-        when = (
-            timezone.localtime(event.starts_at, worktime.AMSTERDAM).strftime("%d-%m-%Y %H:%M")
-            if event.starts_at
-            else event.starts_on.strftime("%d-%m-%Y")
-        )
-        params = {"title": event.title, "when": when, "bring": event.bring}
-        body = _lazy_format(
-            _("%(title)s on %(when)s. Please bring: %(bring)s")
-            if event.bring
-            else _("%(title)s on %(when)s."),
-            params,
-        )
+        params = {
+            "title": event.title,
+            "starts_at": event.starts_at,
+            "starts_on": event.starts_on,
+            "bring": event.bring,
+        }
         sent += notify(
             users=parents_who_may_see(event),
             cause=f"event-reminder:{event.pk}",
-            title=_lazy_format(_("Reminder: %(title)s"), params),
-            body=body,
+            message="event.reminder",
+            params=params,
             url=reverse("agenda:event_detail", args=[event.pk]),
         )
     return sent

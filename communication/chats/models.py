@@ -16,6 +16,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -296,7 +297,7 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sender} · {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.sender} · {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
     @property
     def is_removed(self) -> bool:

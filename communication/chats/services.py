@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -111,20 +111,38 @@ def _staff_ids(users: Iterable[User]) -> set[int]:
 # --- starting conversations ----------------------------------------------------------------
 
 
-@transaction.atomic
 def conversation_start_direct(
     *, actor: User, pupil: Pupil, guardians: Iterable[Guardian] = (), body: str = "", attachment=None
 ) -> Conversation:
-    """Start a chat about ``pupil``.
+    """Start (or continue) a chat about ``pupil``; see :func:`conversation_start_or_continue`."""
+    conversation, _started = conversation_start_or_continue(
+        actor=actor, pupil=pupil, guardians=guardians, body=body, attachment=attachment
+    )
+    return conversation
+
+
+@transaction.atomic
+def conversation_start_or_continue(
+    *, actor: User, pupil: Pupil, guardians: Iterable[Guardian] = (), body: str = "", attachment=None
+) -> tuple[Conversation, bool]:
+    """A chat about ``pupil``: the one already going, else a new one. Returns it and whether
+    it is new.
 
     A guardian reaches all teachers of the pupil's group (duo-teachers both); a staff
     member writes to the chosen ``guardians`` (who must be allowed to act for the
-    pupil). Raises ``PermissionDenied`` when the actor may not; the optional first
-    message goes through :func:`message_send`.
+    pupil). One conversation per subject: when the actor already takes part in an open
+    chat about the pupil with all of them, the message goes there instead of into a new
+    thread; the per-child chat first (the school year's chat with the custodial parents
+    and the teachers), else the direct chat with the latest message. Two quick submits
+    wait for each other on the pupil's row, so they make one conversation. Raises
+    ``PermissionDenied`` when the actor may not; the optional first message goes through
+    :func:`message_send`.
     """
     if not pupils_to_chat_about(actor).filter(pk=pupil.pk).exists():
         raise PermissionDenied(_("You cannot start a conversation about this child."))
-    pupil = Pupil.objects.select_related("group").get(pk=pupil.pk)
+    # The lock: a second start about this child waits until the first one committed, then
+    # finds its conversation (READ COMMITTED: each statement sees what was committed).
+    pupil = Pupil.objects.select_for_update(of=("self",)).select_related("group").get(pk=pupil.pk)
     staff = access.staff_member_of(actor)
     if staff is None:
         teachers = _teacher_users(pupil.group)
@@ -138,17 +156,49 @@ def conversation_start_direct(
             raise ValidationError(_("Choose at least one parent who may be contacted about this child."))
         # chosen holds no None (refused above); mypy cannot see that through `None in chosen`.
         members, staff_ids = [actor, *[g.user for g in chosen]], {actor.pk}  # type: ignore[union-attr,list-item]
-    conversation = Conversation.objects.create(
-        kind=Kind.DIRECT,
-        school_id=pupil.school_id,
-        pupil=pupil,
-        created_by=actor,
-        title=pupil.full_name,
-    )
-    _add_participants(conversation, members, staff_ids=staff_ids)
+    conversation = _conversation_to_continue(actor=actor, pupil=pupil, members=members)
+    started = conversation is None
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            kind=Kind.DIRECT,
+            school_id=pupil.school_id,
+            pupil=pupil,
+            created_by=actor,
+            title=pupil.full_name,
+        )
+        _add_participants(conversation, members, staff_ids=staff_ids)
     if body or attachment:
         message_send(actor=actor, conversation=conversation, body=body, attachment=attachment)
-    return conversation
+    return conversation, started
+
+
+def _conversation_to_continue(*, actor: User, pupil: Pupil, members: list[User]) -> Conversation | None:
+    """The open chat about ``pupil`` the actor sees in which all ``members`` take part: the
+    per-child chat first, then the direct chat with the latest message. One query."""
+    from .selectors import conversations_visible_to
+
+    ids = {u.pk for u in members}
+    latest = (
+        Message.objects.filter(conversation=OuterRef("pk"))
+        .order_by("-deliver_at", "-pk")
+        .values("deliver_at")
+    )
+    return (
+        conversations_visible_to(actor)
+        .filter(pupil=pupil, kind__in=ANSWERED_KINDS, closed_at__isnull=True)
+        .annotate(
+            members_in=Count(
+                "participants",
+                filter=Q(participants__user__in=ids, participants__left_at__isnull=True),
+                distinct=True,
+            ),
+            child_chat=Case(When(kind=Kind.CHILD, then=Value(0)), default=Value(1)),
+            last_at=Subquery(latest[:1]),
+        )
+        .filter(members_in=len(ids))
+        .order_by("child_chat", F("last_at").desc(nulls_last=True), "-created_at", "-pk")
+        .first()
+    )
 
 
 @transaction.atomic
@@ -253,7 +303,7 @@ def _attach(message: Message, attachment, *, conversation: Conversation, is_staf
     attachment.seek(0)
     if head.startswith(b"%PDF") or name.lower().endswith(".pdf"):
         media.check_pdf(attachment)
-        message.attachment.save("file.pdf", attachment, save=False)
+        media.save_file(message.attachment, "file.pdf", attachment)
         message.attachment_kind = Message.AttachmentKind.PDF
         message.attachment_content_type = "application/pdf"
         message.attachment_name = media.safe_download_name(name)
@@ -262,7 +312,7 @@ def _attach(message: Message, attachment, *, conversation: Conversation, is_staf
         # No parent photos in group conversations: other parents' children may be in them.
         raise ValidationError({"attachment": _("Parents cannot share photos in a group conversation.")})
     processed = media.process_photo(attachment)
-    message.attachment.save(processed.image.name, processed.image, save=False)
+    media.save_file(message.attachment, processed.image.name, processed.image)
     message.attachment_kind = Message.AttachmentKind.IMAGE
     message.attachment_content_type = processed.content_type
     message.attachment_name = (name or "foto")[:120]
@@ -316,8 +366,17 @@ def message_send(*, actor: User, conversation: Conversation, body: str, attachme
             _attach(message, attachment, conversation=conversation, is_staff=staff is not None)
         except ValidationError as exc:
             raise ValidationError({"attachment": exc.messages}) from None
-    message.full_clean(exclude=["body"] if not clean else None)
-    message.save()
+        except media.StorageError:
+            raise ValidationError(
+                {"attachment": media.storage_failed(_("your message was not sent")).messages}
+            ) from None
+    try:
+        message.full_clean(exclude=["body"] if not clean else None)
+        message.save()
+    except Exception:
+        # The message is not kept (this transaction rolls back): neither is its file.
+        media.delete_files([message.attachment.name] if message.attachment else [])
+        raise
     if staff is not None:
         conversation.messages.filter(needs_answer=True, answered_at__isnull=True).exclude(
             sender__staff_members__isnull=False
@@ -329,8 +388,8 @@ def message_send(*, actor: User, conversation: Conversation, body: str, attachme
     notify(
         users=recipients,
         cause=f"message:{message.pk}",
-        title=_Text(gettext_lazy("New message from %(name)s"), name=display_name(actor)),
-        body=_Text(gettext_lazy("In: %(conversation)s"), conversation=conversation_title(conversation)),
+        message="chat.message",
+        params={"name": actor.get_full_name(), **conversation_params(conversation)},
         url=reverse("chats:chat_detail", args=[conversation.pk]),
         deliver_at=message.deliver_at,
     )
@@ -340,6 +399,16 @@ def message_send(*, actor: User, conversation: Conversation, body: str, attachme
 def display_name(user: User) -> str:
     """A person's name as other participants see it: never their e-mail address."""
     return user.get_full_name() or _("Unknown person")
+
+
+def conversation_params(conversation: Conversation) -> dict:
+    """The conversation as a notification names it (rendered when read:
+    chats.notification_messages.conversation_title)."""
+    return {
+        "conversation": conversation.title,
+        "kind": conversation.kind,
+        "group": conversation.group.name if conversation.kind == Kind.PARENTS else "",  # type: ignore[union-attr]
+    }
 
 
 def conversation_title(conversation: Conversation):
@@ -372,10 +441,8 @@ def message_acknowledge(*, actor: User, message: Message) -> Message:
         notify(
             users=[message.sender],
             cause=f"message-ack:{message.pk}",
-            title=_Text(
-                gettext_lazy("%(name)s has read your message and will get back to you"),
-                name=display_name(actor),
-            ),
+            message="chat.acknowledged",
+            params={"name": actor.get_full_name()},
             url=reverse("chats:chat_detail", args=[message.conversation_id]),
             deliver_at=message.acknowledged_at,
         )
@@ -578,14 +645,8 @@ def answer_reminders_send(*, now: dt.datetime | None = None) -> int:
             sent += notify(
                 users=staff,
                 cause=f"answer-reminder:{message.pk}",
-                title=_Text(
-                    gettext_lazy("A parent's message awaits your answer (by %(when)s)"),
-                    when=_When(message.answer_by),
-                ),
-                body=_Text(
-                    gettext_lazy("In: %(conversation)s"),
-                    conversation=conversation_title(message.conversation),
-                ),
+                message="chat.answer_reminder",
+                params={"when": message.answer_by, **conversation_params(message.conversation)},
                 url=reverse("chats:chat_detail", args=[message.conversation_id]),
             )
             message.reminded_at = now
@@ -621,30 +682,13 @@ def answer_escalations_send(*, now: dt.datetime | None = None) -> int:
             sent += notify(
                 users=directors,
                 cause=f"answer-escalation:{message.pk}",
-                title=_Text(
-                    gettext_lazy("A parent's message was not answered in time (%(title)s)"),
-                    title=conversation_title(message.conversation),
-                ),
-                body=_Text(
-                    gettext_lazy("It should have been answered by %(when)s."), when=_When(message.answer_by)
-                ),
+                message="chat.answer_escalation",
+                params={"when": message.answer_by, **conversation_params(message.conversation)},
                 url=reverse("chats:chat_detail", args=[message.conversation_id]),
             )
             message.escalated_at = now
             message.save(update_fields=["escalated_at"])
     return sent
-
-
-class _When:
-    """A moment shown in the recipient's language, on the school's clock."""
-
-    def __init__(self, moment: dt.datetime):
-        self.moment = moment
-
-    def __str__(self) -> str:
-        from django.utils.formats import date_format
-
-        return date_format(timezone.localtime(self.moment), "l j F H:i")
 
 
 __all__ = [
@@ -656,6 +700,7 @@ __all__ = [
     "conversation_mark_read",
     "conversation_start_direct",
     "conversation_start_group",
+    "conversation_start_or_continue",
     "conversation_start_parents",
     "message_acknowledge",
     "message_remove",

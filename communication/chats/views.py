@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from klimop import access, media
+from klimop.text import strip_bidi
 
 from . import selectors, services
 from .forms import GroupStartForm, MessageForm, ParentStartForm, StartForm
@@ -24,17 +26,37 @@ def _when(moment) -> str:
     return formats.date_format(timezone.localtime(moment), "l j F, H:i")
 
 
+SEARCH_MAX_CHARS = 100
+
+
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
+    """What needs attention first (unread, then waiting for the viewer's answer), conversations
+    without messages left out; a parent's by child. Staff find any child's chat (the empty
+    per-child chats too) with ``?q=`` (a child's or a parent's name)."""
     conversations = selectors.conversations_for(viewer=request.user)
     is_staff = access.staff_member_of(request.user) is not None
+    q = request.GET.get("q")
+    found, more = (None, False)
+    if is_staff and q is not None:
+        q = strip_bidi(q).strip()[:SEARCH_MAX_CHARS]
+        found, more = selectors.children_found(viewer=request.user, q=q)
     return render(
         request,
         "chats/inbox.html",
         {
             "conversations": conversations,
-            "open_messages": selectors.open_parent_messages_for(viewer=request.user) if is_staff else None,
+            "attention": [c for c in conversations if c.attention < 2],
+            "others": [c for c in conversations if c.attention == 2],
+            "sections": None
+            if is_staff
+            else selectors.inbox_sections(viewer=request.user, conversations=conversations),
+            "is_staff": is_staff,
+            "q": q or "",
+            "found": found,
+            "more_found": more,
+            "search_limit": selectors.SEARCH_LIMIT,
             "may_start": services.pupils_to_chat_about(request.user).exists(),
             "may_start_group": is_staff and selectors.groups_to_address(viewer=request.user).exists(),
             "may_start_parent": not is_staff and bool(selectors.parents_to_chat_with(viewer=request.user)),
@@ -96,13 +118,14 @@ def _detail_context(request, conversation, form):
         "title": services.conversation_title(conversation),
         "participants": participants,
         "bubbles": _bubbles(request, conversation, msgs, participants),
-        "since": now.isoformat(),
+        "since": (now - POLL_OVERLAP).isoformat(),
         "form": form,
         "is_staff": staff is not None,
         "held_until": services.staff_delivery_time(staff, now) if staff is not None else None,
         "expect_answer_by": my_open[-1].answer_by if my_open else None,
         "may_leave": staff is None and conversation.kind in (services.Kind.GROUP, services.Kind.PARENTS),
         "now": now,
+        "poll_every_ms": settings.KLIMOP_CHAT_POLL_SECONDS * 1000,
     }
 
 
@@ -158,16 +181,24 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+#: How far each poll's next ``since`` reaches back: longer than any write transaction takes.
+POLL_OVERLAP = dt.timedelta(seconds=30)
+
+
 @login_required
 @require_GET
 def conversation_poll(request: HttpRequest, pk: int) -> HttpResponse:
     """What became visible since ``since`` (the previous answer's time), as an HTML fragment.
 
     Polled every 10 s by static/js/chats.js; the page de-duplicates by message id. Nothing
-    new (most polls): ``204 No Content`` after one indexed query; the navigation's unread
+    new (most polls): ``204 No Content`` after one query (``selectors.poll_state``: may the
+    viewer read it, and is anything new), besides the session's two; the navigation's unread
     badge then keeps its own 30-second refresh.
+
+    The next ``since`` (``X-Since``) reaches back :data:`POLL_OVERLAP`: a message is stamped
+    when it is written but visible only once its transaction commits, so a poll that ran in
+    between must not move past it (it would never be shown without a reload).
     """
-    conversation = selectors.conversation_get_for(viewer=request.user, pk=pk)
     now = timezone.now()
     try:
         since = dt.datetime.fromisoformat(request.GET.get("since", ""))
@@ -175,11 +206,15 @@ def conversation_poll(request: HttpRequest, pk: int) -> HttpResponse:
         since = None
     if since is None or since.tzinfo is None or since > now:
         since = now - dt.timedelta(minutes=1)
-    if not selectors.anything_new(viewer=request.user, conversation=conversation, since=since, now=now):
+    visible, new = selectors.poll_state(viewer=request.user, conversation_id=pk, since=since, now=now)
+    if not visible:
+        raise Http404
+    if not new:
         nothing = HttpResponse(status=204)
-        nothing["X-Since"] = now.isoformat()
+        nothing["X-Since"] = (now - POLL_OVERLAP).isoformat()
         nothing["Cache-Control"] = "no-store"
         return nothing
+    conversation = selectors.conversation_get_for(viewer=request.user, pk=pk)
     msgs = selectors.messages_for(viewer=request.user, conversation=conversation, since=since, now=now)
     if msgs:
         services.conversation_mark_read(actor=request.user, conversation=conversation)
@@ -192,7 +227,7 @@ def conversation_poll(request: HttpRequest, pk: int) -> HttpResponse:
             "conversation": conversation,
         },
     )
-    response["X-Since"] = now.isoformat()
+    response["X-Since"] = (now - POLL_OVERLAP).isoformat()
     response["X-Unread-Chats"] = str(selectors.unread_conversation_count(viewer=request.user, now=now))
     response["Cache-Control"] = "no-store"
     return response
@@ -211,7 +246,7 @@ def conversation_start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         pupil = form.cleaned_data["pupil"]
         try:
-            conversation = services.conversation_start_direct(
+            conversation, started = services.conversation_start_or_continue(
                 actor=request.user,
                 pupil=pupil,
                 guardians=services.guardians_reachable_about(pupil) if is_staff else (),
@@ -221,6 +256,13 @@ def conversation_start(request: HttpRequest) -> HttpResponse:
             for text in getattr(exc, "messages", [str(exc)]):
                 form.add_error(None, text)
         else:
+            if not started:
+                # One conversation per subject: the message went into the one already going.
+                messages.info(
+                    request,
+                    _("There already is a conversation about %(child)s; your message is below.")
+                    % {"child": pupil.first_name},
+                )
             return redirect("chats:chat_detail", pk=conversation.pk)
     elif request.method == "POST" and not pupils.exists():
         raise Http404
@@ -372,7 +414,7 @@ def export(request: HttpRequest) -> HttpResponse:
     """The viewer's own chat messages as a JSON download (privacy request)."""
     response = JsonResponse(
         {
-            "exported_at": timezone.now().isoformat(),
+            "exported_at": timezone.localtime().isoformat(),
             "messages": selectors.messages_export_for(viewer=request.user),
         },
         json_dumps_params={"ensure_ascii": False, "indent": 2},

@@ -7,7 +7,8 @@ confirmation and office hours all apply. A minute later the publish task announc
 (``post_notify_published``), as the worker would have. The readers of each post are recorded
 together (``post_reads_record``) three hours after publication; the demo logins who read a
 post also read its notification then (``notification_mark_read``), so ouder@'s bell counts
-only the newest post of each of their children's groups. Built in the summer holidays, the
+only the newest post of each of their children's groups; about one reader in eight of an
+atmosphere post says thank you (``post_thank``). Built in the summer holidays, the
 posts of those weeks wait for the school year (office hours): announced and read from then on.
 """
 
@@ -31,7 +32,7 @@ from klimop.notifications.models import Notification
 from klimop.notifications.services import notification_mark_read
 
 from . import services
-from .models import Post, PostPhoto, PostRead
+from .models import Post, PostPhoto, PostRead, PostThanks
 
 #: Posts look back this many school days.
 HISTORY_SCHOOL_DAYS = 15
@@ -380,11 +381,29 @@ def reads_create(
             readers.add(parent.pk)
         with time_machine.travel(min(post.publish_at + dt.timedelta(hours=3), moment), tick=False):
             services.post_reads_record(actor=None, post=post, readers=[users[u] for u in sorted(readers)])
+            thanks_create(post=post, readers=[users[u] for u in sorted(readers - attentive - {parent.pk})])
             for user_id in sorted(readers & attentive):
                 notes = Notification.objects.filter(user_id=user_id, cause=f"post:{post.pk}")
                 notification_mark_read(
                     actor=users[user_id], notification_ids=notes.values_list("pk", flat=True)
                 )
+
+
+def thanks_create(*, post: Post, readers: list[User]) -> int:
+    """Some readers of an atmosphere post say thank you (``post_thank``), about one in eight.
+
+    Chosen by a generator of the post's own (its title and time), so the other parts' random
+    streams stay as they were; the demo logins never thank, so ouder@ can try it.
+    """
+    if post.kind != Post.Kind.ATMOSPHERE:
+        return 0
+    chooser = random.Random(f"{post.title}|{post.publish_at.isoformat()}")
+    thanked = 0
+    for reader in readers:
+        if chooser.random() < 0.125 and services.may_thank(reader, post):
+            services.post_thank(actor=reader, post=post)
+            thanked += 1
+    return thanked
 
 
 def summary(school: School) -> dict[str, object]:
@@ -396,6 +415,7 @@ def summary(school: School) -> dict[str, object]:
             f"{posts.filter(group=None).count()} school-wide, {photos} photos"
         ),
         "post reads": PostRead.objects.filter(post__school=school).count(),
+        "post thank-yous": PostThanks.objects.filter(post__school=school).count(),
     }
 
 

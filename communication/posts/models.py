@@ -35,6 +35,29 @@ def attachment_upload_to(instance, filename: str) -> str:
     return _private_name("attachments", filename)
 
 
+class PostSettings(models.Model):
+    """A school's settings for posts (one row per school; a missing row means the defaults)."""
+
+    school = models.OneToOneField(
+        "klimop.School", on_delete=models.CASCADE, related_name="post_settings", verbose_name=_("school")
+    )
+    parents_may_thank = models.BooleanField(
+        _("parents may say thank you for a post"),
+        default=True,
+        help_text=_(
+            "A one-tap “Thank you” under each post. The author and the staff of the group "
+            "see how many parents said it; other parents see no names."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("post settings")
+        verbose_name_plural = _("post settings")
+
+    def __str__(self) -> str:
+        return str(self.school)  # the admin box reads "<settings>: <school>"
+
+
 class Post(models.Model):
     class Kind(models.TextChoices):
         ATMOSPHERE = "atmosphere", _("Atmosphere post")
@@ -111,6 +134,12 @@ class PostPhoto(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     position = models.PositiveSmallIntegerField(default=0)
+    alt_text = models.CharField(
+        _("description"),
+        max_length=250,
+        blank=True,
+        help_text=_("What the photo shows, for parents who use a screen reader. Empty: a default."),
+    )
 
     class Meta:
         verbose_name = _("photo")
@@ -164,3 +193,79 @@ class PostRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.post_id}"
+
+
+class PostThanks(models.Model):
+    """One family member's "thank you" for a post (once: the unique constraint makes a double
+    tap or a resent form harmless)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="thanks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="post_thanks")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("thank you")
+        verbose_name_plural = _("thank-yous")
+        constraints = [
+            models.UniqueConstraint(fields=["post", "user"], name="post_thanks_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ♥ {self.post_id}"
+
+
+def pending_upload_to(instance, filename: str) -> str:
+    # Not "pending": a post takes these files over as they are, under the same name.
+    return _private_name("uploads", filename)
+
+
+class PendingUpload(models.Model):
+    """A photo or PDF chosen on the post form before the post exists, kept for its author.
+
+    A form that comes back with an error (no consent ticked, a title missing) still has the
+    files: they were checked and stored exactly as a post's photos and PDFs are (photos
+    re-encoded without metadata, PDFs by their signature), and the form carries their ids.
+    Only the owner can use them; publishing moves the stored files onto the post. What is
+    left (a form abandoned) is deleted with its files by a periodic sweep after a day.
+    """
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("photo")
+        ATTACHMENT = "attachment", _("PDF file")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_post_uploads"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to=pending_upload_to, max_length=200)
+    thumbnail = models.FileField(upload_to=pending_upload_to, max_length=200, blank=True)
+    content_type = models.CharField(max_length=20)
+    name = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    alt_text = models.CharField(max_length=250, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("upload not yet posted")
+        verbose_name_plural = _("uploads not yet posted")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["photo", "attachment"]), name="pending_upload_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="attachment", content_type="application/pdf")
+                | Q(kind="photo", content_type__in=["image/jpeg", "image/png"], width__gt=0, height__gt=0),
+                name="pending_upload_checked_type",
+            ),
+            models.CheckConstraint(condition=Q(size__gt=0), name="pending_upload_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_photo(self) -> bool:
+        return self.kind == self.Kind.PHOTO

@@ -12,14 +12,28 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from klimop import access, worktime
 from klimop.models import Group, GuardianRelation, Pupil
 
-from .models import Post, PostAttachment, PostPhoto, PostRead
+from .models import PendingUpload, Post, PostAttachment, PostPhoto, PostRead, PostSettings, PostThanks
 
 PAGE_SIZE = 10
 
@@ -35,12 +49,73 @@ def posts_visible_to(viewer, *, now: dt.datetime | None = None) -> QuerySet[Post
     return Post.objects.filter(audience & (Q(publish_at__lte=now) | Q(author=viewer)))
 
 
+def _statistics_of(viewer) -> Q:
+    """Posts whose figures (read counts, thank-yous) the viewer sees: their own, their groups'
+    as staff who act for the group, the school's as its director or office
+    (``services.may_see_statistics``, as a query)."""
+    managed = [s.school_id for s in access.staff_records_of(viewer) if s.role in access.MANAGER_ROLES]
+    return (
+        Q(author=viewer)
+        | Q(group__in=access.groups_acted_for_by(viewer))
+        | Q(group__isnull=True, school_id__in=managed)
+    )
+
+
+def _thanks_count():
+    # A subquery, not a join: a join with the photos would multiply the rows.
+    return Coalesce(
+        Subquery(
+            PostThanks.objects.filter(post=OuterRef("pk"))
+            .order_by()
+            .values("post")
+            .annotate(n=Count("pk"))
+            .values("n"),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def with_thanks(posts: QuerySet[Post], *, viewer, now: dt.datetime | None = None) -> QuerySet[Post]:
+    """Annotate what the viewer may see and do with thank-yous, in the same query:
+
+    - ``sees_thanks``: the viewer sees the post's figures (``thanks_count``);
+    - ``may_thank``: a parent who reads the published post, at a school that lets parents
+      thank (``PostSettings.parents_may_thank``), and not one of the staff who see its figures;
+    - ``is_thanked``: the viewer said thank you.
+
+    Other parents never get a list of names, nor (by choice: no comparing of teachers) a count.
+    """
+    if not (viewer is not None and viewer.is_authenticated):
+        return posts.annotate(
+            sees_thanks=Value(False), may_thank=Value(False), is_thanked=Value(False), thanks_count=Value(0)
+        )
+    now = now or timezone.now()
+    stats = _statistics_of(viewer)
+    posts = posts.annotate(
+        sees_thanks=Case(When(stats, then=Value(True)), default=Value(False), output_field=BooleanField()),
+        thanks_open=~Exists(PostSettings.objects.filter(school=OuterRef("school"), parents_may_thank=False)),
+        is_thanked=Exists(PostThanks.objects.filter(post=OuterRef("pk"), user=viewer)),
+        thanks_count=_thanks_count(),
+    )
+    if not access.is_guardian(viewer):
+        return posts.annotate(may_thank=Value(False))
+    return posts.annotate(
+        may_thank=Case(
+            When(Q(thanks_open=True, publish_at__lte=now) & ~stats, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
 def timeline_for(*, viewer, now: dt.datetime | None = None) -> QuerySet[Post]:
-    """Newest first, with author, group, photos, attachments and an ``is_read`` flag.
+    """Newest first, with author, group, photos, attachments, an ``is_read`` flag and what the
+    viewer may see and do with thank-yous (``with_thanks``).
 
     A fixed number of queries whatever the number of posts or photos (tested).
     """
-    return (
+    return with_thanks(
         posts_visible_to(viewer, now=now)
         .select_related("author", "group", "school")
         .prefetch_related(
@@ -48,8 +123,32 @@ def timeline_for(*, viewer, now: dt.datetime | None = None) -> QuerySet[Post]:
             Prefetch("attachments", queryset=PostAttachment.objects.order_by("pk")),
         )
         .annotate(is_read=Exists(PostRead.objects.filter(post=OuterRef("pk"), user=viewer)))
-        .order_by("-publish_at", "-pk")
+        .order_by("-publish_at", "-pk"),
+        viewer=viewer,
+        now=now,
     )
+
+
+def pending_uploads_of(*, viewer, ids) -> list[PendingUpload]:
+    """The viewer's own kept uploads among ``ids`` (in that order); other people's are left out."""
+    wanted = []
+    for value in ids:
+        try:
+            wanted.append(int(value))
+        except (TypeError, ValueError):
+            continue
+    if not wanted or not (viewer is not None and viewer.is_authenticated):
+        return []
+    found = {u.pk: u for u in PendingUpload.objects.filter(owner=viewer, pk__in=wanted)}
+    return [found[pk] for pk in dict.fromkeys(wanted) if pk in found]
+
+
+def pending_upload_get_for(*, viewer, pk: int) -> PendingUpload:
+    """A kept upload, only for its owner (the form shows its thumbnail); 404 for anyone else."""
+    try:
+        return PendingUpload.objects.get(pk=pk, owner=viewer, kind=PendingUpload.Kind.PHOTO)
+    except PendingUpload.DoesNotExist:
+        raise Http404 from None
 
 
 def post_get_for(*, viewer, pk: int) -> Post:
@@ -122,6 +221,7 @@ class PostWithReads:
     post: Post
     families_read: int
     families: int
+    thanks: int = 0
 
     @property
     def is_published(self) -> bool:
@@ -137,7 +237,10 @@ def posts_by_author(*, viewer) -> list[PostWithReads]:
     posts = list(
         Post.objects.filter(author=viewer)
         .select_related("group", "school")
-        .annotate(photo_count=Count("photos", distinct=True))
+        .annotate(
+            photo_count=Count("photos", distinct=True),
+            thanks_count=_thanks_count(),
+        )
         .order_by("-publish_at", "-pk")
     )
     if not posts:
@@ -170,7 +273,9 @@ def posts_by_author(*, viewer) -> list[PostWithReads]:
     for post in posts:
         families = families_by_group[post.group_id] if post.group_id else families_by_school[post.school_id]
         read = sum(1 for fam in families if any(guardian_user[g] in readers[post.pk] for g in fam))
-        rows.append(PostWithReads(post=post, families_read=read, families=len(families)))
+        rows.append(
+            PostWithReads(post=post, families_read=read, families=len(families), thanks=post.thanks_count)
+        )
     return rows
 
 

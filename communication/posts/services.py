@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -29,7 +30,7 @@ from klimop.notifications.services import notify
 from klimop.queue import enqueue_on_commit
 from klimop.text import body_for_editing, sanitize_body, strip_bidi  # noqa: F401 - re-exported for the views
 
-from .models import Post, PostAttachment, PostPhoto, PostRead
+from .models import PendingUpload, Post, PostAttachment, PostPhoto, PostRead, PostSettings, PostThanks
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,36 @@ def may_post_to_group(user, group: Group) -> bool:
 def may_post_to_school(user, school: School) -> bool:
     """Only the director and the office write to the whole school."""
     return access.is_school_manager(user, school)
+
+
+def may_see_statistics(user, post: Post) -> bool:
+    """Read counts and thank-yous of a post: its author, the staff who act for its group (the
+    duo-teacher, the director, the office), for a school post the school's managers
+    (one definition: the query of ``selectors.with_thanks``, which lists use as well)."""
+    from .selectors import with_thanks
+
+    posts = with_thanks(Post.objects.filter(pk=post.pk), viewer=user)
+    # sees_thanks is with_thanks' annotation, which the stubs cannot see.
+    return posts.filter(sees_thanks=True).exists()  # type: ignore[misc]
+
+
+def may_thank(user, post: Post) -> bool:
+    """A parent who may read the published post, at a school that lets parents thank.
+
+    The one definition is the query of ``selectors.with_thanks`` (``may_thank``), built on
+    ``access.groups_visible_to``/``schools_visible_to`` and ``access.is_guardian``; staff who
+    see the post's figures never thank it themselves.
+    """
+    from .selectors import posts_visible_to, with_thanks
+
+    posts = with_thanks(posts_visible_to(user).filter(pk=post.pk), viewer=user)
+    return posts.filter(may_thank=True).exists()  # type: ignore[misc] # with_thanks' annotation
+
+
+def post_settings_for(school: School | int) -> PostSettings:
+    """The school's post settings; a missing row means the defaults (not saved)."""
+    school_id = school if isinstance(school, int) else school.pk
+    return PostSettings.objects.filter(school_id=school_id).first() or PostSettings(school_id=school_id)
 
 
 def publication_time(
@@ -95,10 +126,8 @@ def _store_photos(post: Post, photos: Sequence[media.ProcessedImage], start: int
             height=processed.height,
             position=i,
         )
-        photo.image.save(processed.image.name, processed.image, save=False)
-        saved.append(photo.image.name)
-        photo.thumbnail.save(processed.thumbnail.name, processed.thumbnail, save=False)
-        saved.append(photo.thumbnail.name)
+        saved.append(media.save_file(photo.image, processed.image.name, processed.image))
+        saved.append(media.save_file(photo.thumbnail, processed.thumbnail.name, processed.thumbnail))
         photo.save()
 
 
@@ -106,8 +135,7 @@ def _store_attachments(post: Post, attachments: Iterable, saved: list[str]):
     for upload in attachments:
         size = media.check_pdf(upload)
         attachment = PostAttachment(post=post, name=media.safe_download_name(upload.name), size=size)
-        attachment.file.save("attachment.pdf", upload, save=False)
-        saved.append(attachment.file.name)
+        saved.append(media.save_file(attachment.file, "attachment.pdf", upload))
         attachment.save()
 
 
@@ -129,6 +157,67 @@ def _process_photos(photos: Sequence) -> list[media.ProcessedImage]:
 
 def _too_many_photos() -> str:
     return _("At most %(n)s photos per post.") % {"n": media.MAX_PHOTOS_PER_POST}
+
+
+def _too_many_files() -> str:
+    return _("At most %(n)s files per post.") % {"n": media.MAX_ATTACHMENTS_PER_POST}
+
+
+def _alt(text: str | None) -> str:
+    return strip_bidi(text or "").strip()[: PostPhoto._meta.get_field("alt_text").max_length]
+
+
+def _pending_of(actor: User, ids: Sequence[int]) -> list[PendingUpload]:
+    """The actor's own kept uploads with these ids, in the order given; anyone else's id (or one
+    already used or cleaned up) refuses the whole post, so nobody posts another's photo."""
+    wanted = list(dict.fromkeys(int(i) for i in ids))
+    if not wanted:
+        return []
+    found = {u.pk: u for u in PendingUpload.objects.filter(owner=actor, pk__in=wanted)}
+    if len(found) != len(wanted):
+        raise ValidationError({"photos": not_kept_message()})
+    return [found[pk] for pk in wanted]
+
+
+def not_kept_message() -> str:
+    return _("A chosen photo or file is no longer kept for you. Please choose it again.")
+
+
+def _adopt_pending(
+    actor: User, post: Post, ids: Sequence[int], *, start: int, alt: Mapping[int, str]
+) -> None:
+    """Inside the post's transaction: the kept uploads become the post's photos and files.
+
+    The stored files are taken over as they are (they were checked and re-encoded when they
+    were kept), so nothing is decoded twice; the rows are locked and deleted, so the same
+    upload can never end up in two posts, nor be cleaned up under a post that uses it.
+    """
+    wanted = list(dict.fromkeys(int(i) for i in ids))
+    if not wanted:
+        return
+    rows = {u.pk: u for u in PendingUpload.objects.select_for_update().filter(owner=actor, pk__in=wanted)}
+    if len(rows) != len(wanted):
+        raise ValidationError({"photos": not_kept_message()})
+    position = start
+    for pk in wanted:
+        upload = rows[pk]
+        if upload.is_photo:
+            PostPhoto.objects.create(
+                post=post,
+                image=upload.file.name,
+                thumbnail=upload.thumbnail.name,
+                content_type=upload.content_type,
+                width=upload.width or 0,
+                height=upload.height or 0,
+                position=position,
+                alt_text=_alt(alt.get(pk, upload.alt_text)),
+            )
+            position += 1
+        else:
+            PostAttachment.objects.create(
+                post=post, file=upload.file.name, name=upload.name, size=upload.size
+            )
+    PendingUpload.objects.filter(pk__in=wanted).delete()  # the files now belong to the post
 
 
 def _require_consent_check(post: Post, *, adding_photos: bool, consent_confirmed: bool) -> None:
@@ -157,22 +246,28 @@ def post_create(
     publish_at: dt.datetime | None = None,
     photos: Sequence = (),
     attachments: Sequence = (),
+    pending: Sequence[int] = (),
+    pending_alt: Mapping[int, str] | None = None,
     consent_confirmed: bool = False,
 ) -> Post:
     """Write a post to a group (``group``) or the whole school (``school``, no group).
 
     Checks that the actor may post there; validates text, photos (decoded, limited,
-    re-encoded without metadata) and PDFs. Publication waits for the actor's working
-    time. Side effect: once published, the guardians are notified (on commit if it is
-    published at once, else by the sweep).
+    re-encoded without metadata) and PDFs. ``pending`` are ids of the actor's own kept
+    uploads (``pending_uploads_store``), already checked and stored: they become the post's
+    photos and files, in that order, with ``pending_alt`` as their descriptions; anyone
+    else's id is refused. Publication waits for the actor's working time. Side effect:
+    once published, the guardians are notified (on commit if it is published at once,
+    else by the sweep).
     """
     school = _check_audience(actor, school=school, group=group)
-    if len(photos) > media.MAX_PHOTOS_PER_POST:
+    kept = _pending_of(actor, pending)
+    kept_photos = [u for u in kept if u.is_photo]
+    kept_files = [u for u in kept if not u.is_photo]
+    if len(photos) + len(kept_photos) > media.MAX_PHOTOS_PER_POST:
         raise ValidationError({"photos": _too_many_photos()})
-    if len(attachments) > media.MAX_ATTACHMENTS_PER_POST:
-        raise ValidationError(
-            {"attachments": _("At most %(n)s files per post.") % {"n": media.MAX_ATTACHMENTS_PER_POST}}
-        )
+    if len(attachments) + len(kept_files) > media.MAX_ATTACHMENTS_PER_POST:
+        raise ValidationError({"attachments": _too_many_files()})
     now = timezone.now()
     when, held = publication_time(author=actor, requested=publish_at, now=now)
     post = Post(
@@ -187,17 +282,25 @@ def post_create(
     )
     if not post.body:
         raise ValidationError({"body": _("Please write a text.")})
-    _require_consent_check(post, adding_photos=bool(photos), consent_confirmed=consent_confirmed)
+    _require_consent_check(
+        post, adding_photos=bool(photos or kept_photos), consent_confirmed=consent_confirmed
+    )
     post.full_clean(exclude=["created_at"])
     processed = _process_photos(photos)
     saved: list[str] = []
     try:
         with transaction.atomic():
             post.save()
-            _store_photos(post, processed, 0, saved)
+            _adopt_pending(actor, post, pending, start=0, alt=pending_alt or {})
+            _store_photos(post, processed, len(kept_photos), saved)
             _store_attachments(post, attachments, saved)
             if post.publish_at <= now:
                 enqueue_on_commit("communication.posts.tasks.notify_post_published", post.pk)
+    except media.StorageError:
+        # The storage refused a file (full disk, folder not writable): the post is rolled back
+        # and the files already written go, so nothing is half-saved; the form shows why.
+        media.delete_files(saved)
+        raise media.storage_failed(_("nothing was posted")) from None
     except Exception:
         media.delete_files(saved)  # nothing half-stored outlives a rolled-back post
         raise
@@ -221,6 +324,9 @@ def post_update(
     publish_at: dt.datetime | None = None,
     photos: Sequence = (),
     attachments: Sequence = (),
+    pending: Sequence[int] = (),
+    pending_alt: Mapping[int, str] | None = None,
+    photo_alt: Mapping[int, str] | None = None,
     remove_photo_ids: Iterable[int] = (),
     remove_attachment_ids: Iterable[int] = (),
     consent_confirmed: bool = False,
@@ -228,9 +334,14 @@ def post_update(
     """The author edits a post; the edit time is shown to readers.
 
     A post not yet published may be rescheduled (office hours apply again); a published
-    post keeps its publication time and is not announced again.
+    post keeps its publication time and is not announced again. ``pending`` (the author's
+    own kept uploads) are added after the photos it has; ``photo_alt`` changes the
+    descriptions of photos it has, by id.
     """
     _authored(actor, post)
+    kept = _pending_of(actor, pending)
+    kept_photos = [u for u in kept if u.is_photo]
+    kept_files = [u for u in kept if not u.is_photo]
     now = timezone.now()
     post.title, post.kind, post.body = strip_bidi(title or "").strip(), kind, sanitize_body(body)
     if not post.body:
@@ -240,11 +351,17 @@ def post_update(
             author=actor, requested=publish_at, now=now
         )
     post.edited_at = now
-    _require_consent_check(post, adding_photos=bool(photos), consent_confirmed=consent_confirmed)
+    _require_consent_check(
+        post, adding_photos=bool(photos or kept_photos), consent_confirmed=consent_confirmed
+    )
     post.full_clean(exclude=["created_at"])
-    remaining = post.photos.exclude(pk__in=list(remove_photo_ids)).count()
-    if remaining + len(photos) > media.MAX_PHOTOS_PER_POST:
+    remove_photo_ids, remove_attachment_ids = list(remove_photo_ids), list(remove_attachment_ids)
+    remaining = post.photos.exclude(pk__in=remove_photo_ids).count()
+    if remaining + len(photos) + len(kept_photos) > media.MAX_PHOTOS_PER_POST:
         raise ValidationError({"photos": _too_many_photos()})
+    files_left = post.attachments.exclude(pk__in=remove_attachment_ids).count()
+    if files_left + len(attachments) + len(kept_files) > media.MAX_ATTACHMENTS_PER_POST:
+        raise ValidationError({"attachments": _too_many_files()})
     processed = _process_photos(photos)
     saved: list[str] = []
     try:
@@ -256,10 +373,17 @@ def post_update(
             gone_attachments = post.attachments.filter(pk__in=list(remove_attachment_ids))
             gone_files += list(gone_attachments.values_list("file", flat=True))
             gone_attachments.delete()
+            for photo_id, text in (photo_alt or {}).items():
+                post.photos.filter(pk=photo_id).update(alt_text=_alt(text))
             last = post.photos.order_by("-position").values_list("position", flat=True).first()
-            _store_photos(post, processed, (last or 0) + 1, saved)
+            start = (last or 0) + 1
+            _adopt_pending(actor, post, pending, start=start, alt=pending_alt or {})
+            _store_photos(post, processed, start + len(kept_photos), saved)
             _store_attachments(post, attachments, saved)
             transaction.on_commit(lambda: media.delete_files(gone_files))
+    except media.StorageError:
+        media.delete_files(saved)  # the edit is rolled back with its new files
+        raise media.storage_failed(_("nothing was changed")) from None
     except Exception:
         media.delete_files(saved)
         raise
@@ -329,6 +453,175 @@ def posts_delete_of_school(*, actor: User | None, school: School) -> int:
     return count
 
 
+# --- uploads kept for the form ---------------------------------------------------------------
+
+#: A kept upload nobody published is deleted with its files after this long (the sweep).
+PENDING_MAX_AGE = dt.timedelta(days=1)
+#: However often a form comes back, one person keeps at most this many uploads at a time.
+PENDING_MAX_PER_OWNER = 3 * media.MAX_PHOTOS_PER_POST
+
+
+@dataclass
+class KeptUploads:
+    """What ``pending_uploads_store`` kept (in the order chosen) and what it refused, by field."""
+
+    uploads: list[PendingUpload] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def refuse(self, name: str, messages: Iterable[str]) -> None:
+        self.errors.setdefault(name, []).extend(messages)
+
+
+def _display_name(upload) -> str:
+    return strip_bidi(getattr(upload, "name", "") or "").strip()[:120] or _("photo")
+
+
+def pending_uploads_store(
+    *,
+    actor: User,
+    photos: Sequence = (),
+    attachments: Sequence = (),
+    alt_texts: Sequence[str] = (),
+    editing: bool = False,
+) -> KeptUploads:
+    """Keep the photos and PDFs chosen on a post form for their author, before the post exists.
+
+    Each file goes through the same checks and storage as a post's (photos decoded within the
+    post's pixel budget and re-encoded without metadata, PDFs by signature and size); a file
+    that fails is refused with its message and nothing of it is stored, the others are kept.
+    ``alt_texts`` are the descriptions typed for the photos, in the same order. Only staff
+    who may write posts keep uploads. Not a post yet: nobody else sees these files. When the
+    storage refuses a file, nothing of this request is kept and the message says that nothing
+    was posted (``editing``: changed).
+    """
+    if access.staff_member_of(actor) is None:
+        raise PermissionDenied
+    kept = KeptUploads()
+    photos, attachments = list(photos), list(attachments)
+    if not photos and not attachments:
+        return kept
+    waiting = PendingUpload.objects.filter(owner=actor).count()
+    if waiting + len(photos) + len(attachments) > PENDING_MAX_PER_OWNER:
+        kept.refuse("photos", [_("Too many photos and files are waiting. Publish or remove some first.")])
+        return kept
+    if len(photos) > media.MAX_PHOTOS_PER_POST:
+        kept.refuse("photos", [_too_many_photos()])
+        photos = []
+    if len(attachments) > media.MAX_ATTACHMENTS_PER_POST:
+        kept.refuse("attachments", [_too_many_files()])
+        attachments = []
+    try:
+        media.check_post_pixels(photos)  # from the headers: nothing decoded yet
+    except ValidationError as exc:
+        kept.refuse("photos", exc.messages)
+        photos = []
+    rows: list[tuple[PendingUpload, object]] = []
+    for i, upload in enumerate(photos):
+        try:
+            processed = media.process_photo(upload)
+        except ValidationError as exc:
+            kept.refuse("photos", exc.messages)
+            continue
+        row = PendingUpload(
+            owner=actor,
+            kind=PendingUpload.Kind.PHOTO,
+            content_type=processed.content_type,
+            name=_display_name(upload),
+            size=processed.image.size,
+            width=processed.width,
+            height=processed.height,
+            alt_text=_alt(alt_texts[i] if i < len(alt_texts) else ""),
+        )
+        rows.append((row, processed))
+    for upload in attachments:
+        try:
+            size = media.check_pdf(upload)
+        except ValidationError as exc:
+            kept.refuse("attachments", exc.messages)
+            continue
+        row = PendingUpload(
+            owner=actor,
+            kind=PendingUpload.Kind.ATTACHMENT,
+            content_type="application/pdf",
+            name=media.safe_download_name(upload.name),
+            size=size,
+        )
+        rows.append((row, upload))
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            for row, content in rows:
+                if isinstance(content, media.ProcessedImage):
+                    saved.append(media.save_file(row.file, content.image.name, content.image))
+                    saved.append(media.save_file(row.thumbnail, content.thumbnail.name, content.thumbnail))
+                else:
+                    saved.append(media.save_file(row.file, "attachment.pdf", content))
+                row.full_clean()
+                row.save()
+                kept.uploads.append(row)
+    except media.StorageError:
+        media.delete_files(saved)
+        kept.uploads = []
+        what = _("nothing was changed") if editing else _("nothing was posted")
+        kept.refuse("photos", media.storage_failed(what).messages)
+    except Exception:
+        media.delete_files(saved)
+        raise
+    return kept
+
+
+def pending_uploads_discard(*, actor: User, ids: Iterable[int]) -> int:
+    """The owner removes kept uploads from the form; their files go after the commit.
+    Anyone else's ids change nothing. Returns the number removed."""
+    with transaction.atomic():
+        rows = PendingUpload.objects.select_for_update().filter(owner=actor, pk__in=list(ids))
+        files = [n for pair in rows.values_list("file", "thumbnail") for n in pair if n]
+        count = len(rows)
+        rows.delete()
+        transaction.on_commit(lambda: media.delete_files(files))
+    return count
+
+
+def pending_uploads_clean(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """System sweep: kept uploads older than a day (a form left unfinished) go with their files.
+
+    Locked with ``skip_locked``: an upload a post is taking over right now is left alone.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            PendingUpload.objects.select_for_update(skip_locked=True)
+            .filter(created_at__lt=now - PENDING_MAX_AGE)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        rows = PendingUpload.objects.filter(pk__in=ids)
+        files = [n for pair in rows.values_list("file", "thumbnail") for n in pair if n]
+        rows.delete()
+        transaction.on_commit(lambda: media.delete_files(files))
+    return len(ids)
+
+
+# --- thank-yous ------------------------------------------------------------------------------
+
+
+def post_thank(*, actor: User, post: Post, thanked: bool = True) -> bool:
+    """A parent says thank you for a post (``thanked``), or takes it back.
+
+    Sets a state rather than toggling, so a double tap or a form sent twice leaves it as the
+    parent meant; the unique constraint keeps one thank-you per person and post. Only a parent
+    who may read the published post, where the school allows it (``may_thank``); anyone else
+    gets ``PermissionDenied``. Returns whether the actor now thanks the post.
+    """
+    if not may_thank(actor, post):
+        raise PermissionDenied(_("You cannot say thank you for this post."))
+    if thanked:
+        PostThanks.objects.bulk_create([PostThanks(post=post, user=actor)], ignore_conflicts=True)
+    else:
+        PostThanks.objects.filter(post=post, user=actor).delete()
+    return thanked
+
+
 # --- notifications (system) ----------------------------------------------------------------
 
 
@@ -347,17 +640,11 @@ def audience_users(post: Post):
     ).distinct()
 
 
-class _NoticeText:
-    """Rendered in each recipient's language by ``notify`` (str() under translation.override)."""
-
-    def __init__(self, post: Post):
-        self.group_name = post.group.name if post.group is not None else None
-        self.school_name = post.school.name
-
-    def __str__(self) -> str:
-        if self.group_name:
-            return _("New post for group %(group)s") % {"group": self.group_name}
-        return _("New post from %(school)s") % {"school": self.school_name}
+def _published_message(post: Post) -> dict:
+    """The notification of a published post (posts.notification_messages)."""
+    if post.group is not None:
+        return {"message": "post.published_group", "params": {"group": post.group.name, "title": post.title}}
+    return {"message": "post.published_school", "params": {"school": post.school.name, "title": post.title}}
 
 
 def post_notify_published(*, post_id: int, now: dt.datetime | None = None) -> int:
@@ -380,8 +667,7 @@ def post_notify_published(*, post_id: int, now: dt.datetime | None = None) -> in
         created = notify(
             users=audience_users(post),
             cause=f"post:{post.pk}",
-            title=_NoticeText(post),
-            body=post.title,
+            **_published_message(post),
             url=reverse("posts:post_detail", args=[post.pk]),
         )
         post.notified_at = now
@@ -403,22 +689,6 @@ def posts_notify_due(*, now: dt.datetime | None = None, limit: int = 50) -> int:
 
 
 # --- post rhythm reminder (system) ------------------------------------------------------------
-
-
-class _RhythmText:
-    def __init__(self, group_name: str, count: int, quota: int):
-        self.group_name, self.count, self.quota = group_name, count, quota
-
-    def __str__(self) -> str:
-        return _(
-            "Group %(group)s has had %(count)s of %(quota)s atmosphere posts this week. "
-            "A short post with a photo or two is enough."
-        ) % {"group": self.group_name, "count": self.count, "quota": self.quota}
-
-
-class _RhythmTitle:
-    def __str__(self) -> str:
-        return _("A gentle reminder: this week's atmosphere post")
 
 
 def post_rhythm_remind_due(*, now: dt.datetime | None = None) -> int:
@@ -461,8 +731,8 @@ def post_rhythm_remind_due(*, now: dt.datetime | None = None) -> int:
             sent += notify(
                 users=[staff.user],
                 cause=f"post-rhythm:{row.group.pk}:{year}-W{week:02d}",
-                title=_RhythmTitle(),
-                body=_RhythmText(row.group.name, row.count, row.quota),
+                message="post.rhythm",
+                params={"group": row.group.name, "count": row.count, "quota": row.quota},
                 url=reverse("posts:post_create") + f"?group={row.group.pk}",
             )
     return sent

@@ -21,3 +21,9 @@ def notify_due_posts() -> int:
 def remind_post_rhythm() -> int:
     """Beat sweep: the gentle end-of-week reminder to teachers under the atmosphere quota."""
     return services.post_rhythm_remind_due()
+
+
+@shared_task
+def clean_pending_uploads() -> int:
+    """Beat sweep: photos and files kept for a post form left unfinished for a day go."""
+    return services.pending_uploads_clean()

@@ -17,4 +17,6 @@ urlpatterns = [
     path("berichten/foto/<int:pk>/", views.photo, name="post_photo"),
     path("berichten/foto/<int:pk>/klein/", views.photo, {"size": "thumb"}, name="post_photo_thumb"),
     path("berichten/bijlage/<int:pk>/", views.attachment, name="post_attachment"),
+    path("berichten/<int:pk>/bedankt/", views.post_thank, name="post_thank"),
+    path("berichten/gekozen-foto/<int:pk>/", views.pending_photo, name="pending_photo"),
 ]

@@ -9,7 +9,10 @@ from django.contrib.auth.signals import user_logged_out
 from django.db import models
 from django.db.models import Q
 from django.dispatch import receiver
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from .messages import render
 
 
 class Notification(models.Model):
@@ -41,6 +44,12 @@ class Notification(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     cause = models.CharField(_("cause"), max_length=120)
+    # What happened, rendered when read in the reader's language (klimop.notifications.messages);
+    # empty for a free text. ``title``/``body`` keep the text as rendered at creation in the
+    # recipient's language then: the admin's list, and the fallback for a message id that is
+    # no longer registered (and for rows made before messages had ids).
+    message = models.CharField(_("message"), max_length=80, blank=True, default="")
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
@@ -87,6 +96,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.title}"
+
+    def rendered(self) -> tuple[str, str]:
+        """(title, body) in the active language: the message rendered now, or the stored text."""
+        cache = self.__dict__.setdefault("_rendered", {})
+        language = translation.get_language()
+        if language not in cache:
+            text = render(self.message, self.params) if self.message else None
+            cache[language] = text or (self.title, self.body)
+        return cache[language]
+
+    @property
+    def display_title(self) -> str:
+        return self.rendered()[0][:200]
+
+    @property
+    def display_body(self) -> str:
+        return self.rendered()[1]
 
 
 class PushSubscription(models.Model):
@@ -135,3 +161,48 @@ def _forget_push_subscriptions_on_logout(sender, request, user, **kwargs):
     ids = session.get(SESSION_PUSH_KEY, []) if session is not None else []
     if user is not None and ids:
         PushSubscription.objects.filter(user=user, pk__in=ids).delete()
+
+
+class OutgoingEmail(models.Model):
+    """An e-mail that is not a notification: an invitation, a password reset, an address to
+    verify, a "you were added to a school" notice.
+
+    Nothing is sent inside a web request: the service or allauth's adapter stores the
+    rendered message here (in the recipient's language) and the e-mail sweep sends it
+    after commit, with the same back-off as a notification's e-mail, until it goes
+    through. Only a permanent refusal of the address (5xx) ends as FAILED.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    to = models.EmailField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"))
+    html = models.TextField(_("HTML"), blank=True)
+    from_email = models.CharField(_("from"), max_length=300, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    # What it is (an allauth template prefix, "invitation" …): for the admin and the logs.
+    purpose = models.CharField(_("purpose"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "created_at"],
+                name="outgoingemail_due",
+                condition=Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to} · {self.subject}"

@@ -6,7 +6,12 @@ member's e-mail or push due outside their working time waits for the next
 opening. Parents are notified at once.
 
 E-mail and browser push are two outboxes on the notification row, each swept
-every minute (and right after a notification is made):
+every minute (and right after a notification is made). Other e-mails (invitations,
+password resets, address verification) go through the same e-mail sweep as
+:class:`OutgoingEmail` rows (:func:`email_queue`): no e-mail is sent inside a web
+request. A sweep sends a batch over one SMTP connection and, when the batch was full,
+the task queues the next batch at once; e-mail and push run on their own Celery queue
+with time limits, so a hanging mail server never delays the in-app work.
 
 * **at most once** — a row is locked (``skip_locked``: two workers never take the
   same one) and its status is saved in the same short transaction as the send,
@@ -25,12 +30,14 @@ import datetime as dt
 import json
 import logging
 import smtplib
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import pywebpush
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
@@ -41,7 +48,8 @@ from klimop import worktime
 from klimop.models import StaffMember, User
 from klimop.queue import enqueue_on_commit
 
-from .models import Notification, PushSubscription
+from .messages import encode_params, render
+from .models import Notification, OutgoingEmail, PushSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +74,10 @@ def push_enabled() -> bool:
     return bool(settings.WEBPUSH_VAPID_PUBLIC_KEY and settings.WEBPUSH_VAPID_PRIVATE_KEY)
 
 
-def _staff_calendars(user: User, calendars: dict) -> list[worktime.WorkCalendar]:
+def _staff_calendars(user: User, calendars: dict, records=None) -> list[worktime.WorkCalendar]:
     """The working time of each of the user's staff records (one per school); none for parents."""
-    records = getattr(user, "_prefetched_objects_cache", {}).get("staff_members")
+    if records is None:
+        records = getattr(user, "_prefetched_objects_cache", {}).get("staff_members")
     if records is None:
         records = StaffMember.objects.filter(user=user).select_related("school")
     result = []
@@ -79,7 +88,7 @@ def _staff_calendars(user: User, calendars: dict) -> list[worktime.WorkCalendar]
     return result
 
 
-def _deliver_at_for(user: User, now: dt.datetime, calendars: dict) -> dt.datetime:
+def _deliver_at_for(user: User, now: dt.datetime, calendars: dict, records=None) -> dt.datetime:
     """``now`` for parents; a staff member's next working moment (``now`` if at work).
 
     Someone on the staff of two schools is at work when either school's working
@@ -87,7 +96,7 @@ def _deliver_at_for(user: User, now: dt.datetime, calendars: dict) -> dt.datetim
     (the national calendar), so a staff member is never told anything in the
     summer holiday just because next year is not entered yet.
     """
-    openings = [worktime.next_opening(cal, now) for cal in _staff_calendars(user, calendars)]
+    openings = [worktime.next_opening(cal, now) for cal in _staff_calendars(user, calendars, records)]
     return min(openings, default=now)
 
 
@@ -95,23 +104,36 @@ def notify(
     *,
     users: Iterable[User],
     cause: str,
-    title,
+    message: str = "",
+    params: dict | None = None,
+    title="",
     body="",
     url: str = "",
     deliver_at: dt.datetime | None = None,
 ) -> int:
     """Notify each user once about ``cause``; returns how many new notifications were made.
 
-    ``title`` and ``body`` may be lazy translations: they are rendered in each
-    recipient's own language. Existing (user, cause) rows are left alone, so calling
-    this twice for the same cause notifies nobody twice. E-mails and pushes go out
-    after commit (and the periodic sweeps send whatever that enqueue missed). A push
-    is asked for users who have turned push on in at least one browser.
+    ``message`` is a registered message id (:mod:`klimop.notifications.messages`) and
+    ``params`` its parameters: the notification is rendered when it is read, in the
+    reader's language of that moment (page, push, e-mail). Without a message, ``title``
+    and ``body`` are the text (lazy translations are rendered in each recipient's language
+    now, and stay so). Either way the text in the recipient's language at creation is
+    stored too, rendered once per language, never per recipient. Existing (user, cause)
+    rows are left alone, so calling this twice for the same cause notifies nobody twice.
+    E-mails and pushes go out after commit (and the periodic sweeps send whatever that
+    enqueue missed). A push is asked for users who have turned push on in at least one
+    browser.
     """
     now = timezone.now()
     # A queryset of recipients (a post's audience) is read once, as a subquery.
     ids = users.values("pk") if isinstance(users, QuerySet) else [u.pk for u in users]
-    users = list(User.objects.filter(pk__in=ids, is_active=True).prefetch_related("staff_members__school"))
+    # In a fixed order (the rows' ids, and so the e-mail order, follow the users'), never the
+    # heap order PostgreSQL happens to return.
+    users = list(
+        User.objects.filter(pk__in=ids, is_active=True)
+        .order_by("pk")
+        .prefetch_related("staff_members__school")
+    )
     pushable = set()
     if push_enabled() and users:
         pushable = set(
@@ -120,18 +142,22 @@ def notify(
             )
         )
     calendars: dict = {}
+    stored = encode_params(message, params or {}) if message else {}
     # Rendered once per language, not per recipient: a newsletter reaches hundreds of parents.
     rendered: dict[str, tuple[str, str]] = {}
     rows = []
     for user in users:
         if user.language not in rendered:
             with translation.override(user.language):
-                rendered[user.language] = str(title), str(body)
+                text = render(message, stored, strict=True) if message else None
+                rendered[user.language] = text or (str(title), str(body))
         rendered_title, rendered_body = rendered[user.language]
         rows.append(
             Notification(
                 user=user,
                 cause=cause,
+                message=message,
+                params=stored,
                 title=rendered_title[:200],
                 body=rendered_body,
                 url=url,
@@ -167,16 +193,22 @@ def notification_mark_read(*, actor: User, notification_ids: Iterable[int] | Non
     return qs.update(read_at=timezone.now())
 
 
-def notification_emails_mark_sent(*, actor: User | None, users: Iterable[User]) -> int:
+def notification_emails_mark_sent(
+    *, actor: User | None, users: Iterable[User], due_by: dt.datetime | None = None
+) -> int:
     """System only: record the pending e-mails of these users' notifications as sent, each
-    when it was due (``deliver_at``), without sending them; returns how many.
+    when it was due (``deliver_at``), without sending them; returns how many. With ``due_by``
+    only those due by then: a later one has not been sent yet, and goes out when it is due.
 
     For history that must not be mailed now: the demo school's past weeks, whose
     notifications the services made on the days they happened. Any actor is refused.
     """
     if actor is not None:
         raise PermissionDenied
-    return Notification.objects.filter(user__in=users, email_status=Notification.EmailStatus.PENDING).update(
+    pending = Notification.objects.filter(user__in=users, email_status=Notification.EmailStatus.PENDING)
+    if due_by is not None:
+        pending = pending.filter(deliver_at__lte=due_by)
+    return pending.update(
         email_status=Notification.EmailStatus.SENT,
         emailed_at=F("deliver_at"),
         email_next_attempt_at=None,
@@ -185,46 +217,95 @@ def notification_emails_mark_sent(*, actor: User | None, users: Iterable[User]) 
 
 # --- the outbox sweeps ------------------------------------------------------------------
 
+#: At most this many e-mails per sweep, all over one SMTP connection; a full batch
+#: enqueues the next one at once, so a school-wide post is drained in seconds, not minutes.
+EMAIL_BATCH_SIZE = 100
+#: A batch (e-mail or push) starts no new send after this many seconds; the rest is the
+#: next batch's. With EMAIL_TIMEOUT per attempt this keeps a batch well inside the tasks'
+#: time limits (klimop.notifications.tasks).
+BATCH_SECONDS = 40
 
-def _sweep(*, channel: str, limit: int, deliver: Callable[[Notification, dt.datetime], bool]) -> int:
-    """Run ``deliver`` once for each due, pending row of ``channel`` ("email" or "push").
+
+@dataclass
+class BatchResult:
+    """What one sweep did: ``sent`` went out; ``more`` is True when the batch stopped while
+    due rows may be left (it was full, or reached :data:`BATCH_SECONDS`) and the mail
+    server was fine, so the next batch should follow at once."""
+
+    sent: int = 0
+    more: bool = False
+
+
+def _due(prefix: str, now: dt.datetime) -> Q:
+    status, next_at = f"{prefix}status", f"{prefix}next_attempt_at"
+    return Q(**{status: "pending"}) & (Q(**{f"{next_at}__isnull": True}) | Q(**{f"{next_at}__lte": now}))
+
+
+def _notification_due(channel: str, now: dt.datetime) -> Q:
+    return _due(f"{channel}_", now) & Q(deliver_at__lte=now)
+
+
+def _lock_notification(channel: str, pk: int) -> Notification | None:
+    """The row, locked, if it is still due; None when another worker has it or it was sent."""
+    return (
+        Notification.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("user")
+        .filter(_notification_due(channel, timezone.now()), pk=pk)
+        .first()
+    )
+
+
+def _held_for_working_time(
+    note: Notification, channel: str, moment: dt.datetime, calendars: dict, records=None
+) -> bool:
+    """A retry (or a late sweep) must not reach staff outside their working time: the row is
+    moved to their next opening instead. True when that happened."""
+    opening = _deliver_at_for(note.user, moment, calendars, records)
+    if opening <= moment:
+        return False
+    next_at = f"{channel}_next_attempt_at"
+    setattr(note, next_at, opening)
+    note.save(update_fields=[next_at])
+    return True
+
+
+def _sweep(
+    *, channel: str, limit: int, deliver: Callable[[Notification, dt.datetime], bool], seconds: float
+) -> BatchResult:
+    """Run ``deliver`` once for each due, pending row of ``channel`` ("push").
 
     Each row is locked and saved in its own transaction (``deliver`` updates the row's
     fields; this saves them), so a slow or crashing send affects one row only. A
     staff member's row that comes due outside their working time is moved to their
-    next opening without sending. Returns how many rows ``deliver`` reported as sent.
+    next opening without sending. No new row is started after ``seconds``.
     """
-    status, next_at = f"{channel}_status", f"{channel}_next_attempt_at"
     now = timezone.now()
-    due = Q(**{status: "pending", "deliver_at__lte": now}) & (
-        Q(**{f"{next_at}__isnull": True}) | Q(**{f"{next_at}__lte": now})
-    )
     candidates = list(
-        Notification.objects.filter(due).order_by("deliver_at", "pk").values_list("pk", flat=True)[:limit]
+        Notification.objects.filter(_notification_due(channel, now))
+        .order_by("deliver_at", "pk")
+        .values_list("pk", flat=True)[:limit]
     )
+    deadline = time.monotonic() + seconds
     calendars: dict = {}
-    sent = 0
-    for pk in candidates:
-        with transaction.atomic():
-            note = (
-                Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("user")
-                .filter(due, pk=pk)
-                .first()
+    result = BatchResult(more=len(candidates) == limit)
+    for index, pk in enumerate(candidates):
+        if index and time.monotonic() > deadline:  # at least one row per batch
+            result.more = True
+            logger.warning(
+                "%s batch stopped after %s s with %s rows left", channel, seconds, len(candidates) - index
             )
+            break
+        with transaction.atomic():
+            note = _lock_notification(channel, pk)
             if note is None:  # another worker has it, or sent it meanwhile
                 continue
             moment = timezone.now()  # a long sweep may cross a staff member's closing time
-            opening = _deliver_at_for(note.user, moment, calendars)
-            if opening > moment:
-                # A retry (or a late sweep) must not reach staff outside their working time.
-                setattr(note, next_at, opening)
-                note.save(update_fields=[next_at])
+            if _held_for_working_time(note, channel, moment, calendars):
                 continue
             if deliver(note, moment):
-                sent += 1
+                result.sent += 1
             note.save(update_fields=_CHANNEL_FIELDS[channel])
-    return sent
+    return result
 
 
 _CHANNEL_FIELDS = {
@@ -255,46 +336,289 @@ def _permanently_refused(exc: Exception) -> bool:
     return all(500 <= code < 600 for code, _msg in exc.recipients.values())
 
 
-def _deliver_email(note: Notification, now: dt.datetime) -> bool:
-    if not note.user.email:
-        note.email_status = Notification.EmailStatus.FAILED
-        logger.error("Notification %s: user %s has no e-mail address", note.pk, note.user_id)
-        return False
-    link = f"{settings.SITE_URL}{note.url}" if note.url else settings.SITE_URL
-    try:
-        send_mail(f"[Klimop] {note.title}", f"{note.body}\n\n{link}\n".lstrip(), None, [note.user.email])
-    except Exception as exc:
-        if _permanently_refused(exc):
-            note.email_attempts += 1
-            note.email_status = Notification.EmailStatus.FAILED
-            logger.error("E-mail for notification %s refused permanently: %s", note.pk, exc)
-        else:
-            _schedule_retry(note, "email", now)
-            logger.debug("E-mail failure", exc_info=True)
-        return False
-    note.email_status = Notification.EmailStatus.SENT
-    note.emailed_at = now
-    note.email_next_attempt_at = None
-    return True
+def _connection_lost(exc: Exception) -> bool:
+    """The failure is the mail server's, not this message's: it cannot be reached, stopped
+    answering (timeout) or hung up. The rest of the batch would fail the same way."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    # smtplib's answers (refused recipient, rejected data …) are OSErrors too, but the
+    # connection is still fine after them.
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 
 
-def send_due_emails(*, limit: int = 200) -> int:
-    """Send the e-mails of delivered, pending notifications whose (next) attempt is due.
+# --- e-mail: notifications and outgoing e-mails, one connection per batch ---------------
 
-    At most once each, retried with back-off until sent (see the module docstring).
-    Returns how many e-mails went out.
+
+def email_queue(
+    *, to: str, subject: str, body: str, html: str = "", from_email: str = "", headers=None, purpose: str = ""
+) -> OutgoingEmail:
+    """Store an e-mail to send (rendered already, in the recipient's language) and have the
+    e-mail sweep send it after commit; never sends inside the caller's request.
+
+    Retried with back-off until the mail server takes it, like a notification's e-mail;
+    only a permanent refusal of the address gives up (FAILED). System only: the callers
+    (allauth's adapter, the directory's invitations and notices) decided who gets it.
     """
-    return _sweep(channel="email", limit=limit, deliver=_deliver_email)
+    (email,) = emails_queue(
+        [
+            OutgoingEmail(
+                to=to,
+                subject=subject,
+                body=body,
+                html=html,
+                from_email=from_email or "",
+                headers=dict(headers or {}),
+                purpose=purpose,
+            )
+        ]
+    )
+    return email
+
+
+def emails_queue(emails: Iterable[OutgoingEmail]) -> list[OutgoingEmail]:
+    """:func:`email_queue` for many unsaved rows at once (a school's invitations): one insert
+    and one sweep queued after commit."""
+    emails = list(emails)
+    for email in emails:
+        email.subject, email.purpose = email.subject[:300], email.purpose[:100]
+    with transaction.atomic():
+        created = OutgoingEmail.objects.bulk_create(emails, batch_size=500)
+        if created:
+            enqueue_on_commit(EMAIL_TASK)
+    return created
+
+
+EMAIL_TASK = "klimop.notifications.tasks.send_due_notification_emails"
+
+
+def email_queue_message(message: EmailMessage, *, purpose: str = "") -> list[OutgoingEmail]:
+    """:func:`email_queue` for a rendered Django message (allauth's); one row per recipient."""
+    html = ""
+    body = str(message.body)
+    if isinstance(message, EmailMultiAlternatives):
+        html = next(
+            (str(content) for content, mimetype in message.alternatives if mimetype == "text/html"), ""
+        )
+    if message.content_subtype == "html":
+        html, body = body, ""
+    return [
+        email_queue(
+            to=to,
+            subject=str(message.subject),
+            body=body,
+            html=html,
+            from_email=message.from_email or "",
+            headers=message.extra_headers,
+            purpose=purpose,
+        )
+        for to in message.to
+    ]
+
+
+def _notification_message(note: Notification, connection) -> EmailMessage:
+    """The e-mail in the recipient's language of the moment it is sent."""
+    link = f"{settings.SITE_URL}{note.url}" if note.url else settings.SITE_URL
+    with translation.override(note.user.language):
+        title, text = note.rendered()
+    body = f"{text}\n\n{link}\n".lstrip()
+    return EmailMessage(f"[Klimop] {title}", body, None, [note.user.email], connection=connection)
+
+
+def _outgoing_message(email: OutgoingEmail, connection) -> EmailMessage:
+    if email.html and not email.body:
+        message = EmailMessage(
+            email.subject, email.html, email.from_email or None, [email.to], headers=email.headers
+        )
+        message.content_subtype = "html"
+    else:
+        message = EmailMultiAlternatives(
+            email.subject, email.body, email.from_email or None, [email.to], headers=email.headers
+        )
+        if email.html:
+            message.attach_alternative(email.html, "text/html")
+    message.connection = connection
+    return message
+
+
+class _EmailRow:
+    """One e-mail of a batch, a notification's or an outgoing one, with its bookkeeping."""
+
+    def __init__(self, kind: str, pk: int):
+        self.kind, self.pk = kind, pk
+
+    def lock(self):
+        if self.kind == "notification":
+            return _lock_notification("email", self.pk)
+        return (
+            OutgoingEmail.objects.select_for_update(skip_locked=True)
+            .filter(_due("", timezone.now()), pk=self.pk)
+            .first()
+        )
+
+
+def _email_sent(row, now: dt.datetime) -> None:
+    if isinstance(row, Notification):
+        row.email_status, row.emailed_at, row.email_next_attempt_at = Notification.EmailStatus.SENT, now, None
+        row.save(update_fields=_CHANNEL_FIELDS["email"])
+    else:
+        row.status, row.sent_at, row.next_attempt_at = OutgoingEmail.Status.SENT, now, None
+        row.attempts += 1
+        row.save(update_fields=["status", "sent_at", "next_attempt_at", "attempts"])
+
+
+def _email_failed(row, now: dt.datetime, exc: Exception | None) -> None:
+    """Permanently refused (or no address): given up. Otherwise: tried again later."""
+    permanent = exc is None or _permanently_refused(exc)
+    if isinstance(row, Notification):
+        if permanent:
+            row.email_attempts += exc is not None
+            row.email_status = Notification.EmailStatus.FAILED
+            logger.error("E-mail for notification %s refused permanently: %s", row.pk, exc or "no address")
+        else:
+            _schedule_retry(row, "email", now)
+        row.save(update_fields=_CHANNEL_FIELDS["email"])
+        return
+    row.attempts += 1
+    if permanent:
+        row.status = OutgoingEmail.Status.FAILED
+        logger.error("Outgoing e-mail %s (%s) refused permanently: %s", row.pk, row.purpose, exc)
+    else:
+        row.next_attempt_at = now + retry_delay(row.attempts)
+        level = logging.ERROR if retry_delay(row.attempts) >= RETRY_CAP else logging.WARNING
+        logger.log(
+            level,
+            "Outgoing e-mail %s failed (attempt %s); next try at %s",
+            row.pk,
+            row.attempts,
+            row.next_attempt_at,
+        )
+    row.save(update_fields=["status", "attempts", "next_attempt_at"])
+
+
+def _email_candidates(limit: int) -> list[_EmailRow]:
+    """The due e-mails, oldest first: outgoing ones (a person waits for their link) before
+    notifications."""
+    now = timezone.now()
+    outgoing = list(
+        OutgoingEmail.objects.filter(_due("", now))
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    notes = list(
+        Notification.objects.filter(_notification_due("email", now))
+        .order_by("deliver_at", "pk")
+        .values_list("pk", flat=True)[: limit - len(outgoing)]
+    )
+    return [_EmailRow("outgoing", pk) for pk in outgoing] + [_EmailRow("notification", pk) for pk in notes]
+
+
+def _staff_records(notification_ids: list[int]) -> dict[int, list[StaffMember]]:
+    """The staff records of these notifications' users, in one query for the whole batch."""
+    records: dict[int, list[StaffMember]] = {}
+    for staff in StaffMember.objects.filter(user__notifications__pk__in=notification_ids).select_related(
+        "school"
+    ):
+        records.setdefault(staff.user_id, []).append(staff)
+    return records
+
+
+def _retry_all(rows: list[_EmailRow], exc: Exception) -> None:
+    """The mail server could not be reached: every row of the batch tries again later."""
+    logger.warning("Mail server unreachable (%s); %s e-mails wait for their next attempt", exc, len(rows))
+    for item in rows:
+        with transaction.atomic():
+            row = item.lock()
+            if row is not None:
+                _email_failed(row, timezone.now(), exc)
+
+
+def send_email_batch(*, limit: int = EMAIL_BATCH_SIZE, seconds: float = BATCH_SECONDS) -> BatchResult:
+    """Send up to ``limit`` due e-mails (outgoing ones, then notifications') over one SMTP
+    connection; the e-mail sweep.
+
+    Exactly once as far as the database can know: each row is locked (``skip_locked``:
+    two workers never take the same one), sent and marked in its own transaction, so a
+    crash or a time limit resends at most the one in flight. A refused address fails
+    that row only; the connection goes on with the next. A mail server that cannot be
+    reached, stops answering (``EMAIL_TIMEOUT``) or hangs up ends the batch: the rows
+    not sent are tried again later (back-off), nothing is marked sent.
+    """
+    rows = _email_candidates(limit)
+    if not rows:
+        return BatchResult()
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception as exc:  # noqa: BLE001 - whatever the server did, the rows wait
+        _retry_all(rows, exc)
+        return BatchResult()
+    deadline = time.monotonic() + seconds
+    calendars: dict = {}
+    staff = _staff_records([item.pk for item in rows if item.kind == "notification"])
+    result = BatchResult(more=len(rows) == limit)
+    try:
+        for index, item in enumerate(rows):
+            if index and time.monotonic() > deadline:  # at least one row per batch
+                logger.warning("E-mail batch stopped after %s s with %s left", seconds, len(rows) - index)
+                result.more = True
+                break
+            with transaction.atomic():
+                row = item.lock()
+                if row is None:  # another worker has it, or sent it meanwhile
+                    continue
+                moment = timezone.now()
+                if isinstance(row, Notification):
+                    if _held_for_working_time(row, "email", moment, calendars, staff.get(row.user_id, [])):
+                        continue
+                    if not row.user.email:
+                        _email_failed(row, moment, None)
+                        continue
+                    message = _notification_message(row, connection)
+                else:
+                    message = _outgoing_message(row, connection)
+                try:
+                    message.send()
+                except Exception as exc:  # noqa: BLE001 - recorded on the row, retried or given up
+                    _email_failed(row, moment, exc)
+                    if _connection_lost(exc):
+                        # The rest would wait for the same timeout; the next sweep tries again.
+                        logger.warning("Mail server lost during a batch: %s", exc)
+                        result.more = False
+                        break
+                    continue
+                _email_sent(row, moment)
+                result.sent += 1
+    finally:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - a server that hung up cannot be told goodbye
+            logger.debug("Closing the SMTP connection failed", exc_info=True)
+    return result
+
+
+def send_due_emails(*, limit: int = EMAIL_BATCH_SIZE) -> int:
+    """Send the due e-mails (see :func:`send_email_batch`) until none is left or the mail
+    server fails; returns how many went out. For tests and commands: the task chains
+    batches through the queue instead."""
+    sent = 0
+    while True:
+        result = send_email_batch(limit=limit)
+        sent += result.sent
+        if not result.more:
+            return sent
 
 
 # --- browser push -------------------------------------------------------------------------
 
 
 def _push_payload(note: Notification) -> str:
-    body = note.body if len(note.body) <= PUSH_BODY_MAX else note.body[: PUSH_BODY_MAX - 1] + "…"
+    """The push in the recipient's language of the moment it is sent."""
+    with translation.override(note.user.language):
+        title, body = note.rendered()
+    body = body if len(body) <= PUSH_BODY_MAX else body[: PUSH_BODY_MAX - 1] + "…"
     return json.dumps(
         {
-            "title": note.title,
+            "title": title[:200],
             "body": body,
             "url": note.url or "/meldingen/",
             "tag": f"klimop-{note.pk}",
@@ -368,14 +692,22 @@ def send_due_pushes(*, limit: int = 200) -> int:
     nothing (and leaves the rows pending) while no VAPID keys are configured.
     Returns how many notifications reached at least one device in this run.
     """
-    if not push_enabled():
-        return 0
-    try:
-        vapid = Vapid.from_string(settings.WEBPUSH_VAPID_PRIVATE_KEY)
-    except Exception:
-        logger.exception("WEBPUSH_VAPID_PRIVATE_KEY cannot be read; pushes stay pending")
-        return 0
-    return _sweep(channel="push", limit=limit, deliver=_deliver_push(vapid))
+    return send_push_batch(limit=limit).sent
+
+
+def send_push_batch(
+    *, limit: int = 200, vapid: Vapid | None = None, seconds: float = BATCH_SECONDS
+) -> BatchResult:
+    """One batch of :func:`send_due_pushes`; ``more`` asks for the next one at once."""
+    if vapid is None:
+        if not push_enabled():
+            return BatchResult()
+        try:
+            vapid = Vapid.from_string(settings.WEBPUSH_VAPID_PRIVATE_KEY)
+        except Exception:
+            logger.exception("WEBPUSH_VAPID_PRIVATE_KEY cannot be read; pushes stay pending")
+            return BatchResult()
+    return _sweep(channel="push", limit=limit, deliver=_deliver_push(vapid), seconds=seconds)
 
 
 # --- subscriptions ------------------------------------------------------------------------

@@ -68,10 +68,19 @@ def _evening(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(19, 30), tzinfo=worktime.AMSTERDAM)
 
 
-def consent_create(*, families: Iterable[Family], first: dt.date, today: dt.date, rng: random.Random) -> None:
-    """The consent forms of the families from ``first`` on, each on the evening it was sent."""
+def consent_create(
+    *,
+    families: Iterable[Family],
+    first: dt.date,
+    today: dt.date,
+    not_after: dt.datetime,
+    rng: random.Random,
+) -> None:
+    """The consent forms of the families from ``first`` on, each on the evening it was sent;
+    a withdrawal at the latest at 07:00 on ``today``, and never after ``not_after`` (the
+    demo's moment, never ahead of the real clock)."""
     span = max((today - dt.timedelta(days=1) - first).days, 0)
-    morning = dt.datetime.combine(today, dt.time(7), tzinfo=worktime.AMSTERDAM)
+    morning = min(dt.datetime.combine(today, dt.time(7), tzinfo=worktime.AMSTERDAM), not_after)
     forms: dict[dt.datetime, list[services.ConsentForm]] = defaultdict(list)
     for family in families:
         decided = rng.random() < DECIDED_SHARE

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 __all__ = ["ConsentDecision", "ConsentEvent", "ConsentPurpose", "PrivacySettings"]
@@ -117,7 +118,8 @@ class ConsentDecision(models.Model):
         indexes = [models.Index(fields=["pupil", "purpose"], name="consent_decision_pupil")]
 
     def __str__(self) -> str:
-        return f"{self.pupil} · {self.get_purpose_display()} · {self.guardian}: {self.granted}"
+        answer = _("yes") if self.granted else _("no")
+        return f"{self.pupil} · {self.get_purpose_display()} · {self.guardian}: {answer}"
 
 
 class ConsentEvent(models.Model):
@@ -170,4 +172,4 @@ class ConsentEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.pupil} · {self.get_purpose_display()}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.pupil} · {self.get_purpose_display()}"

@@ -355,7 +355,7 @@ def my_data_for(*, viewer) -> dict:
         .order_by("at", "pk")
     )
     return {
-        "exported_at": timezone.now().isoformat(),
+        "exported_at": timezone.localtime().isoformat(),
         "user": {
             "email": viewer.email,
             "first_name": viewer.first_name,
@@ -388,7 +388,7 @@ def my_data_for(*, viewer) -> dict:
                 "purpose": d.purpose,
                 "school_year": d.school_year.name,
                 "granted": d.granted,
-                "decided_at": d.decided_at.isoformat(),
+                "decided_at": timezone.localtime(d.decided_at).isoformat(),
             }
             for d in decisions
         ],
@@ -399,7 +399,7 @@ def my_data_for(*, viewer) -> dict:
                 "school_year": e.school_year.name,
                 "before": e.old_granted,
                 "after": e.new_granted,
-                "at": e.at.isoformat(),
+                "at": timezone.localtime(e.at).isoformat(),
                 "by_me": e.actor_id == viewer.pk,
             }
             for e in events

@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from klimop import access, worktime
@@ -25,12 +24,6 @@ from klimop.queue import enqueue_on_commit
 
 from . import selectors as consent_read
 from .models import ConsentDecision, ConsentEvent, ConsentPurpose, PrivacySettings
-
-
-def _lazy_format(message, **params):
-    """A lazy translation with its parameters filled in only when rendered: ``notify``
-    renders it in each recipient's own language."""
-    return lazy(lambda: str(message) % params, str)()
 
 
 def consent_set_many(*, actor: User, pupil: Pupil, choices: Mapping[str, bool]) -> list[ConsentEvent]:
@@ -278,18 +271,11 @@ def consent_change_notify_teachers(*, pupil_id: int, event_id: int) -> int:
         return 0
     teachers = [s.user for s in consent_read.teachers_of_pupil(pupil)]
     refused = consent_read.consent_for_pupils([pupil])[pupil.pk].refused
-    if refused:
-        body = _lazy_format(
-            _("Must not be recognisable for: %(purposes)s."),
-            purposes=lazy(lambda: ", ".join(str(ConsentPurpose(p).label) for p in refused), str)(),
-        )
-    else:
-        body = _("Consent has been given for every purpose.")
     return notify(
         users=teachers,
         cause=f"consent-change:{pupil.pk}:{event_id}",
-        title=_lazy_format(_("Photo consent of %(name)s changed"), name=pupil.full_name),
-        body=body,
+        message="consent.changed",
+        params={"name": pupil.full_name, "refused": list(refused)},
         url=reverse("privacy:privacy_group", args=[pupil.group_id]),
     )
 
@@ -352,13 +338,8 @@ def _ask_again(*, school: School, year: SchoolYear, notify, notification) -> int
         made += notify(
             users=[user],
             cause=cause,
-            title=_lazy_format(
-                _("Please check the photo consent for %(name)s"), name=relation.pupil.first_name
-            ),
-            body=_(
-                "A new school year has started. The school asks you to confirm or change "
-                "your choices about photos and video of your child."
-            ),
+            message="consent.renewal",
+            params={"name": relation.pupil.first_name},
             url=reverse("privacy:privacy_home"),
         )
     return made

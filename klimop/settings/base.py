@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # Django's own widget templates, for FORM_RENDERER below
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -63,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "klimop.middleware.DatabaseUnavailableMiddleware",
     "klimop.middleware.UserLanguageMiddleware",
     "klimop.middleware.ActiveSchoolMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -79,6 +81,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # {% icon "home" %} on every page without a {% load %} (klimop/templatetags/icons.py).
+            "builtins": ["klimop.templatetags.icons"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -92,11 +96,21 @@ TEMPLATES = [
     },
 ]
 
+# Widgets render with the project's templates, so templates/admin/widgets/ can give the admin's
+# split date/time inputs their labels (the default renderer sees only Django's own templates).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'klimop.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    # A database that is down answers within ~2 s (libpq's minimum), not the OS's minutes of
+    # TCP retries: the person gets the 503 "try again" page (klimop.middleware) quickly.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "klimop.User"
@@ -149,6 +163,8 @@ MFA_TOTP_ISSUER = "Klimop"
 # Staff handle children's data: when this is on, staff must set up TOTP before
 # they can use anything but the two-factor pages (klimop.middleware).
 KLIMOP_STAFF_REQUIRE_2FA = env.bool("KLIMOP_STAFF_REQUIRE_2FA", default=False)
+# How often an open chat page asks whether something new came in (an empty answer costs one query).
+KLIMOP_CHAT_POLL_SECONDS = env.int("KLIMOP_CHAT_POLL_SECONDS", default=10)
 
 # --- Content-Security-Policy (django-csp) ------------------------------------------
 # Every page, in every environment (the browser tests run with it): scripts and styles only
@@ -202,8 +218,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Klimop <noreply@klimop.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# A hung mail server must not hold a notification row lock for long.
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Seconds one SMTP attempt may wait for the mail server: a hung server must not hold a
+# row lock or the mail worker for long (the batch then ends, its rows try again later).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- browser push (Web Push with VAPID) -------------------------------------------
 # `python manage.py webpush_keys` prints a fresh pair. Without both keys push is off:
@@ -217,9 +234,19 @@ WEBPUSH_VAPID_SUBJECT = env(
 )
 
 # --- cache (allauth's rate limits need a real, shared cache) ---------------------
+# With Redis the backend answers from this process's memory while Redis is down (short
+# timeouts, Redis tried again after FALLBACK_PAUSE seconds): logins keep working, their limits
+# are then counted per process (klimop/cache.py). Sessions are in the database, not the cache.
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "klimop.cache.RedisWithFallbackCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.5},
+            "FALLBACK_PAUSE": 30,
+        }
+    }
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "klimop_cache"}
@@ -238,6 +265,14 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# E-mail and push wait on servers outside Klimop: they have their own queue and worker
+# (docker-compose.yml "mail-worker", `make run` starts one too), so a hanging mail server
+# never delays the default queue (in-app notifications, reminders, escalations, invitations).
+CELERY_MAIL_QUEUE = "mail"
+CELERY_TASK_ROUTES = {
+    "klimop.notifications.tasks.send_due_notification_emails": {"queue": CELERY_MAIL_QUEUE},
+    "klimop.notifications.tasks.send_due_notification_pushes": {"queue": CELERY_MAIL_QUEUE},
+}
 # The database is the truth; these periodic sweeps find due work again even if an
 # enqueue was lost (outbox pattern). Later capabilities add their sweeps here.
 CELERY_BEAT_SCHEDULE = {
@@ -267,6 +302,11 @@ CELERY_BEAT_SCHEDULE = {
     "communication-posts-rhythm-reminder": {
         "task": "communication.posts.tasks.remind_post_rhythm",
         "schedule": 900.0,
+    },
+    # Photos and files kept for a post form nobody finished go after a day.
+    "communication-posts-clean-pending-uploads": {
+        "task": "communication.posts.tasks.clean_pending_uploads",
+        "schedule": 3600.0,
     },
     # Reminds parents of important agenda events (from 08:00 on the reminder day).
     "communication-agenda-event-reminders": {
@@ -311,6 +351,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 900.0,
     },
 }
+# A broker that is down must not make a write wait (the enqueue happens inside the request):
+# a short connect timeout and no reconnect retries when publishing. Workers reconnect on
+# their own (Celery's broker_connection_retry). The socket timeout stays above the 1 s of the
+# workers' BRPOP polling.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+KLIMOP_REDIS_BROKER_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 1.0,
+    "socket_timeout": 5.0,
+    "max_retries": 0,
+}
 CELERY_FILESYSTEM_DIR = Path(env("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / "celery")))
 CELERY_QUEUE_DIR = CELERY_FILESYSTEM_DIR / "queue"
 CELERY_PROCESSED_DIR = CELERY_FILESYSTEM_DIR / "processed"
@@ -330,7 +381,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Redis redelivers unacked tasks after the visibility timeout; we never hold
     # work in long ETA tasks, so an hour is plenty.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = KLIMOP_REDIS_BROKER_OPTIONS
+
+# After one failed enqueue a process skips the broker for this many seconds (klimop/queue.py).
+KLIMOP_BROKER_PAUSE = 30
+
+# --- health (klimop/health.py, /healthz/ready, manage.py health) ----------------------------
+# Beat's heartbeat runs every minute; older than this, beat or the workers are stuck.
+KLIMOP_HEALTH_HEARTBEAT_MAX_AGE = env.int("KLIMOP_HEALTH_HEARTBEAT_MAX_AGE", default=300)
+# The sweeps run every minute; a notification due for longer than this is stuck in the outbox.
+KLIMOP_HEALTH_OUTBOX_MAX_AGE = env.int("KLIMOP_HEALTH_OUTBOX_MAX_AGE", default=600)
+# Who may read the details of /healthz/ready (ages, counts, errors) besides the admin's staff:
+# a monitoring system sending "Authorization: Bearer <token>". Empty: staff only.
+KLIMOP_HEALTH_TOKEN = env("KLIMOP_HEALTH_TOKEN", default="")
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,6 @@
-/* Browser push on the notifications page: one button turns Klimop's notifications on or off
-   for this browser. Without JavaScript, or in a browser without Web Push, nothing is offered. */
+/* Browser push. On the notifications page one button turns Klimop's notifications on or off
+   for this browser; on a parent's home a dismissable card invites them to turn it on (the
+   second part below). Without JavaScript, or in a browser without Web Push, nothing is offered. */
 (function () {
   "use strict";
   var card = document.getElementById("push-card");
@@ -135,5 +136,105 @@
   }).catch(function () {
     say(text.textUnsupported);
     button.remove();
+  });
+})();
+
+// The invitation on a parent's home (templates/notifications/push_invite.html): shown only when
+// this browser can receive push, permission was neither given nor refused, and the person did
+// not dismiss it on this device. On an iPhone or iPad outside the home-screen app Safari has no
+// push at all: the card explains how to add Klimop to the home screen first.
+(function () {
+  "use strict";
+  var card = document.getElementById("push-invite");
+  if (!card) { return; }
+  var text = card.dataset;
+  var status = card.querySelector("[data-push-invite-status]");
+  var storageKey = "klimop.pushInvite.dismissed." + (text.user || "");
+
+  function dismissed() {
+    try { return window.localStorage.getItem(storageKey) === "1"; } catch (e) { return false; }
+  }
+
+  function remember() {
+    try { window.localStorage.setItem(storageKey, "1"); } catch (e) { /* private mode: just hide */ }
+  }
+
+  function step(name) {
+    card.querySelectorAll("[data-push-invite-step]").forEach(function (el) {
+      el.hidden = el.dataset.pushInviteStep !== name;
+    });
+    card.hidden = false;
+  }
+
+  function keyBytes(base64url) {
+    var base64 = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    var raw = window.atob(base64);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) { bytes[i] = raw.charCodeAt(i); }
+    return bytes;
+  }
+
+  var ios = /iPad|iPhone|iPod/.test(navigator.userAgent) ||
+    (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+  var standalone = window.navigator.standalone === true ||
+    (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches);
+  var supported = window.isSecureContext && "serviceWorker" in navigator && "PushManager" in window &&
+    "Notification" in window && window.fetch;
+
+  if (dismissed()) { return; }
+  if (ios && !standalone) {
+    step("ios");
+  } else if (supported && Notification.permission === "default") {
+    step("ask");
+  } else {
+    return;
+  }
+
+  card.addEventListener("click", function (event) {
+    if (event.target.closest("[data-push-dismiss]")) {
+      remember();
+      card.hidden = true;
+      return;
+    }
+    var on = event.target.closest("[data-push-invite-on]");
+    if (!on) { return; }
+    on.disabled = true;
+    // Asked first, inside the tap: browsers grant the permission prompt only to a gesture.
+    Notification.requestPermission().then(function (permission) {
+      if (permission !== "granted") {
+        status.textContent = text.textDenied;
+        on.hidden = true;
+        return null;
+      }
+      return navigator.serviceWorker.register(text.swUrl, { scope: "/" }).then(function () {
+        return navigator.serviceWorker.ready;
+      }).then(function (registration) {
+        return registration.pushManager.getSubscription().then(function (existing) {
+          return existing || registration.pushManager.subscribe({
+            userVisibleOnly: true,
+            applicationServerKey: keyBytes(text.publicKey),
+          });
+        });
+      }).then(function (subscription) {
+        return fetch(text.subscribeUrl, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: {
+            "Content-Type": "application/json",
+            "X-CSRFToken": card.querySelector("[name=csrfmiddlewaretoken]").value,
+          },
+          body: JSON.stringify(subscription.toJSON()),
+        });
+      }).then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        status.textContent = text.textOn;
+        card.querySelectorAll("[data-push-invite-step] .push-invite__actions").forEach(function (el) {
+          el.hidden = true;
+        });
+      });
+    }).catch(function () {
+      on.disabled = false;
+      status.textContent = text.textError;
+    });
   });
 })();

@@ -1,5 +1,9 @@
 """Two schools on one portal: the director and the office of one can change nothing of the other.
 
+Collected in tests/test_demo_school.py (imported there), so these tests read that module's
+one demo build instead of building the demo again (~10 s): this file's name does not start
+with ``test_``, so pytest does not collect it a second time.
+
 School A is the demo school (every model filled in); school B is a small school whose
 director and office try every admin view, action, import and invitation on A's objects
 and people. After each attempt, every row that existed for A is compared with what it
