@@ -138,7 +138,8 @@ def test_the_page_states_the_order_and_the_columns(client, school, school_year, 
     with translation.override("nl"):
         page = client.get(reverse(PAGE), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     order = [
-        page.index(name) for name in ("1</span> groups.csv", "2</span> staff.csv", "3</span> pupils.csv")
+        page.index(f"{number}</span> <code>{name}</code>")
+        for number, name in ((1, "groups.csv"), (2, "staff.csv"), (3, "pupils.csv"), (4, "guardians.csv"))
     ]
     assert order == sorted(order)
     for column in ("external_id", "guardian_external_id", "pupil_external_id", "date_of_birth", "weekdays"):
