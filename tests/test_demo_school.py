@@ -63,6 +63,14 @@ from tests.cross_school import (  # noqa: F401 - pytest collects what this modul
     world,
 )
 from tests.csp import crawl
+from tests.language import (
+    TYPICAL_ENGLISH,
+    _names_in_the_demo,
+    _shape,
+    delete_selected_confirmations,
+    foreign_words,
+    walk_admin,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_built", "_demo_clock")]
 
@@ -979,3 +987,33 @@ def test_the_demo_office_imports_the_samples_on_the_directory_import_page(client
     assert preview.context["can_confirm"], preview.context["outcome"].problems
     client.post(reverse("admin:directory_import"), {"action": "confirm", "digest": preview.context["digest"]})
     assert Pupil.objects.filter(school=school, external_id="L1004", group__name="8a").exists()
+
+
+# --- the director's admin in Dutch (tests/language.py) -------------------------------------
+
+
+def test_the_directors_admin_shows_no_english_in_dutch(client):
+    director = User.objects.get(email=demo.LOGIN_DIRECTOR)
+    assert director.language == "nl"
+    client.force_login(director)
+    with time_machine.travel(DEMO_BUILT_AT, tick=False):
+        pages = walk_admin(client)
+        pages.update(delete_selected_confirmations(client, pages))
+    names = _names_in_the_demo()
+    kinds = {_shape(p)[0].rstrip("/").rsplit("/", 1)[-1] for p in pages}
+    # The walk reached lists, add and change forms, the history, delete pages and the
+    # confirmation of the "delete selected" action.
+    assert {"admin", "pupil", "add", "change", "history", "delete", "delete_selected"} <= kinds, sorted(kinds)
+    assert len(pages) > 60
+    found = {path: foreign_words(html, TYPICAL_ENGLISH, names) for path, html in pages.items()}
+    problems = [f"{path}: {sorted(words)}" for path, words in found.items() if words]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_admins_scripts_are_dutch_too(client):
+    """The two-box selector of a round's groups and a teacher's groups ("Alle groepen kiezen",
+    not "Choose all groepen") reads its words from the admin's JavaScript catalogue."""
+    client.force_login(User.objects.get(email=demo.LOGIN_DIRECTOR))
+    catalogue = client.get(reverse("admin:jsi18n")).content.decode()
+    for dutch in ("Alle %s kiezen", "Geselecteerde %s kiezen", "Alle %s verwijderen", "Beschikbare %s"):
+        assert dutch in catalogue
