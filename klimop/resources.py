@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -957,4 +959,51 @@ def directory_import(
         failed = any(o.problems for o in outcomes)
         if dry_run or failed:
             transaction.set_rollback(True)
+        else:
+            _log_import(actor, outcomes)
     return DirectoryImport(files=outcomes, imported=not (dry_run or failed))
+
+
+#: The admin's history entry of each row an import added or changed (the single-file import of
+#: django-import-export writes one per row too).
+_LOGGED = {RowResult.IMPORT_TYPE_NEW: ADDITION, RowResult.IMPORT_TYPE_UPDATE: CHANGE}
+
+
+def _log_import(actor, outcomes: list[FileOutcome]) -> None:
+    """One admin history entry per row added or changed, by the person who confirmed, naming
+    the file: the object's history and the admin's "recent actions" say who imported what.
+    A row of guardians.csv is a guardian's relation to a pupil: it goes in the guardian's
+    history (once per guardian and kind of entry). Rows the import left as they were get none.
+    Written in the import's transaction, so an import that is rolled back leaves no entry."""
+    entries: dict[tuple[int, str, int], LogEntry] = {}
+    for outcome in outcomes:
+        model = outcome.spec.resource._meta.model
+        rows = [
+            (row, flag) for row in outcome.rows if (flag := _LOGGED.get(row.import_type)) and row.object_id
+        ]
+        objects: dict[str, tuple[type, str, str]] = {
+            str(row.object_id): (model, str(row.object_id), row.object_repr or "") for row, _flag in rows
+        }
+        if model is GuardianRelation:
+            relations = GuardianRelation.objects.filter(pk__in=objects).select_related("guardian")
+            objects = {str(r.pk): (Guardian, str(r.guardian_id), str(r.guardian)) for r in relations}
+        for row, flag in rows:
+            target, object_id, text = objects[str(row.object_id)]
+            content_type = ContentType.objects.get_for_model(target)
+            message = (
+                _("Added by the school directory import (%(file)s).")
+                if flag == ADDITION
+                else _("Changed by the school directory import (%(file)s).")
+            ) % {"file": outcome.name}
+            entries.setdefault(
+                (content_type.pk, object_id, flag),
+                LogEntry(
+                    user_id=actor.pk,
+                    content_type=content_type,
+                    object_id=object_id,
+                    object_repr=text[:200],
+                    action_flag=flag,
+                    change_message=message,
+                ),
+            )
+    LogEntry.objects.bulk_create(entries.values())

@@ -5,6 +5,7 @@ pages in Dutch, as the director sees them."""
 from pathlib import Path
 
 import pytest
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -162,6 +163,48 @@ def test_preview_then_confirm_imports_the_four_files(client, school, school_year
     assert school_rows(school) == {"groups": 4, "staff": 7, "pupils": 5, "guardians": 8}
     assert "Geïmporteerd. groups.csv: 4 nieuw" in done.content.decode()
     assert SESSION_KEY not in client.session
+
+
+def test_the_import_leaves_who_added_and_changed_what_in_the_admins_history(
+    client, school, school_year, director
+):
+    client.force_login(director.user)
+    digest = client.post(reverse(PAGE), {"action": "preview", **uploads()}).context["digest"]
+    assert not LogEntry.objects.exists()  # a preview leaves no trace
+
+    client.post(reverse(PAGE), {"action": "confirm", "digest": digest})
+
+    entries = LogEntry.objects.filter(user=director.user)
+    added = {(e.content_type.model, e.object_id) for e in entries if e.action_flag == ADDITION}
+    assert {
+        ("group", str(pk)) for pk in Group.objects.filter(school=school).values_list("pk", flat=True)
+    } <= added
+    assert {
+        ("pupil", str(pk)) for pk in Pupil.objects.filter(school=school).values_list("pk", flat=True)
+    } <= added
+    assert {("guardian", str(pk)) for pk in Guardian.objects.values_list("pk", flat=True)} <= added
+    assert len({m for m, _pk in added}) == 4  # groups, staff, pupils and guardians
+    pupil = Pupil.objects.get(school=school, external_id="L1001")
+    history = client.get(reverse("admin:klimop_pupil_history", args=[pupil.pk])).content.decode()
+    assert "Toegevoegd door de schoolimport (pupils.csv)." in history
+
+    # The same files again with one pupil in another group: that row alone is a change.
+    text = (SAMPLES / "pupils.csv").read_text()
+    assert "L1001,Noa,Jansen,12-04-2020,1a" in text
+    moved = text.replace("L1001,Noa,Jansen,12-04-2020,1a", "L1001,Noa,Jansen,12-04-2020,3b")
+    digest = client.post(reverse(PAGE), {"action": "preview", **uploads(pupils=moved)}).context["digest"]
+    client.post(reverse(PAGE), {"action": "confirm", "digest": digest})
+    changed = LogEntry.objects.filter(action_flag=CHANGE)
+    assert [(e.content_type.model, e.object_id) for e in changed] == [("pupil", str(pupil.pk))]
+    assert changed.get().change_message == "Gewijzigd door de schoolimport (pupils.csv)."
+
+
+def test_an_import_with_a_bad_row_leaves_no_history(school, school_year, director):
+    outcome = directory_import(
+        actor=director.user, school=school, files=samples(guardians=BAD_GUARDIANS), dry_run=False
+    )
+    assert outcome.problems and not outcome.imported
+    assert not LogEntry.objects.exists()
 
 
 def test_a_bad_row_lists_file_row_column_and_keeps_the_files(client, school, school_year, director):
