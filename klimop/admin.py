@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.utils import NestedObjects, quote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import router
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import format_html, format_html_join
@@ -103,16 +105,49 @@ def object_school_ids(obj) -> set[int]:
     return {obj.school_id} if getattr(obj, "school_id", None) else set()
 
 
-def _without_links(items: list, prefixes: tuple[str, ...]) -> list:
-    """The nested list of things a delete removes, without the lines that start with ``prefixes``."""
-    kept: list = []
-    for item in items:
-        if isinstance(item, list):
-            if nested := _without_links(item, prefixes):
-                kept.append(nested)
-        elif not str(item).startswith(prefixes):
-            kept.append(item)
-    return kept
+#: The most objects a delete page names; the rest are counted in its summary.
+DELETE_PAGE_LINES = 100
+
+
+def _named_lines(admin_site, tree: list, limit: int) -> tuple[list, int]:
+    """The nested list of a delete page (Django's ``NestedObjects.nested``: each object, then
+    the list of what goes with it), naming the first ``limit`` objects in reading order and
+    leaving out the rest and the rows of link tables. Returns the lines and how many it named."""
+    named = 0
+
+    def walk(items: list) -> list:
+        nonlocal named
+        kept: list = []
+        parent_kept = False
+        for item in items:
+            if isinstance(item, list):
+                if parent_kept and (nested := walk(item)):
+                    kept.append(nested)
+            elif not item._meta.auto_created and named < limit:
+                kept.append(_delete_page_line(admin_site, item))
+                named += 1
+                parent_kept = True
+            else:
+                parent_kept = False
+        return kept
+
+    return walk(tree), named
+
+
+def _delete_page_line(admin_site, obj):
+    """One object on a delete page, as Django names it: its kind, and a link to it when the
+    admin has a page for it."""
+    opts = obj._meta
+    if admin_site.is_registered(obj.__class__):
+        try:
+            url = reverse(
+                f"{admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=(quote(obj.pk),)
+            )
+        except NoReverseMatch:
+            pass
+        else:
+            return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
+    return f"{capfirst(opts.verbose_name)}: {obj}"
 
 
 class _ScopedFormfieldsMixin:
@@ -149,14 +184,45 @@ class SchoolScopedAdmin(_ScopedFormfieldsMixin, admin.ModelAdmin):
         return is_manager(request)
 
     def get_deleted_objects(self, objs, request):
-        """The delete page without the rows of Django's own link tables ("Round-group-relatie:
-        Round_groups object (1)"): links between two things, removed with them, with no name."""
-        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        """What the delete page lists, as Django's (every object the delete removes, with its
+        kind in the summary, and whether the user may delete each), with two changes:
+
+        - without the rows of Django's own link tables ("Round-group-relatie: Round_groups
+          object (1)"): links between two things, removed with them, with no name;
+        - at most ``DELETE_PAGE_LINES`` lines: a school year removes thousands of rows (every
+          consent answer of the year, each named after its pupil and parent), and naming all
+          of them took seconds. The summary still counts every kind; every object is still
+          checked for the permission to delete it.
+        """
+        objs = list(objs)
+        if not objs:
+            return [], {}, set(), []
+        collector = NestedObjects(using=router.db_for_write(objs[0]._meta.model), origin=objs)
+        collector.collect(objs)
+        perms_needed: set = set()
         links = [m for m in apps.get_models(include_auto_created=True) if m._meta.auto_created]
-        prefixes = tuple(f"{capfirst(m._meta.verbose_name)}: " for m in links)
-        link_names = {str(m._meta.verbose_name_plural) for m in links}
-        model_count = {name: n for name, n in model_count.items() if str(name) not in link_names}
-        return _without_links(to_delete, prefixes), model_count, perms_needed, protected
+
+        def checked(obj):
+            if self.admin_site.is_registered(obj.__class__):
+                model_admin = self.admin_site.get_model_admin(obj.__class__)
+                if not model_admin.has_delete_permission(request, obj):
+                    perms_needed.add(obj._meta.verbose_name)
+            return obj
+
+        to_delete, named = _named_lines(self.admin_site, collector.nested(checked), DELETE_PAGE_LINES)
+        if hidden := sum(len(v) for m, v in collector.model_objs.items() if m not in links) - named:
+            to_delete.append(
+                _("… and %(count)d more, counted by kind in the summary above.") % {"count": hidden}
+            )
+        protected = [
+            _delete_page_line(self.admin_site, obj) for obj in list(collector.protected)[:DELETE_PAGE_LINES]
+        ]
+        model_count = {
+            model._meta.verbose_name_plural: len(found)
+            for model, found in collector.model_objs.items()
+            if model not in links
+        }
+        return to_delete, model_count, perms_needed, protected
 
     def has_view_permission(self, request, obj=None):
         return is_manager(request) and self._in_scope(request, obj)

@@ -1,5 +1,6 @@
 """The admin for directors and the office: their own school only, no entry for anyone else."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from django.urls import reverse
 from absences.models import AbsenceSettings
 from communication.chats.models import ChatSettings
 from conversations.models import PlannerSettings
+from klimop import admin as klimop_admin
 from klimop.models import (
     Group,
     Guardian,
@@ -650,3 +652,63 @@ def test_import_is_not_offered_to_someone_outside_the_admin(client, teacher):
 
     assert client.get(url("pupil", "import")).status_code in (302, 403)
     assert School.objects.count() == 1
+
+
+# --- delete pages --------------------------------------------------------------------------------
+
+
+def _consent_answers(school_year, group, n: int) -> None:
+    """``n`` pupils of ``group``, each with a parent who answered the photo question."""
+    from django.utils import timezone
+
+    from klimop.privacy.models import ConsentDecision, ConsentPurpose
+
+    purpose = ConsentPurpose.values[0]
+    for _ in range(n):
+        relation = f.GuardianRelationFactory(pupil=f.PupilFactory(group=group))
+        ConsentDecision.objects.create(
+            pupil=relation.pupil,
+            guardian=relation.guardian,
+            purpose=purpose,
+            school_year=school_year,
+            granted=True,
+            decided_at=timezone.now(),
+        )
+
+
+def test_a_school_years_delete_page_costs_the_same_for_more_consent_answers(
+    client, school_year, group, director
+):
+    """The year's consent answers are the parents' (a director may not delete them): the page
+    says so. It names the first hundred objects only, so a year with more answers (each named
+    after its pupil and parent) costs no more queries; it used to take seconds."""
+    client.force_login(director.user)
+    url = reverse("admin:klimop_schoolyear_delete", args=[school_year.pk])
+    counts = []
+    for more in (klimop_admin.DELETE_PAGE_LINES + 10, 40):
+        _consent_answers(school_year, group, more)
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url).content.decode()
+        counts.append(len(queries))
+        assert "Schooljaar kan niet worden verwijderd" in page
+        assert "toestemmingskeuze" in page
+    assert counts[0] == counts[1], counts
+
+
+def test_a_big_delete_page_names_the_first_objects_and_counts_every_kind(
+    admin_client, school_year, monkeypatch
+):
+    monkeypatch.setattr(klimop_admin, "DELETE_PAGE_LINES", 3)
+    for i in range(5):
+        f.GroupFactory(school_year=school_year, name=f"9{i}")
+    html = admin_client.get(reverse("admin:klimop_schoolyear_delete", args=[school_year.pk])).content.decode()
+
+    assert "Weet u zeker" in html  # the superuser may delete it all
+    assert "Groepen: 5" in html  # the summary counts every group
+    hidden = int(re.search(r"… en nog (\d+), per soort geteld in de samenvatting hierboven\.", html).group(1))
+    assert hidden >= 3  # the other three groups, and what else goes with the year
+    # Three lines name an object (the year, then two of its groups), each linked as Django links it.
+    objects = html[html.index('id="deleted-objects"') :]
+    assert objects.count("Schooljaar: <a href=") == 1
+    assert objects.count("Groep: <a href=") == 2

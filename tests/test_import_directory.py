@@ -203,7 +203,8 @@ def test_an_import_with_a_bad_row_leaves_no_history(school, school_year, directo
     outcome = directory_import(
         actor=director.user, school=school, files=samples(guardians=BAD_GUARDIANS), dry_run=False
     )
-    assert outcome.problems and not outcome.imported
+    assert outcome.problems
+    assert not outcome.imported
     assert not LogEntry.objects.exists()
 
 
