@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.contrib import admin, messages
-from django.contrib.admin.utils import NestedObjects, quote
+from django.contrib.admin.utils import NestedObjects, quote, unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router
@@ -919,6 +919,28 @@ class UserAdmin(DjangoUserAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A login's page is an administrator's. The admin links to it from every page that
+        shows a login (an absence report's "reported by", a consent answer's parent, a
+        guardian's login): a director or the office who follows such a link is taken to the
+        person as their school knows them — the staff member or guardian of that login they may
+        view — instead of a refusal. Anyone else gets what they got before."""
+        if not self.has_view_permission(request) and (person := self._person_page(request, object_id)):
+            return HttpResponseRedirect(person)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _person_page(self, request, object_id) -> str | None:
+        try:
+            user_id = int(unquote(object_id))
+        except ValueError:
+            return None
+        for model in (StaffMember, Guardian):
+            model_admin = self.admin_site.get_model_admin(model)
+            for person in model_admin.get_queryset(request).filter(user_id=user_id).order_by("pk"):
+                if model_admin.has_view_permission(request, person):
+                    return reverse(f"admin:klimop_{model._meta.model_name}_change", args=[quote(person.pk)])
+        return None
 
     def has_add_permission(self, request):
         return request.user.is_active and request.user.is_superuser

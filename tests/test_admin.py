@@ -712,3 +712,35 @@ def test_a_big_delete_page_names_the_first_objects_and_counts_every_kind(
     objects = html[html.index('id="deleted-objects"') :]
     assert objects.count("Schooljaar: <a href=") == 1
     assert objects.count("Groep: <a href=") == 2
+
+
+# --- links to a login --------------------------------------------------------------------------
+
+
+def test_a_managers_link_to_a_login_leads_to_the_person_their_school_knows(
+    client, director, parent, teacher, other_school
+):
+    """Pages like an absence report show the login that reported it; a login's own page is an
+    administrator's. A director who follows the link lands on the guardian or staff member."""
+    client.force_login(director.user)
+
+    to_parent = client.get(reverse("admin:klimop_user_change", args=[parent.user.pk]))
+    to_teacher = client.get(reverse("admin:klimop_user_change", args=[teacher.user.pk]))
+
+    assert to_parent.status_code == 302
+    assert to_parent["Location"] == reverse("admin:klimop_guardian_change", args=[parent.pk])
+    assert to_teacher["Location"] == reverse("admin:klimop_staffmember_change", args=[teacher.pk])
+    page = client.get(to_parent["Location"])
+    assert page.status_code == 200
+    assert parent.last_name in page.content.decode()
+
+
+def test_a_login_the_school_does_not_know_stays_refused(client, director, other_school):
+    elsewhere = f.GuardianRelationFactory(pupil=f.PupilFactory(school=other_school, group=None)).guardian
+    nobody = f.UserFactory()
+    client.force_login(director.user)
+
+    for user in (elsewhere.user, nobody):
+        response = client.get(reverse("admin:klimop_user_change", args=[user.pk]))
+        assert response.status_code == 403, user
+    assert client.get(reverse("admin:klimop_user_change", args=["not-a-number"])).status_code == 403
