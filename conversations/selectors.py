@@ -23,6 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from klimop import access
+from klimop.memo import memoised
 from klimop.models import Group, Guardian, GuardianRelation, Pupil, StaffMember
 
 from . import rules, services
@@ -87,14 +88,19 @@ def days_of(slots) -> list[tuple[dt.date, list[Slot]]]:
 
 def rounds_for_parent(*, viewer, now: dt.datetime | None = None) -> list[Round]:
     """Rounds with a group of one of the viewer's children that are not over yet."""
-    now = now or timezone.now()
-    groups = access.pupils_actable_by(viewer).values("group_id")
-    return list(
-        Round.objects.filter(groups__in=groups, last_date__gte=rules.local(now).date())
-        .select_related("school__planner_settings")
-        .distinct()
-        .order_by("first_date")
-    )
+    today = rules.local(now or timezone.now()).date()
+
+    def read() -> list[Round]:
+        groups = access.pupils_actable_by(viewer).values("group_id")
+        return list(
+            Round.objects.filter(groups__in=groups, last_date__gte=today)
+            .select_related("school__planner_settings")
+            .distinct()
+            .order_by("first_date")
+        )
+
+    # The home's quick actions and its planner card ask the same within one page.
+    return memoised(("rounds_for_parent", viewer.pk, today), read)
 
 
 def round_get_for_parent(*, viewer, pk: int) -> Round:
@@ -413,7 +419,13 @@ def parent_card_context(user, now: dt.datetime | None = None) -> dict:
     rounds = rounds_for_parent(viewer=user, now=now)
     if not rounds:
         return {"show": False}
-    bookings = upcoming_bookings_for(viewer=user, now=now)
+    # What the card shows of a booking: the child's first name, the time and the teacher.
+    bookings = list(
+        _visible_bookings(user)
+        .filter(slot__ends_at__gt=now, round__in=[r.pk for r in rounds])
+        .select_related("pupil", "slot__staff__user")
+        .order_by("slot__starts_at")
+    )
     pupils = list(access.pupils_actable_by(user).select_related("group").order_by("first_name"))
     prefetch_related_objects(rounds, "groups")  # one query for every round's groups
     rows: list[dict[str, Any]] = []

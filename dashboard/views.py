@@ -18,6 +18,7 @@ from communication.chats.selectors import open_parent_messages_for
 from communication.posts import selectors as post_selectors
 from communication.posts import services as post_services
 from klimop import access, selectors
+from klimop.memo import request_memo
 from klimop.notifications.services import push_enabled
 
 from .selectors import group_pupils_for, group_summaries_for, no_children_reason, quick_actions_for
@@ -27,26 +28,33 @@ HOME_POSTS = 5
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Parents land on their children; staff who are not parents on their dashboard."""
+    """Parents land on their children; staff who are not parents on their dashboard.
+
+    The cards read the parent's children, rounds and school calendar once (``klimop.memo``);
+    posts shown here count as read once the page is made, outside that block."""
+    with request_memo():
+        response, shown = _home(request)
+    post_services.post_mark_read(actor=request.user, posts=[p for p in shown if not p.is_read])
+    return response
+
+
+def _home(request: HttpRequest) -> tuple[HttpResponse, list]:
     children = selectors.children_for_guardian(viewer=request.user)
     if not children and access.is_staff_user(request.user):
-        return redirect("staff_dashboard")
+        return redirect("staff_dashboard"), []
     context: dict[str, Any] = {"children": children, "push_invite": push_enabled()}
     if context["push_invite"]:
         context["push_public_key"] = settings.WEBPUSH_VAPID_PUBLIC_KEY
     if not children:
         context["contact_school"] = selectors.contact_school_for_empty_home()
         context["no_children_reason"] = no_children_reason(viewer=request.user)
-        return render(request, "dashboard/home.html", context)
+        return render(request, "dashboard/home.html", context), []
     context["quick_actions"] = quick_actions_for(viewer=request.user)
     # The newest posts of the children's groups and the school; the full,
     # paged timeline is at /berichten/. Posts shown here count as read, as there.
     posts = list(post_selectors.timeline_for(viewer=request.user)[:HOME_POSTS])
     context["posts"] = posts
-    with selectors.request_memo():  # the cards share one calendar per school
-        response = render(request, "dashboard/home.html", context)
-    post_services.post_mark_read(actor=request.user, posts=[p for p in posts if not p.is_read])
-    return response
+    return render(request, "dashboard/home.html", context), posts
 
 
 def _group_param(request: HttpRequest) -> int | None:
@@ -61,7 +69,7 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
     """A teacher's groups with every pupil; for the whole school (director, office, care
     coordinator) a summary per group, its pupils on demand: ``?groep=<pk>`` opens that group
     (the page's script asks with HX-Request and gets only the pupil list)."""
-    with selectors.request_memo():  # the cards share one calendar per school
+    with request_memo():  # the cards share one calendar per school, one reading of the rules
         return _staff_dashboard(request)
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -17,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from . import access, national_calendar, worktime
+from .memo import memoised
 from .models import (
     Group,
     Guardian,
@@ -33,22 +31,6 @@ _SettingsRow = TypeVar("_SettingsRow", bound=Model)
 # --- working-time calendars (the pure module gets plain data from here) -------------------
 
 
-#: What one page computed already (see :func:`request_memo`); None outside such a page.
-_memo: ContextVar[dict[tuple[str, int], Any] | None] = ContextVar("klimop_request_memo", default=None)
-
-
-@contextlib.contextmanager
-def request_memo() -> Iterator[None]:
-    """Within this block (one page that shows many cards, e.g. the staff dashboard) a school's
-    calendar is built once and shared by every card. Nothing outlives the block, so the next
-    request reads the database again; services and tasks never run inside one."""
-    token = _memo.set({})
-    try:
-        yield
-    finally:
-        _memo.reset(token)
-
-
 def school_calendar(school: School) -> worktime.WorkCalendar:
     """The school's working time: office hours, days without school, its school years.
 
@@ -57,9 +39,10 @@ def school_calendar(school: School) -> worktime.WorkCalendar:
     school holidays, public holidays and the school's choice for Good Friday and
     Liberation Day. So the calendar never runs out of working time.
     """
-    memo = _memo.get()
-    if memo is not None and ("calendar", school.pk) in memo:
-        return memo[("calendar", school.pk)]
+    return memoised(("calendar", school.pk), lambda: _school_calendar(school))
+
+
+def _school_calendar(school: School) -> worktime.WorkCalendar:
     hours, closed, terms = _calendar_rows(school.pk)
     if not hours:
         hours = dict(worktime.DEFAULT_HOURS)
@@ -68,10 +51,7 @@ def school_calendar(school: School) -> worktime.WorkCalendar:
         closed_on_good_friday=school.closed_on_good_friday,
         closed_on_liberation_day=school.closed_on_liberation_day,
     )
-    cal = worktime.WorkCalendar(hours=hours, closed_dates=closed, terms=terms, later_years=later)
-    if memo is not None:
-        memo[("calendar", school.pk)] = cal
-    return cal
+    return worktime.WorkCalendar(hours=hours, closed_dates=closed, terms=terms, later_years=later)
 
 
 def _as_date(value: Any) -> dt.date:
