@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -392,9 +392,11 @@ def children_absences_for(
 def _family_requests(viewer) -> QuerySet[LeaveRequest]:
     """Requests all of whose children the viewer may act for: both parents with gezag follow a
     request, and nobody sees a child's name they have no right to (a half-sibling, a barred child)."""
-    actable = access.pupils_actable_by(viewer)
-    return LeaveRequest.objects.filter(pupils__in=actable).exclude(
-        pupils__in=Pupil.objects.exclude(pk__in=actable.values("pk"))
+    actable = access.pupils_actable_by(viewer).values("pk")
+    children = LeaveRequest.pupils.through.objects.filter(leaverequest=OuterRef("pk"))
+    # Each request once: one of its children is the viewer's, and none is somebody else's.
+    return LeaveRequest.objects.filter(
+        Exists(children.filter(pupil__in=actable)), ~Exists(children.exclude(pupil__in=actable))
     )
 
 
@@ -453,7 +455,7 @@ def leave_requests_for_family(*, viewer, now: dt.datetime | None = None) -> list
     now = now or timezone.now()
     return [
         as_the_family_sees_it(leave, now)
-        for leave in LeaveRequest.objects.filter(pk__in=_family_requests(viewer).values("pk"))
+        for leave in _family_requests(viewer)
         .select_related("school", "requested_by")
         .prefetch_related("pupils")
         .order_by("-submitted_at")
