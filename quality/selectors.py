@@ -22,7 +22,7 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -284,8 +284,8 @@ class GroupRow:
     in_period: bool = False  # the group's school year overlaps the period (post rhythm)
     year_starts_on: dt.date = dt.date.min
     year_ends_on: dt.date = dt.date.max
-    guardians: set[int] = field(default_factory=set)
-    active: set[int] = field(default_factory=set)
+    guardians: int = 0  # guardians with access to a pupil of the group
+    active: int = 0  # of them, who logged in during the period
     posts: int = 0
     weeks: int = 0
     weeks_met: int = 0
@@ -294,7 +294,7 @@ class GroupRow:
 
     @property
     def active_share(self) -> float | None:
-        return percent(len(self.active), len(self.guardians))
+        return percent(self.active, self.guardians)
 
     @property
     def weeks_share(self) -> float | None:
@@ -467,42 +467,43 @@ def _satisfaction(school, period, targets) -> tuple[Figure, list[SurveySummary]]
 
 def _active_parents(school, period, targets, groups) -> tuple[Figure, int]:
     """Guardians with access to a pupil of the school, and who of them logged in."""
-    rows = (
-        GuardianRelation.objects.filter(
-            pupil__school=school,
-            access__in=access.VIEW_ACCESS,
-        )
-        .filter(Q(pupil__left_on__isnull=True) | Q(pupil__left_on__gte=period.starts_on))
-        .values_list(
-            "guardian_id",
-            "pupil__group_id",
-            "guardian__user_id",
-            "guardian__user__is_active",
-            "guardian__user__last_login",
+    relations = GuardianRelation.objects.filter(
+        pupil__school=school,
+        access__in=access.VIEW_ACCESS,
+    ).filter(Q(pupil__left_on__isnull=True) | Q(pupil__left_on__gte=period.starts_on))
+    account = Q(guardian__user__isnull=False, guardian__user__is_active=True)
+    logged_in = account & Q(
+        guardian__user__last_login__gte=period.start, guardian__user__last_login__lt=period.end
+    )
+    # Counted by the database, per group and for the school (a guardian of two groups counts
+    # once in the school's figure): a school's relations are a thousand or more rows.
+    per_group = (
+        relations.order_by()
+        .values("pupil__group_id")
+        .annotate(
+            guardians=Count("guardian_id", distinct=True),
+            active=Count("guardian_id", distinct=True, filter=logged_in),
         )
     )
-    everyone, with_account, active = set(), set(), set()
-    for guardian_id, group_id, user_id, is_active, last_login in rows:
-        everyone.add(guardian_id)
-        logged_in = bool(user_id and is_active and last_login and period.start <= last_login < period.end)
-        if user_id and is_active:
-            with_account.add(guardian_id)
-        if logged_in:
-            active.add(guardian_id)
-        group = groups.get(group_id)
+    for row in per_group:
+        group = groups.get(row["pupil__group_id"])
         if group is not None:
-            group.guardians.add(guardian_id)
-            if logged_in:
-                group.active.add(guardian_id)
+            group.guardians, group.active = row["guardians"], row["active"]
+    totals = relations.aggregate(
+        everyone=Count("guardian_id", distinct=True),
+        with_account=Count("guardian_id", distinct=True, filter=account),
+        active=Count("guardian_id", distinct=True, filter=logged_in),
+    )
+    everyone, with_account, active = totals["everyone"], totals["with_account"], totals["active"]
     figure = Figure(
         "active",
         str(_("Parents active")),
-        percent(len(active), len(everyone)),
+        percent(active, everyone),
         targets.active_parents_percent,
     )
     figure.summary = str(
         _("%(n)s of %(total)s parents logged in; %(accounts)s have an account")
-        % {"n": len(active), "total": len(everyone), "accounts": len(with_account)}
+        % {"n": active, "total": everyone, "accounts": with_account}
     )
     if period.is_past:
         # Only the latest login is kept: a parent active then who logged in since looks inactive.
@@ -510,11 +511,10 @@ def _active_parents(school, period, targets, groups) -> tuple[Figure, int]:
         figure.summary = ""
         figure.note = str(_("Not measurable afterwards: Klimop keeps only each parent's latest login."))
         for group in groups.values():
-            group.active.clear()
-            group.guardians.clear()
+            group.active = group.guardians = 0
     elif not everyone:
         figure.note = str(_("No parents with access yet."))
-    return figure, len(with_account)
+    return figure, with_account
 
 
 def _post_rhythm(school, period, targets, groups, cal, quota, now) -> Figure:

@@ -87,7 +87,7 @@ def _card_csv(card: quality.QualityCard) -> HttpResponse:
                 _number(row.active_share),
                 card.targets.active_parents_percent,
                 "",
-                f"{len(row.active)}/{len(row.guardians)}",
+                f"{row.active}/{row.guardians}",
             ]
         )
     for row in card.report_groups:

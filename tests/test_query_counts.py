@@ -27,7 +27,7 @@ MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=
 
 HOME_MAX = 20  # + the quick actions on a parent's home (3; tests/test_pages.py)
 TEACHER_DASHBOARD_MAX = 18
-DIRECTOR_DASHBOARD_MAX = 26
+DIRECTOR_DASHBOARD_MAX = 27  # the quality card's parents-active figure: two counts, not every relation
 BOOKING_PAGE_MAX = 14
 NOTIFICATIONS_MAX = 8
 
