@@ -295,9 +295,14 @@ def pages(args: argparse.Namespace, port: int, bench) -> tuple[list[Load], dict[
     return loads, targets, notes
 
 
-def alone(bench, loads: list[Load]) -> dict[str, tuple[float, int]]:
-    """Each page once more, alone, in this process (Django's test client): median time of 5 and
-    the number of queries; says whether a slow page is slow by itself or only under load."""
+def alone(bench, loads: list[Load]) -> dict[str, tuple[float, int, int]]:
+    """Each page once more, alone, in this process (Django's test client): median time of 5,
+    the number of queries and of Python function calls; says whether a slow page is slow by
+    itself or only under load. The calls (counted by cProfile) are the same in every run of the
+    same code and data, where times on a shared machine move by a third: compare those."""
+    import cProfile
+    import pstats
+
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -322,7 +327,7 @@ def alone(bench, loads: list[Load]) -> dict[str, tuple[float, int]]:
         "staff dashboard (director)": (bench.director, "/staff/"),
         "quality card (director)": (bench.director, "/kwaliteit/"),
     }
-    found: dict[str, tuple[float, int]] = {}
+    found: dict[str, tuple[float, int, int]] = {}
     for name, (email, path) in paths.items():
         client = Client(HTTP_HOST=HOST)
         if email:
@@ -333,9 +338,12 @@ def alone(bench, loads: list[Load]) -> dict[str, tuple[float, int]]:
             began = time.perf_counter()
             client.get(path, secure=True)
             times.append(time.perf_counter() - began)
-        with CaptureQueriesContext(connection) as queries:
+        with CaptureQueriesContext(connection) as captured:
             client.get(path, secure=True)
-        found[name] = (statistics.median(times) * 1000, len(queries))
+        queries = len(captured)  # now: the next request empties the connection's query log
+        profile = cProfile.Profile()
+        profile.runcall(client.get, path, secure=True)
+        found[name] = (statistics.median(times) * 1000, queries, pstats.Stats(profile).total_calls)
     return found
 
 
@@ -694,9 +702,9 @@ def _run(args: argparse.Namespace, stack: Stack) -> int:
             "queries — a page slow alone is slow by its own work, one fast alone but slow under "
             "load shares the two cores (gunicorn, PostgreSQL and the load client):",
             "",
-            "| page | alone ms | queries |",
-            "|---|--:|--:|",
-            *(f"| {name} | {ms:.0f} | {q} |" for name, (ms, q) in solo.items()),
+            "| page | alone ms | queries | Python calls |",
+            "|---|--:|--:|--:|",
+            *(f"| {name} | {ms:.0f} | {q} | {calls:,} |" for name, (ms, q, calls) in solo.items()),
             "",
         ]
         if notes:
