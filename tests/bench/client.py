@@ -53,7 +53,9 @@ class Session:
             self._conn.close()
             self._conn = None
 
-    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Response:
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None, extra: dict[str, str] | None = None
+    ) -> Response:
         headers = {
             "Host": f"{self.host}:{self.port}",
             "X-Forwarded-Proto": "https",
@@ -61,6 +63,7 @@ class Session:
             "Accept-Language": "nl",
             "User-Agent": "klimop-bench",
         }
+        headers.update(extra or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -99,11 +102,12 @@ class Session:
     def get(self, path: str) -> Response:
         return self.request("GET", path)
 
-    def post(self, path: str, form: dict[str, str]) -> Response:
+    def post(self, path: str, form: dict[str, str], extra: dict[str, str] | None = None) -> Response:
         page = self.cookies.get("csrftoken")
         if page is None:
             self.get(path)
-        return self.request("POST", path, {"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""), **form})
+        form = {"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""), **form}
+        return self.request("POST", path, form, extra)
 
     def login(self, email: str, password: str) -> None:
         """Through allauth's form, as a person does: the page, then the form with its token."""
@@ -127,6 +131,8 @@ class Job:
     session: Session
     make: Callable[[], tuple[str, str, dict[str, str] | None]]
     expect: int = 200
+    #: Headers of the page's script, when the page sends this request with it (``HX-Request``).
+    extra: dict[str, str] | None = None
 
 
 def client_ip(n: int) -> str:
@@ -167,7 +173,7 @@ def run_load(name: str, role: str, jobs: Sequence[Job], seconds: float, *, warmu
     def _one(job: Job) -> tuple[bool, str]:
         method, path, form = job.make()
         try:
-            answer = job.session.request(method, path, form)
+            answer = job.session.request(method, path, form, job.extra)
         except (OSError, http.client.HTTPException) as exc:
             job.session.close()
             return False, f"{path}: {exc!r}"

@@ -49,6 +49,9 @@ PARENT = Target(min_ratio=1 / 3, max_p95_ms=250)
 DASHBOARD = Target(min_ratio=1 / 5)
 POLL = Target(min_ratio=1 / 2)
 POST_MAIL_SECONDS, RUSH_SECONDS, RUSH_P95_MS = 60.0, 10.0, 1000.0
+#: What the booking page's script (static/js/planner.js) sends with a booking: the answer is
+#: the booking part of the page when the slot was taken, an ``HX-Redirect`` when it was booked.
+BOOKING_SCRIPT = {"HX-Request": "true"}
 
 
 def say(text: str = "") -> None:
@@ -226,8 +229,10 @@ def pages(args: argparse.Namespace, port: int, bench) -> tuple[list[Load], dict[
             {"csrfmiddlewaretoken": session.cookies.get("csrftoken", ""), f"slot_{pupil}": str(slot)},
         )
 
-    def each(ss: list[Session], make: Callable[[int], Callable], expect: int = 200) -> list[Job]:
-        return [Job(s, make(i), expect) for i, s in enumerate(ss)]
+    def each(
+        ss: list[Session], make: Callable[[int], Callable], expect: int = 200, extra: dict | None = None
+    ) -> list[Job]:
+        return [Job(s, make(i), expect, extra) for i, s in enumerate(ss)]
 
     plan: list[tuple[str, str, list[Job], Target | None]] = [
         ("baseline: anonymous ok", "anonymous", each(anon_s, lambda i: get("/__bench__/ok")), None),
@@ -268,7 +273,10 @@ def pages(args: argparse.Namespace, port: int, bench) -> tuple[list[Load], dict[
             "booking attempt, slot taken",
             "parent",
             each(
-                parent_s, lambda i: attempt(parent_s[i], parents[i].pupil_id, parents[i].taken_slot_id), 409
+                parent_s,
+                lambda i: attempt(parent_s[i], parents[i].pupil_id, parents[i].taken_slot_id),
+                409,
+                BOOKING_SCRIPT,
             ),
             None,
         ),
@@ -468,7 +476,9 @@ def rush(args: argparse.Namespace, port: int, bench, stack: Stack) -> list[str]:
                 began = time.monotonic()
                 try:
                     answer = session.post(
-                        path, {f"slot_{family.pupil_id}": str(choice)} | {"csrfmiddlewaretoken": csrf}
+                        path,
+                        {f"slot_{family.pupil_id}": str(choice)} | {"csrfmiddlewaretoken": csrf},
+                        BOOKING_SCRIPT,
                     )
                 except OSError as exc:
                     with lock:
@@ -476,8 +486,8 @@ def rush(args: argparse.Namespace, port: int, bench, stack: Stack) -> list[str]:
                     break
                 with lock:
                     latencies.append(time.monotonic() - began)
-                if answer.status == 302:
-                    result = "booked"
+                if answer.status == 200 and answer.headers.get("HX-Redirect"):
+                    result = "booked"  # the script then opens the booking's page
                     break
                 if answer.status != 409:
                     with lock:
