@@ -149,6 +149,47 @@ class ParentRound:
         return [c for c in self.children if c.booking is None]
 
 
+def _family_free_slots(
+    round_: Round, group_ids: Iterable[int | None], now: dt.datetime, taken: Iterable[int]
+) -> dict[int | None, list[Slot]]:
+    """The free times of these groups (only what the booking page shows of each), per group;
+    ``taken``: slot ids the viewer was just refused, left out."""
+    free: dict[int | None, list[Slot]] = defaultdict(list)
+    slots = (
+        free_slots(round_, now=now)
+        .filter(group__in=set(group_ids))
+        .exclude(pk__in=list(taken))
+        .select_related(None)
+        .select_related("staff__user")
+        .only("round", "group", "starts_at", "ends_at", "staff__user__first_name", "staff__user__last_name")
+    )
+    for slot in slots:
+        free[slot.group_id].append(slot)
+    return free
+
+
+def _child_plan(viewer, round_: Round, pupil: Pupil, booking: Booking | None, *, separate: bool, free, now):
+    return ChildPlan(
+        # The round's pupils are in its groups: pupil.group is set.
+        pupil=pupil,
+        teachers=list(pupil.group.teachers.all()),  # type: ignore[union-attr]
+        attends=round_.child_attends(pupil),
+        booking=booking,
+        may_change=bool(booking and services.may_change(booking, viewer, now)),
+        separate=separate,
+        days=days_of(free[pupil.group_id]),
+    )
+
+
+def _bookable_with_teachers(viewer, round_: Round) -> QuerySet[Pupil]:
+    return (
+        rules.pupils_bookable_by(viewer, round_)
+        .select_related("group")
+        .prefetch_related(Prefetch("group__teachers", queryset=StaffMember.objects.select_related("user")))
+        .order_by("group__year", "first_name")
+    )
+
+
 def parent_round(
     *, viewer, round_: Round, now: dt.datetime | None = None, taken: Iterable[int] = ()
 ) -> ParentRound:
@@ -157,38 +198,19 @@ def parent_round(
     suggestions. ``taken``: ids of slots the viewer was just refused (another booking holds
     them and may not have committed yet), left out of the free times."""
     now = now or timezone.now()
-    pupils = list(
-        rules.pupils_bookable_by(viewer, round_)
-        .select_related("group")
-        .prefetch_related(Prefetch("group__teachers", queryset=StaffMember.objects.select_related("user")))
-        .order_by("group__year", "first_name")
-    )
+    pupils = list(_bookable_with_teachers(viewer, round_))
     bookings = {b.pupil_id: b for b in _with_details(_visible_bookings(viewer).filter(round=round_))}
     separate = set(
         SeparateBookings.objects.filter(round=round_, pupil__in=pupils).values_list("pupil_id", flat=True)
     )
     # Only the free times of the family's children's groups, not every free slot of the round.
-    free: dict[int | None, list[Slot]] = defaultdict(list)
-    family_free = free_slots(round_, now=now).filter(group__in={p.group_id for p in pupils})
-    for slot in family_free.exclude(pk__in=list(taken)):
-        free[slot.group_id].append(slot)
+    free = _family_free_slots(round_, {p.group_id for p in pupils}, now, taken)
     times = services.openings(round_)
     opens = services.opening_for(round_, viewer, times=times)
-    children = []
-    for pupil in pupils:
-        booking = bookings.get(pupil.pk)
-        children.append(
-            ChildPlan(
-                # The round's pupils are in its groups: pupil.group is set.
-                pupil=pupil,
-                teachers=list(pupil.group.teachers.all()),  # type: ignore[union-attr]
-                attends=round_.child_attends(pupil),
-                booking=booking,
-                may_change=bool(booking and services.may_change(booking, viewer, now)),
-                separate=pupil.pk in separate,
-                days=days_of(free[pupil.group_id]),
-            )
-        )
+    children = [
+        _child_plan(viewer, round_, p, bookings.get(p.pk), separate=p.pk in separate, free=free, now=now)
+        for p in pupils
+    ]
     unbooked = [c for c in children if c.booking is None]
     suggestions = []
     if len(unbooked) > 1:
@@ -205,6 +227,36 @@ def parent_round(
         children=children,
         suggestions=suggestions,
     )
+
+
+def refused_child_plan(
+    *, viewer, round_: Round, pupil: Pupil, now: dt.datetime | None = None, taken: Iterable[int] = ()
+) -> ChildPlan | None:
+    """After a refused booking for one child (the time was just taken, or the child was booked
+    meanwhile): that child's part of the booking page, read afresh, without the rest of the page.
+
+    ``pupil`` is one the viewer may book for (``rules.pupils_bookable_by``), with its group.
+    None when the family has another child still to book: its page shows back-to-back
+    suggestions, which the refusal may have made stale, so the whole booking part is answered.
+    Five small queries, however many children, groups and free times the round has."""
+    now = now or timezone.now()
+    # The bookings this viewer sees (as _visible_bookings): joint ones and their own separate ones.
+    seen = Q(guardian__isnull=True) | Q(guardian__user=viewer)
+    booked = Booking.objects.filter(seen, round=round_, pupil=OuterRef("pk"))
+    if rules.pupils_bookable_by(viewer, round_).exclude(pk=pupil.pk).exclude(Exists(booked)).exists():
+        return None
+    booking = (
+        Booking.objects.filter(seen, round=round_, pupil=pupil)
+        .select_related("slot__staff__user", "slot__availability", "pupil__group")
+        .first()
+    )
+    if pupil.group is not None:  # the round's pupils are in its groups
+        prefetch_related_objects(
+            [pupil.group], Prefetch("teachers", queryset=StaffMember.objects.select_related("user"))
+        )
+    separate = SeparateBookings.objects.filter(round=round_, pupil=pupil).exists()
+    free = _family_free_slots(round_, [pupil.group_id], now, taken) if booking is None else defaultdict(list)
+    return _child_plan(viewer, round_, pupil, booking, separate=separate, free=free, now=now)
 
 
 def booking_get_for(*, viewer, pk: int) -> Booking:

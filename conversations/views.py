@@ -86,13 +86,16 @@ def _choices_from_post(request, round_) -> list[tuple[Pupil, Slot]]:
 @login_required
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Book a time per child; a family with more than one child to book gets back-to-back
-    suggestions. A slot taken meanwhile: a clear message and the current free times (409):
-    a booking sent by the page's script (``HX-Request``) gets only the booking part of the
-    page back (``conversations/_round_book.html``), without it the whole page."""
+    suggestions. A slot taken meanwhile: a clear message and the current free times (409).
+    A booking sent by the page's script (``HX-Request``) gets only part of the page back: for
+    one child refused, with no other child left to book, that child's part
+    (``conversations/_round_refused.html``), read afresh; else the booking part
+    (``conversations/_round_book.html``). Without the script, the whole page."""
     round_ = selectors.round_get_for_parent(viewer=request.user, pk=pk)
     errors: list[str] = []
     status = 200
     taken: list[int] = []
+    choices: list[tuple[Pupil, Slot]] = []
     if request.method == "POST":
         choices = _choices_from_post(request, round_)
         try:
@@ -116,6 +119,15 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 to = reverse("conversations:round", args=[round_.pk])
             # The page's script follows HX-Redirect itself, so the message is shown once.
             return HttpResponseClientRedirect(to) if request.htmx else redirect(to)
+    if status == 409 and request.htmx and len(choices) == 1:
+        # The page's script replaces only this child's part: the rest of the page stays as it is.
+        child = selectors.refused_child_plan(
+            viewer=request.user, round_=round_, pupil=choices[0][0], taken=taken
+        )
+        if child is not None:
+            return render(
+                request, "conversations/_round_refused.html", {"child": child, "errors": errors}, status=409
+            )
     plan = selectors.parent_round(viewer=request.user, round_=round_, taken=taken)
     template = "conversations/_round_book.html" if errors and request.htmx else "conversations/round.html"
     return render(request, template, {"plan": plan, "errors": errors}, status=status)

@@ -445,12 +445,90 @@ class TestBadInput:
         )
         body = response.content.decode()
         assert response.status_code == 409
-        assert body.lstrip().startswith('<div id="planner-book" data-planner-book>')
+        # Only this child's part (the script replaces it and puts the message on top).
+        assert body.lstrip().startswith("<div data-planner-refused>")
+        assert f'data-planner-child="{child.pk}"' in body
+        assert "data-planner-book" not in body
         assert "<html" not in body
         assert "<nav" not in body
         assert "Helaas, iemand anders heeft net" in body
         assert "De tijden hieronder zijn nog vrij." in body
         assert [f'value="{s.pk}"' in body for s in slots_5a] == [False] + [True] * (len(slots_5a) - 1)
+
+    def test_a_refusal_reads_the_same_few_things_however_big_the_round(
+        self, client, conversation_round, slots_5a, slots_6b, child, parent, teacher, group, while_open
+    ):
+        """A refused child's part takes a fixed number of queries: more free times, more
+        families and more groups in the round cost nothing more (the 08:00 rush is mostly
+        refusals)."""
+        url = reverse("conversations:round", args=[conversation_round.pk])
+        rival = f.GuardianRelationFactory(pupil=f.PupilFactory(group=child.group)).guardian
+        _book(rival, rival.pupils.get(), slots_5a[0], conversation_round)
+        client.force_login(parent.user)
+
+        def refusal() -> int:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.post(
+                    url, {f"slot_{child.pk}": slots_5a[0].pk}, headers={"HX-Request": "true"}
+                )
+            assert response.status_code == 409
+            assert "data-planner-refused" in response.content.decode()
+            return len(queries)
+
+        small = refusal()
+        services.availability_add(
+            actor=teacher.user,
+            round_=conversation_round,
+            group=group,
+            date=FIRST_DAY + dt.timedelta(days=1),
+            starts=dt.time(8, 30),
+            ends=dt.time(16, 0),
+            location="Lokaal 5a",
+        )
+        for _ in range(5):
+            f.GuardianRelationFactory(pupil=f.PupilFactory(group=group))
+        assert refusal() == small
+
+    def test_a_family_with_another_child_to_book_gets_the_whole_booking_part_back(
+        self, client, conversation_round, slots_5a, slots_6b, child, sibling, parent
+    ):
+        """Its page proposes back-to-back times, which the refusal may have made stale: the
+        script gets the booking part with fresh suggestions, none holding the time just taken."""
+        rival = f.GuardianRelationFactory(pupil=f.PupilFactory(group=child.group)).guardian
+        _book(rival, rival.pupils.get(), slots_5a[0], conversation_round, now=WHILE_OPEN)
+        with time_machine.travel(WHILE_OPEN, tick=False):
+            client.force_login(parent.user)
+            response = client.post(
+                reverse("conversations:round", args=[conversation_round.pk]),
+                {f"slot_{child.pk}": slots_5a[0].pk},
+                headers={"HX-Request": "true"},
+            )
+        body = response.content.decode()
+        assert response.status_code == 409
+        assert body.lstrip().startswith('<div id="planner-book" data-planner-book>')
+        assert "Aansluitende gesprekken" in body
+        assert f"{child.pk}:{slots_5a[0].pk}" not in body
+        assert f'data-planner-child="{child.pk}"' in body
+        assert f'data-planner-child="{sibling.pk}"' in body
+
+    def test_a_child_booked_meanwhile_by_the_other_parent_shows_that_booking(
+        self, client, conversation_round, slots_5a, child, parent, divorced_parent, while_open
+    ):
+        """The other parent was quicker (a joint booking): the answer says so and shows the
+        booking in the child's part, without free times to choose from."""
+        _book(divorced_parent, child, slots_5a[3], conversation_round)
+        client.force_login(parent.user)
+        response = client.post(
+            reverse("conversations:round", args=[conversation_round.pk]),
+            {f"slot_{child.pk}": slots_5a[0].pk},
+            headers={"HX-Request": "true"},
+        )
+        body = response.content.decode()
+        assert response.status_code == 409
+        assert "Noor heeft al een gesprek in deze ronde" in body
+        assert "13:45" in body  # the fourth time: 13:00 + 3 × 15 minutes
+        assert "De tijden hieronder zijn nog vrij." not in body
+        assert not any(f'value="{s.pk}"' in body for s in slots_5a)
 
     def test_a_booking_sent_by_the_pages_script_is_told_where_to_go(
         self, client, conversation_round, slots_5a, child, parent, while_open
@@ -536,7 +614,7 @@ def test_a_booking_rush_leaves_no_double_booking_and_refuses_every_loser_with_th
 ):
     """30 families open the page and book at the same moment, all for the first three times,
     through the page's script (each request its own database connection). Three win, one
-    per time; every other family gets 409 with only the fragment of free times."""
+    per time; every other family gets 409 with only its child's part: the free times."""
     if connection.vendor != "postgresql":
         pytest.skip("concurrency is proven on PostgreSQL")
     from django.test import Client
@@ -591,7 +669,7 @@ def test_a_booking_rush_leaves_no_double_booking_and_refuses_every_loser_with_th
     assert sorted(Booking.objects.values_list("slot_id", flat=True)) == sorted(s.pk for s in contested)
     for status, slot, _to, body in answers:
         if status == 409:
-            assert body.lstrip().startswith('<div id="planner-book" data-planner-book>')
+            assert body.lstrip().startswith("<div data-planner-refused>")
             assert "iemand anders heeft net" in body
             assert f'value="{slot}"' not in body  # the time just taken is not offered again
             assert all(f'value="{s.pk}"' in body for s in slots_5a[3:])

@@ -114,3 +114,45 @@ def test_a_parent_of_two_books_back_to_back_a_day_before_the_others(browser, liv
         teacher_page.emulate_media(media="print")
         expect(teacher_page.locator(".site-header")).to_be_hidden()
         shot(teacher_page, "planner-day-print")
+
+
+def test_a_parent_whose_time_is_taken_meanwhile_chooses_another_without_losing_the_page(
+    browser, live_server, cast, slots_5a, group
+):
+    """Booking is open for everyone. A family with one child opens the page; before they click,
+    another family takes the first time. The refusal replaces only their child's part: the
+    message on top (focused, for a screen reader), the time gone, the page not reloaded. The
+    next time they pick is booked."""
+    from conversations import services
+
+    single = cast["single"]
+    name = single.pupils.get().first_name
+    with time_machine.travel(MONDAY_MORNING + dt.timedelta(days=1), tick=True):
+        page = browser.new_page(viewport=PHONE)
+        log_in(page, live_server, single.user, f"/oudergesprekken/{cast['round'].pk}/")
+        expect(page.locator(".slot")).to_have_count(len(slots_5a))
+        page.evaluate("window.klimopNotReloaded = true")
+
+        rival = f.GuardianRelationFactory(pupil=f.PupilFactory(group=group)).guardian
+        services.bookings_create(
+            actor=rival.user, round_=cast["round"], choices=[(rival.pupils.get(), slots_5a[0])]
+        )
+        page.locator(".slot").first.click()
+        page.get_by_role("button", name=f"Plannen voor {name}").click()
+
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("Helaas, iemand anders heeft net")
+        expect(alert).to_contain_text("De tijden hieronder zijn nog vrij.")
+        expect(alert).to_be_focused()
+        expect(page.locator(".slot")).to_have_count(len(slots_5a) - 1)
+        expect(page.locator(".slot").first).to_contain_text("13:15")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert page.evaluate("window.klimopNotReloaded === true")
+        shot(page, "planner-refused-phone")
+        page.set_viewport_size(DESKTOP)
+        shot(page, "planner-refused-desktop")
+
+        page.locator(".slot").first.click()
+        page.get_by_role("button", name=f"Plannen voor {name}").click()
+        expect(page.locator(".planner-confirm")).to_contain_text("dinsdag 9 februari, 13:15")
+    assert Booking.objects.get(pupil__guardian_relations__guardian=single).slot == slots_5a[1]

@@ -3,11 +3,41 @@
  * A booking form inside [data-planner-book] is sent with fetch and the HX-Request header.
  * Booked: the server answers with HX-Redirect (the booking's page), which we open.
  * Refused (the time was just taken, 409; or another reason, 400): the server answers with
- * only the booking part of the page (the message and the free times), which replaces ours.
+ * part of the page. For one child ([data-planner-refused]): the message, which goes to the top
+ * of the booking part, and that child's part with its free times, which replaces only that
+ * child's part. Otherwise the whole booking part (the message, the back-to-back suggestions
+ * and the free times), which replaces ours.
  */
 (function () {
   "use strict";
   if (!window.fetch || !window.FormData) { return; }
+
+  /* One child's part, read afresh: replaces that child's part; the message goes on top. */
+  function showRefused(part, holder) {
+    var refused = holder.querySelector("[data-planner-refused]");
+    var fresh = refused && refused.querySelector("[data-planner-child]");
+    var alert = refused && refused.querySelector("[role=alert]");
+    if (!fresh || !alert) { return null; }
+    var id = fresh.getAttribute("data-planner-child");
+    var mine = Array.prototype.find.call(part.querySelectorAll("[data-planner-child]"), function (el) {
+      return el.getAttribute("data-planner-child") === id;
+    });
+    if (!mine) { return null; }
+    Array.prototype.forEach.call(part.querySelectorAll("[role=alert]"), function (el) {
+      if (el.parentNode === part) { el.remove(); }
+    });
+    part.insertBefore(alert, part.firstChild);
+    mine.replaceWith(fresh);
+    return alert;
+  }
+
+  /* The whole booking part: replaces ours. */
+  function showBookingPart(part, holder) {
+    var fresh = holder.querySelector("[data-planner-book]");
+    if (!fresh) { return null; }
+    part.replaceWith(fresh);
+    return fresh.querySelector("[role=alert]") || fresh;
+  }
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -33,14 +63,10 @@
         if (html === null) { return; }
         var holder = document.createElement("div");
         holder.innerHTML = html;
-        var fresh = holder.querySelector("[data-planner-book]");
-        if (!fresh) { form.submit(); return; }
-        part.replaceWith(fresh);
-        var alert = fresh.querySelector("[role=alert]");
-        if (alert) {
-          alert.setAttribute("tabindex", "-1");
-          alert.focus();
-        }
+        var alert = showRefused(part, holder) || showBookingPart(part, holder);
+        if (!alert) { form.submit(); return; }
+        alert.setAttribute("tabindex", "-1");
+        alert.focus();
       })
       .catch(function () {
         buttons.forEach(function (b) { b.disabled = false; });
