@@ -194,12 +194,29 @@ def test_working_days_are_abbreviated_in_the_readers_language(client, director, 
 
 
 def test_the_weekday_chips_are_capitalised_in_english(teacher):
-    from django.template.loader import render_to_string
+    """The person chip's weekdays (``{% weekdays %}``, klimop/templatetags/people.py) in the
+    reader's language; the teacher's days off (Thursday, Friday) struck through and told to
+    screen readers."""
+    from django.template import engines
     from django.utils import translation
 
+    chips = engines["django"].from_string("{% weekdays staff %}")
     with translation.override("en"):
-        english = render_to_string("includes/weekdays.html", {"staff": teacher})
+        english = chips.render({"staff": teacher})
     with translation.override("nl"):
-        dutch = render_to_string("includes/weekdays.html", {"staff": teacher})
+        dutch = chips.render({"staff": teacher})
     assert re.findall(r'<abbr title="[^"]+">(\w+)</abbr>', english) == ["Mon", "Tue", "Wed", "Thu", "Fri"]
     assert re.findall(r'<abbr title="[^"]+">(\w+)</abbr>', dutch) == ["ma", "di", "wo", "do", "vr"]
+    assert english.startswith('<ul class="weekdays" aria-label="Working days">')
+    assert dutch.startswith('<ul class="weekdays" aria-label="Werkdagen">')
+    assert re.findall(r'weekday--(on|off)"><abbr title="(\w+)"', dutch) == [
+        ("on", "maandag"),
+        ("on", "dinsdag"),
+        ("on", "woensdag"),
+        ("off", "donderdag"),
+        ("off", "vrijdag"),
+    ]
+    assert dutch.count('<span class="sr-only"> (niet aanwezig)</span>') == 2
+    assert english.count('<span class="sr-only"> (not working)</span>') == 2
+    with translation.override("en"):  # nothing of the Dutch rendering is kept
+        assert chips.render({"staff": teacher}) == english

@@ -82,7 +82,7 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             # {% icon "home" %} on every page without a {% load %} (klimop/templatetags/icons.py).
-            "builtins": ["klimop.templatetags.icons"],
+            "builtins": ["klimop.templatetags.icons", "klimop.templatetags.people"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
