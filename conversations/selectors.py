@@ -60,13 +60,17 @@ def unbooked_pupils(round_: Round, groups: QuerySet[Group] | None = None) -> Que
     )
 
 
+def _joint_or_own(viewer) -> Q:
+    """Of a child's bookings, the ones a guardian sees: joint ones and their own separate ones."""
+    return Q(guardian__isnull=True) | Q(guardian__user=viewer)
+
+
 def _visible_bookings(viewer) -> QuerySet[Booking]:
     """Bookings a guardian sees: joint ones of their children, and their own separate ones."""
     if not access.is_guardian(viewer):
         return Booking.objects.none()
     return Booking.objects.filter(
-        Q(guardian__isnull=True) | Q(guardian__user=viewer),
-        pupil__in=access.pupils_actable_by(viewer).values("pk"),
+        _joint_or_own(viewer), pupil__in=access.pupils_actable_by(viewer).values("pk")
     )
 
 
@@ -240,8 +244,7 @@ def refused_child_plan(
     suggestions, which the refusal may have made stale, so the whole booking part is answered.
     Five small queries, however many children, groups and free times the round has."""
     now = now or timezone.now()
-    # The bookings this viewer sees (as _visible_bookings): joint ones and their own separate ones.
-    seen = Q(guardian__isnull=True) | Q(guardian__user=viewer)
+    seen = _joint_or_own(viewer)  # the pupils are the viewer's to book for: no pupils_actable_by join
     booked = Booking.objects.filter(seen, round=round_, pupil=OuterRef("pk"))
     if rules.pupils_bookable_by(viewer, round_).exclude(pk=pupil.pk).exclude(Exists(booked)).exists():
         return None

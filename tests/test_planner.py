@@ -35,6 +35,21 @@ def _book(guardian, pupil, slot, round_, now=WHILE_OPEN):
     return services.bookings_create(actor=guardian.user, round_=round_, choices=[(pupil, slot)], now=now)[0]
 
 
+def _taken_by_another_family(slot, round_, group):
+    """Another family of the group books ``slot`` first."""
+    rival = f.GuardianRelationFactory(pupil=f.PupilFactory(group=group)).guardian
+    return _book(rival, rival.pupils.get(), slot, round_)
+
+
+def _booked_by_script(client, round_, pupil, slot):
+    """A booking as static/js/planner.js sends it (HX-Request)."""
+    return client.post(
+        reverse("conversations:round", args=[round_.pk]),
+        {f"slot_{pupil.pk}": slot.pk},
+        headers={"HX-Request": "true"},
+    )
+
+
 # --- rounds and slots ---------------------------------------------------------------------------------
 
 
@@ -435,14 +450,9 @@ class TestBadInput:
         self, client, conversation_round, slots_5a, child, parent, while_open
     ):
         """static/js/planner.js sends HX-Request: a refusal answers with the fragment, not the page."""
-        rival = f.GuardianRelationFactory(pupil=f.PupilFactory(group=child.group)).guardian
-        _book(rival, rival.pupils.get(), slots_5a[0], conversation_round)
+        _taken_by_another_family(slots_5a[0], conversation_round, child.group)
         client.force_login(parent.user)
-        response = client.post(
-            reverse("conversations:round", args=[conversation_round.pk]),
-            {f"slot_{child.pk}": slots_5a[0].pk},
-            headers={"HX-Request": "true"},
-        )
+        response = _booked_by_script(client, conversation_round, child, slots_5a[0])
         body = response.content.decode()
         assert response.status_code == 409
         # Only this child's part (the script replaces it and puts the message on top).
@@ -461,16 +471,12 @@ class TestBadInput:
         """A refused child's part takes a fixed number of queries: more free times, more
         families and more groups in the round cost nothing more (the 08:00 rush is mostly
         refusals)."""
-        url = reverse("conversations:round", args=[conversation_round.pk])
-        rival = f.GuardianRelationFactory(pupil=f.PupilFactory(group=child.group)).guardian
-        _book(rival, rival.pupils.get(), slots_5a[0], conversation_round)
+        _taken_by_another_family(slots_5a[0], conversation_round, child.group)
         client.force_login(parent.user)
 
         def refusal() -> int:
             with CaptureQueriesContext(connection) as queries:
-                response = client.post(
-                    url, {f"slot_{child.pk}": slots_5a[0].pk}, headers={"HX-Request": "true"}
-                )
+                response = _booked_by_script(client, conversation_round, child, slots_5a[0])
             assert response.status_code == 409
             assert "data-planner-refused" in response.content.decode()
             return len(queries)
@@ -494,15 +500,10 @@ class TestBadInput:
     ):
         """Its page proposes back-to-back times, which the refusal may have made stale: the
         script gets the booking part with fresh suggestions, none holding the time just taken."""
-        rival = f.GuardianRelationFactory(pupil=f.PupilFactory(group=child.group)).guardian
-        _book(rival, rival.pupils.get(), slots_5a[0], conversation_round, now=WHILE_OPEN)
+        _taken_by_another_family(slots_5a[0], conversation_round, child.group)
         with time_machine.travel(WHILE_OPEN, tick=False):
             client.force_login(parent.user)
-            response = client.post(
-                reverse("conversations:round", args=[conversation_round.pk]),
-                {f"slot_{child.pk}": slots_5a[0].pk},
-                headers={"HX-Request": "true"},
-            )
+            response = _booked_by_script(client, conversation_round, child, slots_5a[0])
         body = response.content.decode()
         assert response.status_code == 409
         assert body.lstrip().startswith('<div id="planner-book" data-planner-book>')
@@ -518,11 +519,7 @@ class TestBadInput:
         booking in the child's part, without free times to choose from."""
         _book(divorced_parent, child, slots_5a[3], conversation_round)
         client.force_login(parent.user)
-        response = client.post(
-            reverse("conversations:round", args=[conversation_round.pk]),
-            {f"slot_{child.pk}": slots_5a[0].pk},
-            headers={"HX-Request": "true"},
-        )
+        response = _booked_by_script(client, conversation_round, child, slots_5a[0])
         body = response.content.decode()
         assert response.status_code == 409
         assert "Noor heeft al een gesprek in deze ronde" in body
