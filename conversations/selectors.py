@@ -234,7 +234,13 @@ def parent_round(
 
 
 def refused_child_plan(
-    *, viewer, round_: Round, pupil: Pupil, now: dt.datetime | None = None, taken: Iterable[int] = ()
+    *,
+    viewer,
+    round_: Round,
+    pupil: Pupil,
+    now: dt.datetime | None = None,
+    taken: Iterable[int] = (),
+    family: Iterable[int] | None = None,
 ) -> ChildPlan | None:
     """After a refused booking for one child (the time was just taken, or the child was booked
     meanwhile): that child's part of the booking page, read afresh, without the rest of the page.
@@ -242,12 +248,16 @@ def refused_child_plan(
     ``pupil`` is one the viewer may book for (``rules.pupils_bookable_by``), with its group.
     None when the family has another child still to book: its page shows back-to-back
     suggestions, which the refusal may have made stale, so the whole booking part is answered.
-    Five small queries, however many children, groups and free times the round has."""
+    ``family``: the ids of the children the viewer may book for in this round, when the caller
+    has read them; a family of one child then needs no question about the others.
+    Five small queries (four for a known family of one), however many children, groups and
+    free times the round has."""
     now = now or timezone.now()
     seen = _joint_or_own(viewer)  # the pupils are the viewer's to book for: no pupils_actable_by join
-    booked = Booking.objects.filter(seen, round=round_, pupil=OuterRef("pk"))
-    if rules.pupils_bookable_by(viewer, round_).exclude(pk=pupil.pk).exclude(Exists(booked)).exists():
-        return None
+    if family is None or set(family) - {pupil.pk}:
+        booked = Booking.objects.filter(seen, round=round_, pupil=OuterRef("pk"))
+        if rules.pupils_bookable_by(viewer, round_).exclude(pk=pupil.pk).exclude(Exists(booked)).exists():
+            return None
     booking = (
         Booking.objects.filter(seen, round=round_, pupil=pupil)
         .select_related("slot__staff__user", "slot__availability", "pupil__group")

@@ -461,8 +461,8 @@ def may_change(booking: Booking, user, now: dt.datetime) -> bool:
     return change_cutoff(booking.round, booking.slot) > now
 
 
-def _parent_may_book(actor: User, round_: Round, now: dt.datetime) -> None:
-    opens = opening_for(round_, actor)
+def _parent_may_book(actor: User, round_: Round, now: dt.datetime, *, children_in_round: int) -> None:
+    opens = opening_for(round_, actor, children_in_round=children_in_round)
     if now < opens:
         raise ValidationError(_("Booking opens on %(when)s.") % {"when": _when(opens)}, code="not_open")
     if now >= round_.closes_at:
@@ -559,17 +559,21 @@ def bookings_create(
         raise ValidationError(_("Choose one time per child."), code="duplicate_pupil")
     if len({s.pk for _p, s in choices}) != len(choices):
         raise ValidationError(_("Choose a different time for each child."), code="duplicate_slot")
-    own_guardian = access.guardian_for(actor, pupils[0])
-    as_parent = all(access.can_act_for_pupil(actor, p) for p in pupils) and own_guardian is not None
+    # The children the actor may book for as a parent in this round (one query): whether they
+    # book as a parent, and whether their family has a head start (more than one child in it).
+    family = set(rules.pupils_bookable_by(actor, round_).values_list("pk", flat=True))
+    as_parent = all(p.pk in family for p in pupils)
     if as_parent:
         # A parent who is also staff of the group books as a parent for their own children.
-        guardian = own_guardian
-        _parent_may_book(actor, round_, now)
-    elif not all(rules.may_manage_group(actor, p.group) for p in pupils if p.group is not None):
-        raise Http404
-    for pupil, slot in choices:
-        if pupil.group_id is None or not round_.groups.filter(pk=pupil.group_id).exists():
+        guardian = None  # their own record, read below only if a child's parents book separately
+        _parent_may_book(actor, round_, now, children_in_round=len(family))
+    else:
+        if not all(rules.may_manage_group(actor, p.group) for p in pupils if p.group is not None):
             raise Http404
+        in_round = set(round_.groups.filter(pk__in={p.group_id for p in pupils}).values_list("pk", flat=True))
+        if any(p.group_id not in in_round for p in pupils):
+            raise Http404
+    for pupil, slot in choices:
         _check_slot(round_, pupil, slot, now)
     made = []
     # One short transaction: the slots first (refused at once when taken or being taken),
@@ -583,6 +587,8 @@ def bookings_create(
         for pupil, slot in choices:
             owner = None
             if pupil.pk in separate:
+                if as_parent:
+                    guardian = access.guardian_for(actor, pupil)
                 if guardian is None:
                     raise ValidationError(
                         _("%(child)s's parents book separately: choose which parent this booking is for.")

@@ -59,9 +59,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "conversations/home.html", context)
 
 
-def _choices_from_post(request, round_) -> list[tuple[Pupil, Slot]]:
-    """``slot_<pupil>=<slot>`` per child, or ``run=<pupil>:<slot>,…`` (a suggestion)."""
-    pupils = rules.pupils_bookable_by(request.user, round_).select_related("group")
+def _choices_from_post(request, family: dict[int, Pupil]) -> list[tuple[Pupil, Slot]]:
+    """``slot_<pupil>=<slot>`` per child, or ``run=<pupil>:<slot>,…`` (a suggestion);
+    ``family``: the children the viewer may book for in the round, by id."""
     pairs: list[tuple[str, str]] = []
     if request.POST.get("run"):
         for part in request.POST["run"].split(","):
@@ -76,8 +76,8 @@ def _choices_from_post(request, round_) -> list[tuple[Pupil, Slot]]:
     choices = []
     for pupil_id, slot_id in pairs:
         try:
-            pupil = pupils.get(pk=int(pupil_id))
-        except (ValueError, Pupil.DoesNotExist):
+            pupil = family[int(pupil_id)]
+        except (ValueError, KeyError):
             raise Http404 from None  # someone else's child: as if it did not exist
         choices.append((pupil, _slot_or_404(slot_id)))
     return choices
@@ -96,8 +96,10 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     taken: list[int] = []
     choices: list[tuple[Pupil, Slot]] = []
+    family: dict[int, Pupil] = {}
     if request.method == "POST":
-        choices = _choices_from_post(request, round_)
+        family = {p.pk: p for p in rules.pupils_bookable_by(request.user, round_).select_related("group")}
+        choices = _choices_from_post(request, family)
         try:
             made = services.bookings_create(actor=request.user, round_=round_, choices=choices)
         except ValidationError as exc:
@@ -122,7 +124,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if status == 409 and request.htmx and len(choices) == 1:
         # The page's script replaces only this child's part: the rest of the page stays as it is.
         child = selectors.refused_child_plan(
-            viewer=request.user, round_=round_, pupil=choices[0][0], taken=taken
+            viewer=request.user, round_=round_, pupil=choices[0][0], taken=taken, family=family
         )
         if child is not None:
             return render(

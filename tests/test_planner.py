@@ -24,6 +24,11 @@ from tests.planner_times import FIRST_DAY, OPENS, SIBLINGS_OPEN, WHILE_OPEN, at
 # The planner's fixtures (a round for 5a and 6b, slots, a sibling in 6b).
 pytest_plugins = ["tests.planner_cast"]
 
+#: Queries of a refused booking of a one-child family, answered with that child's part: the
+#: session and its user, the round, the family, the slot, who may book and when (the service's
+#: own check), the lock (in a savepoint), and the child's part read afresh.
+REFUSAL_MAX = 17
+
 
 @pytest.fixture
 def while_open():
@@ -482,6 +487,8 @@ class TestBadInput:
             return len(queries)
 
         small = refusal()
+        # Who may book, the lock, and the child's part afresh; savepoints counted (REFUSAL_MAX).
+        assert small <= REFUSAL_MAX
         services.availability_add(
             actor=teacher.user,
             round_=conversation_round,
