@@ -66,6 +66,26 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture
+def browser(request, browser, browser_type, browser_type_launch_args):
+    """The session's browser (Chromium's headless build, tests/browser.py); for a test marked
+    ``full_browser``, the full Chromium, launched for that test (push messages shown by a service
+    worker exist only there)."""
+    from tests.browser import FULL_CHROMIUM
+
+    if (
+        request.node.get_closest_marker("full_browser") is None
+        or browser_type_launch_args.get("executable_path") == FULL_CHROMIUM
+    ):
+        yield browser
+        return
+    full = browser_type.launch(**{**browser_type_launch_args, "executable_path": FULL_CHROMIUM})
+    try:
+        yield full
+    finally:
+        full.close()
+
+
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     """Pages are seen as a Dutch parent sees them: dates and times in the browser's own

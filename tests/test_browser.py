@@ -1,7 +1,7 @@
 """The portal in a real browser: Debian's Chromium through Playwright against a live server.
 
 Playwright cannot download its own browser on our CI and development machines, so the
-launch arguments point at /usr/bin/chromium. Screenshots go to /tmp/klimop-shots/, never into
+launch arguments point at Debian's (tests/browser.py). Screenshots go to /tmp/klimop-shots/, never into
 the repository.
 """
 
@@ -78,6 +78,7 @@ def vapid(settings):
     settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = public, private
 
 
+@pytest.mark.full_browser  # the push invitation shows only where push messages exist
 def test_on_a_desktop_a_parent_reads_the_menu_dismisses_the_push_invitation_and_logs_out(
     page, live_server, parent, child, vapid
 ):

@@ -8,7 +8,7 @@ import pytest
 from klimop.notifications.management.commands.webpush_keys import generate_vapid_keys
 from tests.browser import HAS_CHROMIUM, PHONE, log_in, shot, verified
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.full_browser, pytest.mark.django_db(transaction=True)]
 
 if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
     pytest.skip("Debian's Chromium is not installed (apt-get install chromium)", allow_module_level=True)
