@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django.utils import timezone
 
@@ -250,24 +259,39 @@ def refused_child_plan(
     suggestions, which the refusal may have made stale, so the whole booking part is answered.
     ``family``: the ids of the children the viewer may book for in this round, when the caller
     has read them; a family of one child then needs no question about the others.
-    Five small queries (four for a known family of one), however many children, groups and
-    free times the round has."""
+    Four small queries (three for a known family of one; one more when the child was booked
+    meanwhile), however many children, groups and free times the round has."""
     now = now or timezone.now()
     seen = _joint_or_own(viewer)  # the pupils are the viewer's to book for: no pupils_actable_by join
     if family is None or set(family) - {pupil.pk}:
         booked = Booking.objects.filter(seen, round=round_, pupil=OuterRef("pk"))
         if rules.pupils_bookable_by(viewer, round_).exclude(pk=pupil.pk).exclude(Exists(booked)).exists():
             return None
-    booking = (
-        Booking.objects.filter(seen, round=round_, pupil=pupil)
-        .select_related("slot__staff__user", "slot__availability", "pupil__group")
-        .first()
+    # Whether the child was booked meanwhile (by the other parent) and whether its parents book
+    # separately, in one question; the booking's details only when there is one.
+    state = (
+        Pupil.objects.filter(pk=pupil.pk)
+        .annotate(
+            booking_id=Subquery(
+                Booking.objects.filter(seen, round=round_, pupil=OuterRef("pk"))
+                .order_by("pk")
+                .values("pk")[:1]
+            ),
+            separate=Exists(SeparateBookings.objects.filter(round=round_, pupil=OuterRef("pk"))),
+        )
+        .values("booking_id", "separate")
+        .get()
     )
+    booking = None
+    if state["booking_id"] is not None:
+        booking = Booking.objects.select_related(
+            "slot__staff__user", "slot__availability", "pupil__group"
+        ).get(pk=state["booking_id"])
     if pupil.group is not None:  # the round's pupils are in its groups
         prefetch_related_objects(
             [pupil.group], Prefetch("teachers", queryset=StaffMember.objects.select_related("user"))
         )
-    separate = SeparateBookings.objects.filter(round=round_, pupil=pupil).exists()
+    separate = state["separate"]
     free = _family_free_slots(round_, [pupil.group_id], now, taken) if booking is None else defaultdict(list)
     return _child_plan(viewer, round_, pupil, booking, separate=separate, free=free, now=now)
 

@@ -27,7 +27,7 @@ pytest_plugins = ["tests.planner_cast"]
 #: Queries of a refused booking of a one-child family, answered with that child's part: the
 #: session and its user, the round, the family, the slot, who may book and when (the service's
 #: own check), the lock (in a savepoint), and the child's part read afresh.
-REFUSAL_MAX = 17
+REFUSAL_MAX = 16
 
 
 @pytest.fixture
