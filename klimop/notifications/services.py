@@ -174,15 +174,24 @@ def notify(
                 ),
             )
         )
-    with transaction.atomic():
-        before = Notification.objects.filter(cause=cause).count()
-        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-        created = Notification.objects.filter(cause=cause).count() - before
-        if created:
-            enqueue_on_commit("klimop.notifications.tasks.send_due_notification_emails")
-            if pushable:
-                enqueue_on_commit("klimop.notifications.tasks.send_due_notification_pushes")
-    return created
+    if not rows:
+        return 0
+    # Who has one already, through the (user, cause) constraint's index: the rows for this
+    # cause are never scanned. The constraint keeps it once per user should another notify for
+    # the same cause run at the same moment (the count is then one too many, nothing more).
+    had = set(
+        Notification.objects.filter(user_id__in=[row.user_id for row in rows], cause=cause).values_list(
+            "user_id", flat=True
+        )
+    )
+    rows = [row for row in rows if row.user_id not in had]
+    # One statement per 500 rows, all or none (bulk_create's own transaction).
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    if rows:
+        enqueue_on_commit("klimop.notifications.tasks.send_due_notification_emails")
+        if any(row.push_status == Notification.PushStatus.PENDING for row in rows):
+            enqueue_on_commit("klimop.notifications.tasks.send_due_notification_pushes")
+    return len(rows)
 
 
 def notification_mark_read(*, actor: User, notification_ids: Iterable[int] | None = None) -> int:
