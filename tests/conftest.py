@@ -253,6 +253,11 @@ def demo_built(django_db_setup, django_db_blocker):
             with time_machine.travel(DEMO_BUILT_AT, tick=False), translation.override(settings.LANGUAGE_CODE):
                 call_command("demo_school", date=DEMO_DAY, stdout=out)
             connection.run_on_commit.clear()
+            # The build's foreign keys are checked here, once, as a commit would. Left pending,
+            # they were checked again at the end of every test of the module (Django's test
+            # teardown checks the deferred constraints inside the test's savepoint, whose
+            # rollback hands them back): some 0.16 s per test, 10 s per module.
+            connection.check_constraints()
         except BaseException:
             transaction.set_rollback(True)
             module_transaction.__exit__(None, None, None)
