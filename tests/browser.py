@@ -16,8 +16,12 @@ tests take no pictures: a full-page PNG costs a fraction of a second, some seven
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
 
 # Playwright's sync API runs an event loop in this thread; the live server's ORM calls from
 # the test body would otherwise raise SynchronousOnlyOperation.
@@ -54,6 +58,27 @@ def verified(user):
 
 
 def log_in(page, live_server, user, next_path="/accounts/login/"):
+    """Signed in as the login form signs a person in (a session of Django's, the login recorded
+    on the user), on the page the form would have led to: ``next_path``, or the home when that
+    is the login page itself (or its ``?next=``); returns when that page has loaded.
+
+    The login form itself is for the tests about logging in (``log_in_with_the_form``): going
+    through it costs a page, a POST and a redirect, some 0.45 s in a browser test, and the
+    browser tests log in some sixty times a run.
+    """
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+    )
+    path = next_path
+    if urlsplit(path).path == reverse("account_login"):
+        path = parse_qs(urlsplit(path).query).get("next", [reverse(settings.LOGIN_REDIRECT_URL)])[0]
+    page.goto(f"{live_server.url}{path}")
+
+
+def log_in_with_the_form(page, live_server, user, next_path="/accounts/login/"):
     """Log in through the real form, as a person would (Dutch labels), and wait until the page
     the login leads to has loaded (not for the network to fall silent: that alone is half a
     second, and later steps wait for what they look at)."""

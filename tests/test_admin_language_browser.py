@@ -5,7 +5,7 @@ tools, which turns the admin English and back and is remembered on the login."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, log_in, shot, verified
+from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, log_in_with_the_form, shot, verified
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +15,9 @@ if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
 
 def test_the_director_reads_the_admin_in_dutch_and_switches_to_english(page, live_server, director, teacher):
     page.set_viewport_size(DESKTOP)
-    log_in(page, live_server, verified(director.user), next_path="/accounts/login/?next=/admin/")
+    log_in_with_the_form(
+        page, live_server, verified(director.user), next_path="/accounts/login/?next=/admin/"
+    )
     tools = page.locator("#user-tools")
     expect(tools.get_by_role("button", name="Nederlands")).to_have_attribute("aria-pressed", "true")
     expect(tools.get_by_role("button", name="English")).to_have_attribute("aria-pressed", "false")

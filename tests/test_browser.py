@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from klimop.models import StaffMember
 from klimop.notifications.management.commands.webpush_keys import generate_vapid_keys
 from tests import factories as f
-from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, fits_the_screen, log_in, shot, verified
+from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, fits_the_screen, log_in_with_the_form, shot, verified
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,7 +24,7 @@ if not HAS_CHROMIUM:  # pragma: no cover - depends on the machine
 
 
 def test_parent_logs_in_and_sees_child_and_teacher(page, live_server, parent, child, teacher, duo_teacher):
-    log_in(page, live_server, verified(parent.user))
+    log_in_with_the_form(page, live_server, verified(parent.user))
 
     assert page.url == f"{live_server.url}/"
     card = page.get_by_role("article").filter(has_text=child.full_name)
@@ -37,7 +37,7 @@ def test_parent_logs_in_and_sees_child_and_teacher(page, live_server, parent, ch
 def test_teacher_logs_in_and_sees_the_groups_pupils(page, live_server, teacher, child, barred_child):
     classmate = f.PupilFactory(group=child.group, first_name="Daan", last_name="Klasgenoot")
 
-    log_in(page, live_server, verified(teacher.user))
+    log_in_with_the_form(page, live_server, verified(teacher.user))
 
     assert page.url == f"{live_server.url}/staff/"
     assert page.get_by_role("heading", name="Groep 5a").is_visible()
@@ -52,7 +52,7 @@ def test_teacher_logs_in_and_sees_the_groups_pupils(page, live_server, teacher, 
 def test_barred_parent_sees_nothing_of_the_barred_child(
     page, live_server, barred_parent, barred_child, other_teacher
 ):
-    log_in(page, live_server, verified(barred_parent.user))
+    log_in_with_the_form(page, live_server, verified(barred_parent.user))
 
     assert page.get_by_role("heading", name="De school kan u via Klimop geen informatie geven").is_visible()
     assert page.get_by_role("link", name="010-0000000").is_visible()
@@ -85,7 +85,7 @@ def test_on_a_desktop_a_parent_reads_the_menu_dismisses_the_push_invitation_and_
     """At 1280 px every destination has its label beside its icon; the invitation to turn on
     notifications goes away with "Niet nu" and stays away on this device after a reload."""
     page.set_viewport_size(DESKTOP)
-    log_in(page, live_server, verified(parent.user))
+    log_in_with_the_form(page, live_server, verified(parent.user))
 
     nav = page.get_by_role("navigation", name="Hoofdmenu")
     for name in ("Home", "Berichten", "Gesprekken", "Agenda", "Meldingen"):
@@ -179,7 +179,7 @@ def test_the_first_pages_fit_the_screen_of_a_phone_and_a_desktop(
     page.goto(f"{live_server.url}/accounts/password/reset/")
     look("password-reset")
 
-    log_in(page, live_server, demo_school["parent"].user)
+    log_in_with_the_form(page, live_server, demo_school["parent"].user)
     look("home")
     page.goto(f"{live_server.url}/pupils/{demo_school['child'].pk}/")
     look("pupil-parent")
@@ -187,13 +187,13 @@ def test_the_first_pages_fit_the_screen_of_a_phone_and_a_desktop(
     look("contact-details")
 
     page.context.clear_cookies()
-    log_in(page, live_server, demo_school["teacher"].user)
+    log_in_with_the_form(page, live_server, demo_school["teacher"].user)
     look("dashboard")
     page.goto(f"{live_server.url}/pupils/{demo_school['child'].pk}/")
     look("pupil-teacher")
 
     page.context.clear_cookies()
-    log_in(page, live_server, demo_school["director"].user)
+    log_in_with_the_form(page, live_server, demo_school["director"].user)
     look("dashboard-director")
 
     assert not wide, f"scrolls sideways at {size_name} width: {wide}"

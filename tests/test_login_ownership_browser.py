@@ -7,7 +7,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from klimop.models import StaffMember
-from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, log_in, shot, verified
+from tests.browser import DESKTOP, HAS_CHROMIUM, PHONE, log_in_with_the_form, shot, verified
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +19,7 @@ def test_another_schools_director_cannot_rename_or_readdress_a_parents_login(
     page, live_server, parent, other_director
 ):
     page.set_viewport_size(DESKTOP)
-    log_in(page, live_server, verified(other_director.user))
+    log_in_with_the_form(page, live_server, verified(other_director.user))
     page.goto(f"{live_server.url}/admin/klimop/staffmember/add/")
     page.get_by_label("Extern id").fill("AANVAL")
     page.get_by_label("E-mailadres").fill(parent.user.email)
@@ -45,7 +45,7 @@ def test_another_schools_director_cannot_rename_or_readdress_a_parents_login(
 
 def test_a_parent_confirms_a_new_contact_address_from_its_mailbox(page, live_server, parent):
     page.set_viewport_size(PHONE)
-    log_in(page, live_server, verified(parent.user))
+    log_in_with_the_form(page, live_server, verified(parent.user))
     page.goto(f"{live_server.url}/me/contact/")
     page.get_by_label("E-mailadres voor de school").fill("nieuw.adres@example.test")
     page.get_by_role("button", name="Opslaan").click()
@@ -73,7 +73,7 @@ def test_a_teacher_at_two_schools_switches_school_in_the_account_menu(
         school=other_group_elsewhere.school, user=teacher.user, groups=[other_group_elsewhere]
     )
     page.set_viewport_size(PHONE)
-    log_in(page, live_server, verified(teacher.user))
+    log_in_with_the_form(page, live_server, verified(teacher.user))
     page.locator("summary", has_text="Account").first.click()
     expect(page.get_by_text(f"Leerkracht · {teacher.school.name}")).to_be_visible()
     shot(page, "school-switch-menu-phone")
@@ -89,7 +89,7 @@ def test_a_teacher_at_two_schools_switches_school_in_the_account_menu(
 
 def test_a_parent_changes_their_own_name_and_finds_the_login_address_page(page, live_server, parent):
     page.set_viewport_size(PHONE)
-    log_in(page, live_server, verified(parent.user))
+    log_in_with_the_form(page, live_server, verified(parent.user))
     page.locator("summary", has_text="Account").first.click()
     page.get_by_role("link", name="Mijn naam").click()
     page.get_by_label("Voornaam").fill("Anna")
