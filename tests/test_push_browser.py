@@ -96,4 +96,7 @@ def test_a_parent_sees_the_push_card_and_a_pushed_message_is_shown(page, context
     # there. (Not page.wait_for_function: it takes a returned Promise as a truthy answer at once,
     # without waiting for it, so on a busy machine it went on before the message was shown.)
     shown = page.evaluate(SHOWN_NOTIFICATIONS)
-    assert shown == [{"title": "Nieuw bericht in groep 5a", "body": "Morgen gym", "url": "/berichten/"}]
+    # Should it ever fail again, the message says what the browser reported of the worker.
+    assert shown == [{"title": "Nieuw bericht in groep 5a", "body": "Morgen gym", "url": "/berichten/"}], (
+        f"registrations seen: {registrations}; pushed to {registration_id}"
+    )
