@@ -42,6 +42,17 @@ def test_notifying_twice_about_the_same_cause_notifies_once(parent, divorced_par
     assert Notification.objects.filter(cause="post:1").count() == 2
 
 
+def test_a_later_notify_about_the_same_cause_reaches_only_those_who_had_none(parent, divorced_parent):
+    assert notify(users=[parent.user], cause="post:2", title="Nieuw bericht") == 1
+    assert notify(users=[parent.user, divorced_parent.user], cause="post:2", title="Nieuw bericht") == 1
+    assert notify(users=[parent.user], cause="post:3", title="Nog een bericht") == 1
+    assert sorted(Notification.objects.filter(user=parent.user).values_list("cause", flat=True)) == [
+        "post:2",
+        "post:3",
+    ]
+    assert Notification.objects.filter(cause="post:2").count() == 2
+
+
 @time_machine.travel(FRIDAY_EVENING, tick=False)
 def test_parents_are_notified_at_once_but_staff_at_their_next_working_time(
     calendar, parent, teacher, duo_teacher
