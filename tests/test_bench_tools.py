@@ -36,6 +36,20 @@ def test_a_page_meeting_its_target_is_met_and_a_miss_says_by_how_much():
     assert target.describe() == "≥ 1/3 auth, p95 < 250 ms"
 
 
+def test_a_miss_says_why_from_the_pages_own_work_alone():
+    target = Target(min_ratio=1 / 3, max_p95_ms=250)
+    slow = Load("home", "parent", seconds=10, users=5, latencies=[0.5] * 100)  # 10 req/s, p95 500
+    # 80 ms alone: two cores serve at most 25 a second, and a third of 300 is 100.
+    why = target.why(slow, baseline_rate=300, alone_ms=80, cores=2)
+    assert "its own work: 80 ms alone, so 2 cores serve at most 25 req/s of it; the target asks 100" in why
+    assert "p95 the queue: 5 users at 10 req/s wait about 500 ms per request" in why
+    # 10 ms alone would allow 200 a second: the miss is the load, not the page.
+    why = target.why(slow, baseline_rate=300, alone_ms=10, cores=2)
+    assert why.startswith("the load, not its own work: 10 ms alone would allow 200 req/s on 2 cores")
+    fast = Load("home", "parent", seconds=10, users=5, latencies=[0.1] * 400)
+    assert target.why(fast, baseline_rate=100, alone_ms=80, cores=2) == ""
+
+
 def test_errors_are_a_miss_even_when_fast():
     load = Load("poll", "parent", seconds=1, latencies=[0.01] * 100, errors=2)
     assert Target(min_ratio=0.5).verdict(load, baseline_rate=100) == "missed: 2 errors"

@@ -146,7 +146,7 @@ def run_load(name: str, role: str, jobs: Sequence[Job], seconds: float, *, warmu
     ``warmup`` requests per user first (not counted). A request counts when it was started
     before the end; its latency is recorded if the status was the expected one.
     """
-    load = Load(name=name, role=role, seconds=seconds)
+    load = Load(name=name, role=role, seconds=seconds, users=len(jobs))
     lock = threading.Lock()
     window = [0.0, 0.0]  # start, last finish
     start = threading.Barrier(len(jobs), action=lambda: window.__setitem__(0, time.monotonic()))

@@ -319,6 +319,7 @@ def alone(bench, loads: list[Load]) -> dict[str, tuple[float, int, int]]:
 
     p = bench.parents[0]
     paths = {
+        "baseline: session user": (p.email, "/__bench__/auth"),
         "home": (p.email, "/"),
         "notifications": (p.email, "/meldingen/"),
         "posts": (p.email, "/berichten/"),
@@ -706,7 +707,14 @@ def _run(args: argparse.Namespace, stack: Stack) -> int:
         report += [
             f"## Pages: {args.users} concurrent logged-in users, {args.seconds:.0f} s each, closed loop",
             "",
-            load_table(loads, targets, anon.rate, auth.rate),
+            load_table(
+                loads,
+                targets,
+                anon.rate,
+                auth.rate,
+                alone_ms={name: ms for name, (ms, _q, _calls) in solo.items()},
+                cores=os.cpu_count() or 1,
+            ),
             "",
             "One request alone (in the bench's process, Django's test client; median of 5) and its "
             "queries — a page slow alone is slow by its own work, one fast alone but slow under "

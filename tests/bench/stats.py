@@ -25,6 +25,7 @@ class Load:
     name: str
     role: str
     seconds: float
+    users: int = 0  # concurrent clients, closed loop
     latencies: list[float] = field(default_factory=list)  # seconds, successful requests
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
@@ -76,6 +77,38 @@ class Target:
             misses.append(f"{load.errors} errors")
         return "missed: " + "; ".join(misses) if misses else "met"
 
+    def why(self, load: Load, baseline_rate: float, alone_ms: float, cores: int) -> str:
+        """Why a missed target was missed, from what one request of the page costs alone ("" when met).
+
+        A page that takes ``alone_ms`` of one core can be served at most ``cores × 1000 /
+        alone_ms`` times a second, whatever the server does. Below the rate the target asks
+        (``min_ratio`` of the session-user baseline's), the page is slow by its own work; above
+        it, the miss is the load (gunicorn, PostgreSQL and the load client on the same cores).
+        A closed loop of ``users`` clients waits about ``users / rate`` per request, so a p95
+        over its limit at a low rate follows from the throughput.
+        """
+        if self.verdict(load, baseline_rate) == "met" or not baseline_rate or not load.rate:
+            return ""
+        reasons = []
+        if self.min_ratio is not None and math.isfinite(alone_ms) and alone_ms > 0:
+            asked, ceiling = self.min_ratio * baseline_rate, cores * 1000 / alone_ms
+            if ceiling < asked:
+                reasons.append(
+                    f"its own work: {alone_ms:.0f} ms alone, so {cores} cores serve at most "
+                    f"{ceiling:.0f} req/s of it; the target asks {asked:.0f}"
+                )
+            else:
+                reasons.append(
+                    f"the load, not its own work: {alone_ms:.0f} ms alone would allow {ceiling:.0f} "
+                    f"req/s on {cores} cores, the target asks {asked:.0f}"
+                )
+        if self.max_p95_ms is not None and not load.p95_ms < self.max_p95_ms and load.users:
+            reasons.append(
+                f"p95 the queue: {load.users} users at {load.rate:.0f} req/s wait about "
+                f"{load.users / load.rate * 1000:.0f} ms per request"
+            )
+        return "; ".join(reasons)
+
 
 def _fraction(ratio: float) -> str:
     for denominator in (2, 3, 4, 5):
@@ -88,11 +121,20 @@ def _num(value: float, digits: int = 0) -> str:
     return "-" if math.isnan(value) else f"{value:.{digits}f}"
 
 
-def load_table(loads: Sequence[Load], targets: dict[str, Target], anon_rate: float, auth_rate: float) -> str:
-    """The pages as a markdown table: throughput, latencies, ratios, target and verdict."""
+def load_table(
+    loads: Sequence[Load],
+    targets: dict[str, Target],
+    anon_rate: float,
+    auth_rate: float,
+    alone_ms: dict[str, float] | None = None,
+    cores: int = 2,
+) -> str:
+    """The pages as a markdown table: throughput, latencies, ratios, target, verdict and, for a
+    missed target, why (``Target.why``, from each page's time alone)."""
+    alone_ms = alone_ms or {}
     lines = [
-        "| page | as | req/s | p50 ms | p95 ms | errors | × anon | × auth | target | verdict |",
-        "|---|---|--:|--:|--:|--:|--:|--:|---|---|",
+        "| page | as | req/s | p50 ms | p95 ms | errors | × anon | × auth | target | verdict | why |",
+        "|---|---|--:|--:|--:|--:|--:|--:|---|---|---|",
     ]
     for load in loads:
         target = targets.get(load.name)
@@ -107,6 +149,7 @@ def load_table(loads: Sequence[Load], targets: dict[str, Target], anon_rate: flo
             _num(load.rate / auth_rate, 2) if auth_rate else "-",
             target.describe() if target else "-",
             target.verdict(load, auth_rate) if target else "-",
+            (target.why(load, auth_rate, alone_ms.get(load.name, math.nan), cores) or "-") if target else "-",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
