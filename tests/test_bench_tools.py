@@ -41,7 +41,9 @@ def test_a_miss_says_why_from_the_pages_own_work_alone():
     slow = Load("home", "parent", seconds=10, users=5, latencies=[0.5] * 100)  # 10 req/s, p95 500
     # 80 ms alone: two cores serve at most 25 a second, and a third of 300 is 100.
     why = target.why(slow, baseline_rate=300, alone_ms=80, cores=2)
-    assert "its own work: 80 ms alone, so 2 cores serve at most 25 req/s of it; the target asks 100" in why
+    assert (
+        "its own work: 80 ms alone, so 2 cores serve about 25 req/s of it at most; the target asks 100" in why
+    )
     assert "p95 the queue: 5 users at 10 req/s wait about 500 ms per request" in why
     # 10 ms alone would allow 200 a second: the miss is the load, not the page.
     why = target.why(slow, baseline_rate=300, alone_ms=10, cores=2)

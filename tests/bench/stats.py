@@ -81,7 +81,8 @@ class Target:
         """Why a missed target was missed, from what one request of the page costs alone ("" when met).
 
         A page that takes ``alone_ms`` of one core can be served at most ``cores × 1000 /
-        alone_ms`` times a second, whatever the server does. Below the rate the target asks
+        alone_ms`` times a second, whatever the server does (about: the time alone is measured
+        through Django's test client, which adds a little of its own). Below the rate the target asks
         (``min_ratio`` of the session-user baseline's), the page is slow by its own work; above
         it, the miss is the load (gunicorn, PostgreSQL and the load client on the same cores).
         A closed loop of ``users`` clients waits about ``users / rate`` per request, so a p95
@@ -94,8 +95,8 @@ class Target:
             asked, ceiling = self.min_ratio * baseline_rate, cores * 1000 / alone_ms
             if ceiling < asked:
                 reasons.append(
-                    f"its own work: {alone_ms:.0f} ms alone, so {cores} cores serve at most "
-                    f"{ceiling:.0f} req/s of it; the target asks {asked:.0f}"
+                    f"its own work: {alone_ms:.0f} ms alone, so {cores} cores serve about "
+                    f"{ceiling:.0f} req/s of it at most; the target asks {asked:.0f}"
                 )
             else:
                 reasons.append(
